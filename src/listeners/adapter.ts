@@ -1,0 +1,31 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+
+/** Where a connection came from, as the listener saw it. */
+export interface ConnectionOrigin {
+  listener: string;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  tls: boolean;
+  /** Set when the connection arrived as a WebSocket (`/mqtt`, `/ws`). */
+  websocket?: { path: string; protocol: string };
+}
+
+/**
+ * A protocol adapter as the broker lifecycle sees it. Each adapter (protocols/<name>/)
+ * exports a factory; the broker hands it accepted byte streams and stops it on shutdown.
+ */
+export interface ProtocolAdapter {
+  readonly protocol: 'amqp' | 'mqtt' | 'stomp' | 'kafka';
+  /** Takes ownership of an accepted connection (a net.Socket, a TLS socket or a WebSocket stream). */
+  accept(stream: Duplex, origin: ConnectionOrigin): void;
+  /** Number of open connections, for the ready line, metrics and limits. */
+  connectionCount(): number;
+  /** Stops taking work: closes every connection politely (protocol close where it has one). */
+  close(): Promise<void>;
+}
+
+export interface AdapterContext {
+  log: Logger;
+}

@@ -1,0 +1,152 @@
+/**
+ * The storage contract the core depends on (ARCHITECTURE.md, "Storage").
+ *
+ * One shared segmented commit log holds every entry of every partition. A partition is a
+ * queue or one partition of a stream; it is known to storage only by a numeric id that the
+ * core assigns. An entry is one Kafka RecordBatch v2 (the canonical record format) and may be
+ * indexed by several partitions at once: a message routed to N destinations is written once
+ * and gets N index units, each partition with its own logical offsets.
+ *
+ * Offsets are logical and per partition (`offset`); byte places in the log are `position`s.
+ * Both are JavaScript numbers: 2^53 is far beyond any log this node will hold.
+ */
+
+export type DurabilityMode = 'sync' | 'interval' | 'none';
+
+export interface StoreOptions {
+  /** Directory that holds the commit log, indexes and internal logs. */
+  dir: string;
+  /** Size of one commit-log segment file in bytes. */
+  segmentBytes: number;
+  /** Default durability of appends (overridable per append). */
+  durability: DurabilityMode;
+  /** fsync period for `interval` mode. */
+  intervalMs: number;
+  /** Called with structured warnings (truncation, corruption) during recovery and operation. */
+  warn?: (fields: Record<string, unknown>, msg: string) => void;
+}
+
+/** How a partition's entries are reclaimed. */
+export type RetentionPolicy =
+  /** Entries are freed one by one when the core releases them (acked queue messages). */
+  | { kind: 'queue' }
+  /** Whole-segment retention by age and by bytes; -1 means unlimited. */
+  | { kind: 'stream'; retentionMs: number; retentionBytes: number };
+
+export interface AppendTarget {
+  partition: number;
+  /** Small hash of a filter tag (0 = none); kept in the index unit so filters skip bodies. */
+  tagHash?: number;
+}
+
+export interface AppendRequest {
+  /** One RecordBatch v2, exactly as it will be stored and served. Its baseOffset field is ignored. */
+  batch: Buffer;
+  /** Number of records in the batch: each target partition advances by this many offsets. */
+  recordCount: number;
+  /** First and max timestamp (ms since epoch) of the batch, for the time index. */
+  firstTimestamp: number;
+  maxTimestamp: number;
+  targets: readonly AppendTarget[];
+  /** Overrides the store's default durability for this append. */
+  durability?: DurabilityMode;
+}
+
+export interface AppendResult {
+  /** The base offset assigned in each target, in the order of `targets`. Assigned synchronously. */
+  baseOffsets: number[];
+  /** Position of the entry in the commit log. */
+  position: number;
+  /**
+   * Resolves once the durability promise of the append's mode holds (`sync`: fsynced;
+   * `interval` and `none`: written to the OS). Appends of one tick share one promise
+   * (group commit), so awaiting it costs no allocation per message.
+   */
+  durable: Promise<void>;
+}
+
+/** One stored entry as read back for a partition. */
+export interface StoredBatch {
+  partition: number;
+  /** The partition's offset of the first record in this batch. */
+  baseOffset: number;
+  recordCount: number;
+  timestamp: number;
+  tagHash: number;
+  position: number;
+  /** The RecordBatch bytes as stored (baseOffset field not patched). */
+  batch: Buffer;
+}
+
+export interface IndexUnit {
+  position: number;
+  size: number;
+  timestamp: number;
+  tagHash: number;
+  recordCount: number;
+}
+
+export interface RecoveryReport {
+  segments: number;
+  entries: number;
+  truncatedBytes: number;
+  truncatedAt: { segment: string; position: number } | null;
+  indexUnitsRebuilt: number;
+  durationMs: number;
+}
+
+/** An internal log of small records with snapshots: definitions, acks, offsets, sessions. */
+export interface MetaLog {
+  /** Appends one record; resolves when durable per the store's durability mode (or `sync` if asked). */
+  append(record: Buffer, durability?: DurabilityMode): Promise<void>;
+  /**
+   * Replaces everything before now with one snapshot record; replay then yields the snapshot
+   * followed by later records. Crash-safe: either the old history or the new snapshot survives.
+   */
+  snapshot(state: Buffer): Promise<void>;
+  /** The snapshot (if any) and every record appended after it, in order. */
+  replay(): { snapshot: Buffer | null; records: Buffer[] };
+  /** Number of records appended since the last snapshot (the core decides when to snapshot). */
+  readonly recordsSinceSnapshot: number;
+}
+
+export interface Store {
+  open(): Promise<RecoveryReport>;
+  /** Flushes and fsyncs everything pending, then closes every file. */
+  close(): Promise<void>;
+
+  setPolicy(partition: number, policy: RetentionPolicy): void;
+  /** Forgets a partition: its index is removed and its entries count as released. */
+  dropPartition(partition: number): Promise<void>;
+
+  append(req: AppendRequest): AppendResult;
+
+  /** Next offset to be assigned (high watermark). */
+  endOffset(partition: number): number;
+  /** First offset still readable (log start offset). */
+  startOffset(partition: number): number;
+  /** Index unit of the batch that holds `offset`, or null when outside [start, end). */
+  lookup(partition: number, offset: number): IndexUnit & { baseOffset: number } | null;
+  /** First offset whose batch timestamp is >= `timestamp`, or endOffset when none. */
+  offsetForTimestamp(partition: number, timestamp: number): number;
+  /**
+   * Whole batches of `partition` starting with the one that holds `offset`, until `maxBytes`
+   * (at least one batch is returned when any exists, as Kafka's fetch does).
+   */
+  read(partition: number, offset: number, maxBytes: number): Promise<StoredBatch[]>;
+  /** The same from memory only (recent appends); null when the bytes are not cached. */
+  readCached(partition: number, offset: number): StoredBatch | null;
+
+  /** Queue partitions: the entry at `offset` is no longer needed (acked, expired, dead-lettered). */
+  release(partition: number, offset: number): void;
+  /** Streams: moves the log start offset forward (DeleteRecords, retention). */
+  truncateBefore(partition: number, offset: number): void;
+  /** Applies stream retention and deletes segments nobody needs; returns bytes freed. */
+  reclaim(now?: number): Promise<number>;
+
+  /** Opens (creating if needed) a named internal log. */
+  metaLog(name: string): Promise<MetaLog>;
+
+  /** Bytes held in commit-log segments on disk. */
+  diskBytes(): number;
+}

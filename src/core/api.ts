@@ -1,0 +1,594 @@
+/**
+ * The core's public API: what protocol adapters code against (ARCHITECTURE.md "The core model").
+ *
+ * Shape: `Core` -> `Vhost` (definitions, streams, groups) and `Core.connect()` -> `Connection`
+ * -> `Channel` (publishing, consuming, acks). A protocol connection opens one core `Connection`
+ * (AMQP: one per connection; MQTT/STOMP/Kafka: one per connection) and one or more `Channel`s
+ * (AMQP: one per channel; the others: one). Delivery tags and credit groups are per channel.
+ *
+ * Errors are the typed core errors of `errors.ts`; synchronous methods throw them, async ones
+ * reject with them.
+ */
+import type { DurabilityMode } from '../../storage/types.js';
+import type { Header, Message, MessageOrigin, ProtocolName } from './message.js';
+
+export type { DurabilityMode };
+
+// ---------------------------------------------------------------------------------------------
+// Core
+
+export interface VhostLimits {
+  /** Max open connections in this vhost; -1 = unlimited. */
+  maxConnections?: number;
+  /** Max queues in this vhost; -1 = unlimited. */
+  maxQueues?: number;
+}
+
+export interface VhostOptions {
+  /** Durability mode of durable queues/streams in this vhost unless they set their own. Default: core's. */
+  durability?: DurabilityMode;
+  limits?: VhostLimits;
+}
+
+export interface CoreOptions {
+  /** Name of the vhost that always exists. Default `/`. */
+  defaultVhost?: string;
+  /** Default durability mode for durable queues and streams. Default `sync`. */
+  durability?: DurabilityMode;
+  /** Largest message body accepted, bytes. Default 128 MiB (RabbitMQ's limit). */
+  maxMessageBytes?: number;
+  /** Memory alarm: raised when RSS exceeds this many bytes (0 = off). Default 0. */
+  memoryHighWatermarkBytes?: number;
+  /** Disk alarm: raised when free bytes on the data dir's disk drop below this (0 = off). Default 0. */
+  diskFreeLimitBytes?: number;
+  /** Directory checked for free disk space (the store's dir). */
+  dataDir?: string;
+  /** How often resource alarms are checked, ms. Default 1000. 0 = never (call `checkResources`). */
+  alarmCheckIntervalMs?: number;
+  /** How often the core expires messages, removes expired queues and applies stream retention, ms. Default 1000. */
+  sweepIntervalMs?: number;
+  /** Clock, ms since the epoch. Tests inject one to drive TTL and expiry deterministically. */
+  now?: () => number;
+  /** Snapshot the definitions/cursor log after this many records. Default 10000. */
+  snapshotEvery?: number;
+  /** Structured warnings (recovery, dead-letter cycles dropped, ...). */
+  warn?: (fields: Record<string, unknown>, msg: string) => void;
+}
+
+export type AlarmKind = 'memory' | 'disk';
+
+export interface AlarmEvent {
+  kind: AlarmKind;
+  /** true when raised, false when cleared. */
+  active: boolean;
+  /** true while any alarm is active: publishers on every protocol must be blocked. */
+  blocked: boolean;
+}
+
+export interface ConnectOptions {
+  /** Vhost to use; NotAllowed when it does not exist. ResourceError when its maxConnections is reached. */
+  vhost: string;
+  protocol: ProtocolName;
+  /** MQTT client id, Kafka client.id, AMQP connection_name, STOMP client-id, or ''. */
+  clientId?: string;
+  /** Authenticated user name (stamped into each published message's origin). */
+  user?: string;
+  /** Remote address for display. */
+  remote?: string;
+}
+
+export interface Core {
+  /** Recovers definitions, messages, unacked deliveries (as redelivered) and committed offsets; creates the default vhost. */
+  open(): Promise<void>;
+  /** Stops timers, cancels every consumer (no callbacks), writes a snapshot and closes the store. */
+  close(): Promise<void>;
+
+  /** The vhost named `name`. Throws NotFound when it does not exist. */
+  vhost(name: string): Vhost;
+  /** True when a vhost named `name` exists. */
+  hasVhost(name: string): boolean;
+  vhostNames(): string[];
+  /** Creates a vhost (durable), or updates its options when it exists. Returns it. */
+  declareVhost(name: string, options?: VhostOptions): Promise<Vhost>;
+  /** Deletes a vhost with everything in it; closes its connections. NotFound when absent. */
+  deleteVhost(name: string): Promise<void>;
+
+  /** Opens a connection in a vhost. Every channel, consumer and exclusive queue hangs off it. */
+  connect(options: ConnectOptions): Connection;
+
+  /** Subscribes to alarm changes; returns an unsubscribe function. */
+  onAlarm(listener: (event: AlarmEvent) => void): () => void;
+  /** Currently active alarms. */
+  readonly alarms: ReadonlySet<AlarmKind>;
+  /** True while any alarm is active (publishers should be blocked: AMQP connection.blocked, stop reading). */
+  readonly blocked: boolean;
+  /** Samples memory and disk now and raises/clears alarms. Called periodically by the core. */
+  checkResources(): Promise<void>;
+  /** Raises or clears an alarm by hand (operators, tests). */
+  setAlarm(kind: AlarmKind, active: boolean): void;
+
+  /** Largest accepted body, bytes. */
+  readonly maxMessageBytes: number;
+  /**
+   * Hook for transactions (Kafka read_committed): returns the last stable offset of a stream
+   * partition given its high watermark. Default: the high watermark.
+   */
+  setLastStableOffsetHook(hook: ((vhost: string, stream: string, partition: number, highWatermark: number) => number) | null): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+
+export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
+
+/** Arguments as AMQP carries them (field table decoded to plain values). */
+export type Arguments = Record<string, unknown>;
+
+export interface ExchangeOptions {
+  type: ExchangeType;
+  /** Only check that it exists (NotFound otherwise); other options ignored. */
+  passive?: boolean;
+  /** Survives restart. Default true. */
+  durable?: boolean;
+  /** Deleted when its last binding (as source) is removed. Default false. */
+  autoDelete?: boolean;
+  /** Cannot be published to directly, only via exchange-to-exchange bindings. Default false. */
+  internal?: boolean;
+  /** `alternate-exchange`: where unroutable messages go. Other arguments are stored and compared. */
+  arguments?: Arguments;
+}
+
+export interface ExchangeInfo {
+  name: string;
+  type: ExchangeType;
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: Arguments;
+}
+
+export type QueueType = 'classic' | 'quorum' | 'stream';
+export type OverflowMode = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+export interface QueueOptions {
+  /** Only check that it exists (NotFound otherwise) and return its counts. */
+  passive?: boolean;
+  /** Survives restart (definition and persistent messages). Default false (AMQP's default). */
+  durable?: boolean;
+  /** Owned by the declaring connection (`Connection.id`); deleted when it closes. */
+  exclusive?: boolean;
+  /** Deleted when its last consumer is cancelled (after it had one). */
+  autoDelete?: boolean;
+  /** Durability mode of this queue's appends; default: the vhost's. */
+  durability?: DurabilityMode;
+  /**
+   * x-message-ttl (ms), x-expires (ms), x-max-length, x-max-length-bytes,
+   * x-overflow ('drop-head' | 'reject-publish' | 'reject-publish-dlx'), x-dead-letter-exchange,
+   * x-dead-letter-routing-key, x-max-priority (1..255), x-single-active-consumer (bool),
+   * x-delivery-limit, x-queue-type ('classic' | 'quorum' | 'stream'; 'stream' makes a
+   * one-partition stream readable by AMQP consumers with `streamOffset`),
+   * x-max-age / x-stream-max-segment-size-bytes for stream queues. Unknown x- arguments are
+   * stored and compared on redeclare.
+   */
+  arguments?: Arguments;
+}
+
+export interface QueueDeclareResult {
+  /** The queue name (server-generated `amq.gen-...` when declared with name ''). */
+  name: string;
+  messageCount: number;
+  consumerCount: number;
+}
+
+export interface QueueInfo extends QueueDeclareResult {
+  durable: boolean;
+  exclusive: boolean;
+  /** Owning connection id of an exclusive queue. */
+  owner: string | null;
+  autoDelete: boolean;
+  arguments: Arguments;
+  /** Arguments in effect after applying policies (arguments win over policies). */
+  effectiveArguments: Arguments;
+  type: QueueType;
+  /** Messages delivered and not yet acked. */
+  unackedCount: number;
+  /** Bytes of ready message bodies. */
+  messageBytes: number;
+}
+
+export interface DeleteQueueOptions {
+  ifUnused?: boolean;
+  ifEmpty?: boolean;
+}
+
+export type DestinationKind = 'queue' | 'exchange' | 'stream';
+
+export interface BindingInfo {
+  source: string;
+  destination: string;
+  destinationKind: DestinationKind;
+  routingKey: string;
+  arguments: Arguments;
+}
+
+export interface StreamOptions {
+  /** Only check that it exists. */
+  passive?: boolean;
+  /** Number of partitions, >= 1. Default 1. */
+  partitions?: number;
+  /** Retention by age, ms; -1 = unlimited. Default 7 days (Kafka's default). */
+  retentionMs?: number;
+  /** Retention by size per partition, bytes; -1 = unlimited. Default -1. */
+  retentionBytes?: number;
+  /** Durability mode of appends. Default: the vhost's. */
+  durability?: DurabilityMode;
+  /**
+   * Bind it to `amq.topic` with `<name>` and `<name>.#` (ARCHITECTURE.md "Addressing across
+   * protocols"), so MQTT/STOMP/AMQP topic publishes reach it. Default true.
+   */
+  bindToTopicExchange?: boolean;
+  /** Other config entries (Kafka topic configs), stored and returned by `streamConfig`. */
+  config?: Record<string, string>;
+}
+
+export interface StreamInfo {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  retentionBytes: number;
+  durability: DurabilityMode;
+  config: Record<string, string>;
+}
+
+export type PolicyTarget = 'queues' | 'streams' | 'exchanges' | 'all';
+
+export interface Policy {
+  name: string;
+  /** Regular expression matched against queue/stream/exchange names (RabbitMQ semantics). */
+  pattern: string;
+  applyTo: PolicyTarget;
+  /** Highest priority wins when several match. Default 0. */
+  priority?: number;
+  /**
+   * Arguments applied to matching resources, with RabbitMQ policy keys or x- argument names:
+   * `message-ttl`, `expires`, `max-length`, `max-length-bytes`, `overflow`,
+   * `dead-letter-exchange`, `dead-letter-routing-key`, `delivery-limit`, `max-age`,
+   * `alternate-exchange`, ... Explicit queue arguments win over policies.
+   */
+  definition: Arguments;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Publishing
+
+export interface PublishOptions {
+  /** Report `unroutable` when the message reaches no queue or stream (AMQP mandatory). */
+  mandatory?: boolean;
+}
+
+export interface PublishResult {
+  /**
+   * - `routed`: stored in every destination;
+   * - `unroutable`: reached no destination (mandatory: return it to the publisher);
+   * - `rejected`: a destination refused it (x-overflow reject-publish, full queue): nack it.
+   */
+  status: 'routed' | 'unroutable' | 'rejected';
+  /** Number of queues and stream partitions that took the message. */
+  destinations: number;
+  /**
+   * Resolves once every destination's durability promise holds (`sync`: fsynced). Shared by
+   * every publish of one tick (group commit): awaiting it costs no allocation per message.
+   * Already resolved for transient/non-persistent destinations.
+   */
+  durable: Promise<void>;
+}
+
+/** A record for `produce` when the caller does not have a RecordBatch (non-Kafka producers). */
+export interface ProduceRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: { key: string; value: Buffer | null }[];
+  timestamp?: number;
+}
+
+export interface ProduceOptions {
+  /** Kafka acks=0/1/all map to not awaiting or awaiting `durable`; the core always stores the same. */
+  durability?: DurabilityMode;
+}
+
+export interface ProduceResult {
+  partition: number;
+  /** Offset of the first record of the batch in the partition. */
+  baseOffset: number;
+  /** Log-append time (ms) as stored. */
+  logAppendTime: number;
+  durable: Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consuming
+
+export interface Delivery {
+  /** Per channel, starting at 1, increasing. Pass it to ack/nack/reject. 0 for noAck stream pushes. */
+  deliveryTag: number;
+  /** null for `get`. */
+  consumerTag: string | null;
+  queue: string;
+  message: Message;
+  /** The message was delivered before (requeued or recovered after restart). */
+  redelivered: boolean;
+  /** How many times it has been delivered before this delivery (0 on first delivery). */
+  deliveryCount: number;
+  /** Absolute expiry deadline (ms), or null: MQTT 5 forwards the remaining expiry interval. */
+  expiresAt: number | null;
+  /** Stream queues: the message's offset in the stream. Queues: the queue offset. */
+  offset: number;
+}
+
+export interface GetResult extends Delivery {
+  /** Ready messages left in the queue after this one. */
+  messageCount: number;
+}
+
+/** Where a stream read starts. */
+export type OffsetSpec =
+  | 'first'
+  | 'last'
+  | 'next'
+  | { offset: number }
+  | { timestamp: number };
+
+export interface ConsumeOptions {
+  /** Unique per channel; generated (`ctag-<n>`) when absent. PreconditionFailed when taken. */
+  consumerTag?: string;
+  /** Deliveries count as acked when sent (at-most-once). */
+  noAck?: boolean;
+  /** Sole consumer of the queue: AccessRefused if others consume, and others are refused while it does. */
+  exclusive?: boolean;
+  /** Consumer priority (x-priority): higher-priority consumers get messages while they have credit. */
+  priority?: number;
+  /** Per-consumer credit (unacked deliveries); 0 = unlimited. Default: channel's `qos(n, false)` value. */
+  prefetch?: number;
+  /** For stream queues (`x-queue-type: stream`): where to start (x-stream-offset). Default 'next'. */
+  streamOffset?: OffsetSpec;
+  /** Other consumer arguments, kept for display. */
+  arguments?: Arguments;
+  /**
+   * Called for each delivery, synchronously from the core's dispatch loop. Deliveries come in
+   * bursts (bounded by credit), so an adapter can cork its socket on the first and uncork in
+   * `process.nextTick`.
+   */
+  onDelivery(delivery: Delivery): void;
+  /**
+   * Called when the core cancels the consumer (queue deleted, connection of an exclusive queue
+   * gone): not called for `cancel()`. Unacked deliveries stay ackable until the channel closes.
+   */
+  onCancel?(reason: string): void;
+  /** Single-active-consumer: called with true when this consumer becomes (or stops being) the active one. */
+  onActiveChange?(active: boolean): void;
+}
+
+export interface ConsumeResult {
+  consumerTag: string;
+  /** Single-active-consumer queues: whether this consumer is the active one now. */
+  active: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections and channels
+
+export interface Connection {
+  /** Unique id (`conn-<n>`); exclusive queues are owned by it. */
+  readonly id: string;
+  readonly vhost: Vhost;
+  readonly origin: MessageOrigin;
+  /** Opens a channel (delivery tags, credit, consumers). */
+  openChannel(): Channel;
+  /**
+   * Closes every channel (unacked deliveries are requeued as redelivered), cancels consumers
+   * (auto-delete queues may go), deletes this connection's exclusive queues, frees the vhost's
+   * connection slot. Idempotent.
+   */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface Channel {
+  /** Per channel, from 1. */
+  readonly id: number;
+  readonly connection: Connection;
+
+  /**
+   * Routes `message` through `exchange` ('' = default exchange: queue named `routingKey`) and
+   * stores it once for every destination (one commit-log append with N targets). Sets the
+   * message's exchange, routingKey and origin. Honors CC/BCC headers (BCC removed before
+   * storing), alternate exchanges, exchange-to-exchange bindings (each destination at most once),
+   * x-overflow reject-publish. Throws NotFound (exchange), AccessRefused (internal exchange),
+   * MessageTooLarge.
+   */
+  publish(exchange: string, routingKey: string, message: Message, options?: PublishOptions): PublishResult;
+
+  /**
+   * Starts a push consumer on a queue (or stream queue). Throws NotFound, ResourceLocked
+   * (another connection's exclusive queue), AccessRefused (exclusivity conflict),
+   * PreconditionFailed (duplicate tag).
+   */
+  consume(queue: string, options: ConsumeOptions): ConsumeResult;
+  /** Cancels a consumer; its unacked deliveries stay on the channel (ack them or close). NotFound when unknown. */
+  cancel(consumerTag: string): void;
+
+  /**
+   * Pull one message (AMQP basic.get). null when the queue is empty. With noAck false the
+   * delivery must be acked like a pushed one.
+   */
+  get(queue: string, options?: { noAck?: boolean }): GetResult | null;
+
+  /** Acks `deliveryTag` (and, with `multiple`, every earlier unacked one). PreconditionFailed on an unknown tag. */
+  ack(deliveryTag: number, multiple?: boolean): void;
+  /**
+   * Negative ack. requeue=true puts the message back at the head of its queue, marked
+   * redelivered with its delivery count raised; false dead-letters it (reason `rejected`) or
+   * drops it. deliveryTag 0 with multiple = all unacked.
+   */
+  nack(deliveryTag: number, multiple?: boolean, requeue?: boolean): void;
+  /** nack of one delivery. */
+  reject(deliveryTag: number, requeue?: boolean): void;
+  /** Requeues every unacked delivery of this channel (AMQP basic.recover; `requeue` false is treated as true, as RabbitMQ does). */
+  recover(requeue?: boolean): void;
+
+  /**
+   * Credit. global=false: the per-consumer prefetch for consumers started after this call;
+   * global=true: one credit pool shared by all consumers of this channel (RabbitMQ's meaning).
+   * 0 = unlimited.
+   */
+  qos(prefetchCount: number, global?: boolean): void;
+  /**
+   * Pauses (false) or resumes (true) deliveries to this channel: AMQP channel.flow, or the
+   * adapter's socket backpressure (`write()` returned false; resume on 'drain').
+   */
+  setFlow(active: boolean): void;
+
+  /** Unacked deliveries on this channel. */
+  readonly unackedCount: number;
+  /** Cancels consumers and requeues unacked deliveries. Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vhost
+
+export interface CommittedOffset {
+  offset: number;
+  metadata: string;
+  /** When committed, ms. */
+  commitTimestamp: number;
+}
+
+export interface PartitionOffsets {
+  /** Log start offset. */
+  startOffset: number;
+  /** High watermark (next offset to be written). */
+  highWatermark: number;
+  /** Last stable offset (transactions hook; = high watermark without one). */
+  lastStableOffset: number;
+}
+
+/** A stored batch served to Kafka fetches. */
+export interface StreamBatch {
+  /** The partition's offset of the first record; patch it into bytes 0..7 of `batch` when sending. */
+  baseOffset: number;
+  recordCount: number;
+  timestamp: number;
+  /** RecordBatch v2 bytes as stored (baseOffset field not patched). */
+  batch: Buffer;
+}
+
+export interface StreamMessage {
+  offset: number;
+  message: Message;
+}
+
+export interface Vhost {
+  readonly name: string;
+  readonly options: Readonly<VhostOptions>;
+
+  // Exchanges -----------------------------------------------------------------------------
+  /**
+   * Declares an exchange, or checks the existing one is equivalent (PreconditionFailed naming
+   * the differing property: type, durable, auto_delete, internal, arguments). `amq.` names are
+   * AccessRefused unless passive. Passive: NotFound when absent.
+   */
+  declareExchange(name: string, options: ExchangeOptions): Promise<ExchangeInfo>;
+  /** Deletes an exchange and its bindings. ifUnused: PreconditionFailed when it has bindings as source. */
+  deleteExchange(name: string, options?: { ifUnused?: boolean }): Promise<void>;
+  exchange(name: string): ExchangeInfo | null;
+  exchanges(): ExchangeInfo[];
+  /** Binds exchange `destination` to `source` (e2e). Idempotent. */
+  bindExchange(destination: string, source: string, routingKey: string, args?: Arguments): Promise<void>;
+  unbindExchange(destination: string, source: string, routingKey: string, args?: Arguments): Promise<void>;
+
+  // Queues --------------------------------------------------------------------------------
+  /**
+   * Declares a queue (name '' = server-named `amq.gen-…`), or checks equivalence with the
+   * existing one (PreconditionFailed naming the property: durable, exclusive, auto_delete or
+   * the argument). `connectionId` is the declaring connection: exclusive queues are owned by it
+   * and other connections get ResourceLocked. ResourceError when the vhost's maxQueues is reached.
+   * `x-queue-type: stream` creates a one-partition stream of that name instead.
+   */
+  declareQueue(name: string, options?: QueueOptions, connectionId?: string): Promise<QueueDeclareResult>;
+  /** Deletes a queue; returns the number of ready messages it held. Consumers get onCancel. */
+  deleteQueue(name: string, options?: DeleteQueueOptions, connectionId?: string): Promise<number>;
+  /** Removes every ready message (not unacked ones); returns how many. */
+  purgeQueue(name: string, connectionId?: string): Promise<number>;
+  queue(name: string): QueueInfo | null;
+  queues(): QueueInfo[];
+  /** Binds a queue or stream (a name declared either way) to an exchange. Idempotent. */
+  bindQueue(queue: string, exchange: string, routingKey: string, args?: Arguments, connectionId?: string): Promise<void>;
+  unbindQueue(queue: string, exchange: string, routingKey: string, args?: Arguments, connectionId?: string): Promise<void>;
+  bindings(): BindingInfo[];
+
+  // Streams -------------------------------------------------------------------------------
+  /** Creates a stream (or checks it exists when passive/identical). PreconditionFailed on a differing partition count. */
+  declareStream(name: string, options?: StreamOptions): Promise<StreamInfo>;
+  /** Deletes a stream, its partitions' data and its group offsets. */
+  deleteStream(name: string): Promise<void>;
+  /** Grows a stream to `total` partitions (never shrinks: InvalidArgument). */
+  addPartitions(name: string, total: number): Promise<void>;
+  stream(name: string): StreamInfo | null;
+  streams(): StreamInfo[];
+  /** Returns retention and other config of a stream. */
+  streamConfig(name: string): Record<string, string>;
+  /** Sets config entries (`retention.ms`, `retention.bytes` update retention; others are stored). */
+  setStreamConfig(name: string, entries: Record<string, string | null>): Promise<void>;
+  /** Kafka's default partitioner: murmur2(key) & 0x7fffffff % partitions. */
+  partitionFor(stream: string, key: Buffer): number;
+
+  /**
+   * Appends a RecordBatch v2 (as a Kafka producer sent it; stored as given) to one partition
+   * (partition null: by the first record's key with murmur2, else round robin). The records are
+   * also routed through `amq.topic` with routing key = stream name to other bound queues.
+   */
+  produce(stream: string, partition: number | null, batch: Buffer, options?: ProduceOptions, origin?: MessageOrigin): ProduceResult;
+  /** Encodes records into one RecordBatch v2 and appends it as `produce` does. */
+  produceRecords(stream: string, partition: number | null, records: ProduceRecord[], options?: ProduceOptions, origin?: MessageOrigin): ProduceResult;
+
+  /** Start offset, high watermark and last stable offset. NotFound for an unknown stream/partition. */
+  partitionOffsets(stream: string, partition: number): PartitionOffsets;
+  /** Resolves an offset spec to a concrete offset ('next' = high watermark, 'last' = hw-1 or start). */
+  resolveOffset(stream: string, partition: number, spec: OffsetSpec): number;
+  /** Stored batches from `offset` (Kafka fetch): whole batches, at least one when any exists. */
+  fetch(stream: string, partition: number, offset: number, maxBytes: number): Promise<StreamBatch[]>;
+  /** Decoded messages from `offset` (non-Kafka consumers), at most `maxMessages`. */
+  readMessages(stream: string, partition: number, offset: number, maxMessages: number): Promise<StreamMessage[]>;
+  /**
+   * Resolves true as soon as the partition's high watermark passes `offset`, false after
+   * `timeoutMs` (Kafka fetch long poll). An AbortSignal ends the wait early (false).
+   */
+  waitForData(stream: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Moves the log start offset (Kafka DeleteRecords). */
+  deleteRecordsBefore(stream: string, partition: number, offset: number): void;
+
+  // Consumer groups -----------------------------------------------------------------------
+  /** Durably stores a group's committed offset (with metadata); resolves when durable. */
+  commitOffset(group: string, stream: string, partition: number, offset: number, metadata?: string): Promise<void>;
+  committedOffset(group: string, stream: string, partition: number): CommittedOffset | null;
+  /** Every committed offset of a group: stream -> partition -> offset. */
+  groupOffsets(group: string): Map<string, Map<number, CommittedOffset>>;
+  /** Groups with committed offsets. */
+  groups(): string[];
+  deleteGroup(group: string): Promise<void>;
+  /** High watermark - committed offset (or - start offset when nothing is committed). */
+  lag(group: string, stream: string, partition: number): number;
+
+  // Policies ------------------------------------------------------------------------------
+  /** Creates or replaces a policy; re-evaluated for every matching queue/stream/exchange. */
+  setPolicy(policy: Policy): Promise<void>;
+  deletePolicy(name: string): Promise<void>;
+  policies(): Policy[];
+
+  /** Open connections in this vhost. */
+  readonly connectionCount: number;
+}
+
+export type { Header, Message, MessageOrigin, ProtocolName };

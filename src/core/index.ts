@@ -1,0 +1,47 @@
+/**
+ * polybroker core: the public API protocol adapters code against.
+ *
+ * ```ts
+ * const core = createCore(store, { durability: 'sync' });
+ * await core.open();
+ * const conn = core.connect({ vhost: '/', protocol: 'amqp', user: 'guest' });
+ * const ch = conn.openChannel();
+ * await conn.vhost.declareQueue('q', { durable: true }, conn.id);
+ * const r = ch.publish('', 'q', createMessage(Buffer.from('hi'), { properties: { persistent: true } }));
+ * await r.durable;                      // publisher confirm
+ * ch.consume('q', { onDelivery: (d) => ch.ack(d.deliveryTag) });
+ * ```
+ * See docs/core.md for the model and each rule.
+ */
+export type * from './api.js';
+export type * from './definitions-config.js';
+export {
+  type Message,
+  type MessageProperties,
+  type MessageOrigin,
+  type NativeProperties,
+  type Header,
+  type HeaderValue,
+  type HeaderTable,
+  type Decimal,
+  type ProtocolName,
+  createMessage,
+  headerValue,
+} from './message.js';
+export {
+  CoreError,
+  type CoreErrorCode,
+  NotFound,
+  AccessRefused,
+  ResourceLocked,
+  PreconditionFailed,
+  ResourceError,
+  NotAllowed,
+  InvalidArgument,
+  MessageTooLarge,
+  isCoreError,
+} from './errors.js';
+export { createCore } from './core.js';
+export { applyVhostDefinitions } from './apply-definitions.js';
+export { vhostsSchema } from './config-schema.js';
+export { murmur2, kafkaPartition } from './murmur2.js';

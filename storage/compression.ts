@@ -6,6 +6,33 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as snappy from 'snappy';
 import * as lz4 from 'lz4-napi';
+import { createRequire } from 'node:module';
+
+interface ZstdCodec {
+  compress(data: Buffer): Buffer;
+  decompress(data: Buffer): Buffer;
+}
+
+/**
+ * zstd comes from the optional `zstd-napi` (compiled from its bundled sources at install);
+ * where it did not build, codec 4 is reported as unsupported instead of failing the broker.
+ */
+let zstdCodec: ZstdCodec | null | undefined;
+function zstd(): ZstdCodec | null {
+  if (zstdCodec === undefined) {
+    try {
+      zstdCodec = createRequire(import.meta.url)('zstd-napi') as ZstdCodec;
+    } catch {
+      zstdCodec = null;
+    }
+  }
+  return zstdCodec;
+}
+
+/** True when codec 4 (zstd) is available in this installation. */
+export function zstdAvailable(): boolean {
+  return zstd() !== null;
+}
 
 export const Compression = {
   None: 0,
@@ -90,6 +117,11 @@ export function compress(codec: number, data: Buffer): Buffer {
       return snappyXerial(data);
     case Compression.Lz4:
       return lz4.compressFrameSync(data);
+    case Compression.Zstd: {
+      const z = zstd();
+      if (z === null) throw new UnsupportedCompressionError(codec);
+      return z.compress(data);
+    }
     default:
       throw new UnsupportedCompressionError(codec);
   }
@@ -105,6 +137,11 @@ export function decompress(codec: number, data: Buffer): Buffer {
       return unsnappy(data);
     case Compression.Lz4:
       return lz4.decompressFrameSync(data);
+    case Compression.Zstd: {
+      const z = zstd();
+      if (z === null) throw new UnsupportedCompressionError(codec);
+      return z.decompress(data);
+    }
     default:
       throw new UnsupportedCompressionError(codec);
   }

@@ -12,7 +12,7 @@ import {
   verifyRecordBatchCrc,
   type RecordInput,
 } from '../../storage/record-batch.js';
-import { Compression, UnsupportedCompressionError, decompress } from '../../storage/compression.js';
+import { Compression, UnsupportedCompressionError, decompress, zstdAvailable } from '../../storage/compression.js';
 import { VarintReader, writeVarint, writeVarlong, varintSize, varlongSize } from '../../storage/varint.js';
 
 const require = createRequire(import.meta.url);
@@ -28,7 +28,10 @@ const record = fc.record({
 });
 const batchInput = fc.record({
   records: fc.array(record, { minLength: 0, maxLength: 8 }),
-  compression: fc.constantFrom(Compression.None, Compression.Gzip, Compression.Snappy, Compression.Lz4),
+  compression: fc.constantFrom(
+    ...[Compression.None, Compression.Gzip, Compression.Snappy, Compression.Lz4],
+    ...(zstdAvailable() ? [Compression.Zstd] : []),
+  ),
   producerId: fc.integer({ min: -1, max: 2 ** 40 }),
   producerEpoch: fc.integer({ min: -1, max: 32767 }),
   baseSequence: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
@@ -171,11 +174,17 @@ describe('RecordBatch v2', () => {
     expect(() => splitRecordBatches(Buffer.concat([a, b.subarray(0, 30)]))).toThrow(CorruptRecordBatchError);
   });
 
-  it('reports zstd as an unsupported codec', () => {
+  it('reports codecs 5-7 as unsupported', () => {
     const raw = encodeRecordBatch({ records: [{ value: Buffer.from('x') }] });
-    raw.writeInt16BE(Compression.Zstd, 21);
+    raw.writeInt16BE(5, 21);
     raw.writeUInt32BE(crc32c(raw.subarray(21)), 17);
     expect(() => decodeRecordBatch(raw)).toThrow(UnsupportedCompressionError);
+  });
+
+  it.runIf(zstdAvailable())('round-trips zstd batches when zstd-napi is installed', () => {
+    const value = Buffer.from('zstd '.repeat(1000));
+    const buf = encodeRecordBatch({ compression: Compression.Zstd, records: [{ value }, { value: null }] });
+    expect(decodeRecordBatch(buf).records.map((r) => r.value)).toEqual([value, null]);
   });
 
   it('decodes raw snappy as well as xerial-framed snappy', async () => {

@@ -1,0 +1,19 @@
+import type { ConfigSection } from '../section.js';
+import { listenersSection, type ListenersConfig } from './listeners.js';
+import { logSection, type LogConfig } from './log.js';
+import { nodeSection, type NodeConfig } from './node.js';
+import { storageSection, type StorageConfig } from './storage.js';
+
+/**
+ * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
+ * mqtt ...) adds one line here and one field to `BrokerConfig`.
+ */
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection];
+
+/** polybroker.yaml after validation, with every default applied. */
+export interface BrokerConfig {
+  node: NodeConfig;
+  listeners: ListenersConfig;
+  storage: StorageConfig;
+  log: LogConfig;
+}

@@ -1,6 +1,7 @@
 import type { ConfigSection } from '../section.js';
 import { listenersSection, type ListenersConfig } from './listeners.js';
 import { logSection, type LogConfig } from './log.js';
+import { mqttSection, type MqttConfig } from './mqtt.js';
 import { nodeSection, type NodeConfig } from './node.js';
 import { storageSection, type StorageConfig } from './storage.js';
 
@@ -8,7 +9,7 @@ import { storageSection, type StorageConfig } from './storage.js';
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, mqttSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -16,4 +17,5 @@ export interface BrokerConfig {
   listeners: ListenersConfig;
   storage: StorageConfig;
   log: LogConfig;
+  mqtt: MqttConfig;
 }

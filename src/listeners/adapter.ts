@@ -1,5 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { BrokerConfig, ListenerName } from '../config/index.js';
+import type { Core } from '../core/index.js';
 
 /** Where a connection came from, as the listener saw it. */
 export interface ConnectionOrigin {
@@ -28,4 +30,14 @@ export interface ProtocolAdapter {
 
 export interface AdapterContext {
   log: Logger;
+  /** The validated configuration (adapters read their own section, e.g. `config.kafka`). */
+  config?: BrokerConfig;
+  /**
+   * Where a listener is actually bound (port 0 resolved), e.g. for Kafka's advertised
+   * address; undefined before it is bound or when it is disabled.
+   */
+  listenerAddress?(name: ListenerName): { host: string; port: number } | undefined;
 }
+
+/** What `src/adapters.ts` registers per protocol: `createAmqpAdapter`, `createMqttAdapter`, ... */
+export type AdapterFactory = (core: Core, ctx: AdapterContext) => ProtocolAdapter;

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
  * Runs the real broker as a child process, as a user would, for lifecycle, interop and
@@ -76,7 +77,10 @@ export const repoRoot = (() => {
 
 /** argv (after `node`) that runs the polybroker CLI. */
 export function cliArgv(): string[] {
-  return compiled ? [join(repoRoot, 'dist/src/cli.js')] : ['--import', 'tsx', join(repoRoot, 'src/cli.ts')];
+  if (compiled) return [join(repoRoot, 'dist/src/cli.js')];
+  // Resolved from the checkout, not the child's working directory (a temp dir without node_modules).
+  const tsx = pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('tsx')).href;
+  return ['--import', tsx, join(repoRoot, 'src/cli.ts')];
 }
 
 const liveChildren = new Set<ChildProcess>();

@@ -1,0 +1,9 @@
+import type { AdapterFactory, ProtocolAdapter } from './listeners/adapter.js';
+
+/**
+ * Protocol adapters by listener name. Each adapter engineer adds one line here when their
+ * adapter works, e.g. `amqp: createAmqpAdapter,`. A listener whose protocol has no entry
+ * still binds its port and closes every connection it accepts (logged).
+ */
+export const ADAPTERS: Partial<Record<ProtocolAdapter['protocol'], AdapterFactory>> = {
+};

@@ -1,0 +1,215 @@
+import { resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { ADAPTERS } from './adapters.js';
+import { LISTENER_NAMES, type BrokerConfig, type ListenerName } from './config/index.js';
+import type { Core } from './core/index.js';
+import { DataDirLock } from './data-dir-lock.js';
+import type { AdapterFactory, ConnectionOrigin, ProtocolAdapter } from './listeners/adapter.js';
+import { formatHostPort, type BoundAddress } from './listeners/bind.js';
+import { HttpListener } from './listeners/http-listener.js';
+import { TcpListener } from './listeners/tcp-listener.js';
+import { VERSION } from './version.js';
+
+type ProtocolName = ProtocolAdapter['protocol'];
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  /** The config file read (or the embedded defaults), for the logs. */
+  configSource: string;
+  log: Logger;
+  /** Adapter factories by protocol; default the table in `adapters.ts`. */
+  adapters?: Partial<Record<ProtocolName, AdapterFactory>>;
+  /** How long adapters get to close their connections politely on stop. */
+  closeTimeoutMs?: number;
+}
+
+/** Storage and core as the broker holds them: opened at start, closed (flushed) at stop. */
+interface Engine {
+  core: Core | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * INTEGRATION POINT (storage engineer's Store, core engineer's createCore).
+ * Opens the shared store in `<dataDir>` through storage's public factory (recovery runs in
+ * `open()`), then the core on it. Neither exists yet in this checkout: `storage/` has no
+ * Store factory and `createCore` throws "implementation in progress". Until they land the
+ * broker runs without an engine, so no adapter can be created and every listener refuses
+ * its connections. Wire them here:
+ *
+ *   const store = createStore({ dir: join(dataDir, 'store'), segmentBytes, durability, intervalMs, warn });
+ *   const report = await store.open();               // log report.truncatedBytes etc.
+ *   const core = createCore(store, { durability, dataDir, warn });
+ *   await core.open();
+ *   return { core, close: () => core.close() };     // core.close() closes the store
+ */
+async function openEngine(config: BrokerConfig, dataDir: string, log: Logger): Promise<Engine> {
+  void config;
+  log.warn({ dataDir }, 'storage and core are not integrated yet: listeners will refuse connections');
+  return { core: undefined, close: async () => {} };
+}
+
+type Listener = TcpListener | HttpListener;
+
+/**
+ * The broker process's lifecycle: lock the data dir, open storage and the core, create the
+ * protocol adapters, open the listeners, log one ready line; and the reverse on stop.
+ */
+export class Broker {
+  readonly dataDir: string;
+  readonly listeners = new Map<ListenerName, BoundAddress>();
+  private readonly log: Logger;
+  private readonly adapters = new Map<ProtocolName, ProtocolAdapter>();
+  private readonly servers = new Map<ListenerName, Listener>();
+  private lock: DataDirLock | undefined;
+  private engine: Engine | undefined;
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(private readonly options: BrokerOptions) {
+    this.log = options.log;
+    this.dataDir = resolve(options.config.node.dataDir);
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Starts everything; on failure undoes what was started and rethrows. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`broker already ${this.state}`);
+    this.state = 'starting';
+    const { config } = this.options;
+    try {
+      this.lock = DataDirLock.acquire(this.dataDir);
+      this.log.info({ version: VERSION, config: this.options.configSource, dataDir: this.dataDir, nodeId: config.node.nodeId }, 'starting polybroker');
+      this.engine = await openEngine(config, this.dataDir, this.log);
+      this.createAdapters();
+      await this.openListeners();
+    } catch (err) {
+      await this.shutdown();
+      this.state = 'stopped';
+      throw err;
+    }
+    this.state = 'running';
+    this.logReady();
+  }
+
+  private createAdapters(): void {
+    const core = this.engine?.core;
+    if (!core) return;
+    const table = this.options.adapters ?? ADAPTERS;
+    for (const [protocol, factory] of Object.entries(table) as [ProtocolName, AdapterFactory][]) {
+      const enabled =
+        this.options.config.listeners[protocol].enabled ||
+        // MQTT and STOMP are also reachable over WebSocket on the http listener.
+        ((protocol === 'mqtt' || protocol === 'stomp') && this.options.config.listeners.http.enabled);
+      if (!enabled) continue;
+      const adapter = factory(core, {
+        log: this.log.child({ protocol }),
+        config: this.options.config,
+        listenerAddress: (name) => this.listeners.get(name),
+      });
+      this.adapters.set(protocol, adapter);
+    }
+  }
+
+  private async openListeners(): Promise<void> {
+    const { listeners } = this.options.config;
+    for (const name of LISTENER_NAMES) {
+      const settings = listeners[name];
+      if (!settings.enabled) continue;
+      const server: Listener =
+        name === 'http'
+          ? new HttpListener({
+              log: this.log.child({ listener: 'http' }),
+              onWebSocket: (protocol, stream, origin) => this.dispatch(protocol, stream, origin),
+              health: () => this.health(),
+              about: () => ({ name: 'polybroker', version: VERSION, nodeId: this.options.config.node.nodeId }),
+            })
+          : new TcpListener(name, (socket, origin) => this.dispatch(name, socket, origin), this.log.child({ listener: name }));
+      this.servers.set(name, server);
+      const bound = await server.listen(settings.host, settings.port);
+      this.listeners.set(name, bound);
+    }
+  }
+
+  /** Hands a connection to its protocol's adapter, or closes it when there is none. */
+  private dispatch(protocol: ProtocolName, stream: Duplex, origin: ConnectionOrigin): void {
+    const adapter = this.state === 'running' ? this.adapters.get(protocol) : undefined;
+    if (adapter) {
+      adapter.accept(stream, origin);
+      return;
+    }
+    this.log.warn(
+      { listener: origin.listener, protocol, remote: origin.remoteAddress, remotePort: origin.remotePort, websocket: origin.websocket?.path },
+      this.state === 'running' ? `no ${protocol} adapter yet: connection closed` : `broker is ${this.state}: connection closed`,
+    );
+    stream.destroy();
+  }
+
+  private health(): { status: string } & Record<string, unknown> {
+    const connections = Object.fromEntries([...this.adapters].map(([p, a]) => [p, a.connectionCount()]));
+    return { status: this.state === 'running' ? 'ok' : this.state, version: VERSION, connections };
+  }
+
+  private logReady(): void {
+    const parts = LISTENER_NAMES.map((name) => {
+      const bound = this.listeners.get(name);
+      return bound ? `${name} ${formatHostPort(bound.host, bound.port)}` : `${name} off`;
+    });
+    const missing = LISTENER_NAMES.filter((n) => n !== 'http' && this.listeners.has(n) && !this.adapters.has(n));
+    const tail = missing.length ? `; no adapter yet, refusing: ${missing.join(', ')}` : '';
+    this.log.info(
+      {
+        listeners: Object.fromEntries(this.listeners),
+        adapters: [...this.adapters.keys()],
+        dataDir: this.dataDir,
+        version: VERSION,
+      },
+      `polybroker ready: ${parts.join(', ')} (data ${this.dataDir}, pid ${process.pid}${tail})`,
+    );
+  }
+
+  /** Graceful stop: stop accepting, close adapters, flush and close storage, release the lock. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.state = 'stopping';
+    await this.shutdown();
+    this.state = 'stopped';
+    this.log.info('polybroker stopped');
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const server of this.servers.values()) server.stopAccepting();
+    const closeTimeoutMs = this.options.closeTimeoutMs ?? 10_000;
+    await Promise.all(
+      [...this.adapters].map(async ([protocol, adapter]) => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), closeTimeoutMs)));
+        try {
+          const outcome = await Promise.race([adapter.close().then(() => 'closed' as const), timeout]);
+          if (outcome === 'timeout') this.log.warn({ protocol, closeTimeoutMs }, 'adapter did not close in time; dropping its connections');
+        } catch (err) {
+          this.log.error({ err, protocol }, 'adapter failed to close');
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    this.adapters.clear();
+    for (const server of this.servers.values()) server.destroyConnections();
+    this.servers.clear();
+    if (this.engine) {
+      try {
+        // Lets in-flight appends finish, flushes and fsyncs, closes every file.
+        await this.engine.close();
+      } catch (err) {
+        this.log.error({ err }, 'closing storage failed');
+      }
+      this.engine = undefined;
+    }
+    this.lock?.release();
+    this.lock = undefined;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Duplex } from 'node:stream';
+import type { Core } from '../../src/core/index.js';
+import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
+import { defaultAuthenticator } from './auth.js';
+import { DEFAULT_PARSER_LIMITS } from './codec/parser.js';
+import { DEFAULT_HEART_BEAT } from './heart-beat.js';
+import { StompSession, type StompSessionOptions } from './session.js';
+
+let nextConnId = 1;
+
+/**
+ * The STOMP 1.0/1.1/1.2 adapter (TCP and WebSocket `/ws` with v10/v11/v12.stomp alike: the
+ * listener hands over a byte stream either way).
+ */
+export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: Partial<StompSessionOptions> = {}): ProtocolAdapter {
+  const options: StompSessionOptions = {
+    authenticate: defaultAuthenticator,
+    heartBeat: DEFAULT_HEART_BEAT,
+    limits: DEFAULT_PARSER_LIMITS,
+    serverName: 'polybroker/0.1.0',
+    defaultVhost: '/',
+    ...overrides,
+  };
+  const sessions = new Set<StompSession>();
+  const unsubscribeAlarm = core.onAlarm((event) => {
+    for (const s of sessions) s.setAlarmBlocked(event.blocked);
+  });
+  let closing = false;
+
+  return {
+    protocol: 'stomp',
+    accept(stream: Duplex, origin: ConnectionOrigin): void {
+      if (closing) {
+        stream.destroy();
+        return;
+      }
+      const connId = `stomp-${nextConnId++}`;
+      const log = ctx.log.child({ protocol: 'stomp', connId, remote: `${origin.remoteAddress}:${origin.remotePort}`, ws: origin.websocket !== undefined });
+      const session = new StompSession(stream, origin, core, options, log, (s) => sessions.delete(s));
+      sessions.add(session);
+      if (core.blocked) session.setAlarmBlocked(true);
+    },
+    connectionCount(): number {
+      return sessions.size;
+    },
+    async close(): Promise<void> {
+      closing = true;
+      unsubscribeAlarm();
+      await Promise.all([...sessions].map((s) => s.shutdownPolitely('the broker is shutting down')));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { Message } from '../../../src/core/index.js';
+import { headerOf, type StompFrame } from '../codec/frame.js';
+import { StompError } from '../errors.js';
+import { queueArgumentsOf } from '../mapping/queue-arguments.js';
+import { messageFromSend } from '../mapping/send-message.js';
+import { sendTargetOf, type SendTarget } from '../mapping/send-target.js';
+import type { StompSession } from '../session.js';
+import { ensureTempQueue } from './temp-queue.js';
+import { publish } from './publish.js';
+
+const MAX_CACHED_TARGETS = 1024;
+
+/**
+ * SEND: publish to the destination's exchange and routing key (mapping/destination.ts), or
+ * hold it in a transaction. RECEIPT follows once the publish is durable (persistent:true to a
+ * durable queue: fsynced in `sync` mode).
+ */
+export function handleSend(session: StompSession, frame: StompFrame): void | Promise<void> {
+  const h = frame.headers;
+  const destination = headerOf(h, 'destination')!;
+  let target = session.sendTargets.get(destination);
+  if (target === undefined) {
+    target = sendTargetOf(destination);
+    if (session.sendTargets.size >= MAX_CACHED_TARGETS) session.sendTargets.clear();
+    session.sendTargets.set(destination, target);
+  }
+  const replyTo = headerOf(h, 'reply-to');
+  if (replyTo !== undefined && replyTo.startsWith('/temp-queue/')) {
+    return ensureTempQueue(session, replyTo).then((queue) => send(session, frame, target, `/reply-queue/${queue}`));
+  }
+  return send(session, frame, target, undefined);
+}
+
+function send(session: StompSession, frame: StompFrame, target: SendTarget, replyTo: string | undefined): void | Promise<void> {
+  const h = frame.headers;
+  const message = messageFromSend(frame, session.version, replyTo, Date.now());
+  const receipt = headerOf(h, 'receipt');
+  const tx = headerOf(h, 'transaction');
+  if (target.declareQueue !== null) {
+    return declareOnce(session, target, h).then(() => publishOrHold(session, target, message, receipt, tx));
+  }
+  publishOrHold(session, target, message, receipt, tx);
+}
+
+function publishOrHold(session: StompSession, target: SendTarget, message: Message, receipt: string | undefined, tx: string | undefined): void {
+  if (tx !== undefined) {
+    const ops = session.transactions.get(tx);
+    if (ops === undefined) throw new StompError('Invalid transaction', `transaction '${tx}' is not active (BEGIN it first)`);
+    ops.push({ kind: 'send', target, message });
+    session.receipt(receipt);
+    return;
+  }
+  session.receipt(receipt, publish(session, target, message, receipt !== undefined));
+}
+
+/**
+ * `/queue/<name>` is declared (durable, with the frame's `x-` arguments) on the first SEND of a
+ * session when it does not exist: RabbitMQ's rule. The session's cached target then forgets it.
+ */
+async function declareOnce(session: StompSession, target: SendTarget, headers: readonly string[]): Promise<void> {
+  const name = target.declareQueue;
+  if (name === null) return;
+  const vhost = session.connection!.vhost;
+  if (vhost.queue(name) === null) {
+    await vhost.declareQueue(name, { durable: true, arguments: queueArgumentsOf(headers) }, session.connection!.id);
+  }
+  target.declareQueue = null;
+}

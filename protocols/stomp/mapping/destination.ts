@@ -1,0 +1,90 @@
+import { StompError } from '../errors.js';
+
+/**
+ * STOMP destinations as RabbitMQ maps them (rabbitmq.com/docs/stomp "Destinations"):
+ *
+ * | destination                     | SEND                                | SUBSCRIBE                                       |
+ * | `/queue/<name>`                 | default exchange → `<name>` (declared on first use) | declare `<name>` (durable), consume  |
+ * | `/amq/queue/<name>`             | default exchange → `<name>`          | consume the existing queue `<name>`             |
+ * | `/topic/<rk>`                   | `amq.topic` with `<rk>`              | own queue bound to `amq.topic` with `<rk>`      |
+ * | `/exchange/<ex>[/<rk>]`         | `<ex>` with `<rk>` (or '')           | own queue bound to `<ex>` with `<rk>` (or '')   |
+ * | `/temp-queue/<name>`            | in `reply-to` only: a private exclusive queue, auto-subscribed  |
+ * | `/reply-queue/<queue>`          | default exchange → `<queue>` (the rewritten reply-to)           |
+ *
+ * Name parts are percent-decoded (`%2F` for a slash), as RabbitMQ encodes them on MESSAGE.
+ */
+export type Destination =
+  | { kind: 'queue'; name: string }
+  | { kind: 'amq-queue'; name: string }
+  | { kind: 'topic'; routingKey: string }
+  | { kind: 'exchange'; exchange: string; routingKey: string | undefined }
+  | { kind: 'temp-queue'; name: string }
+  | { kind: 'reply-queue'; name: string };
+
+const PREFIXES: ReadonlyArray<[string, Destination['kind']]> = [
+  ['/queue/', 'queue'],
+  ['/amq/queue/', 'amq-queue'],
+  ['/topic/', 'topic'],
+  ['/exchange/', 'exchange'],
+  ['/temp-queue/', 'temp-queue'],
+  ['/reply-queue/', 'reply-queue'],
+];
+
+export function parseDestination(value: string): Destination {
+  for (const [prefix, kind] of PREFIXES) {
+    if (!value.startsWith(prefix)) continue;
+    const rest = value.slice(prefix.length);
+    if (kind === 'exchange') {
+      const slash = rest.indexOf('/');
+      const exchange = decodePart(value, slash < 0 ? rest : rest.slice(0, slash));
+      if (exchange.length === 0) throw invalid(value);
+      if (slash < 0) return { kind, exchange, routingKey: undefined };
+      const rk = rest.slice(slash + 1);
+      if (rk.includes('/')) throw invalid(value);
+      return { kind, exchange, routingKey: decodePart(value, rk) };
+    }
+    if (rest.length === 0 || rest.includes('/')) throw invalid(value);
+    const part = decodePart(value, rest);
+    return kind === 'topic' ? { kind, routingKey: part } : { kind, name: part };
+  }
+  throw invalid(value);
+}
+
+function decodePart(whole: string, part: string): string {
+  if (!part.includes('%')) return part;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw invalid(whole);
+  }
+}
+
+function invalid(value: string): StompError {
+  return new StompError(
+    'Invalid destination',
+    `'${value}' is not a valid destination.\nValid destination types are: /exchange/<exchange>[/<routing-key>], /topic/<routing-key>, /queue/<queue>, /amq/queue/<queue>, /reply-queue/<queue>; /temp-queue/<name> is valid in reply-to only.`,
+  );
+}
+
+const PLAIN = /^[\x21-\x24\x26-\x2e\x30-\x7e]*$/;
+
+/** Percent-encodes `/`, `%` and non-ASCII bytes of a name part, as RabbitMQ does on MESSAGE. */
+export function encodePart(part: string): string {
+  if (PLAIN.test(part)) return part;
+  let out = '';
+  for (const byte of Buffer.from(part, 'utf8')) {
+    out += byte > 0x20 && byte < 0x7f && byte !== 0x2f && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * The `destination` of a MESSAGE, "as though the message originated from a SEND frame": the
+ * default exchange gives `/queue/<rk>`, `amq.topic` gives `/topic/<rk>`, any other exchange
+ * `/exchange/<name>[/<rk>]`.
+ */
+export function destinationOf(exchange: string, routingKey: string): string {
+  if (exchange === '') return `/queue/${encodePart(routingKey)}`;
+  if (exchange === 'amq.topic') return `/topic/${encodePart(routingKey)}`;
+  return routingKey === '' ? `/exchange/${encodePart(exchange)}` : `/exchange/${encodePart(exchange)}/${encodePart(routingKey)}`;
+}

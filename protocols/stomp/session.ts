@@ -1,0 +1,398 @@
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Channel, Connection, Core, Delivery, Message } from '../../src/core/index.js';
+import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
+import type { StompAuthenticator } from './auth.js';
+import type { ClientCommand, ServerCommand } from './codec/commands.js';
+import { encodeFrame, HEARTBEAT } from './codec/encoder.js';
+import { headerOf, type StompFrame } from './codec/frame.js';
+import { StompParser, type StompParserLimits } from './codec/parser.js';
+import { StompError } from './errors.js';
+import { FrameOutput } from './frame-output.js';
+import type { Handler } from './handlers/handler.js';
+import { HANDLERS } from './handlers/index.js';
+import type { HeartBeatSettings, NegotiatedHeartBeat } from './heart-beat.js';
+import { toStompError } from './mapping/errors.js';
+import { writeMessageFrame } from './mapping/message-frame.js';
+import type { SendTarget } from './mapping/send-target.js';
+import { commandHeaders } from './spec/headers.js';
+import type { StompVersion } from './spec/versions.js';
+import type { Subscription } from './subscription.js';
+
+export interface StompSessionOptions {
+  authenticate: StompAuthenticator;
+  heartBeat: HeartBeatSettings;
+  limits: StompParserLimits;
+  /** The CONNECTED `server` header. */
+  serverName: string;
+  /** Vhost for a CONNECT without `host`, or whose `host` names no vhost. */
+  defaultVhost: string;
+}
+
+/** An operation held in a transaction until COMMIT (STOMP 1.2 "BEGIN"). */
+export type TransactionOp =
+  | { kind: 'send'; target: SendTarget; message: Message }
+  | { kind: 'ack'; subscription: Subscription; deliveryTag: number }
+  | { kind: 'nack'; subscription: Subscription; deliveryTag: number; requeue: boolean | undefined };
+
+type State = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Frames queued while an earlier frame's handler is still running, before reading pauses. */
+const INBOX_HIGH_WATER = 256;
+
+/**
+ * One STOMP connection: bytes in → parser → one handler per command, strictly in order (a
+ * handler may be async: SUBSCRIBE declares a queue, CONNECT authenticates; later frames wait);
+ * deliveries and replies → FrameOutput → one socket write per event-loop turn.
+ */
+export class StompSession {
+  readonly sessionId = `session-${randomBytes(12).toString('base64url')}`;
+  version: StompVersion = '1.0';
+  user = '';
+  connection: Connection | null = null;
+  /** The channel SENDs publish on. */
+  publisher: Channel | null = null;
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptionsByChannel = new Map<number, Subscription>();
+  readonly transactions = new Map<string, TransactionOp[]>();
+  /** Parsed SEND destinations (a session sends to few destinations, many times). */
+  readonly sendTargets = new Map<string, SendTarget>();
+  /** `/temp-queue/<name>` → the private queue created for it. */
+  readonly tempQueues = new Map<string, string>();
+  /** Set once a SEND was published: resource alarms block such connections. */
+  hasPublished = false;
+
+  private state: State = 'connecting';
+  private readonly parser: StompParser;
+  private readonly out = new FrameOutput();
+  private flushScheduled = false;
+  private writeBlocked = false;
+  private inbox: StompFrame[] = [];
+  private busy = false;
+  private readPaused = false;
+  private alarmBlocked = false;
+  /** Receipts wait for earlier ones and for their frame's durability promise, in frame order. */
+  private receiptChain: Promise<void> = Promise.resolve();
+  private receiptsPending = 0;
+  private heartBeatTimer: NodeJS.Timeout | null = null;
+  private lastReadAt = Date.now();
+  private wroteSinceBeat = false;
+  private closeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly stream: Duplex,
+    readonly origin: ConnectionOrigin,
+    readonly core: Core,
+    readonly options: StompSessionOptions,
+    readonly log: Logger,
+    private readonly onClosed: (session: StompSession) => void,
+  ) {
+    this.parser = new StompParser((frame) => this.onFrame(frame), options.limits);
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => this.onDrain());
+    stream.on('error', (err) => {
+      this.log.debug({ err }, 'stream error');
+      this.shutdown();
+    });
+    stream.on('close', () => this.shutdown());
+    stream.on('end', () => this.shutdown());
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** The version a WebSocket subprotocol pins (`v12.stomp`), used when CONNECT has no accept-version. */
+  get websocketVersion(): StompVersion | undefined {
+    const p = this.origin.websocket?.protocol;
+    return p === 'v10.stomp' ? '1.0' : p === 'v11.stomp' ? '1.1' : p === 'v12.stomp' ? '1.2' : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Input
+
+  private onData(chunk: Buffer): void {
+    this.lastReadAt = Date.now();
+    if (this.state === 'closing' || this.state === 'closed') return;
+    try {
+      this.parser.push(chunk);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private onFrame(frame: StompFrame): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.busy || this.inbox.length > 0) {
+      this.inbox.push(frame);
+      if (this.inbox.length >= INBOX_HIGH_WATER) this.pauseReading();
+      return;
+    }
+    this.run(frame);
+  }
+
+  private run(frame: StompFrame): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.dispatch(frame);
+    } catch (e) {
+      this.fail(e, headerOf(frame.headers, 'receipt'));
+      return;
+    }
+    if (result !== undefined) {
+      this.busy = true;
+      result.then(
+        () => {
+          this.busy = false;
+          this.drainInbox();
+        },
+        (e: unknown) => {
+          this.busy = false;
+          this.fail(e, headerOf(frame.headers, 'receipt'));
+        },
+      );
+    }
+  }
+
+  private drainInbox(): void {
+    while (!this.busy && this.inbox.length > 0 && this.state !== 'closing' && this.state !== 'closed') {
+      this.run(this.inbox.shift()!);
+    }
+    if (this.inbox.length === 0) this.resumeReading();
+  }
+
+  private dispatch(frame: StompFrame): void | Promise<void> {
+    const command = frame.command as ClientCommand;
+    if (this.state === 'connecting' && command !== 'CONNECT' && command !== 'STOMP') {
+      throw new StompError('Not connected', `the first frame must be CONNECT or STOMP, got ${frame.command}`);
+    }
+    const handler = (HANDLERS as Partial<Record<string, Handler>>)[frame.command];
+    if (handler === undefined) {
+      throw new StompError('Bad command', `${frame.command} is a server frame; clients may not send it`);
+    }
+    if (this.state === 'open') {
+      const spec = commandHeaders(this.version, command);
+      if (spec === undefined) throw new StompError('Bad command', `${command} does not exist in STOMP ${this.version}`);
+      for (const name of spec.required) {
+        if (headerOf(frame.headers, name) === undefined) {
+          throw new StompError(`Missing '${name}' header`, `${command} frames require a '${name}' header (STOMP ${this.version})`);
+        }
+      }
+    }
+    return handler(this, frame);
+  }
+
+  private pauseReading(): void {
+    if (!this.readPaused) {
+      this.readPaused = true;
+      this.stream.pause();
+    }
+  }
+
+  private resumeReading(): void {
+    if (this.readPaused && !this.alarmBlocked && this.inbox.length === 0) {
+      this.readPaused = false;
+      this.stream.resume();
+    }
+  }
+
+  /** Resource alarm from the core: stop reading from connections that publish (RabbitMQ's "blocking"). */
+  setAlarmBlocked(blocked: boolean): void {
+    this.alarmBlocked = blocked && this.hasPublished;
+    if (this.alarmBlocked) this.pauseReading();
+    else this.resumeReading();
+  }
+
+  /** Called by SEND handlers: a publish while an alarm is active blocks reading after this frame. */
+  notePublished(): void {
+    this.hasPublished = true;
+    if (this.core.blocked && !this.alarmBlocked) this.setAlarmBlocked(true);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /** CONNECT succeeded: from now on frames are checked against the version's header table. */
+  open(connection: Connection, user: string, version: StompVersion, heartBeat: NegotiatedHeartBeat): void {
+    this.connection = connection;
+    this.publisher = connection.openChannel();
+    this.user = user;
+    this.version = version;
+    this.state = 'open';
+    this.startHeartBeat(heartBeat);
+  }
+
+  /** Switches the parser's escaping before the next frame is decoded (called synchronously from CONNECT). */
+  setVersion(version: StompVersion): void {
+    this.version = version;
+    this.parser.version = version;
+  }
+
+  private startHeartBeat({ sendMs, receiveMs }: NegotiatedHeartBeat): void {
+    if (sendMs === 0 && receiveMs === 0) return;
+    const deadMs = receiveMs * this.options.heartBeat.graceFactor;
+    const periods = [sendMs > 0 ? sendMs / 2 : Infinity, receiveMs > 0 ? receiveMs / 2 : Infinity];
+    const tickMs = Math.max(10, Math.floor(Math.min(...periods)));
+    let sinceBeatMs = 0;
+    this.lastReadAt = Date.now();
+    this.heartBeatTimer = setInterval(() => {
+      if (receiveMs > 0 && Date.now() - this.lastReadAt > deadMs) {
+        this.fail(new StompError('Heart-beat timeout', `no data from the client for more than ${deadMs} ms (heart-beat ${receiveMs} ms)`));
+        return;
+      }
+      if (sendMs > 0) {
+        sinceBeatMs += tickMs;
+        if (this.wroteSinceBeat) {
+          this.wroteSinceBeat = false;
+          sinceBeatMs = 0;
+        } else if (sinceBeatMs + tickMs > sendMs) {
+          this.out.bytes(HEARTBEAT);
+          this.flush();
+          this.wroteSinceBeat = false;
+          sinceBeatMs = 0;
+        }
+      }
+    }, tickMs);
+    this.heartBeatTimer.unref();
+  }
+
+  /** Sends ERROR for `e` and closes (STOMP 1.2: the server MUST close after ERROR). */
+  fail(e: unknown, receiptId?: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const err = toStompError(e).withReceipt(receiptId);
+    this.log.debug({ message: err.message, details: err.details }, 'ERROR sent');
+    const headers = [...err.headers, 'message', err.message.replace(/[\r\n]/g, ' ')];
+    if (err.receiptId !== undefined) headers.push('receipt-id', err.receiptId);
+    headers.push('content-type', 'text/plain');
+    this.writeFrame('ERROR', headers, Buffer.from(err.details, 'utf8'));
+    this.closeAfterFlush();
+  }
+
+  /** Flushes what is queued, ends the stream, and releases everything. */
+  closeAfterFlush(): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.flush();
+    this.stream.end();
+    this.closeTimer = setTimeout(() => this.stream.destroy(), 1000);
+    this.closeTimer.unref();
+    this.release();
+  }
+
+  /** Closes with an ERROR telling the client why (broker shutdown). */
+  async shutdownPolitely(reason: string): Promise<void> {
+    if (this.state === 'connecting' || this.state === 'open') this.fail(new StompError('Server shutdown', reason));
+    await this.releasing;
+  }
+
+  private releasing: Promise<void> | null = null;
+
+  private release(): Promise<void> {
+    if (this.releasing !== null) return this.releasing;
+    if (this.heartBeatTimer !== null) clearInterval(this.heartBeatTimer);
+    this.heartBeatTimer = null;
+    // A disconnect discards open transactions (STOMP 1.2 "ABORT"; nothing was applied yet).
+    this.transactions.clear();
+    this.inbox = [];
+    const connection = this.connection;
+    this.releasing = (connection === null ? Promise.resolve() : connection.close()).catch((err: unknown) => {
+      this.log.warn({ err }, 'closing core connection failed');
+    });
+    return this.releasing;
+  }
+
+  private shutdown(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    if (!this.stream.destroyed) this.stream.destroy();
+    void this.release().then(() => this.onClosed(this));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Output
+
+  writeFrame(command: ServerCommand, headers: readonly string[], body?: Buffer): void {
+    this.out.bytes(encodeFrame(command, headers, body, this.version));
+    this.scheduleFlush();
+  }
+
+  /** A core delivery for `sub`, written as a MESSAGE frame. */
+  deliver(sub: Subscription, delivery: Delivery): void {
+    if (this.state !== 'open') return;
+    writeMessageFrame(this.out, sub.head, delivery);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Sends RECEIPT for a frame's `receipt` header once `durable` holds (the frame's effect is
+   * as durable as the mode promises) and every earlier receipt has gone out.
+   */
+  receipt(receiptId: string | undefined, durable?: Promise<unknown>): void {
+    if (receiptId === undefined) return;
+    if (durable === undefined && this.receiptsPending === 0) {
+      this.writeFrame('RECEIPT', ['receipt-id', receiptId]);
+      return;
+    }
+    this.receiptsPending++;
+    this.receiptChain = this.receiptChain
+      .then(() => durable)
+      .then(
+        () => {
+          this.receiptsPending--;
+          if (this.state === 'open') this.writeFrame('RECEIPT', ['receipt-id', receiptId]);
+        },
+        (e: unknown) => {
+          this.receiptsPending--;
+          this.fail(e, receiptId);
+        },
+      );
+  }
+
+  /** Resolves once every receipt asked for so far is written (DISCONNECT waits for it). */
+  receiptsWritten(): Promise<void> {
+    return this.receiptChain;
+  }
+
+  private scheduleFlush(): void {
+    this.wroteSinceBeat = true;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.state === 'closed' || this.stream.destroyed) {
+      this.out.take();
+      return;
+    }
+    const pieces = this.out.take();
+    if (pieces.length === 0) return;
+    let ok: boolean;
+    if (pieces.length === 1) {
+      ok = this.stream.write(pieces[0]);
+    } else {
+      this.stream.cork();
+      ok = true;
+      for (const p of pieces) ok = this.stream.write(p);
+      this.stream.uncork();
+    }
+    if (!ok && !this.writeBlocked) {
+      this.writeBlocked = true;
+      for (const sub of this.subscriptions.values()) sub.channel.setFlow(false);
+    }
+  }
+
+  private onDrain(): void {
+    if (!this.writeBlocked) return;
+    this.writeBlocked = false;
+    for (const sub of this.subscriptions.values()) sub.channel.setFlow(true);
+  }
+
+  /** A subscription added while the socket is backed up starts paused too. */
+  applyFlow(sub: Subscription): void {
+    if (this.writeBlocked) sub.channel.setFlow(false);
+  }
+}

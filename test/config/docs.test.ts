@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SchemaObject } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { SECTIONS, parseConfig } from '../../src/config/index.js';
+import { repoRoot, runCli } from '../helpers/broker.js';
+
+/** Dotted paths of every leaf key a schema declares under `properties`. */
+function leafKeys(schema: SchemaObject, prefix: string): string[] {
+  const properties = schema.properties as Record<string, SchemaObject> | undefined;
+  if (!properties) return [prefix];
+  return Object.entries(properties).flatMap(([key, sub]) => leafKeys(sub, `${prefix}.${key}`));
+}
+
+describe('polybroker.example.yaml', () => {
+  const example = join(repoRoot, 'polybroker.example.yaml');
+
+  it('is accepted by `polybroker check-config`', async () => {
+    const result = await runCli(['check-config', example]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid');
+  });
+
+  it('states the defaults: it parses to the same configuration as an empty file', () => {
+    const fromExample = parseConfig(readFileSync(example, 'utf8'), example);
+    const fromNothing = parseConfig('', 'empty');
+    expect(fromExample).toEqual(fromNothing);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  const page = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8');
+
+  for (const section of SECTIONS) {
+    it(`documents every key of the ${section.key} section (here or in docs/${section.key}.md)`, () => {
+      const own = join(repoRoot, `docs/${section.key}.md`);
+      const text = page + (existsSync(own) ? readFileSync(own, 'utf8') : '');
+      // The five listeners share their keys: `listeners.<name>.port` documents them all.
+      const undocumented = leafKeys(section.schema, section.key).filter(
+        (key) => !text.includes(`\`${key}\``) && !text.includes(`\`${key.replace(/^listeners\.\w+\./, 'listeners.<name>.')}\``),
+      );
+      expect(undocumented).toEqual([]);
+    });
+  }
+});

@@ -1,0 +1,94 @@
+import { NotFound } from '../../../src/core/index.js';
+import { AmqpChannelError } from '../codec/errors.js';
+import { plainTable } from '../codec/field-table.js';
+import { REPLY_TO_QUEUE } from '../mapping/direct-reply-to.js';
+import { queueArguments } from '../mapping/queue-arguments.js';
+import type { MethodArgs } from '../spec/methods.js';
+import { ReplyCode } from '../spec/reply-codes.js';
+import type { AmqpChannel } from '../session/channel.js';
+
+const where = (ch: AmqpChannel) => `in vhost '${ch.conn.vhostName}'`;
+
+/** '' means the queue last declared on this channel (§1.8.3.1 queue name shortcut). */
+export function queueName(ch: AmqpChannel, name: string, classId: number, methodId: number): string {
+  if (name !== '') return name;
+  if (ch.lastQueue === '') throw new AmqpChannelError(ReplyCode.NOT_FOUND, 'no previously declared queue', classId, methodId);
+  return ch.lastQueue;
+}
+
+export function checkQueueExists(ch: AmqpChannel, name: string, classId: number, methodId: number): void {
+  const vhost = ch.conn.core!.vhost;
+  if (!vhost.queue(name) && !vhost.stream(name)) throw new AmqpChannelError(ReplyCode.NOT_FOUND, `no queue '${name}' ${where(ch)}`, classId, methodId);
+}
+
+export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare']): Promise<void> {
+  const conn = ch.conn;
+  const vhost = conn.core!.vhost;
+  if (a.queue === REPLY_TO_QUEUE) {
+    // RabbitMQ answers a declare of the direct reply-to pseudo-queue with empty counts.
+    if (!a.nowait) ch.send('queue.declare-ok', { queue: a.queue, messageCount: 0, consumerCount: 0 });
+    return;
+  }
+  let result;
+  if (a.passive) {
+    const name = queueName(ch, a.queue, 50, 10);
+    checkQueueExists(ch, name, 50, 10);
+    result = await vhost.declareQueue(name, { passive: true }, conn.core!.id);
+  } else {
+    if (a.queue.startsWith('amq.')) {
+      throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `queue name '${a.queue}' contains reserved prefix 'amq.*'`, 50, 10);
+    }
+    const args = queueArguments(a.arguments, a.queue, conn.vhostName);
+    const type = args['x-queue-type'];
+    if ((type === 'quorum' || type === 'stream') && !a.durable) {
+      throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid property 'non-durable' for queue '${a.queue}' ${where(ch)}`, 50, 10);
+    }
+    if ((type === 'quorum' || type === 'stream') && a.exclusive) {
+      throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid property 'exclusive-owner' for queue '${a.queue}' ${where(ch)}`, 50, 10);
+    }
+    result = await vhost.declareQueue(a.queue, { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: args }, conn.core!.id);
+  }
+  ch.lastQueue = result.name;
+  if (!a.nowait) ch.send('queue.declare-ok', { queue: result.name, messageCount: result.messageCount, consumerCount: result.consumerCount });
+}
+
+export async function queueBind(ch: AmqpChannel, a: MethodArgs['queue.bind']): Promise<void> {
+  const queue = queueName(ch, a.queue, 50, 20);
+  if (a.exchange === '') throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, 'operation not permitted on the default exchange', 50, 20);
+  const vhost = ch.conn.core!.vhost;
+  if (!vhost.exchange(a.exchange)) throw new AmqpChannelError(ReplyCode.NOT_FOUND, `no exchange '${a.exchange}' ${where(ch)}`, 50, 20);
+  checkQueueExists(ch, queue, 50, 20);
+  await vhost.bindQueue(queue, a.exchange, a.routingKey, plainTable(a.arguments), ch.conn.core!.id);
+  if (!a.nowait) ch.send('queue.bind-ok', {});
+}
+
+export async function queueUnbind(ch: AmqpChannel, a: MethodArgs['queue.unbind']): Promise<void> {
+  const queue = queueName(ch, a.queue, 50, 50);
+  if (a.exchange === '') throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, 'operation not permitted on the default exchange', 50, 50);
+  try {
+    await ch.conn.core!.vhost.unbindQueue(queue, a.exchange, a.routingKey, plainTable(a.arguments), ch.conn.core!.id);
+  } catch (e) {
+    // Unbinding what is not bound succeeds (RabbitMQ 3.x).
+    if (!(e instanceof NotFound)) throw e;
+  }
+  ch.send('queue.unbind-ok', {});
+}
+
+export async function queuePurge(ch: AmqpChannel, a: MethodArgs['queue.purge']): Promise<void> {
+  const queue = queueName(ch, a.queue, 50, 30);
+  checkQueueExists(ch, queue, 50, 30);
+  const messageCount = await ch.conn.core!.vhost.purgeQueue(queue, ch.conn.core!.id);
+  if (!a.nowait) ch.send('queue.purge-ok', { messageCount });
+}
+
+export async function queueDelete(ch: AmqpChannel, a: MethodArgs['queue.delete']): Promise<void> {
+  const queue = queueName(ch, a.queue, 50, 40);
+  let messageCount = 0;
+  try {
+    messageCount = await ch.conn.core!.vhost.deleteQueue(queue, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty }, ch.conn.core!.id);
+  } catch (e) {
+    // Deleting a queue that does not exist succeeds with 0 (RabbitMQ 3.x).
+    if (!(e instanceof NotFound)) throw e;
+  }
+  if (!a.nowait) ch.send('queue.delete-ok', { messageCount });
+}

@@ -1,0 +1,101 @@
+import { createMessage, type Header, type Message, type MessageProperties } from '../../../src/core/index.js';
+import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '../codec/content-header.js';
+import { AmqpChannelError } from '../codec/errors.js';
+import { Writer } from '../codec/writer.js';
+import { ReplyCode } from '../spec/reply-codes.js';
+import { fieldTableToHeaders, headersToFieldTable } from './headers.js';
+
+/**
+ * AMQP basic properties ↔ the core Message (ARCHITECTURE.md "Properties across protocols").
+ * The property bytes as the publisher sent them are the message's native blob, so an AMQP →
+ * AMQP delivery is byte-exact; the mapped fields serve routing (headers exchanges, CC/BCC,
+ * TTL, priority, persistence) and the other protocols.
+ */
+export function toCoreMessage(props: BasicProperties, propertyBytes: Buffer, body: Buffer, now: number): Message {
+  const properties: MessageProperties = {};
+  if (props.contentType !== undefined) properties.contentType = props.contentType;
+  if (props.contentEncoding !== undefined) properties.contentEncoding = props.contentEncoding;
+  if (props.correlationId !== undefined) properties.correlationId = props.correlationId;
+  if (props.replyTo !== undefined) properties.replyTo = props.replyTo;
+  if (props.messageId !== undefined) properties.messageId = props.messageId;
+  if (props.expiration !== undefined) properties.expiration = parseExpiration(props.expiration);
+  if (props.priority !== undefined) properties.priority = props.priority;
+  if (props.deliveryMode === 2) properties.persistent = true;
+  if (props.type !== undefined) properties.type = props.type;
+  if (props.userId !== undefined) properties.userId = props.userId;
+  if (props.appId !== undefined) properties.appId = props.appId;
+  const headers: Header[] = props.headers ? fieldTableToHeaders(props.headers) : [];
+  return createMessage(body, { timestamp: now, properties, headers, native: { protocol: 'amqp', bytes: propertyBytes } });
+}
+
+/** RabbitMQ accepts only a non-negative integer in decimal ("invalid expiration 'x': no_integer"). */
+export function parseExpiration(s: string): number {
+  if (!/^-?\d+$/.test(s)) throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${s}': no_integer`, 60, 40);
+  const n = Number(s);
+  if (n < 0) throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid expiration '${s}': {value_negative,${n}}`, 60, 40);
+  return n;
+}
+
+/** Properties for a message that came from another protocol (or was changed by the core). */
+export function basicPropertiesOf(m: Message): BasicProperties {
+  const p = m.properties;
+  const out: BasicProperties = {};
+  if (p.contentType !== undefined) out.contentType = p.contentType;
+  if (p.contentEncoding !== undefined) out.contentEncoding = p.contentEncoding;
+  if (m.headers.length) out.headers = headersToFieldTable(m.headers);
+  out.deliveryMode = p.persistent ? 2 : 1;
+  if (p.priority !== undefined) out.priority = p.priority;
+  if (p.correlationId !== undefined) out.correlationId = truncate(typeof p.correlationId === 'string' ? p.correlationId : p.correlationId.toString('utf8'));
+  if (p.replyTo !== undefined) out.replyTo = truncate(p.replyTo);
+  if (p.expiration !== undefined) out.expiration = String(p.expiration);
+  if (p.messageId !== undefined) out.messageId = truncate(p.messageId);
+  if (p.type !== undefined) out.type = truncate(p.type);
+  if (p.userId !== undefined) out.userId = truncate(p.userId);
+  if (p.appId !== undefined) out.appId = truncate(p.appId);
+  return out;
+}
+
+function truncate(s: string): string {
+  return Buffer.byteLength(s) <= 255 ? s : Buffer.from(s).subarray(0, 255).toString('utf8').replace(/\uFFFD+$/, '');
+}
+
+const scratch = new Writer(4096);
+const converted = new WeakMap<Message, Buffer>();
+
+/** Encodes properties into a fresh standalone buffer. */
+export function encodePropertyBytes(p: BasicProperties): Buffer {
+  scratch.ensure(propertiesSize(p));
+  writeProperties(scratch, p);
+  return scratch.take();
+}
+
+/**
+ * The property bytes to deliver a message with: the publisher's own when it came over AMQP and
+ * the core has not added headers since (dead-lettering adds x-death: then the native properties
+ * are kept and only the headers table is rebuilt from the core's headers).
+ */
+export function deliveryPropertyBytes(m: Message): Buffer {
+  const native = m.native;
+  if (native && native.protocol === 'amqp' && !hasCoreHeaders(m)) return native.bytes;
+  let bytes = converted.get(m);
+  if (bytes) return bytes;
+  let props: BasicProperties;
+  if (native && native.protocol === 'amqp') {
+    props = decodeProperties(native.bytes);
+    props.headers = headersToFieldTable(m.headers);
+  } else {
+    props = basicPropertiesOf(m);
+  }
+  bytes = encodePropertyBytes(props);
+  converted.set(m, bytes);
+  return bytes;
+}
+
+function hasCoreHeaders(m: Message): boolean {
+  const h = m.headers;
+  for (let i = 0; i < h.length; i++) {
+    const n = h[i]!.name;
+    if (n === 'x-death' || n === 'x-first-death-reason') return true;
+  }
+  return false;
+}

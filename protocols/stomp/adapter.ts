@@ -5,6 +5,7 @@ import { defaultAuthenticator } from './auth.js';
 import { DEFAULT_PARSER_LIMITS } from './codec/parser.js';
 import { DEFAULT_HEART_BEAT } from './heart-beat.js';
 import { StompSession, type StompSessionOptions } from './session.js';
+import { VERSION } from '../../src/version.js';
 
 let nextConnId = 1;
 
@@ -17,7 +18,7 @@ export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: P
     authenticate: defaultAuthenticator,
     heartBeat: DEFAULT_HEART_BEAT,
     limits: DEFAULT_PARSER_LIMITS,
-    serverName: 'polybroker/0.1.0',
+    serverName: `polybroker/${VERSION}`,
     defaultVhost: '/',
     ...overrides,
   };

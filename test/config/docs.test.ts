@@ -5,11 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { SECTIONS, parseConfig } from '../../src/config/index.js';
 import { repoRoot, runCli } from '../helpers/broker.js';
 
-/** Dotted paths of every leaf key a schema declares under `properties`. */
+/**
+ * Dotted paths of every leaf key a schema declares under `properties`; a map of named entries
+ * (`additionalProperties` with a schema, e.g. vhosts by name) counts as `<name>`.
+ */
 function leafKeys(schema: SchemaObject, prefix: string): string[] {
   const properties = schema.properties as Record<string, SchemaObject> | undefined;
-  if (!properties) return [prefix];
-  return Object.entries(properties).flatMap(([key, sub]) => leafKeys(sub, `${prefix}.${key}`));
+  if (properties) return Object.entries(properties).flatMap(([key, sub]) => leafKeys(sub, `${prefix}.${key}`));
+  const named = schema.additionalProperties as SchemaObject | boolean | undefined;
+  if (named && typeof named === 'object' && (named.properties || named.additionalProperties)) return leafKeys(named, `${prefix}.<name>`);
+  return [prefix];
 }
 
 describe('polybroker.example.yaml', () => {

@@ -157,4 +157,15 @@ describe('config validation errors', () => {
     expect(issue).toMatchObject({ path: ['node', 'nodeId'], found: '"has space" (a string)' });
     expect(issue!.expected).toMatch(/^a string matching/);
   });
+
+  it('validates the vhosts section with paths through named vhosts and lists', () => {
+    const issues = issuesOf('vhosts:\n  /:\n    queues:\n      - name: q\n        durabel: true\n    exchanges: [{ name: e, type: topick }]\n');
+    expect(issues.map((i) => [i.path, i.suggestion, i.origin.kind === 'file' ? [i.origin.line, i.origin.column] : []])).toEqual([
+      [['vhosts', '/', 'queues', '0', 'durabel'], 'durable', [5, 9]],
+      [['vhosts', '/', 'exchanges', '0', 'type'], 'topic', [6, 34]],
+    ]);
+    expect(messageOf('vhosts:\n  /:\n    queues: [{ durable: true }]\n')).toContain(
+      'test.yaml:3:14: vhosts["/"].queues[0].name: expected the required key "name", found nothing',
+    );
+  });
 });

@@ -4,12 +4,13 @@ import { logSection, type LogConfig } from './log.js';
 import { mqttSection, type MqttConfig } from './mqtt.js';
 import { nodeSection, type NodeConfig } from './node.js';
 import { storageSection, type StorageConfig } from './storage.js';
+import { vhostsSection, type VhostsSection } from './vhosts.js';
 
 /**
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, mqttSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -17,5 +18,7 @@ export interface BrokerConfig {
   listeners: ListenersConfig;
   storage: StorageConfig;
   log: LogConfig;
+  /** Absent when the file defines no vhosts (the core's default vhost `/` always exists). */
+  vhosts?: VhostsSection;
   mqtt: MqttConfig;
 }

@@ -24,6 +24,15 @@ export interface StoreOptions {
   intervalMs: number;
   /** Called with structured warnings (truncation, corruption) during recovery and operation. */
   warn?: (fields: Record<string, unknown>, msg: string) => void;
+  /** Bytes of recent batches kept in memory for `readCached` (default 64 MiB). */
+  cacheBytes?: number;
+  /**
+   * Appended bytes not yet handed to the OS above which `writable` turns false
+   * (default 32 MiB). Appends are still accepted; callers should await `whenWritable()`.
+   */
+  maxPendingBytes?: number;
+  /** Upper bound on read-side file descriptors (segments and their index files; default 256). */
+  maxOpenFiles?: number;
 }
 
 /** How a partition's entries are reclaimed. */
@@ -149,4 +158,14 @@ export interface Store {
 
   /** Bytes held in commit-log segments on disk. */
   diskBytes(): number;
+
+  /**
+   * False while more than `maxPendingBytes` of appends wait to be written: the write path's
+   * backpressure signal. Producers (the core) should stop appending until `whenWritable()`.
+   */
+  readonly writable: boolean;
+  /** Resolves (immediately when `writable`) once pending bytes fall below the limit. */
+  whenWritable(): Promise<void>;
+  /** Resolves once everything appended so far is written to the OS and fsynced. */
+  flush(): Promise<void>;
 }

@@ -1,0 +1,416 @@
+/**
+ * The shared commit log's write path and positioned reads (RocketMQ's CommitLog over its
+ * MappedFileQueue). Appends of one event-loop tick are gathered and written with one
+ * `writev` and, when any of them asked for `sync`, one `fdatasync` (group commit): the
+ * fsync cost is paid per tick, not per append. Small batches are copied next to their
+ * entry header into a reused 1 MiB slab; large ones are written from the caller's Buffer
+ * without a copy. While one write+fsync is in flight the next tick's appends accumulate,
+ * so the number of appends served by one fsync grows with the load.
+ */
+import { close, fdatasync, open, read, writev } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { DurabilityMode } from './types.js';
+import { Segment } from './segment.js';
+import type { FdCache } from './fd-cache.js';
+
+const writevAsync = promisify(writev);
+const fdatasyncAsync = promisify(fdatasync);
+const openFd = promisify(open);
+const closeFd = promisify(close);
+const readAsync = promisify(read);
+
+const SLAB_BYTES = 1024 * 1024;
+/** Batches up to this size are copied into the slab; larger ones are written from their own Buffer. */
+const COPY_MAX_BYTES = 16 * 1024;
+const SLAB_POOL_MAX = 8;
+
+/** The appends of one flush: written together, fsynced together. */
+class Cycle {
+  private writtenP: Promise<void> | null = null;
+  private syncedP: Promise<void> | null = null;
+  private resolveW: (() => void) | null = null;
+  private rejectW: ((e: Error) => void) | null = null;
+  private resolveS: (() => void) | null = null;
+  private rejectS: ((e: Error) => void) | null = null;
+  wantsSync = false;
+
+  written(): Promise<void> {
+    if (this.writtenP === null) {
+      this.writtenP = new Promise((res, rej) => {
+        this.resolveW = res;
+        this.rejectW = rej;
+      });
+      // Callers that drop the promise must not turn a failed write into an unhandled rejection.
+      this.writtenP.catch(() => {});
+    }
+    return this.writtenP;
+  }
+
+  synced(): Promise<void> {
+    this.wantsSync = true;
+    if (this.syncedP === null) {
+      this.syncedP = new Promise((res, rej) => {
+        this.resolveS = res;
+        this.rejectS = rej;
+      });
+      this.syncedP.catch(() => {});
+    }
+    return this.syncedP;
+  }
+
+  settleWritten(err: Error | null): void {
+    if (err === null) this.resolveW?.();
+    else this.rejectW?.(err);
+  }
+
+  settleSynced(err: Error | null): void {
+    if (err === null) this.resolveS?.();
+    else this.rejectS?.(err);
+  }
+}
+
+/** Bytes of one segment waiting to be written at `fileOffset`. */
+interface WriteRun {
+  segment: Segment;
+  fileOffset: number;
+  chunks: Buffer[];
+  bytes: number;
+  slabs: Buffer[];
+}
+
+export interface CommitLogOptions {
+  dir: string;
+  segmentBytes: number;
+  durability: DurabilityMode;
+  intervalMs: number;
+  maxPendingBytes: number;
+  fds: FdCache;
+  /** A segment rolled over and all its bytes are written (and fsynced unless `none`). */
+  onSealable: (segment: Segment) => void;
+  onError: (err: Error) => void;
+}
+
+export class StoreFailedError extends Error {
+  constructor(override readonly cause: Error) {
+    super(`store failed after an I/O error: ${cause.message}`);
+    this.name = 'StoreFailedError';
+  }
+}
+
+export class CommitLog {
+  /** Every segment, oldest first; the last is the active one. */
+  readonly segments: Segment[] = [];
+  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private slabUsed = 0;
+  /** Start of the slab bytes not yet pushed to `run.chunks`. */
+  private regionStart = 0;
+  private readonly slabPool: Buffer[] = [];
+  private run: WriteRun | null = null;
+  private queue: WriteRun[] = [];
+  private cycle = new Cycle();
+  private scheduled = false;
+  private flushing = false;
+  private readonly rolled: Segment[] = [];
+  private pendingBytes = 0;
+  private writableWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private intervalTimer: NodeJS.Timeout | null = null;
+  private syncing: Promise<void> | null = null;
+  failed: Error | null = null;
+  /** Start of the batch bytes of the entry being appended, in the slab (see `headerSpace`). */
+  headerPos = 0;
+
+  constructor(private readonly opts: CommitLogOptions) {
+    if (opts.durability === 'interval' || opts.durability === 'sync') {
+      // `sync` appends fsync per tick; the timer also bounds loss of `interval`/`none` overrides.
+      this.intervalTimer = setInterval(() => void this.syncDirty().catch((e: Error) => this.fail(e)), opts.intervalMs);
+      this.intervalTimer.unref();
+    }
+  }
+
+  get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** Global position where the next entry will go. */
+  get endPosition(): number {
+    return this.active.end;
+  }
+
+  get writable(): boolean {
+    return this.pendingBytes < this.opts.maxPendingBytes;
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.writable || this.failed !== null) return Promise.resolve();
+    return new Promise((res) => this.writableWaiters.push(res));
+  }
+
+  /**
+   * Reserves `size` bytes for the next entry, rolling to a new segment when it does not fit,
+   * and returns its global position.
+   */
+  reserve(size: number): number {
+    if (this.failed !== null) throw new StoreFailedError(this.failed);
+    let seg = this.active;
+    if (seg.length > 0 && seg.length + size > this.opts.segmentBytes) seg = this.roll();
+    if (this.run === null) {
+      this.run = { segment: seg, fileOffset: seg.length, chunks: [], bytes: 0, slabs: [] };
+    }
+    const position = seg.end;
+    seg.length += size;
+    this.run.bytes += size;
+    this.pendingBytes += size;
+    return position;
+  }
+
+  /**
+   * Room for `headerBytes` (+ the batch when it will be copied) in the slab; returns the
+   * slab, with `headerPos` set to where the header goes.
+   */
+  headerSpace(headerBytes: number, batchBytes: number): Buffer {
+    const copy = batchBytes <= COPY_MAX_BYTES;
+    const need = headerBytes + (copy ? batchBytes : 0);
+    if (this.slabUsed + need > this.slab.length) this.nextSlab(need);
+    this.headerPos = this.slabUsed;
+    this.slabUsed += headerBytes;
+    return this.slab;
+  }
+
+  /** Adds the batch after the header just written. */
+  pushBatch(batch: Buffer): void {
+    if (batch.length <= COPY_MAX_BYTES) {
+      batch.copy(this.slab, this.slabUsed);
+      this.slabUsed += batch.length;
+    } else {
+      this.closeRegion();
+      this.run!.chunks.push(batch);
+    }
+  }
+
+  /** The promise of the append just made, per its durability; schedules the flush. */
+  commit(durability: DurabilityMode): Promise<void> {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushBound);
+    }
+    return durability === 'sync' ? this.cycle.synced() : this.cycle.written();
+  }
+
+  private nextSlab(need: number): void {
+    this.closeRegion();
+    if (this.run !== null) this.run.slabs.push(this.slab);
+    const size = Math.max(SLAB_BYTES, need);
+    this.slab = (size === SLAB_BYTES ? this.slabPool.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
+    this.slabUsed = 0;
+    this.regionStart = 0;
+  }
+
+  private closeRegion(): void {
+    if (this.slabUsed > this.regionStart && this.run !== null) {
+      this.run.chunks.push(this.slab.subarray(this.regionStart, this.slabUsed));
+    }
+    this.regionStart = this.slabUsed;
+  }
+
+  private takeRun(): void {
+    if (this.run === null) return;
+    this.closeRegion();
+    // The current slab stays in use; its pushed regions are views that are written before
+    // the slab can be recycled (it is only recycled once retired into a run).
+    this.queue.push(this.run);
+    this.run = null;
+  }
+
+  private roll(): Segment {
+    this.takeRun();
+    const old = this.active;
+    const seg = new Segment(this.opts.dir, old.end);
+    this.segments.push(seg);
+    this.rolled.push(old);
+    return seg;
+  }
+
+  /** Adds an existing segment (recovery), the last one added being the active one. */
+  adopt(segment: Segment): void {
+    this.segments.push(segment);
+  }
+
+  private readonly flushBound = (): void => {
+    this.scheduled = false;
+    void this.flush();
+  };
+
+  private async ensureWriteFd(seg: Segment): Promise<number> {
+    if (seg.writeFd !== null) return seg.writeFd;
+    const exists = seg.writtenLength > 0;
+    seg.writeFd = await openFd(seg.path, exists ? 'r+' : 'w+');
+    if (!exists && this.opts.durability !== 'none') await fsyncDir(this.opts.dir);
+    return seg.writeFd;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.failed !== null) return;
+    this.flushing = true;
+    try {
+      while (this.run !== null || this.queue.length > 0) {
+        this.takeRun();
+        // Keep the slab for the next tick but start a fresh region after what was queued.
+        const runs = this.queue;
+        this.queue = [];
+        const cycle = this.cycle;
+        this.cycle = new Cycle();
+        const touched: Segment[] = [];
+        for (const run of runs) {
+          const fd = await this.ensureWriteFd(run.segment);
+          const { bytesWritten: n } = await writevAsync(fd, run.chunks, run.fileOffset);
+          if (n !== run.bytes) throw new Error(`short write to ${run.segment.path}: ${n} of ${run.bytes}`);
+          run.segment.writtenLength = run.fileOffset + run.bytes;
+          run.segment.dirty = true;
+          this.pendingBytes -= run.bytes;
+          if (!touched.includes(run.segment)) touched.push(run.segment);
+          for (const slab of run.slabs) if (this.slabPool.length < SLAB_POOL_MAX) this.slabPool.push(slab);
+        }
+        cycle.settleWritten(null);
+        this.wakeWritable();
+        if (cycle.wantsSync) {
+          await this.syncDirty();
+          cycle.settleSynced(null);
+        }
+        await this.sealRolled();
+      }
+      // Everything queued is written: the current slab can start over.
+      if (this.run === null && this.slabUsed === this.regionStart) {
+        this.slabUsed = 0;
+        this.regionStart = 0;
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.flushing = false;
+    }
+    const idle = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of idle) w();
+  }
+
+  /** fdatasync every segment written since its last sync (one at a time, shared by callers). */
+  syncDirty(): Promise<void> {
+    if (this.syncing !== null) {
+      // A sync already in flight may have started before the latest write: chain another.
+      return this.syncing.then(() => this.syncDirty());
+    }
+    const dirty = this.segments.filter((s) => s.dirty && s.writeFd !== null);
+    if (dirty.length === 0) return Promise.resolve();
+    for (const s of dirty) s.dirty = false;
+    const p = (async () => {
+      try {
+        for (const s of dirty) await fdatasyncAsync(s.writeFd!);
+      } catch (err) {
+        for (const s of dirty) s.dirty = true;
+        throw err;
+      } finally {
+        this.syncing = null;
+      }
+    })();
+    this.syncing = p;
+    return p;
+  }
+
+  /** Rolled segments whose bytes are all written: fsync (unless `none`), close, hand over. */
+  private async sealRolled(): Promise<void> {
+    while (this.rolled.length > 0) {
+      const seg = this.rolled[0]!;
+      if (seg.writtenLength < seg.length) return;
+      this.rolled.shift();
+      if (seg.writeFd !== null) {
+        if (this.opts.durability !== 'none' && seg.dirty) await fdatasyncAsync(seg.writeFd);
+        seg.dirty = false;
+        const fd = seg.writeFd;
+        seg.writeFd = null;
+        await closeFd(fd);
+      }
+      this.opts.onSealable(seg);
+    }
+  }
+
+  private wakeWritable(): void {
+    if (!this.writable) return;
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private fail(err: Error): void {
+    if (this.failed !== null) return;
+    this.failed = err;
+    this.cycle.settleWritten(err);
+    this.cycle.settleSynced(err);
+    this.wakeWritable();
+    for (const w of this.writableWaiters) w();
+    this.writableWaiters = [];
+    this.opts.onError(err);
+  }
+
+  /** Resolves when everything appended so far is written to the OS. */
+  async whenWritten(): Promise<void> {
+    while ((this.run !== null || this.queue.length > 0 || this.flushing) && this.failed === null) {
+      await new Promise<void>((res) => {
+        this.idleWaiters.push(res);
+        if (!this.flushing && !this.scheduled) {
+          this.scheduled = true;
+          setImmediate(this.flushBound);
+        }
+      });
+    }
+    if (this.failed !== null) throw new StoreFailedError(this.failed);
+  }
+
+  /** Writes and fsyncs everything appended so far. */
+  async flushAll(): Promise<void> {
+    await this.whenWritten();
+    await this.syncDirty();
+  }
+
+  /** Reads `size` bytes at global `position` from disk (after waiting for them to be written). */
+  async readAt(position: number, size: number, segment: Segment): Promise<Buffer> {
+    if (segment.base + segment.writtenLength < position + size) await this.whenWritten();
+    const buf = Buffer.allocUnsafe(size);
+    const fd = this.opts.fds.pin(segment.path);
+    try {
+      const { bytesRead } = await readAsync(fd, buf, 0, size, position - segment.base);
+      if (bytesRead !== size) throw new Error(`short read of ${segment.path} at ${position - segment.base}`);
+    } finally {
+      this.opts.fds.unpin(segment.path, fd);
+    }
+    return buf;
+  }
+
+  async close(): Promise<void> {
+    if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
+    this.intervalTimer = null;
+    if (this.failed === null) await this.flushAll();
+    for (const seg of this.segments) {
+      if (seg.writeFd !== null) {
+        const fd = seg.writeFd;
+        seg.writeFd = null;
+        await closeFd(fd);
+      }
+    }
+  }
+
+  /** Segments rolled but not yet handed to `onSealable` (their bytes are still being written). */
+  isRolling(seg: Segment): boolean {
+    return this.rolled.includes(seg);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await openAsync(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

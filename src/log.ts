@@ -13,7 +13,7 @@ export function createLogger(config: LogConfig, base: Record<string, unknown> = 
   const usePretty = config.format === 'pretty' || (config.format === 'auto' && process.stdout.isTTY === true);
   const options = { level: config.level, base: { pid: process.pid, ...base } };
   if (usePretty) {
-    return pino(options, pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    return pino(options, pretty({ colorize: process.stdout.isTTY === true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,listeners' }));
   }
   return pino(options, pino.destination({ fd: 1, sync: true }));
 }

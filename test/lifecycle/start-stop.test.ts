@@ -45,6 +45,13 @@ describe('broker start and ready line', () => {
     expect(ready.dataDir).toBe(broker.dataDir);
   });
 
+  it('states the ports in the pretty (human) log format too', async () => {
+    const broker = await start({ config: { log: { format: 'pretty' } } });
+    expect(broker.readyLine).toMatch(/INFO.*polybroker ready: amqp \[::\]:\d+/);
+    for (const name of LISTENER_NAMES) expect(broker.ports[name], name).toBeGreaterThan(0);
+    expect((await fetchJson(broker.ports.http, '/api/health')).status).toBe(200);
+  });
+
   it('listens dual-stack: the same port accepts IPv4 and IPv6 loopback', async () => {
     const broker = await start();
     const v4 = await connectTo('127.0.0.1', broker.ports.http);

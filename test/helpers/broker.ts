@@ -32,6 +32,8 @@ export interface BrokerOptions {
   env?: Record<string, string | undefined>;
   /** How long to wait for the ready line (ms). */
   readyTimeoutMs?: number;
+  /** How long stop() waits after SIGTERM before it kills the broker and throws (ms). */
+  stopTimeoutMs?: number;
   /** Copy the broker's output to this process's stderr (also when POLYBROKER_TEST_LOG=1). */
   echo?: boolean;
 }
@@ -48,7 +50,7 @@ export interface RunningBroker {
   output(): string;
   /** The parsed ready line (a pino JSON object when the log format is json). */
   readyLine: string;
-  /** SIGTERM and wait for exit; resolves to the exit code (null if killed by a signal). */
+  /** SIGTERM and wait for exit; resolves to the exit code (null if killed by a signal); throws if it hangs. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
@@ -192,6 +194,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   });
   const echo = options.echo ?? process.env.POLYBROKER_TEST_LOG === '1';
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 20_000;
 
   let child!: ChildProcess;
   let out: string[] = [];
@@ -232,6 +235,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
           partial = lines.pop()!;
           for (const line of lines) {
             out.push(line);
+            // Keep memory bounded for long runs (benches, trace logging): the recent lines matter.
+            if (out.length > 20_000) out.splice(0, 10_000);
             if (echo) process.stderr.write(`[broker ${current.pid}] ${line}\n`);
             if (!ready) {
               const info = parseReadyLine(line);
@@ -263,7 +268,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     output: () => out.join('\n'),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exit;
+      // A broker that does not stop is a failure to report, not a test that hangs.
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolveHung) => (timer = setTimeout(() => resolveHung('hung'), stopTimeoutMs)));
+      const outcome = await Promise.race([exit, hung]);
+      clearTimeout(timer);
+      if (outcome === 'hung') {
+        child.kill('SIGKILL');
+        await exit;
+        throw new Error(`polybroker did not exit within ${stopTimeoutMs} ms of SIGTERM:\n${out.slice(-50).join('\n')}`);
+      }
+      return outcome;
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

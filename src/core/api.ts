@@ -110,6 +110,11 @@ export interface Core {
   /** Largest accepted body, bytes. */
   readonly maxMessageBytes: number;
   /**
+   * Expires messages (TTL) and idle queues (x-expires) and applies stream retention now. The
+   * core runs it every `sweepIntervalMs`; tests that drive `CoreOptions.now` call it directly.
+   */
+  sweep(): Promise<void>;
+  /**
    * Hook for transactions (Kafka read_committed): returns the last stable offset of a stream
    * partition given its high watermark. Default: the high watermark.
    */

@@ -1,12 +1,243 @@
+/**
+ * The core: vhosts on one Store, the dispatch scheduler (queues touched in a tick dispatch once,
+ * in a microtask), the sweep timer (TTL, queue expiry, stream retention), resource alarms and
+ * recovery from the journal.
+ */
+import { statfs } from 'node:fs/promises';
 import type { Store } from '../../storage/types.js';
-import type { Core, CoreOptions } from './api.js';
+import type { AlarmEvent, AlarmKind, Connection, ConnectOptions, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
+import { ConnectionImpl } from './connection.js';
+import { NotAllowed, NotFound } from './errors.js';
+import { Journal, type CursorState, type JournalState } from './journal.js';
+import type { Queue } from './queue.js';
+import { VhostImpl, type VhostContext } from './vhost.js';
+
+const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+
+class CoreImpl implements Core {
+  private readonly vhosts = new Map<string, VhostImpl>();
+  private journal: Journal | null = null;
+  private nextPartition = 1;
+  private connectionSeq = 0;
+  private readonly dirty = new Set<Queue>();
+  private flushQueued = false;
+  private readonly alarmListeners = new Set<(e: AlarmEvent) => void>();
+  private readonly activeAlarms = new Set<AlarmKind>();
+  private alarmTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private lsoHook: ((vhost: string, stream: string, partition: number, hw: number) => number) | null = null;
+  private opened = false;
+  readonly maxMessageBytes: number;
+  private readonly now: () => number;
+  private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
+  private readonly ctxBase: Omit<VhostContext, 'journal'>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: CoreOptions,
+  ) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.now = options.now ?? Date.now;
+    this.warn = options.warn ?? (() => {});
+    this.ctxBase = {
+      store,
+      now: this.now,
+      maxMessageBytes: this.maxMessageBytes,
+      defaultDurability: options.durability ?? 'sync',
+      allocatePartition: () => this.nextPartition++,
+      scheduleDispatch: (q) => this.scheduleDispatch(q),
+      lastStableOffset: (v, s, p, hw) => (this.lsoHook ? this.lsoHook(v, s, p, hw) : hw),
+      warn: this.warn,
+    };
+  }
+
+  private ctx(): VhostContext {
+    if (!this.journal) throw new NotAllowed('the core is not open');
+    return { ...this.ctxBase, journal: this.journal };
+  }
+
+  private scheduleDispatch(q: Queue): void {
+    this.dirty.add(q);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.dispatchDirty());
+  }
+
+  private dispatchDirty(): void {
+    this.flushQueued = false;
+    // Dispatch may requeue/dead-letter and mark queues dirty again: loop until quiet.
+    for (let round = 0; round < 16 && this.dirty.size > 0; round++) {
+      const qs = [...this.dirty];
+      this.dirty.clear();
+      for (const q of qs) q.dispatch();
+    }
+    if (this.dirty.size > 0 && !this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => this.dispatchDirty());
+    }
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    await this.store.open();
+    const log = await this.store.metaLog('core');
+    const state = Journal.replay(log);
+    this.nextPartition = Math.max(1, state.nextPartition);
+    this.journal = new Journal(log, this.options.snapshotEvery ?? 10_000, () => this.snapshotState());
+    const ctx = this.ctx();
+    for (const [name, vs] of Object.entries(state.vhosts)) {
+      const vh = new VhostImpl(name, vs.options, ctx);
+      vh.restore(vs, state.cursors, state.delivered);
+      this.vhosts.set(name, vh);
+    }
+    for (const vh of this.vhosts.values()) await vh.loadQueues();
+    const def = this.options.defaultVhost ?? '/';
+    if (!this.vhosts.has(def)) await this.declareVhost(def, {});
+    // Compact the history into one snapshot now that the state is rebuilt.
+    await this.journal.snapshot();
+    this.opened = true;
+    const alarmMs = this.options.alarmCheckIntervalMs ?? 1000;
+    if (alarmMs > 0 && (this.options.memoryHighWatermarkBytes || this.options.diskFreeLimitBytes)) {
+      this.alarmTimer = setInterval(() => void this.checkResources(), alarmMs);
+      this.alarmTimer.unref();
+    }
+    const sweepMs = this.options.sweepIntervalMs ?? 1000;
+    if (sweepMs > 0) {
+      this.sweepTimer = setInterval(() => void this.sweep(), sweepMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  /** Expires messages and queues and applies stream retention. Exposed for tests through `sweepNow`. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    for (const vh of this.vhosts.values()) await vh.sweep(now);
+    await this.store.reclaim(now);
+  }
+
+  private snapshotState(): JournalState {
+    const cursors: Record<number, CursorState> = {};
+    const delivered: Record<number, number> = {};
+    const vhosts: JournalState['vhosts'] = {};
+    for (const [name, vh] of this.vhosts) vhosts[name] = vh.snapshot(cursors, delivered);
+    return { nextPartition: this.nextPartition, vhosts, cursors, delivered };
+  }
+
+  async close(): Promise<void> {
+    if (this.alarmTimer) clearInterval(this.alarmTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.alarmTimer = this.sweepTimer = null;
+    for (const vh of this.vhosts.values()) {
+      for (const c of [...vh.connections]) {
+        c.closed = true;
+        vh.connections.delete(c);
+      }
+      for (const s of vh.streamsByName.values()) s.wakeAll();
+      for (const c of vh.streamConsumers) c.cancel();
+    }
+    if (this.journal) await this.journal.close();
+    this.journal = null;
+    this.opened = false;
+    await this.store.close();
+  }
+
+  vhost(name: string): Vhost {
+    return this.vhostImpl(name);
+  }
+
+  private vhostImpl(name: string): VhostImpl {
+    const vh = this.vhosts.get(name);
+    if (!vh) throw new NotFound(`no vhost '${name}'`);
+    return vh;
+  }
+
+  hasVhost(name: string): boolean {
+    return this.vhosts.has(name);
+  }
+
+  vhostNames(): string[] {
+    return [...this.vhosts.keys()];
+  }
+
+  async declareVhost(name: string, options: VhostOptions = {}): Promise<Vhost> {
+    const clean: VhostOptions = {};
+    if (options.durability) clean.durability = options.durability;
+    if (options.limits) clean.limits = { ...options.limits };
+    const existing = this.vhosts.get(name);
+    if (existing) {
+      if (JSON.stringify(existing.options) === JSON.stringify(clean)) return existing;
+      existing.options = clean;
+    }
+    const vh = existing ?? new VhostImpl(name, clean, this.ctx());
+    this.vhosts.set(name, vh);
+    await this.journal!.write({ t: 'vhost', v: name, o: clean });
+    return vh;
+  }
+
+  async deleteVhost(name: string): Promise<void> {
+    const vh = this.vhostImpl(name);
+    for (const c of [...vh.connections]) await c.close();
+    for (const q of [...vh.queuesByName.values()]) await vh.deleteQueueNow(q, 'vhost deleted');
+    for (const s of [...vh.streamsByName.keys()]) await vh.deleteStream(s);
+    this.vhosts.delete(name);
+    await this.journal!.write({ t: 'vhost-', v: name });
+  }
+
+  connect(options: ConnectOptions): Connection {
+    const vh = this.vhosts.get(options.vhost);
+    if (!vh) throw new NotAllowed(`vhost '${options.vhost}' does not exist`);
+    const c = new ConnectionImpl(`conn-${++this.connectionSeq}`, vh, { protocol: options.protocol, clientId: options.clientId ?? '', user: options.user ?? '' });
+    vh.addConnection(c);
+    return c;
+  }
+
+  onAlarm(listener: (event: AlarmEvent) => void): () => void {
+    this.alarmListeners.add(listener);
+    return () => this.alarmListeners.delete(listener);
+  }
+
+  get alarms(): ReadonlySet<AlarmKind> {
+    return this.activeAlarms;
+  }
+
+  get blocked(): boolean {
+    return this.activeAlarms.size > 0;
+  }
+
+  setAlarm(kind: AlarmKind, active: boolean): void {
+    if (this.activeAlarms.has(kind) === active) return;
+    if (active) this.activeAlarms.add(kind);
+    else this.activeAlarms.delete(kind);
+    this.warn({ alarm: kind, active }, active ? 'resource alarm raised: publishers blocked' : 'resource alarm cleared');
+    const e: AlarmEvent = { kind, active, blocked: this.blocked };
+    for (const l of [...this.alarmListeners]) l(e);
+  }
+
+  async checkResources(): Promise<void> {
+    const mem = this.options.memoryHighWatermarkBytes ?? 0;
+    if (mem > 0) this.setAlarm('memory', process.memoryUsage.rss() > mem);
+    const disk = this.options.diskFreeLimitBytes ?? 0;
+    if (disk > 0 && this.options.dataDir) {
+      try {
+        const st = await statfs(this.options.dataDir);
+        this.setAlarm('disk', st.bavail * st.bsize < disk);
+      } catch (err) {
+        this.warn({ dir: this.options.dataDir, err: String(err) }, 'cannot check free disk space');
+      }
+    }
+  }
+
+  setLastStableOffsetHook(hook: ((vhost: string, stream: string, partition: number, highWatermark: number) => number) | null): void {
+    this.lsoHook = hook;
+  }
+}
 
 /**
- * Creates the core on a Store (not yet opened). Call `open()` before use.
- * The implementation lands in the following commits.
+ * Creates the core on a Store (not yet opened). `open()` opens the store, recovers
+ * definitions, messages, unacked deliveries (as redelivered) and committed offsets, and
+ * creates the default vhost; `close()` closes the store.
  */
 export function createCore(store: Store, options: CoreOptions = {}): Core {
-  void store;
-  void options;
-  throw new Error('createCore: implementation in progress');
+  return new CoreImpl(store, options);
 }
+

@@ -1,0 +1,137 @@
+/**
+ * An exchange and its bindings (as source), indexed per type so routing never scans every
+ * binding: direct -> Map by routing key, topic -> TopicTrie, fanout -> list, headers -> list of
+ * compiled matchers.
+ */
+import type { Arguments, ExchangeInfo, ExchangeType } from './api.js';
+import { compileHeadersBinding, headersMatch, type HeadersBinding } from './headers-match.js';
+import type { Header } from './message.js';
+import { canonicalArg } from './queue-args.js';
+import { TopicTrie } from './topic-trie.js';
+
+/** Something a binding can point at. Marks let routing dedupe without allocating a Set. */
+export interface Routable {
+  readonly kind: 'queue' | 'stream' | 'exchange';
+  readonly name: string;
+  /** Publish stamp: already collected as a destination of the current publish. */
+  routeMark: number;
+  /** Bindings pointing at it (for removal on delete); null when none. */
+  boundBy: Binding[] | null;
+}
+
+export interface Binding {
+  source: Exchange;
+  destination: Routable;
+  routingKey: string;
+  args: Arguments;
+  /** Canonical args, part of the binding's identity. */
+  argsKey: string;
+  headers: HeadersBinding | null;
+}
+
+export function argsKey(args: Arguments): string {
+  const keys = Object.keys(args).sort();
+  if (keys.length === 0) return '';
+  return keys.map((k) => `${k}=${canonicalArg(args[k])}`).join('\u0000');
+}
+
+const NO_BINDINGS: readonly Binding[] = [];
+
+export class Exchange implements Routable {
+  readonly kind = 'exchange' as const;
+  routeMark = 0;
+  /** Visit stamp of the current routing key walk (e2e loops end here). */
+  visitMark = 0;
+  boundBy: Binding[] | null = null;
+  readonly bindings: Binding[] = [];
+  private direct: Map<string, Binding[]> | null = null;
+  private trie: TopicTrie<Binding> | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly type: ExchangeType,
+    readonly durable: boolean,
+    readonly autoDelete: boolean,
+    readonly internal: boolean,
+    readonly args: Arguments,
+    readonly vhostName: string,
+  ) {}
+
+  /** Effective alternate exchange (argument, else policy). */
+  alternate: string | null = null;
+
+  info(): ExchangeInfo {
+    return { name: this.name, type: this.type, durable: this.durable, autoDelete: this.autoDelete, internal: this.internal, arguments: this.args };
+  }
+
+  describe(): string {
+    return `exchange '${this.name}' in vhost '${this.vhostName}'`;
+  }
+
+  find(destination: Routable, routingKey: string, key: string): Binding | undefined {
+    for (const b of this.bindings) if (b.destination === destination && b.routingKey === routingKey && b.argsKey === key) return b;
+    return undefined;
+  }
+
+  /** Adds a binding (the caller checks it is new). Throws InvalidArgument for a bad x-match. */
+  add(destination: Routable, routingKey: string, args: Arguments): Binding {
+    const b: Binding = {
+      source: this,
+      destination,
+      routingKey,
+      args,
+      argsKey: argsKey(args),
+      headers: this.type === 'headers' ? compileHeadersBinding(args) : null,
+    };
+    this.bindings.push(b);
+    (destination.boundBy ??= []).push(b);
+    if (this.type === 'direct') {
+      this.direct ??= new Map();
+      const list = this.direct.get(routingKey);
+      if (list) list.push(b);
+      else this.direct.set(routingKey, [b]);
+    } else if (this.type === 'topic') {
+      (this.trie ??= new TopicTrie<Binding>()).add(routingKey, b);
+    }
+    return b;
+  }
+
+  remove(b: Binding): void {
+    const i = this.bindings.indexOf(b);
+    if (i < 0) return;
+    this.bindings.splice(i, 1);
+    const by = b.destination.boundBy;
+    if (by) {
+      const j = by.indexOf(b);
+      if (j >= 0) by.splice(j, 1);
+      if (by.length === 0) b.destination.boundBy = null;
+    }
+    if (this.type === 'direct') {
+      const list = this.direct?.get(b.routingKey);
+      if (list) {
+        const k = list.indexOf(b);
+        if (k >= 0) list.splice(k, 1);
+        if (list.length === 0) this.direct!.delete(b.routingKey);
+      }
+    } else if (this.type === 'topic') {
+      this.trie?.remove(b.routingKey, b);
+    }
+  }
+
+  /** Bindings matching a message. The array may be shared: do not modify it. */
+  match(routingKey: string, headers: readonly Header[]): readonly Binding[] {
+    switch (this.type) {
+      case 'direct':
+        return this.direct?.get(routingKey) ?? NO_BINDINGS;
+      case 'topic':
+        return this.trie ? this.trie.match(routingKey) : NO_BINDINGS;
+      case 'fanout':
+        return this.bindings;
+      case 'headers': {
+        let out: Binding[] | null = null;
+        for (const b of this.bindings) if (headersMatch(b.headers!, headers)) (out ??= []).push(b);
+        return out ?? NO_BINDINGS;
+      }
+    }
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * A queue: ready messages in offset order (per priority level for `x-max-priority`), competing
+ * consumers with credit, acks, requeue at the head, TTL, length limits and the hooks that
+ * dead-letter and persist cursors (QueueHost, implemented by the vhost).
+ *
+ * The bodies of ready messages stay in memory (the Message the publisher handed in, shared by
+ * every queue it was routed to); on restart they are read back from the store.
+ */
+import type { Arguments, Delivery, DurabilityMode, GetResult, QueueType } from './api.js';
+import { Consumer, type DeliveryChannel, type PendingDelivery, type QueueLike } from './consumer.js';
+import type { Message } from './message.js';
+import type { QueueSettings } from './queue-args.js';
+import type { Binding, Routable } from './exchange.js';
+import { ReadyList } from './ready-list.js';
+
+export interface QueueEntry {
+  /** Offset in the queue's store partition (durable queues) or a per-queue counter. */
+  offset: number;
+  message: Message;
+  size: number;
+  /** Absolute deadline, ms; Infinity when none. */
+  expiresAt: number;
+  priority: number;
+  /** Times delivered so far. */
+  deliveries: number;
+  redelivered: boolean;
+}
+
+export type DeathReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
+
+/** What a queue needs from its vhost. */
+export interface QueueHost {
+  now(): number;
+  /** Runs `q.dispatch()` soon (once per tick however often it is called). */
+  scheduleDispatch(q: Queue): void;
+  /** The entry left the queue for good: persist the ack and release the stored entry. */
+  settle(q: Queue, e: QueueEntry): void;
+  /** Dead-letters entries (settles each once the target holds it) or settles them when there is no DLX. */
+  deadLetter(q: Queue, entries: QueueEntry[], reason: DeathReason): void;
+  /** Called once per delivery: the delivered mark used to flag recovered messages as redelivered. */
+  delivered(q: Queue, e: QueueEntry): void;
+  /** The last consumer went away (auto-delete). */
+  consumersGone(q: Queue): void;
+}
+
+export class Queue implements QueueLike, Routable {
+  readonly kind = 'queue' as const;
+  routeMark = 0;
+  boundBy: Binding[] | null = null;
+  deleted = false;
+  /** Durable cursor: every offset below is settled; `settled` holds settled offsets above it. */
+  markDelete = 0;
+  settled: Set<number> | null = null;
+  /** Highest offset delivered (recovered messages at or below it are flagged redelivered). */
+  deliveredMark = -1;
+  /** Store partition id, -1 for transient queues. */
+  partition = -1;
+  /** Durability mode of appends (durable queues). */
+  durability: DurabilityMode = 'none';
+  /** The mode given at declaration, if any (else the vhost's). */
+  durabilityOption: DurabilityMode | undefined = undefined;
+  /** Next offset for transient queues. */
+  nextOffset = 0;
+  owner: string | null = null;
+  hadConsumer = false;
+  lastUsed: number;
+  unackedCount = 0;
+  readyBytes = 0;
+  /** Entries carrying a deadline (skip TTL sweeps when 0). */
+  expiring = 0;
+  private ready: ReadyList<QueueEntry> | ReadyList<QueueEntry>[] | null = null;
+  private readyCount = 0;
+  consumers: Consumer[] = [];
+  private rr = 0;
+  private dispatching = false;
+
+  constructor(
+    readonly name: string,
+    readonly vhostName: string,
+    readonly durable: boolean,
+    readonly exclusive: boolean,
+    readonly autoDelete: boolean,
+    readonly args: Arguments,
+    public settings: QueueSettings,
+    public effectiveArgs: Arguments,
+    private readonly host: QueueHost,
+  ) {
+    this.lastUsed = host.now();
+  }
+
+  get type(): QueueType {
+    return this.settings.type;
+  }
+  get messageCount(): number {
+    return this.readyCount;
+  }
+  get consumerCount(): number {
+    return this.consumers.length;
+  }
+  describe(): string {
+    return `queue '${this.name}' in vhost '${this.vhostName}'`;
+  }
+
+  // Ready list ---------------------------------------------------------------------------
+
+  private level(priority: number): ReadyList<QueueEntry> {
+    const max = this.settings.maxPriority;
+    if (max === 0) return (this.ready ??= new ReadyList<QueueEntry>()) as ReadyList<QueueEntry>;
+    const levels = (this.ready ??= []) as ReadyList<QueueEntry>[];
+    const p = priority > max ? max : priority;
+    return (levels[p] ??= new ReadyList<QueueEntry>());
+  }
+
+  private headList(): ReadyList<QueueEntry> | null {
+    if (this.readyCount === 0 || !this.ready) return null;
+    if (!Array.isArray(this.ready)) return this.ready;
+    for (let p = this.ready.length - 1; p >= 0; p--) {
+      const l = this.ready[p];
+      if (l && l.length > 0) return l;
+    }
+    return null;
+  }
+
+  private added(e: QueueEntry): void {
+    this.readyCount++;
+    this.readyBytes += e.size;
+    if (e.expiresAt !== Infinity) this.expiring++;
+  }
+  private removed(e: QueueEntry): void {
+    this.readyCount--;
+    this.readyBytes -= e.size;
+    if (e.expiresAt !== Infinity) this.expiring--;
+  }
+
+  /** Takes the head message, dead-lettering expired ones on the way (never delivers them). */
+  private takeHead(): QueueEntry | undefined {
+    let expired: QueueEntry[] | null = null;
+    let out: QueueEntry | undefined;
+    for (;;) {
+      const l = this.headList();
+      if (!l) break;
+      const e = l.shift()!;
+      this.removed(e);
+      if (e.expiresAt !== Infinity && e.expiresAt <= this.host.now()) {
+        (expired ??= []).push(e);
+        continue;
+      }
+      out = e;
+      break;
+    }
+    if (expired) this.host.deadLetter(this, expired, 'expired');
+    return out;
+  }
+
+  /** True when one more message of `size` bytes would exceed a length limit. */
+  isFull(size: number): boolean {
+    const s = this.settings;
+    return (s.maxLength !== null && this.readyCount + 1 > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes + size > s.maxLengthBytes);
+  }
+
+  /** Adds a newly published message; with drop-head, drops (dead-letters) from the head to fit. */
+  enqueue(e: QueueEntry): void {
+    this.level(e.priority).push(e);
+    this.added(e);
+    const s = this.settings;
+    if ((s.maxLength !== null || s.maxLengthBytes !== null) && s.overflow === 'drop-head') {
+      let dropped: QueueEntry[] | null = null;
+      while (this.readyCount > 0 && ((s.maxLength !== null && this.readyCount > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes > s.maxLengthBytes))) {
+        const l = this.headList()!;
+        const d = l.shift()!;
+        this.removed(d);
+        (dropped ??= []).push(d);
+      }
+      if (dropped) this.host.deadLetter(this, dropped, 'maxlen');
+    }
+    if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+  }
+
+  /** Puts entries back at their place (requeue), or dead-letters those past the delivery limit. */
+  requeue(entries: QueueEntry[]): void {
+    const limit = this.settings.deliveryLimit;
+    let poison: QueueEntry[] | null = null;
+    for (const e of entries) {
+      if (limit !== null && e.deliveries > limit) {
+        (poison ??= []).push(e);
+        continue;
+      }
+      e.redelivered = true;
+      this.level(e.priority).insert(e);
+      this.added(e);
+    }
+    if (poison) this.host.deadLetter(this, poison, 'delivery_limit');
+    if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+  }
+
+  /** Removes every ready message; returns them (the caller settles them). */
+  takeAllReady(): QueueEntry[] {
+    if (!this.ready) return [];
+    const out: QueueEntry[] = [];
+    if (Array.isArray(this.ready)) {
+      for (const l of this.ready) if (l) out.push(...l.clear());
+      out.sort((a, b) => a.offset - b.offset);
+    } else out.push(...this.ready.clear());
+    this.readyCount = 0;
+    this.readyBytes = 0;
+    this.expiring = 0;
+    return out;
+  }
+
+  /** Removes expired ready messages anywhere in the queue and dead-letters them. */
+  expire(now: number): void {
+    if (this.expiring === 0 || !this.ready) return;
+    const lists = Array.isArray(this.ready) ? this.ready : [this.ready];
+    const expired: QueueEntry[] = [];
+    for (const l of lists) {
+      if (!l) continue;
+      for (const e of l.removeWhere((x) => x.expiresAt <= now)) {
+        this.removed(e);
+        expired.push(e);
+      }
+    }
+    if (expired.length > 0) {
+      expired.sort((a, b) => a.offset - b.offset);
+      this.host.deadLetter(this, expired, 'expired');
+    }
+  }
+
+  /** Every ready entry (recovery, snapshots). */
+  *readyEntries(): IterableIterator<QueueEntry> {
+    if (!this.ready) return;
+    if (Array.isArray(this.ready)) {
+      for (const l of this.ready) if (l) yield* l;
+    } else yield* this.ready;
+  }
+
+  // Consumers ----------------------------------------------------------------------------
+
+  addConsumer(c: Consumer): void {
+    if (this.settings.singleActiveConsumer) {
+      const current = this.activeConsumer();
+      c.active = current === null;
+      if (current && c.priority > current.priority && current.unacked === 0) {
+        // A higher-priority consumer takes over when the current one holds nothing (RabbitMQ 3.12).
+        current.active = false;
+        c.active = true;
+        current.onActiveChange?.(false);
+      }
+    }
+    this.consumers.push(c);
+    this.hadConsumer = true;
+    this.lastUsed = this.host.now();
+    this.host.scheduleDispatch(this);
+  }
+
+  private activeConsumer(): Consumer | null {
+    for (const c of this.consumers) if (c.active) return c;
+    return null;
+  }
+
+  removeConsumer(c: Consumer): void {
+    const i = this.consumers.indexOf(c);
+    if (i < 0) return;
+    this.consumers.splice(i, 1);
+    c.cancelled = true;
+    if (this.rr > i) this.rr--;
+    this.lastUsed = this.host.now();
+    if (this.settings.singleActiveConsumer && c.active && this.consumers.length > 0) {
+      // Fail over to the next consumer: highest priority, then oldest.
+      let next = this.consumers[0]!;
+      for (const x of this.consumers) if (x.priority > next.priority) next = x;
+      next.active = true;
+      next.onActiveChange?.(true);
+    }
+    if (this.consumers.length === 0) this.host.consumersGone(this);
+    else this.host.scheduleDispatch(this);
+  }
+
+  /** Picks the next consumer with credit: highest priority first, round robin within it. */
+  private pickConsumer(): Consumer | null {
+    const cs = this.consumers;
+    const n = cs.length;
+    if (n === 0) return null;
+    if (n === 1) return cs[0]!.canTake() ? cs[0]! : null;
+    let best: Consumer | null = null;
+    let bestIndex = -1;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      const c = cs[i]!;
+      if ((best === null || c.priority > best.priority) && c.canTake()) {
+        best = c;
+        bestIndex = i;
+      }
+    }
+    if (best) this.rr = (bestIndex + 1) % n;
+    return best;
+  }
+
+  /** Delivers ready messages to consumers while both last. */
+  dispatch(): void {
+    if (this.dispatching || this.deleted) return;
+    this.dispatching = true;
+    try {
+      while (this.readyCount > 0) {
+        const c = this.pickConsumer();
+        if (!c) break;
+        const e = this.takeHead();
+        if (!e) break;
+        this.deliver(e, c);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private deliver(e: QueueEntry, c: Consumer): void {
+    const d = this.makeDelivery(e, c.channel, c, c.noAck);
+    c.onDelivery(d);
+  }
+
+  private makeDelivery(e: QueueEntry, ch: DeliveryChannel, c: Consumer | null, noAck: boolean): Delivery {
+    const redelivered = e.redelivered;
+    const count = e.deliveries;
+    e.deliveries++;
+    e.redelivered = true;
+    this.host.delivered(this, e);
+    let tag: number;
+    if (noAck) {
+      tag = ch.nextTag();
+      this.host.settle(this, e);
+    } else {
+      tag = ch.track({ queue: this, entry: e, consumer: c });
+      this.unackedCount++;
+      if (c) c.unacked++;
+    }
+    return {
+      deliveryTag: tag,
+      consumerTag: c ? c.tag : null,
+      queue: this.name,
+      message: e.message,
+      redelivered,
+      deliveryCount: count,
+      expiresAt: e.expiresAt === Infinity ? null : e.expiresAt,
+      offset: e.offset,
+    };
+  }
+
+  /** basic.get: the head message, or null. */
+  get(ch: DeliveryChannel, noAck: boolean): GetResult | null {
+    this.lastUsed = this.host.now();
+    const e = this.takeHead();
+    if (!e) return null;
+    const d = this.makeDelivery(e, ch, null, noAck) as GetResult;
+    d.messageCount = this.readyCount;
+    return d;
+  }
+
+  // Acks (called by channels) -------------------------------------------------------------
+
+  settleDelivery(p: PendingDelivery): void {
+    this.unackedCount--;
+    if (p.consumer) {
+      p.consumer.unacked--;
+      if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+    }
+    if (!this.deleted) this.host.settle(this, p.entry as QueueEntry);
+  }
+
+  returnDeliveries(ps: PendingDelivery[], deadLetterInstead: boolean): void {
+    const entries: QueueEntry[] = [];
+    for (const p of ps) {
+      this.unackedCount--;
+      if (p.consumer) p.consumer.unacked--;
+      entries.push(p.entry as QueueEntry);
+    }
+    if (this.deleted) return;
+    if (deadLetterInstead) this.host.deadLetter(this, entries, 'rejected');
+    else {
+      entries.sort((a, b) => a.offset - b.offset);
+      this.requeue(entries);
+    }
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The stream half of a vhost: create/delete/grow streams, produce (RecordBatches stored as
+ * given), reads by offset or timestamp, long-poll waits, config, and loading a durable queue's
+ * messages back from the store on recovery.
+ */
+import {
+  CorruptRecordBatchError,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  readRecordBatchHeader,
+  splitRecordBatches,
+  verifyRecordBatchCrc,
+} from '../../storage/record-batch.js';
+import type {
+  Arguments,
+  OffsetSpec,
+  PartitionOffsets,
+  Policy,
+  ProduceOptions,
+  ProduceRecord,
+  ProduceResult,
+  StreamBatch,
+  StreamInfo,
+  StreamMessage,
+  StreamOptions,
+} from './api.js';
+import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from './errors.js';
+import type { StreamDef } from './journal.js';
+import type { Message, MessageOrigin } from './message.js';
+import { pickPolicy } from './queue-args.js';
+import type { Queue } from './queue.js';
+import { decodeBatchMessages } from './record-codec.js';
+import { Stream } from './stream.js';
+import type { VhostImpl } from './vhost.js';
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+const RESOLVED = Promise.resolve();
+const READ_CHUNK_BYTES = 1 << 20;
+
+export function streamDef(s: Stream): StreamDef {
+  return {
+    name: s.name,
+    partitions: [...s.partitionIds],
+    retentionMs: s.retentionMs,
+    retentionBytes: s.retentionBytes,
+    durability: s.durability,
+    config: s.config,
+    bindToTopicExchange: s.bindToTopicExchange,
+    queueArgs: s.queueArgs,
+  };
+}
+
+function setRetention(vh: VhostImpl, s: Stream): void {
+  for (const id of s.partitionIds) vh.ctx.store.setPolicy(id, { kind: 'stream', retentionMs: s.retentionMs, retentionBytes: s.retentionBytes });
+}
+
+function bindDefault(vh: VhostImpl, s: Stream): void {
+  if (!s.bindToTopicExchange) return;
+  // 'T.#' also matches 'T' itself ('#' matches zero words), so one binding covers both.
+  const topic = vh.exchangesByName.get('amq.topic')!;
+  void vh.addBinding(topic, s, `${s.name}.#`, {}, false);
+}
+
+export async function createStream(vh: VhostImpl, name: string, o: StreamOptions, queueArgs: Arguments | null): Promise<Stream> {
+  const n = o.partitions ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgument(`invalid partition count ${n} for stream '${name}' in vhost '${vh.name}'`);
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) ids.push(vh.ctx.allocatePartition());
+  const s = new Stream(
+    name,
+    vh.name,
+    ids,
+    o.retentionMs ?? WEEK_MS,
+    o.retentionBytes ?? -1,
+    o.durability ?? vh.options.durability ?? vh.ctx.defaultDurability,
+    { ...(o.config ?? {}) },
+    o.bindToTopicExchange ?? true,
+    queueArgs,
+  );
+  setRetention(vh, s);
+  vh.streamsByName.set(name, s);
+  bindDefault(vh, s);
+  await vh.ctx.journal.write({ t: 's', v: vh.name, d: streamDef(s) });
+  return s;
+}
+
+export function restoreStream(vh: VhostImpl, d: StreamDef): void {
+  const s = new Stream(d.name, vh.name, [...d.partitions], d.retentionMs, d.retentionBytes, d.durability, d.config, d.bindToTopicExchange, d.queueArgs);
+  setRetention(vh, s);
+  vh.streamsByName.set(d.name, s);
+  bindDefault(vh, s);
+}
+
+export async function declareStream(vh: VhostImpl, name: string, o: StreamOptions): Promise<StreamInfo> {
+  const existing = vh.streamsByName.get(name);
+  if (existing) {
+    if (!o.passive && o.partitions !== undefined && o.partitions !== existing.partitions) {
+      throw new PreconditionFailed(`${existing.describe()} has ${existing.partitions} partitions, declared with ${o.partitions}`);
+    }
+    return existing.info();
+  }
+  if (o.passive) throw new NotFound(`no stream '${name}' in vhost '${vh.name}'`);
+  if (vh.queuesByName.has(name)) throw new PreconditionFailed(`cannot create stream '${name}' in vhost '${vh.name}': a queue has that name`);
+  return (await createStream(vh, name, o, null)).info();
+}
+
+export async function deleteStream(vh: VhostImpl, name: string): Promise<void> {
+  const s = vh.streamsByName.get(name);
+  if (!s) return;
+  s.deleted = true;
+  vh.streamsByName.delete(name);
+  for (const c of [...vh.streamConsumers]) {
+    if (c.stream !== s) continue;
+    vh.streamConsumers.delete(c);
+    c.cancel();
+    (c.channel as import('./channel.js').ChannelImpl).consumerCancelled(c, 'stream deleted');
+  }
+  for (const b of [...(s.boundBy ?? [])]) b.source.remove(b);
+  for (const g of vh.offsets.values()) g.delete(name);
+  s.wakeAll();
+  await vh.ctx.journal.write({ t: 's-', v: vh.name, n: name });
+  for (const id of s.partitionIds) await vh.ctx.store.dropPartition(id);
+}
+
+export async function addPartitions(vh: VhostImpl, name: string, total: number): Promise<void> {
+  const s = vh.streamFor(name);
+  if (!Number.isInteger(total) || total < s.partitions) throw new InvalidArgument(`${s.describe()} has ${s.partitions} partitions: cannot shrink to ${total}`);
+  if (total === s.partitions) return;
+  while (s.partitionIds.length < total) s.partitionIds.push(vh.ctx.allocatePartition());
+  setRetention(vh, s);
+  await vh.ctx.journal.write({ t: 's', v: vh.name, d: streamDef(s) });
+}
+
+export function streamConfig(vh: VhostImpl, name: string): Record<string, string> {
+  const s = vh.streamFor(name);
+  return { ...s.config, 'retention.ms': String(s.retentionMs), 'retention.bytes': String(s.retentionBytes) };
+}
+
+export async function setStreamConfig(vh: VhostImpl, name: string, entries: Record<string, string | null>): Promise<void> {
+  const s = vh.streamFor(name);
+  for (const [k, v] of Object.entries(entries)) {
+    if (k === 'retention.ms' || k === 'retention.bytes') {
+      const n = v === null ? (k === 'retention.ms' ? WEEK_MS : -1) : Number(v);
+      if (!Number.isInteger(n) || n < -1) throw new InvalidArgument(`invalid value '${v}' for ${k} of ${s.describe()}`);
+      if (k === 'retention.ms') s.retentionMs = n;
+      else s.retentionBytes = n;
+    } else if (v === null) delete s.config[k];
+    else s.config[k] = v;
+  }
+  setRetention(vh, s);
+  await vh.ctx.journal.write({ t: 's', v: vh.name, d: streamDef(s) });
+}
+
+export function applyStreamPolicies(vh: VhostImpl, policies: Iterable<Policy>): void {
+  const list = [...policies];
+  for (const s of vh.streamsByName.values()) {
+    const p = pickPolicy(list, s.name, 'streams');
+    const bytes = p?.definition['max-length-bytes'];
+    if (typeof bytes === 'number' && s.retentionBytes === -1) {
+      for (const id of s.partitionIds) vh.ctx.store.setPolicy(id, { kind: 'stream', retentionMs: s.retentionMs, retentionBytes: bytes });
+    }
+  }
+}
+
+function partitionId(vh: VhostImpl, s: Stream, partition: number): number {
+  const id = s.partitionIds[partition];
+  if (id === undefined || partition < 0) throw new NotFound(`no partition ${partition} of ${s.describe()}`);
+  return id;
+}
+
+export function produce(vh: VhostImpl, stream: string, partition: number | null, batch: Buffer, o: ProduceOptions = {}, _origin?: MessageOrigin): ProduceResult {
+  const s = vh.streamFor(stream);
+  let batches: Buffer[];
+  try {
+    batches = splitRecordBatches(batch);
+  } catch (err) {
+    throw new InvalidArgument(`corrupt record batch for ${s.describe()}: ${(err as Error).message}`);
+  }
+  if (batches.length === 0) throw new InvalidArgument(`empty produce to ${s.describe()}`);
+  let p = partition;
+  if (p === null) {
+    let key: Buffer | null = null;
+    if (s.partitions > 1) {
+      try {
+        key = decodeRecordBatch(batches[0]!).records[0]?.key ?? null;
+      } catch (err) {
+        if (err instanceof CorruptRecordBatchError) throw new InvalidArgument(`corrupt record batch for ${s.describe()}: ${err.message}`);
+        throw err;
+      }
+    }
+    p = s.partitionForProduce(key);
+  }
+  const id = partitionId(vh, s, p);
+  const now = vh.now();
+  let baseOffset = -1;
+  let durable: Promise<void> = RESOLVED;
+  const mode = o.durability ?? s.durability;
+  for (const b of batches) {
+    if (b.length > vh.ctx.maxMessageBytes) throw new MessageTooLarge(`record batch of ${b.length} bytes exceeds the max message size of ${vh.ctx.maxMessageBytes} bytes`);
+    if (!verifyRecordBatchCrc(b)) throw new InvalidArgument(`record batch CRC mismatch for ${s.describe()}`);
+    const h = readRecordBatchHeader(b);
+    const res = vh.ctx.store.append({
+      batch: b,
+      recordCount: h.lastOffsetDelta + 1,
+      firstTimestamp: h.baseTimestamp,
+      maxTimestamp: h.maxTimestamp,
+      targets: [{ partition: id }],
+      durability: mode,
+    });
+    if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
+    if (mode !== 'none') durable = res.durable;
+  }
+  s.appended(p, vh.ctx.store.endOffset(id));
+  vh.forwardToTopicExchange(s, () => {
+    const out: Message[] = [];
+    for (const b of batches) {
+      try {
+        for (const d of decodeBatchMessages(b, 0, stream)) if (!d.isControl) out.push(d.message);
+      } catch (err) {
+        vh.ctx.warn({ stream, err: String(err) }, 'cannot decode produced batch for routing');
+      }
+    }
+    return out;
+  });
+  return { partition: p, baseOffset, logAppendTime: now, durable };
+}
+
+export function produceRecords(vh: VhostImpl, stream: string, partition: number | null, records: ProduceRecord[], o?: ProduceOptions, origin?: MessageOrigin): ProduceResult {
+  const s = vh.streamFor(stream);
+  const p = partition ?? s.partitionForProduce(records[0]?.key ?? null);
+  const now = vh.now();
+  const batch = encodeRecordBatch({
+    records: records.map((r) => ({ key: r.key, value: r.value, headers: (r.headers ?? []).map((h) => [h.key, h.value] as [string, Buffer | null]), timestamp: r.timestamp ?? now })),
+  });
+  return produce(vh, stream, p, batch, o, origin);
+}
+
+export function partitionOffsets(vh: VhostImpl, stream: string, partition: number): PartitionOffsets {
+  const s = vh.streamFor(stream);
+  const id = partitionId(vh, s, partition);
+  const hw = vh.ctx.store.endOffset(id);
+  return { startOffset: vh.ctx.store.startOffset(id), highWatermark: hw, lastStableOffset: vh.ctx.lastStableOffset(vh.name, stream, partition, hw) };
+}
+
+export function resolveOffset(vh: VhostImpl, stream: string, partition: number, spec: OffsetSpec): number {
+  const s = vh.streamFor(stream);
+  const id = partitionId(vh, s, partition);
+  const start = vh.ctx.store.startOffset(id);
+  const end = vh.ctx.store.endOffset(id);
+  if (spec === 'first') return start;
+  if (spec === 'next') return end;
+  if (spec === 'last') return end > start ? end - 1 : start;
+  if ('offset' in spec) return Math.min(Math.max(spec.offset, start), end);
+  return Math.max(vh.ctx.store.offsetForTimestamp(id, spec.timestamp), start);
+}
+
+export async function fetch(vh: VhostImpl, stream: string, partition: number, offset: number, maxBytes: number): Promise<StreamBatch[]> {
+  const s = vh.streamFor(stream);
+  const id = partitionId(vh, s, partition);
+  const batches = await vh.ctx.store.read(id, offset, maxBytes);
+  return batches.map((b) => ({ baseOffset: b.baseOffset, recordCount: b.recordCount, timestamp: b.timestamp, batch: b.batch }));
+}
+
+export async function readMessages(vh: VhostImpl, stream: string, partition: number, offset: number, maxMessages: number): Promise<StreamMessage[]> {
+  const s = vh.streamFor(stream);
+  const id = partitionId(vh, s, partition);
+  const out: StreamMessage[] = [];
+  let off = Math.max(offset, vh.ctx.store.startOffset(id));
+  while (out.length < maxMessages && off < vh.ctx.store.endOffset(id)) {
+    const batches = await vh.ctx.store.read(id, off, READ_CHUNK_BYTES);
+    if (batches.length === 0) break;
+    for (const b of batches) {
+      for (const d of decodeBatchMessages(b.batch, b.baseOffset, stream)) {
+        if (d.offset < off || d.isControl || out.length >= maxMessages) continue;
+        out.push({ offset: d.offset, message: d.message });
+      }
+    }
+    const last = batches[batches.length - 1]!;
+    off = last.baseOffset + last.recordCount;
+  }
+  return out;
+}
+
+export function waitForData(vh: VhostImpl, stream: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const s = vh.streamFor(stream);
+  const id = partitionId(vh, s, partition);
+  if (vh.ctx.store.endOffset(id) > offset) return Promise.resolve(true);
+  if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
+  return s.wait(partition, offset, timeoutMs, signal);
+}
+
+export function deleteRecordsBefore(vh: VhostImpl, stream: string, partition: number, offset: number): void {
+  const s = vh.streamFor(stream);
+  vh.ctx.store.truncateBefore(partitionId(vh, s, partition), offset);
+}
+
+/** Reads a durable queue's unsettled messages back (recovery); non-persistent ones are dropped. */
+export async function loadQueue(vh: VhostImpl, q: Queue): Promise<void> {
+  const store = vh.ctx.store;
+  const end = store.endOffset(q.partition);
+  let off = Math.max(q.markDelete, store.startOffset(q.partition));
+  while (off < end) {
+    const batches = await store.read(q.partition, off, READ_CHUNK_BYTES);
+    if (batches.length === 0) break;
+    for (const b of batches) {
+      let decoded;
+      try {
+        decoded = decodeBatchMessages(b.batch, b.baseOffset, q.name);
+      } catch (err) {
+        vh.ctx.warn({ queue: q.name, offset: b.baseOffset, err: String(err) }, 'unreadable stored message skipped');
+        continue;
+      }
+      for (const d of decoded) {
+        if (d.offset < off || d.offset < q.markDelete || q.settled?.has(d.offset)) continue;
+        const m = d.message;
+        const e = { offset: d.offset, message: m, size: m.body.length, expiresAt: Infinity, priority: m.properties.priority ?? 0, deliveries: 0, redelivered: false };
+        if (m.properties.persistent !== true) {
+          vh.settle(q, e);
+          continue;
+        }
+        const ttl = q.settings.messageTtl;
+        if (ttl !== null) e.expiresAt = m.timestamp + ttl;
+        const per = m.properties.expiration;
+        if (per !== undefined && m.timestamp + per < e.expiresAt) e.expiresAt = m.timestamp + per;
+        if (d.offset <= q.deliveredMark) {
+          e.redelivered = true;
+          e.deliveries = 1;
+        }
+        q.enqueue(e);
+      }
+    }
+    const last = batches[batches.length - 1]!;
+    off = last.baseOffset + last.recordCount;
+  }
+}

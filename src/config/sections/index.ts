@@ -1,4 +1,5 @@
 import type { ConfigSection } from '../section.js';
+import { kafkaSection, type KafkaConfig } from './kafka.js';
 import { listenersSection, type ListenersConfig } from './listeners.js';
 import { logSection, type LogConfig } from './log.js';
 import { mqttSection, type MqttConfig } from './mqtt.js';
@@ -10,7 +11,7 @@ import { vhostsSection, type VhostsSection } from './vhosts.js';
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection, kafkaSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -21,4 +22,5 @@ export interface BrokerConfig {
   /** Absent when the file defines no vhosts (the core's default vhost `/` always exists). */
   vhosts?: VhostsSection;
   mqtt: MqttConfig;
+  kafka: KafkaConfig;
 }

@@ -1,0 +1,43 @@
+/**
+ * The Kafka protocol adapter as the broker sees it (src/listeners/adapter.ts): accepts
+ * connections from the `kafka` listener and runs a KafkaSession on each.
+ */
+import type { Duplex } from 'node:stream';
+import type { Core } from '../../src/core/index.js';
+import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
+import { handlerTable } from './handlers/index.js';
+import { KafkaNode } from './node.js';
+import { defaultKafkaOptions, type KafkaOptions } from './options.js';
+import { KafkaSession } from './session.js';
+
+export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: Partial<KafkaOptions> = {}): ProtocolAdapter {
+  const fromConfig: Partial<KafkaOptions> = ctx.config?.kafka ?? {};
+  const options: KafkaOptions = { ...defaultKafkaOptions, ...fromConfig, ...overrides };
+  const log = ctx.log.child({ protocol: 'kafka' });
+  const node = new KafkaNode(core, options, log, handlerTable());
+  node.coordinator.startRetention();
+  const sessions = new Set<KafkaSession>();
+  let nextId = 1;
+  let closing = false;
+
+  return {
+    protocol: 'kafka',
+    accept(stream: Duplex, origin: ConnectionOrigin): void {
+      if (closing) {
+        stream.destroy();
+        return;
+      }
+      const session = new KafkaSession(node, stream, origin, nextId++, (s) => sessions.delete(s));
+      sessions.add(session);
+      session.log.debug('kafka connection accepted');
+    },
+    connectionCount(): number {
+      return sessions.size;
+    },
+    async close(): Promise<void> {
+      closing = true;
+      for (const s of [...sessions]) s.close();
+      node.coordinator.close();
+    },
+  };
+}

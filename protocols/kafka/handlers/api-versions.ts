@@ -1,0 +1,29 @@
+import { apiVersions } from '../schema/apis.js';
+import { ErrorCode } from '../mapping/errors.js';
+import type { Handler } from './handler.js';
+
+/**
+ * ApiVersions: the supported range of every API key, computed from the handler table (as
+ * redpanda's api_versions.cc does), so it advertises exactly what is implemented. A request
+ * newer than v3 is answered by the session in v0 with UNSUPPORTED_VERSION (KIP-511).
+ */
+export const apiVersionsHandler: Handler = {
+  api: apiVersions,
+  minVersion: 0,
+  maxVersion: 3,
+  handle(req, { node, conn }) {
+    if (req.clientSoftwareName) conn.clientSoftwareName = req.clientSoftwareName;
+    if (req.clientSoftwareVersion) conn.clientSoftwareVersion = req.clientSoftwareVersion;
+    return {
+      errorCode: ErrorCode.NONE,
+      apiKeys: apiKeyRanges(node.handlers),
+      throttleTimeMs: 0,
+    };
+  },
+};
+
+export function apiKeyRanges(handlers: ReadonlyMap<number, Handler>): { apiKey: number; minVersion: number; maxVersion: number }[] {
+  return [...handlers.values()]
+    .map((h) => ({ apiKey: h.api.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+    .sort((a, b) => a.apiKey - b.apiKey);
+}

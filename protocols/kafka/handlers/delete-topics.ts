@@ -1,0 +1,38 @@
+import { deleteTopics } from '../schema/apis.js';
+import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
+import type { Handler } from './handler.js';
+import type { Message } from '../codec/schema-codec.js';
+
+/** DeleteTopics: deletes the stream with its data and its groups' offsets; by name (v0-5) or name/topic id (v6+). */
+export const deleteTopicsHandler: Handler = {
+  api: deleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(req, { node, apiVersion }) {
+    const vhost = node.vhost();
+    const wanted: { name: string | null; topicId: Buffer | null }[] =
+      apiVersion >= 6 ? (req.topics as Message[]).map((t) => ({ name: t.name, topicId: t.topicId })) : (req.topicNames as string[]).map((name) => ({ name, topicId: null }));
+    const responses: Message[] = [];
+    for (const w of wanted) {
+      const name = w.name ?? (w.topicId ? node.topicById(w.topicId) : null);
+      if (name === null || !vhost.stream(name)) {
+        responses.push({
+          name: w.name,
+          topicId: w.topicId ?? undefined,
+          errorCode: w.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: 'This server does not host this topic.',
+        });
+        continue;
+      }
+      try {
+        const topicId = node.topicId(name);
+        await vhost.deleteStream(name);
+        node.log.info({ topic: name }, 'topic deleted');
+        responses.push({ name, topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+      } catch (e) {
+        responses.push({ name, topicId: w.topicId ?? undefined, errorCode: errorCodeFor(e), errorMessage: (e as Error).message });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+};

@@ -1,0 +1,101 @@
+import { produce } from '../schema/apis.js';
+import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
+import { checkProducedRecords, withLogAppendTime } from '../mapping/produce-batch.js';
+import type { Handler, RequestContext } from './handler.js';
+import type { Message } from '../codec/schema-codec.js';
+
+/**
+ * Produce: each partition's RecordBatch is checked (magic 2, CRC32C, size, codec), stamped
+ * with LogAppendTime when the topic asks for it, and appended through the core, which stores the
+ * bytes as produced and also routes the records through `amq.topic` with routing key = topic.
+ * acks=0: no response; acks=1: answered once appended; acks=all (-1): answered once the
+ * append's durability promise holds (fsynced in `sync` mode).
+ *
+ * Appends happen synchronously in request order when the topic exists, so pipelined produce
+ * requests on one connection keep their order. Idempotent and transactional batches (producer
+ * id >= 0) are stored as they come; sequence checks belong to issue 9.
+ */
+export const produceHandler: Handler = {
+  api: produce,
+  minVersion: 0,
+  maxVersion: 11,
+  async handle(req, ctx) {
+    const acks = req.acks as number;
+    const responses: Message[] = [];
+    const durable: Promise<void>[] = [];
+    if (acks !== 0 && acks !== 1 && acks !== -1) {
+      for (const t of req.topicData) {
+        responses.push({
+          name: t.name,
+          partitionResponses: t.partitionData.map((p: Message) => partitionError(p.index, ErrorCode.INVALID_REQUIRED_ACKS, null)),
+        });
+      }
+      return { responses, throttleTimeMs: 0 };
+    }
+    for (const t of req.topicData as Message[]) {
+      const partitionResponses: Message[] = [];
+      responses.push({ name: t.name, partitionResponses });
+      let exists = ctx.node.vhost().stream(t.name) !== null;
+      if (!exists) {
+        try {
+          await ctx.node.topic(t.name, true);
+          exists = true;
+        } catch (e) {
+          for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, errorCodeFor(e), (e as Error).message));
+          continue;
+        }
+      }
+      for (const p of t.partitionData as Message[]) partitionResponses.push(appendPartition(ctx, t.name, p, durable));
+    }
+    if (acks === 0) return null;
+    if (acks === -1 && durable.length > 0) {
+      try {
+        await Promise.all(durable);
+      } catch (e) {
+        ctx.node.log.error({ err: e }, 'produce: durable append failed');
+        for (const t of responses) for (const p of t.partitionResponses) if (p.errorCode === ErrorCode.NONE) p.errorCode = ErrorCode.UNKNOWN_SERVER_ERROR;
+      }
+    }
+    return { responses, throttleTimeMs: 0 };
+  },
+};
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null): Message {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
+}
+
+function appendPartition(ctx: RequestContext, topic: string, p: Message, durable: Promise<void>[]): Message {
+  const { node, conn, apiVersion } = ctx;
+  const vhost = node.vhost();
+  try {
+    const info = vhost.stream(topic);
+    if (!info || p.index < 0 || p.index >= info.partitions) {
+      return partitionError(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition: ${topic}-${p.index}`);
+    }
+    const config = vhost.streamConfig(topic);
+    const maxBytes = config['max.message.bytes'] !== undefined ? Number(config['max.message.bytes']) : node.options.maxMessageBytes;
+    const check = checkProducedRecords(p.records, maxBytes, apiVersion);
+    if (check.errorCode !== ErrorCode.NONE) return partitionError(p.index, check.errorCode, check.errorMessage);
+    const logAppendTime = config['message.timestamp.type'] === 'LogAppendTime';
+    const now = Date.now();
+    let baseOffset = -1;
+    for (const batch of check.batches) {
+      const stored = logAppendTime ? withLogAppendTime(batch, now) : batch;
+      const r = vhost.produce(topic, p.index, stored, undefined, conn.core().origin);
+      if (baseOffset < 0) baseOffset = r.baseOffset;
+      durable.push(r.durable);
+    }
+    return {
+      index: p.index,
+      errorCode: ErrorCode.NONE,
+      baseOffset,
+      logAppendTimeMs: logAppendTime ? now : -1,
+      logStartOffset: vhost.partitionOffsets(topic, p.index).startOffset,
+      recordErrors: [],
+      errorMessage: null,
+    };
+  } catch (e) {
+    if (!(e instanceof KafkaError)) node.log.warn({ err: e, topic, partition: p.index }, 'produce failed');
+    return partitionError(p.index, errorCodeFor(e), (e as Error).message);
+  }
+}

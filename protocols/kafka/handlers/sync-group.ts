@@ -1,0 +1,24 @@
+import { syncGroup } from '../schema/apis.js';
+import type { Handler } from './handler.js';
+
+/** SyncGroup: the leader's assignment is stored and every member gets its own share. */
+export const syncGroupHandler: Handler = {
+  api: syncGroup,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(req, { node }) {
+    const r = await node.coordinator.sync({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+      protocolType: req.protocolType,
+      protocolName: req.protocolName,
+      assignments: req.assignments.map((a: { memberId: string; assignment: Buffer }) => ({
+        memberId: a.memberId,
+        assignment: Buffer.from(a.assignment),
+      })),
+    });
+    return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * The Kafka face of this broker node: what every connection's handlers share — the core and
+ * its vhost, the adapter's options, the group coordinator, the SASL authenticator and the
+ * handler table. Topics are the vhost's streams.
+ */
+import type { Logger } from 'pino';
+import type { Core, StreamInfo, Vhost } from '../../src/core/index.js';
+import { ErrorCode, KafkaError, errorCodeFor } from './mapping/errors.js';
+import { topicIdFor, topicNameError } from './mapping/topics.js';
+import type { KafkaOptions } from './options.js';
+import type { ConnectionState, Handler } from './handlers/handler.js';
+import { GroupCoordinator } from './group/coordinator.js';
+import { SaslAuthenticator } from './sasl/authenticator.js';
+
+export class KafkaNode {
+  readonly coordinator: GroupCoordinator;
+  readonly authenticator: SaslAuthenticator | null;
+  private readonly topicIds = new Map<string, Buffer>();
+  /** Auto-creations in flight, so concurrent requests for a new topic create it once. */
+  private readonly creating = new Map<string, Promise<StreamInfo>>();
+
+  constructor(
+    readonly core: Core,
+    readonly options: KafkaOptions,
+    readonly log: Logger,
+    readonly handlers: ReadonlyMap<number, Handler>,
+  ) {
+    this.coordinator = new GroupCoordinator(this);
+    this.authenticator = options.sasl ? new SaslAuthenticator(options.sasl) : null;
+  }
+
+  vhost(): Vhost {
+    return this.core.vhost(this.options.vhost);
+  }
+
+  advertisedHost(conn: ConnectionState): string {
+    return this.options.advertisedHost ?? conn.localAddress;
+  }
+
+  advertisedPort(conn: ConnectionState): number {
+    return this.options.advertisedPort ?? conn.localPort;
+  }
+
+  topicId(name: string): Buffer {
+    let id = this.topicIds.get(name);
+    if (!id) {
+      id = topicIdFor(this.options.vhost, name);
+      this.topicIds.set(name, id);
+    }
+    return id;
+  }
+
+  topicById(id: Buffer): string | null {
+    for (const s of this.vhost().streams()) if (this.topicId(s.name).equals(id)) return s.name;
+    return null;
+  }
+
+  /**
+   * The stream for `name`, auto-created (with the default partition count) when allowed.
+   * Throws KafkaError UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION.
+   */
+  async topic(name: string, allowCreate: boolean): Promise<StreamInfo> {
+    const existing = this.vhost().stream(name);
+    if (existing) return existing;
+    const invalid = topicNameError(name);
+    if (invalid) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+    if (!allowCreate || !this.options.autoCreateTopics) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${name}`);
+    }
+    let pending = this.creating.get(name);
+    if (!pending) {
+      pending = this.vhost()
+        .declareStream(name, { partitions: this.options.defaultPartitions })
+        .finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+      this.log.info({ topic: name, partitions: this.options.defaultPartitions }, 'topic auto-created');
+    }
+    try {
+      return await pending;
+    } catch (e) {
+      throw new KafkaError(errorCodeFor(e) === ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_TOPIC_EXCEPTION : errorCodeFor(e), (e as Error).message);
+    }
+  }
+}

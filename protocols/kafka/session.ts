@@ -1,0 +1,281 @@
+/**
+ * One Kafka client connection: framing, header parsing, dispatch to the handler table,
+ * responses in request order, SASL gating, and connection-level errors.
+ *
+ * Requests are dispatched as they arrive (pipelining); each takes a slot in an in-order queue,
+ * and a response is written only when every earlier one has been, so a long-polling Fetch holds
+ * back later responses exactly as on a Kafka broker. As Kafka does:
+ * - an unknown API key, or an unsupported version of any API but ApiVersions, closes the
+ *   connection; ApiVersions of an unsupported version is answered in v0 with
+ *   UNSUPPORTED_VERSION and our ranges (KIP-511), so the client can retry with one we support;
+ * - a malformed or truncated request closes only this connection, logged with its API key and version;
+ * - a request larger than `maxRequestBytes` closes the connection before it is buffered.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Connection } from '../../src/core/index.js';
+import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
+import { FrameSplitter, FrameTooLargeError } from './codec/frame-splitter.js';
+import { encodeResponseFrame, readHeaderRest, readHeaderStart, type RequestHeader } from './codec/frame.js';
+import { Reader } from './codec/reader.js';
+import { decode, isFlexible, type Message } from './codec/schema-codec.js';
+import { Writer } from './codec/writer.js';
+import { ErrorCode } from './mapping/errors.js';
+import { apiKeyRanges } from './handlers/api-versions.js';
+import type { ConnectionState, Handler, RequestContext } from './handlers/handler.js';
+import type { KafkaNode } from './node.js';
+import { apiVersions } from './schema/apis.js';
+
+const API_VERSIONS = 18;
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
+
+interface Slot {
+  done: boolean;
+  frame: Buffer | null;
+  closeAfter: boolean;
+}
+
+export class KafkaSession implements ConnectionState {
+  clientId: string | null = null;
+  clientSoftwareName: string | null = null;
+  clientSoftwareVersion: string | null = null;
+  principal: string | null = null;
+  saslMechanism: string | null = null;
+  saslRawTokens = false;
+  saslState: unknown = null;
+  closeAfterResponse = false;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  private readonly splitter: FrameSplitter;
+  private readonly writer = new Writer();
+  private readonly slots: Slot[] = [];
+  private readonly abort = new AbortController();
+  private coreConnection: Connection | null = null;
+  private ended = false;
+  readonly log: Logger;
+
+  constructor(
+    private readonly node: KafkaNode,
+    private readonly stream: Duplex,
+    origin: ConnectionOrigin,
+    readonly id: number,
+    private readonly onClosed: (session: KafkaSession) => void,
+  ) {
+    this.remoteAddress = origin.remoteAddress;
+    const local = (stream as { localAddress?: string }).localAddress;
+    this.localAddress = local && local !== '::' && local !== '0.0.0.0' ? local.replace(/^::ffff:/, '') : '127.0.0.1';
+    this.localPort = origin.localPort;
+    this.log = node.log.child({ protocol: 'kafka', connId: id, remote: `${origin.remoteAddress}:${origin.remotePort}` });
+    this.splitter = new FrameSplitter(node.options.maxRequestBytes);
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (err) => this.log.debug({ err }, 'socket error'));
+    stream.on('close', () => this.teardown());
+    stream.on('end', () => this.close());
+  }
+
+  get closed(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  core(): Connection {
+    if (!this.coreConnection || this.coreConnection.closed) {
+      this.coreConnection = this.node.core.connect({
+        vhost: this.node.options.vhost,
+        protocol: 'kafka',
+        clientId: this.clientId ?? '',
+        user: this.principal ?? '',
+        remote: this.remoteAddress,
+      });
+    }
+    return this.coreConnection;
+  }
+
+  /** Ends the connection (pending responses are dropped). */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stream.end();
+    this.stream.destroy();
+    this.teardown();
+  }
+
+  private teardown(): void {
+    if (this.abort.signal.aborted) return;
+    this.ended = true;
+    this.abort.abort();
+    const c = this.coreConnection;
+    this.coreConnection = null;
+    if (c) void c.close().catch((err: unknown) => this.log.warn({ err }, 'core connection close failed'));
+    this.onClosed(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (e) {
+      if (e instanceof FrameTooLargeError) {
+        this.log.warn({ size: e.size, limit: e.limit }, 'request larger than maxRequestBytes: closing connection');
+      } else this.log.warn({ err: e }, 'framing error: closing connection');
+      this.close();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.ended) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.saslRawTokens) {
+      this.onRawSaslToken(frame);
+      return;
+    }
+    const r = new Reader(frame);
+    const header = readHeaderStart(r);
+    if (r.bad !== null) {
+      this.log.warn({ bytes: frame.length }, 'truncated request header: closing connection');
+      this.close();
+      return;
+    }
+    const handler = this.node.handlers.get(header.apiKey);
+    if (!handler) {
+      this.log.warn({ apiKey: header.apiKey, apiVersion: header.apiVersion }, 'unknown API key: closing connection');
+      this.close();
+      return;
+    }
+    if (header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      if (header.apiKey === API_VERSIONS) {
+        this.respondUnsupportedApiVersions(header);
+        return;
+      }
+      this.log.warn({ apiKey: header.apiKey, api: handler.api.name, apiVersion: header.apiVersion }, 'unsupported API version: closing connection');
+      this.close();
+      return;
+    }
+    readHeaderRest(r, header, isFlexible(handler.api.request, header.apiVersion));
+    if (this.clientId === null && header.clientId !== null) this.clientId = header.clientId;
+    const sasl = this.node.options.sasl;
+    if (sasl?.required && this.principal === null && header.apiKey !== API_VERSIONS && header.apiKey !== SASL_HANDSHAKE && header.apiKey !== SASL_AUTHENTICATE) {
+      this.log.warn({ apiKey: header.apiKey, api: handler.api.name }, 'request before SASL authentication: closing connection');
+      this.close();
+      return;
+    }
+    const decoded = r.bad === null ? decode(handler.api.request, header.apiVersion, r) : { value: null, error: r.bad };
+    if (decoded.error !== null) {
+      this.log.warn(
+        { apiKey: header.apiKey, api: handler.api.name, apiVersion: header.apiVersion, correlationId: header.correlationId, reason: decoded.error },
+        'malformed request: closing connection',
+      );
+      this.close();
+      return;
+    }
+    if (this.log.isLevelEnabled('trace')) this.log.trace({ api: handler.api.name, apiVersion: header.apiVersion, correlationId: header.correlationId }, 'request');
+    this.dispatch(handler, header, decoded.value);
+  }
+
+  private dispatch(handler: Handler, header: RequestHeader, request: Message): void {
+    const slot: Slot = { done: false, frame: null, closeAfter: false };
+    this.slots.push(slot);
+    const ctx: RequestContext = { node: this.node, conn: this, apiVersion: header.apiVersion };
+    const finish = (body: Message | null): void => {
+      if (body !== null && !this.ended) {
+        const flexibleHeader = header.apiKey !== API_VERSIONS && isFlexible(handler.api.response, header.apiVersion);
+        try {
+          slot.frame = encodeResponseFrame(this.writer, header.correlationId, flexibleHeader, handler.api.response, header.apiVersion, body);
+        } catch (err) {
+          this.log.error({ err, api: handler.api.name, apiVersion: header.apiVersion }, 'response encoding failed: closing connection');
+          slot.closeAfter = true;
+        }
+      }
+      if (this.closeAfterResponse) {
+        slot.closeAfter = true;
+        this.closeAfterResponse = false;
+      }
+      slot.done = true;
+      this.flush();
+    };
+    const fail = (err: unknown): void => {
+      this.log.error({ err, api: handler.api.name, apiVersion: header.apiVersion }, 'request handler failed: closing connection');
+      slot.closeAfter = true;
+      slot.done = true;
+      this.flush();
+    };
+    try {
+      const result = handler.handle(request, ctx);
+      if (result instanceof Promise) result.then(finish, fail);
+      else finish(result);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private respondUnsupportedApiVersions(header: RequestHeader): void {
+    const slot: Slot = { done: true, frame: null, closeAfter: false };
+    slot.frame = encodeResponseFrame(this.writer, header.correlationId, false, apiVersions.response, 0, {
+      errorCode: ErrorCode.UNSUPPORTED_VERSION,
+      apiKeys: apiKeyRanges(this.node.handlers),
+    });
+    this.slots.push(slot);
+    this.flush();
+  }
+
+  /** SaslHandshake v0: tokens come as bare size-prefixed frames and replies go back the same way. */
+  private onRawSaslToken(token: Buffer): void {
+    const slot: Slot = { done: true, frame: null, closeAfter: false };
+    this.slots.push(slot);
+    const auth = this.node.authenticator;
+    try {
+      if (!auth || this.saslMechanism === null) throw new Error('no SASL mechanism selected');
+      const step = auth.step(this.saslMechanism, token, this.saslState);
+      this.saslState = step.state;
+      if (step.user !== null) {
+        this.principal = step.user;
+        this.saslRawTokens = false;
+        this.log.info({ user: step.user, mechanism: this.saslMechanism }, 'kafka client authenticated');
+      }
+      const frame = Buffer.allocUnsafe(4 + step.reply.length);
+      frame.writeInt32BE(step.reply.length, 0);
+      step.reply.copy(frame, 4);
+      slot.frame = frame;
+    } catch (e) {
+      this.log.warn({ mechanism: this.saslMechanism, reason: (e as Error).message }, 'kafka authentication failed');
+      slot.closeAfter = true;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.ended) return;
+    let corked = false;
+    while (this.slots.length > 0 && this.slots[0]!.done) {
+      const slot = this.slots.shift()!;
+      if (slot.frame) {
+        if (!corked) {
+          this.stream.cork();
+          corked = true;
+        }
+        if (!this.stream.write(slot.frame)) this.pauseUntilDrain();
+      }
+      if (slot.closeAfter) {
+        if (corked) this.stream.uncork();
+        this.ended = true;
+        this.stream.end();
+        return;
+      }
+    }
+    if (corked) process.nextTick(() => this.stream.uncork());
+  }
+
+  private pauseUntilDrain(): void {
+    if (this.stream.isPaused()) return;
+    this.stream.pause();
+    this.stream.once('drain', () => {
+      if (!this.ended) this.stream.resume();
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import type { ConfigSection } from '../section.js';
+
+/** The `kafka:` section (owned by the Kafka adapter, protocols/kafka; documented in docs/kafka.md). */
+export interface KafkaConfig {
+  vhost: string;
+  nodeId: number;
+  clusterId: string;
+  advertisedHost: string | null;
+  advertisedPort: number | null;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
+  maxMessageBytes: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupInitialRebalanceDelayMs: number;
+  offsetsRetentionMs: number;
+  sasl: { mechanisms: string[]; required: boolean; users: { name: string; password: string }[] } | null;
+}
+
+export const kafkaSection: ConfigSection = {
+  key: 'kafka',
+  defaultToEmpty: true,
+  schema: {
+    type: 'object',
+    description: 'Kafka wire-protocol adapter (docs/kafka.md).',
+    additionalProperties: false,
+    properties: {
+      vhost: { type: 'string', default: '/', description: 'Virtual host whose streams are the Kafka topics.' },
+      nodeId: { type: 'integer', minimum: 0, default: 1, description: 'Node id in Metadata, FindCoordinator and DescribeCluster.' },
+      clusterId: { type: 'string', minLength: 1, default: 'polybroker-cluster-0001', description: 'Cluster id returned to clients.' },
+      advertisedHost: { type: ['string', 'null'], default: null, description: 'Host put in Metadata; null = the address the client connected to.' },
+      advertisedPort: { type: ['integer', 'null'], minimum: 1, maximum: 65535, default: null, description: 'Port put in Metadata; null = the port the client connected to.' },
+      autoCreateTopics: { type: 'boolean', default: true, description: 'auto.create.topics.enable: Metadata and Produce create unknown topics.' },
+      defaultPartitions: { type: 'integer', minimum: 1, default: 1, description: 'num.partitions: partitions of auto-created topics.' },
+      maxRequestBytes: { type: 'integer', minimum: 1024, default: 104857600, description: 'socket.request.max.bytes: a larger request closes the connection.' },
+      maxMessageBytes: { type: 'integer', minimum: 64, default: 1048588, description: 'message.max.bytes: largest record batch (topic max.message.bytes overrides).' },
+      groupMinSessionTimeoutMs: { type: 'integer', minimum: 1, default: 6000, description: 'group.min.session.timeout.ms.' },
+      groupMaxSessionTimeoutMs: { type: 'integer', minimum: 1, default: 1800000, description: 'group.max.session.timeout.ms.' },
+      groupInitialRebalanceDelayMs: { type: 'integer', minimum: 0, default: 0, description: 'group.initial.rebalance.delay.ms (Kafka: 3000).' },
+      offsetsRetentionMs: { type: 'integer', minimum: 1, default: 604800000, description: 'offsets.retention.minutes in ms: offsets of an empty group older than this are dropped.' },
+      sasl: {
+        type: ['object', 'null'],
+        default: null,
+        description: 'SASL for Kafka clients; null = no authentication.',
+        additionalProperties: false,
+        properties: {
+          mechanisms: {
+            type: 'array',
+            items: { enum: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] },
+            default: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+            description: 'Mechanisms offered in SaslHandshake.',
+          },
+          required: { type: 'boolean', default: true, description: 'Refuse requests other than ApiVersions/SASL before authentication.' },
+          users: {
+            type: 'array',
+            default: [],
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'password'],
+              properties: { name: { type: 'string', minLength: 1 }, password: { type: 'string' } },
+            },
+            description: 'Kafka users (until the broker-wide users section exists).',
+          },
+        },
+      },
+    },
+  },
+};

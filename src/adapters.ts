@@ -1,4 +1,5 @@
 import type { AdapterFactory, ProtocolAdapter } from './listeners/adapter.js';
+import { createKafkaAdapter } from '../protocols/kafka/adapter.js';
 
 /**
  * Protocol adapters by listener name. Each adapter engineer adds one line here when their
@@ -6,4 +7,5 @@ import type { AdapterFactory, ProtocolAdapter } from './listeners/adapter.js';
  * still binds its port and closes every connection it accepts (logged).
  */
 export const ADAPTERS: Partial<Record<ProtocolAdapter['protocol'], AdapterFactory>> = {
+  kafka: createKafkaAdapter,
 };

@@ -87,7 +87,8 @@ function range(s: string | undefined): VersionRange {
 }
 
 function scalarDefault(kind: Kind, nullable: boolean, text: string | undefined): () => unknown {
-  if (text === 'null' && nullable) return () => null;
+  // A "null" default only appears on nullable fields; a field absent from a version keeps it.
+  if (text === 'null') return () => null;
   switch (kind) {
     case Kind.Bool:
       return text === 'true' ? () => true : () => false;
@@ -110,7 +111,7 @@ function scalarDefault(kind: Kind, nullable: boolean, text: string | undefined):
 function defaultFor(f: FieldDef, version: number): () => unknown {
   const isArray = f.type.startsWith('[]');
   const nullable = inRange(range(f.nullableVersions), version);
-  if (isArray) return nullable && f.default === 'null' ? () => null : () => [];
+  if (isArray) return f.default === 'null' ? () => null : () => [];
   if (f.fields) {
     // A struct absent from a version (or a tagged struct not sent) decodes to its defaults.
     return () => {

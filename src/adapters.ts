@@ -1,4 +1,5 @@
 import type { AdapterFactory, ProtocolAdapter } from './listeners/adapter.js';
+import { createStompAdapter } from '../protocols/stomp/adapter.js';
 import { createKafkaAdapter } from '../protocols/kafka/adapter.js';
 
 /**
@@ -7,5 +8,6 @@ import { createKafkaAdapter } from '../protocols/kafka/adapter.js';
  * still binds its port and closes every connection it accepts (logged).
  */
 export const ADAPTERS: Partial<Record<ProtocolAdapter['protocol'], AdapterFactory>> = {
+  stomp: createStompAdapter,
   kafka: createKafkaAdapter,
 };

@@ -176,7 +176,7 @@ export class StompSession {
       if (spec === undefined) throw new StompError('Bad command', `${command} does not exist in STOMP ${this.version}`);
       for (const name of spec.required) {
         if (headerOf(frame.headers, name) === undefined) {
-          throw new StompError(`Missing '${name}' header`, `${command} frames require a '${name}' header (STOMP ${this.version})`);
+          throw new StompError(`Missing ${name}`, `${command} frames require a '${name}' header (STOMP ${this.version})`);
         }
       }
     }

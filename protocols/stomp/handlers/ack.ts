@@ -53,16 +53,17 @@ function target(session: StompSession, frame: StompFrame): { sub: Subscription; 
   const name = session.version === '1.2' ? 'id' : 'message-id';
   const ackId = headerOf(frame.headers, name)!;
   const m = /^([0-9]{1,9})-([0-9]{1,15})$/.exec(ackId);
-  const sub = m === null ? undefined : session.subscriptionsByChannel.get(Number(m[1]));
-  if (m === null || sub === undefined) {
-    throw new StompError(`Invalid ${name}`, `${frame.command} ${name} '${ackId}' does not name a message delivered to an active subscription of this connection`);
+  if (m === null) throw new StompError('Invalid header', `${frame.command} ${name} '${ackId}' is not an id this server gave a MESSAGE`);
+  const sub = session.subscriptionsByChannel.get(Number(m[1]));
+  if (sub === undefined) {
+    throw new StompError('Subscription not found', `${frame.command} ${name} '${ackId}' belongs to no active subscription of this connection`);
   }
   return { sub, deliveryTag: Number(m[2]) };
 }
 
 function transaction(session: StompSession, tx: string) {
   const ops = session.transactions.get(tx);
-  if (ops === undefined) throw new StompError('Invalid transaction', `transaction '${tx}' is not active (BEGIN it first)`);
+  if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active (BEGIN it first)`);
   return ops;
 }
 

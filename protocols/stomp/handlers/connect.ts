@@ -38,7 +38,7 @@ export async function handleConnect(session: StompSession, frame: StompFrame): P
     vhost,
     remoteAddress: session.origin.remoteAddress,
   });
-  if (!auth.ok) throw new StompError('Access refused', auth.reason);
+  if (!auth.ok) throw new StompError('Bad CONNECT', auth.reason);
 
   const connection = session.core.connect({
     vhost,

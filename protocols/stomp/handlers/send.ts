@@ -45,7 +45,7 @@ function send(session: StompSession, frame: StompFrame, target: SendTarget, repl
 function publishOrHold(session: StompSession, target: SendTarget, message: Message, receipt: string | undefined, tx: string | undefined): void {
   if (tx !== undefined) {
     const ops = session.transactions.get(tx);
-    if (ops === undefined) throw new StompError('Invalid transaction', `transaction '${tx}' is not active (BEGIN it first)`);
+    if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active (BEGIN it first)`);
     ops.push({ kind: 'send', target, message });
     session.receipt(receipt);
     return;

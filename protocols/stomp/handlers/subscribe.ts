@@ -95,7 +95,7 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       break;
     }
     case 'temp-queue':
-      throw new StompError('Invalid destination', `'${destination}': /temp-queue/ destinations are valid in reply-to only; their subscription is automatic`);
+      throw new StompError('Unknown destination', `'${destination}': /temp-queue/ destinations are valid in reply-to only; their subscription is automatic`);
   }
   const streamOffset = streamOffsetOf(headerOf(h, 'x-stream-offset'));
   startSubscription(session, {

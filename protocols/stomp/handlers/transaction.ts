@@ -12,7 +12,7 @@ import { publish } from './publish.js';
  */
 export function handleBegin(session: StompSession, frame: StompFrame): void {
   const tx = headerOf(frame.headers, 'transaction')!;
-  if (session.transactions.has(tx)) throw new StompError('Invalid transaction', `transaction '${tx}' is already active`);
+  if (session.transactions.has(tx)) throw new StompError('Bad transaction', `transaction '${tx}' is already active`);
   session.transactions.set(tx, []);
   session.receipt(headerOf(frame.headers, 'receipt'));
 }
@@ -20,7 +20,7 @@ export function handleBegin(session: StompSession, frame: StompFrame): void {
 export function handleCommit(session: StompSession, frame: StompFrame): void {
   const tx = headerOf(frame.headers, 'transaction')!;
   const ops = session.transactions.get(tx);
-  if (ops === undefined) throw new StompError('Invalid transaction', `transaction '${tx}' is not active, cannot COMMIT it`);
+  if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active, cannot COMMIT it`);
   session.transactions.delete(tx);
   const receipt = headerOf(frame.headers, 'receipt');
   const durable: Promise<void>[] = [];
@@ -44,6 +44,6 @@ export function handleCommit(session: StompSession, frame: StompFrame): void {
 
 export function handleAbort(session: StompSession, frame: StompFrame): void {
   const tx = headerOf(frame.headers, 'transaction')!;
-  if (!session.transactions.delete(tx)) throw new StompError('Invalid transaction', `transaction '${tx}' is not active, cannot ABORT it`);
+  if (!session.transactions.delete(tx)) throw new StompError('Bad transaction', `transaction '${tx}' is not active, cannot ABORT it`);
   session.receipt(headerOf(frame.headers, 'receipt'));
 }

@@ -61,7 +61,7 @@ function decodePart(whole: string, part: string): string {
 
 function invalid(value: string): StompError {
   return new StompError(
-    'Invalid destination',
+    'Unknown destination',
     `'${value}' is not a valid destination.\nValid destination types are: /exchange/<exchange>[/<routing-key>], /topic/<routing-key>, /queue/<queue>, /amq/queue/<queue>, /reply-queue/<queue>; /temp-queue/<name> is valid in reply-to only.`,
   );
 }

@@ -23,7 +23,7 @@ export function sendTargetOf(destination: string): SendTarget {
       return { exchange: d.exchange, routingKey: d.routingKey ?? '', declareQueue: null };
     case 'temp-queue':
       throw new StompError(
-        'Invalid destination',
+        'Unknown destination',
         `'${destination}': /temp-queue/ destinations are valid in reply-to only; send replies to the /reply-queue/ the MESSAGE's reply-to names`,
       );
   }

@@ -1,6 +1,7 @@
 import type { AdapterFactory, ProtocolAdapter } from './listeners/adapter.js';
-import { createStompAdapter } from '../protocols/stomp/adapter.js';
 import { createKafkaAdapter } from '../protocols/kafka/adapter.js';
+import { createMqttAdapter } from '../protocols/mqtt/adapter.js';
+import { createStompAdapter } from '../protocols/stomp/adapter.js';
 
 /**
  * Protocol adapters by listener name. Each adapter engineer adds one line here when their
@@ -8,6 +9,7 @@ import { createKafkaAdapter } from '../protocols/kafka/adapter.js';
  * still binds its port and closes every connection it accepts (logged).
  */
 export const ADAPTERS: Partial<Record<ProtocolAdapter['protocol'], AdapterFactory>> = {
-  stomp: createStompAdapter,
   kafka: createKafkaAdapter,
+  mqtt: createMqttAdapter,
+  stomp: createStompAdapter,
 };

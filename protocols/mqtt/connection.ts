@@ -1,0 +1,309 @@
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Channel, Connection, Delivery } from '../../src/core/index.js';
+import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
+import { PacketDecoder } from './codec/decode.js';
+import { encodeAck, encodeConnack, encodeDisconnect, encodePublish, publishSize, PINGRESP } from './codec/encode.js';
+import { MqttProtocolError } from './codec/errors.js';
+import { FrameReader } from './codec/frame-reader.js';
+import { PacketType, type ConnectPacket, type InboundPacket, type ProtocolLevel, type QoS, type WillMessage } from './codec/packets.js';
+import { encodeProperties } from './codec/properties.js';
+import { ConnackReturnCode, ReasonCode } from './codec/reason-codes.js';
+import { handleAck } from './handlers/ack.js';
+import { handleAuth } from './handlers/auth.js';
+import { handleConnect } from './handlers/connect.js';
+import { handleDisconnect } from './handlers/disconnect.js';
+import { handlePublish, handlePubrel } from './handlers/publish.js';
+import { handleSubscribe } from './handlers/subscribe.js';
+import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import { deliveryToMqtt } from './mapping/message-mapping.js';
+import type { MqttAdapter } from './adapter.js';
+import type { MqttSession } from './session.js';
+import { levelsMatch } from './topic.js';
+
+type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
+
+/**
+ * One MQTT network connection: framing, the packet loop with the connection-level rules of
+ * [MQTT-3.1.0-1] / [MQTT-3.1.0-2], keepalive, writes corked per tick, and outbound PUBLISH
+ * from core deliveries. Packet semantics live in handlers/<packet>.ts.
+ */
+export class MqttConnection {
+  state: State = 'awaiting-connect';
+  level: ProtocolLevel = 4;
+  readonly reader: FrameReader;
+  readonly decoder = new PacketDecoder();
+  clientId = '';
+  username: string | undefined;
+  session: MqttSession | null = null;
+  core: Connection | null = null;
+  channel: Channel | null = null;
+  will: WillMessage | null = null;
+  /** Keepalive in ms (0 = off) and when a packet last arrived. */
+  keepAliveMs = 0;
+  lastPacketAt = Date.now();
+  /** Client's limits (5.0 CONNECT properties). */
+  clientReceiveMaximum = 65535;
+  clientMaxPacketSize = 268435460;
+  clientTopicAliasMaximum = 0;
+  requestProblemInformation = true;
+  /** Topic aliases: inbound (client → us) and outbound (us → client). */
+  readonly inboundAliases = new Map<number, string>();
+  readonly outboundAliases = new Map<string, number>();
+  /** Inbound QoS 1/2 PUBLISHes not yet answered (PUBACK or PUBCOMP sent), for Receive Maximum. */
+  inboundUnacked = 0;
+  /** A normal DISCONNECT arrived (no will), or 5.0 reason 0x04 asked for the will. */
+  normalDisconnect = false;
+  /** Queues this connection's channel consumes (consumer tag = queue name). */
+  readonly consuming = new Set<string>();
+  private busy = false;
+  private corked = false;
+  private paused = false;
+  readonly log: Logger;
+
+  constructor(readonly broker: MqttAdapter, readonly stream: Duplex, readonly origin: ConnectionOrigin, readonly id: number) {
+    this.reader = new FrameReader(broker.options.maxPacketSize);
+    this.log = broker.log.child({ protocol: 'mqtt', connId: id, remote: `${origin.remoteAddress}:${origin.remotePort}` });
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    stream.on('close', () => void this.onClose());
+    stream.on('drain', () => this.channel?.setFlow(true));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.lastPacketAt = Date.now();
+    this.reader.push(chunk);
+    this.pump();
+  }
+
+  /** Decodes and handles frames until the buffer is empty or an async handler runs. */
+  private pump(): void {
+    while (!this.busy && this.state !== 'closed') {
+      let packet: InboundPacket;
+      try {
+        const frame = this.reader.next();
+        if (!frame) return;
+        if (this.state === 'awaiting-connect' && frame.type !== PacketType.CONNECT) {
+          throw new MqttProtocolError(ReasonCode.ProtocolError, 'first packet is not CONNECT [MQTT-3.1.0-1]');
+        }
+        packet = this.decoder.decode(frame);
+      } catch (e) {
+        this.protocolFailure(e);
+        return;
+      }
+      let result: void | Promise<void>;
+      try {
+        result = this.dispatch(packet);
+      } catch (e) {
+        this.protocolFailure(e);
+        return;
+      }
+      if (result) {
+        this.busy = true;
+        this.stream.pause();
+        result.then(
+          () => {
+            this.busy = false;
+            if (this.state === 'closed') return;
+            if (!this.paused) this.stream.resume();
+            this.pump();
+          },
+          (e) => {
+            this.busy = false;
+            this.protocolFailure(e);
+          },
+        );
+      }
+    }
+  }
+
+  private dispatch(p: InboundPacket): void | Promise<void> {
+    if (this.log.isLevelEnabled('trace')) this.log.trace({ cmd: p.cmd }, 'packet');
+    switch (p.cmd) {
+      case 'connect':
+        if (this.state !== 'awaiting-connect') throw new MqttProtocolError(ReasonCode.ProtocolError, 'second CONNECT [MQTT-3.1.0-2]');
+        this.state = 'connecting';
+        return handleConnect(this, p as ConnectPacket);
+      case 'publish': return handlePublish(this, p);
+      case 'pubrel': return handlePubrel(this, p);
+      case 'puback': case 'pubrec': case 'pubcomp': return handleAck(this, p);
+      case 'subscribe': return handleSubscribe(this, p);
+      case 'unsubscribe': return handleUnsubscribe(this, p);
+      case 'pingreq': this.write(PINGRESP); return;
+      case 'disconnect': return handleDisconnect(this, p);
+      case 'auth': return handleAuth(this, p);
+    }
+  }
+
+  /**
+   * A protocol violation: 5.0 gets a DISCONNECT with the reason code once connected (a
+   * CONNACK with it while connecting, sent by the connect handler); 3.1.x is just closed.
+   */
+  protocolFailure(e: unknown): void {
+    if (this.state === 'closed') return;
+    const code = e instanceof MqttProtocolError ? e.reasonCode : ReasonCode.UnspecifiedError;
+    if (!(e instanceof MqttProtocolError)) this.log.warn({ err: (e as Error)?.stack ?? String(e) }, 'unexpected error, closing');
+    else this.log.debug({ reasonCode: code, why: e.message }, 'protocol error, closing');
+    if (this.level === 5 && this.state === 'connected') {
+      this.write(encodeDisconnect(code, this.requestProblemInformation ? { reasonString: (e as Error).message?.slice(0, 200) } : undefined));
+    } else if (this.state !== 'connected' && code === ReasonCode.UnsupportedProtocolVersion) {
+      // [MQTT-3.1.2-2]: CONNACK 0x01 in the 3.1.1 format, which every version can read.
+      this.write(encodeConnack(4, false, ConnackReturnCode.UnacceptableProtocolVersion));
+    } else if (this.state !== 'connected' && this.decoder.protocolLevel === 5 && e instanceof MqttProtocolError) {
+      this.write(encodeConnack(5, false, code));
+    }
+    this.close();
+  }
+
+  /** Server-initiated close: 5.0 DISCONNECT with `reasonCode` (takeover 0x8E, shutdown 0x8B, keepalive 0x8D). */
+  kick(reasonCode: number): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    if (this.level === 5 && this.state === 'connected') this.write(encodeDisconnect(reasonCode));
+    return this.close();
+  }
+
+  private closing: Promise<void> | null = null;
+
+  /** Ends the network connection; the session and will are handled once, on 'close'. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = new Promise<void>((resolve) => {
+        this.onClosed = resolve;
+        this.stream.end();
+        // Give the final packet a moment to flush, then make sure the socket is gone.
+        setImmediate(() => this.stream.destroy());
+      });
+    }
+    return this.closing;
+  }
+
+  private onClosed: (() => void) | null = null;
+
+  private async onClose(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    try {
+      if (wasConnected) await this.broker.connectionEnded(this);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).stack }, 'error while ending the session');
+    } finally {
+      this.onClosed?.();
+      this.closing ??= Promise.resolve();
+    }
+  }
+
+  // --- writing ------------------------------------------------------------------------------
+
+  /** Writes a packet; writes of one tick are corked into one syscall. */
+  write(buf: Buffer): void {
+    if (this.stream.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.stream.uncork();
+      });
+    }
+    if (!this.stream.write(buf)) this.channel?.setFlow(false);
+  }
+
+  /** Stops reading (memory alarm) or resumes. */
+  setReading(active: boolean): void {
+    this.paused = !active;
+    if (active && !this.busy) this.stream.resume();
+    else if (!active) this.stream.pause();
+  }
+
+  sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', packetId: number, reasonCode = 0): void {
+    this.write(encodeAck(cmd, packetId, this.level, reasonCode));
+  }
+
+  // --- outbound PUBLISH ------------------------------------------------------------------------
+
+  /** Core delivery from the session queue or a shared-subscription queue → PUBLISH. */
+  readonly onDelivery = (d: Delivery): void => {
+    const session = this.session;
+    const channel = this.channel;
+    if (!session || !channel) return;
+    const m = deliveryToMqtt(d);
+    // Which subscriptions select this message: MQTT matching, including the $ rule that the
+    // topic exchange does not know [MQTT-4.7.2-1].
+    let qos = -1;
+    let retainAsPublished = false;
+    let subIds: number[] | undefined;
+    const fromOwnQueue = d.queue === session.queue;
+    for (const sub of session.subscriptions.values()) {
+      if (fromOwnQueue ? sub.shared !== null : sub.queue !== d.queue) continue;
+      if (!levelsMatch(sub.levels, m.topic)) continue;
+      // No Local: not to the connection that published it [MQTT-3.8.3-3] (not for shared ones).
+      if (sub.noLocal && !sub.shared && m.publisherClientId === this.clientId) continue;
+      if (sub.qos > qos) qos = sub.qos;
+      if (sub.retainAsPublished) retainAsPublished = true;
+      if (sub.subscriptionId !== undefined) (subIds ??= []).push(sub.subscriptionId);
+    }
+    if (qos < 0) {
+      channel.ack(d.deliveryTag);
+      return;
+    }
+    // QoS downgrade to the subscription's maximum [MQTT-3.8.4-8].
+    const outQos = (m.qos < qos ? m.qos : qos) as QoS;
+    const retain = m.replay ? true : retainAsPublished ? m.retain : false;
+    let properties: Buffer | null = null;
+    if (this.level === 5) {
+      const extra: { messageExpiryInterval?: number; subscriptionIdentifiers?: number[] } = {};
+      if (d.expiresAt !== null) {
+        const remaining = Math.ceil((d.expiresAt - Date.now()) / 1000);
+        if (remaining <= 0) {
+          channel.ack(d.deliveryTag);
+          return;
+        }
+        extra.messageExpiryInterval = remaining;
+      }
+      if (subIds) extra.subscriptionIdentifiers = subIds;
+      const head = extra.messageExpiryInterval !== undefined || subIds ? encodeProperties(extra) : null;
+      properties = head ? (m.properties ? Buffer.concat([head, m.properties]) : head) : m.properties;
+    }
+    let topic = m.topic;
+    if (this.clientTopicAliasMaximum > 0) {
+      const alias = this.outboundAliases.get(topic);
+      const aliasProp = (n: number) => encodeProperties({ topicAlias: n });
+      if (alias !== undefined) {
+        properties = properties ? Buffer.concat([aliasProp(alias), properties]) : aliasProp(alias);
+        topic = '';
+      } else if (this.outboundAliases.size < this.clientTopicAliasMaximum) {
+        const n = this.outboundAliases.size + 1;
+        this.outboundAliases.set(topic, n);
+        properties = properties ? Buffer.concat([aliasProp(n), properties]) : aliasProp(n);
+      }
+    }
+    let packetId = 0;
+    const messageKey = `${d.queue}:${d.offset}`;
+    if (outQos > 0) {
+      packetId = session.packetIdFor(messageKey);
+      if (packetId === 0) {
+        channel.nack(d.deliveryTag, false, true);
+        return;
+      }
+    }
+    const out = { topic, packetId, qos: outQos, dup: outQos > 0 && d.redelivered, retain, properties, payload: m.payload };
+    // Never send a packet larger than the client's Maximum Packet Size: discard it [MQTT-3.1.2-25].
+    if (publishSize(out, this.level) > this.clientMaxPacketSize) {
+      session.packetIdByMessage.delete(messageKey);
+      channel.ack(d.deliveryTag);
+      return;
+    }
+    for (const part of encodePublish(out, this.level)) this.write(part);
+    this.broker.stats.messagesSent++;
+    if (outQos === 0) channel.ack(d.deliveryTag);
+    else session.inflight.set(packetId, { deliveryTag: d.deliveryTag, qos: outQos, messageKey });
+  };
+
+  /** Resends PUBRELs of outbound QoS 2 flows that were PUBREC'd before a reconnect [MQTT-4.4.0-1]. */
+  resendPubrels(): void {
+    if (!this.session) return;
+    for (const id of this.session.awaitingPubcomp) this.sendAck('pubrel', id);
+  }
+}

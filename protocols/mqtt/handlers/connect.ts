@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { authenticate } from '../authenticate.js';
+import { encodeConnack } from '../codec/encode.js';
+import type { ConnectPacket } from '../codec/packets.js';
+import type { MqttProperties } from '../codec/properties.js';
+import { connackReturnCodeFor, ReasonCode } from '../codec/reason-codes.js';
+import type { MqttConnection } from '../connection.js';
+import { coreErrorReason } from '../mapping/errors.js';
+import { MqttSession, NEVER_EXPIRES, sessionQueueName } from '../session.js';
+import { startConsuming } from './subscribe.js';
+
+/** Refuses a CONNECT with a CONNACK carrying the reason (or the 3.1.1 return code), then closes [MQTT-3.2.2-7]. */
+function refuse(conn: MqttConnection, reasonCode: number, reasonString?: string): void {
+  if (conn.level === 5) {
+    conn.write(encodeConnack(5, false, reasonCode, reasonString ? { reasonString } : undefined));
+  } else {
+    const rc = connackReturnCodeFor(reasonCode);
+    if (rc !== null) conn.write(encodeConnack(conn.level, false, rc));
+  }
+  void conn.close();
+}
+
+/** CONNECT (§3.1): authentication, client id rules, takeover, session resume or clean start, CONNACK. */
+export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Promise<void> {
+  const adapter = conn.broker;
+  const opts = adapter.options;
+  conn.level = p.protocolLevel;
+  await adapter.ready;
+
+  if (p.properties.authenticationMethod !== undefined) {
+    // No enhanced authentication method is offered (§4.12): 0x8C, as Mosquitto without plugins.
+    return refuse(conn, ReasonCode.BadAuthenticationMethod);
+  }
+  let clientId = p.clientId;
+  let assigned = false;
+  if (clientId === '') {
+    // 3.1.1: an empty id needs clean session [MQTT-3.1.3-7]/[MQTT-3.1.3-8]; 3.1 never allows it;
+    // 5.0: the server assigns one and says so [MQTT-3.2.2-16].
+    if (p.protocolLevel === 3 || (p.protocolLevel === 4 && !p.clean)) return refuse(conn, ReasonCode.ClientIdentifierNotValid);
+    clientId = `auto-${randomBytes(12).toString('hex')}`;
+    assigned = true;
+  }
+  const auth = authenticate(opts, p.username, p.password, conn.origin.remoteAddress);
+  if (auth !== 0) return refuse(conn, auth);
+
+  conn.clientId = clientId;
+  conn.username = p.username;
+  conn.will = p.will ?? null;
+  const props = p.properties;
+  if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) return refuse(conn, ReasonCode.ProtocolError);
+  conn.clientReceiveMaximum = props.receiveMaximum ?? 65535;
+  conn.clientMaxPacketSize = props.maximumPacketSize ?? 268435460;
+  conn.clientTopicAliasMaximum = props.topicAliasMaximum ?? 0;
+  conn.requestProblemInformation = props.requestProblemInformation !== 0;
+
+  let keepAlive = p.keepalive;
+  let serverKeepAlive: number | undefined;
+  if (opts.maxKeepAlive > 0 && (keepAlive === 0 || keepAlive > opts.maxKeepAlive)) {
+    keepAlive = opts.maxKeepAlive;
+    serverKeepAlive = keepAlive;
+  }
+  conn.keepAliveMs = keepAlive * 1000;
+
+  // Session Expiry: 3.1.x clean session 0 = never expires, 1 = ends with the connection.
+  let expiry = p.protocolLevel === 5 ? (props.sessionExpiryInterval ?? 0) : p.clean ? 0 : NEVER_EXPIRES;
+  let expiryCapped = false;
+  if (expiry > opts.sessionExpiryMax) {
+    expiry = opts.sessionExpiryMax;
+    expiryCapped = true;
+  }
+
+  // Takeover [MQTT-3.1.4-3]: the existing connection is told (5.0: 0x8E) and closed first.
+  const previous = adapter.live.get(clientId);
+  adapter.live.set(clientId, conn);
+  if (previous && previous !== conn) await previous.kick(ReasonCode.SessionTakenOver);
+  if (conn.state === 'closed') return;
+
+  let session = adapter.sessions.get(clientId) ?? null;
+  let sessionPresent = false;
+  if (p.clean && session) {
+    // Clean Start: the old session ends (its delayed will goes out) [MQTT-3.1.2-4].
+    await adapter.endSession(session);
+    session = null;
+  } else if (!p.clean) {
+    // Resuming: a delayed will is not sent [MQTT-3.1.3-9].
+    adapter.cancelPendingWill(clientId);
+  }
+  if (!session && adapter.vhost.queue(sessionQueueName(clientId))) {
+    // A leftover queue without a session (e.g. a record lost to a crash): start afresh.
+    await adapter.deleteQueueQuietly(sessionQueueName(clientId));
+  }
+  if (session) {
+    sessionPresent = true;
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    session.expiryTimer = null;
+    if (session.persistent !== expiry > 0 && session.sessionQueueDeclared) {
+      // Persistence changed: the session queue's durability must follow.
+      await adapter.deleteQueueQuietly(session.queue);
+      session.sessionQueueDeclared = false;
+    }
+    session.expiryInterval = expiry;
+  } else {
+    session = new MqttSession(clientId, expiry);
+  }
+  adapter.sessions.set(clientId, session);
+  conn.session = session;
+
+  try {
+    conn.core = adapter.core.connect({
+      vhost: opts.vhost, protocol: 'mqtt', clientId, user: p.username ?? '', remote: conn.origin.remoteAddress,
+    });
+  } catch (e) {
+    adapter.live.delete(clientId);
+    return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
+  }
+  conn.channel = conn.core.openChannel();
+  const window = conn.level === 5 ? conn.clientReceiveMaximum : opts.outboundInflight311;
+  conn.channel.qos(window, true);
+  if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));
+
+  const connackProps: MqttProperties = {};
+  if (conn.level === 5) {
+    if (assigned) connackProps.assignedClientIdentifier = clientId;
+    if (expiryCapped) connackProps.sessionExpiryInterval = expiry;
+    if (serverKeepAlive !== undefined) connackProps.serverKeepAlive = serverKeepAlive;
+    connackProps.receiveMaximum = opts.receiveMaximum;
+    connackProps.topicAliasMaximum = opts.topicAliasMaximum;
+    if (opts.maxPacketSize < 268435460) connackProps.maximumPacketSize = opts.maxPacketSize;
+    if (!opts.retainAvailable) connackProps.retainAvailable = 0;
+    if (props.requestResponseInformation === 1) connackProps.responseInformation = `reply/${clientId}/`;
+    conn.reader.maxPacketSize = opts.maxPacketSize;
+  }
+  conn.state = 'connected';
+  conn.lastPacketAt = Date.now();
+  conn.write(encodeConnack(conn.level, sessionPresent, 0, conn.level === 5 ? connackProps : undefined));
+  conn.log.debug({ clientId, level: conn.level, clean: p.clean, sessionPresent, expiry }, 'connected');
+  // After the CONNACK: PUBRELs of interrupted QoS 2 flows, then queued messages (DUP when resent).
+  conn.resendPubrels();
+  await startConsuming(conn);
+}

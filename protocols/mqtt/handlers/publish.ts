@@ -1,0 +1,80 @@
+import { MqttProtocolError } from '../codec/errors.js';
+import type { AckPacket, PublishPacket } from '../codec/packets.js';
+import { ReasonCode } from '../codec/reason-codes.js';
+import type { MqttConnection } from '../connection.js';
+import { coreErrorReason } from '../mapping/errors.js';
+import { publishToMessage } from '../mapping/message-mapping.js';
+import { isValidTopicName } from '../topic.js';
+
+/**
+ * PUBLISH from a client (§3.3, §4.3): topic alias, topic checks, routing through amq.topic,
+ * and the acknowledgement sent only once the core's durability promise holds.
+ */
+export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
+  const opts = conn.broker.options;
+  const session = conn.session!;
+  let topic = p.topic;
+  const alias = p.properties?.topicAlias;
+  if (alias !== undefined) {
+    if (alias === 0 || alias > opts.topicAliasMaximum) throw new MqttProtocolError(ReasonCode.TopicAliasInvalid, `topic alias ${alias} out of range [MQTT-3.3.2-9]`);
+    if (topic === '') {
+      const known = conn.inboundAliases.get(alias);
+      if (known === undefined) throw new MqttProtocolError(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
+      topic = known;
+    } else {
+      conn.inboundAliases.set(alias, topic);
+    }
+  }
+  if (topic === '') throw new MqttProtocolError(ReasonCode.ProtocolError, 'zero-length topic without a topic alias [MQTT-3.3.2-1]');
+  if (!isValidTopicName(topic)) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, 'wildcard in a PUBLISH topic [MQTT-3.3.2-2]');
+  if (p.retain && !opts.retainAvailable) throw new MqttProtocolError(ReasonCode.RetainNotSupported, 'retain not supported');
+  const qos = p.qos;
+  if (qos > 0 && conn.level === 5 && conn.inboundUnacked >= opts.receiveMaximum) {
+    throw new MqttProtocolError(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded [MQTT-3.3.4-9]');
+  }
+  if (qos === 2 && session.inboundQos2.has(p.packetId)) {
+    // A resent QoS 2 PUBLISH: already stored once, only the PUBREC is repeated [MQTT-4.3.3-9].
+    conn.sendAck('pubrec', p.packetId);
+    return;
+  }
+
+  let status: 'routed' | 'unroutable' | 'rejected' = 'routed';
+  let durable: Promise<unknown> = Promise.resolve();
+  let errorCode = 0;
+  if (topic.startsWith('$SYS/')) {
+    // $SYS belongs to the broker: client publishes there are dropped, as Mosquitto does.
+  } else {
+    try {
+      const r = conn.broker.publish(conn.channel!, topic, publishToMessage(p, topic, Date.now()), p.retain);
+      status = r.status;
+      durable = r.durable;
+    } catch (e) {
+      errorCode = coreErrorReason(e);
+      if (qos === 0 || conn.level < 5) throw new MqttProtocolError(errorCode, (e as Error).message);
+    }
+  }
+  if (qos === 0) return;
+  const reason = errorCode || (conn.level < 5 ? 0 : status === 'unroutable' ? ReasonCode.NoMatchingSubscribers : status === 'rejected' ? ReasonCode.QuotaExceeded : 0);
+  const packetId = p.packetId;
+  conn.inboundUnacked++;
+  if (qos === 2 && reason < 0x80) session.inboundQos2.add(packetId);
+  durable.then(
+    () => {
+      if (qos === 1 || reason >= 0x80) conn.inboundUnacked--;
+      conn.sendAck(qos === 1 ? 'puback' : 'pubrec', packetId, reason);
+    },
+    (e: unknown) => conn.protocolFailure(e),
+  );
+}
+
+/** PUBREL (§3.6): releases an inbound QoS 2 packet id and completes with PUBCOMP. */
+export function handlePubrel(conn: MqttConnection, p: AckPacket): void {
+  const session = conn.session!;
+  if (session.inboundQos2.delete(p.packetId)) {
+    conn.inboundUnacked = Math.max(0, conn.inboundUnacked - 1);
+    conn.sendAck('pubcomp', p.packetId);
+  } else {
+    // Released before (e.g. PUBCOMP lost across a reconnect): complete it again.
+    conn.sendAck('pubcomp', p.packetId, conn.level === 5 ? ReasonCode.PacketIdentifierNotFound : 0);
+  }
+}

@@ -1,0 +1,32 @@
+import { encodeUnsuback } from '../codec/encode.js';
+import type { UnsubscribePacket } from '../codec/packets.js';
+import { ReasonCode } from '../codec/reason-codes.js';
+import type { MqttConnection } from '../connection.js';
+
+/** UNSUBSCRIBE (§3.10): removes bindings (or leaves a shared group), then UNSUBACK. */
+export async function handleUnsubscribe(conn: MqttConnection, p: UnsubscribePacket): Promise<void> {
+  const adapter = conn.broker;
+  const session = conn.session!;
+  const codes: number[] = [];
+  for (const filter of p.filters) {
+    const sub = session.subscriptions.get(filter);
+    if (!sub) {
+      codes.push(ReasonCode.NoSubscriptionExisted);
+      continue;
+    }
+    session.subscriptions.delete(filter);
+    if (sub.shared) {
+      const stillUsed = [...session.subscriptions.values()].some((s) => s.queue === sub.queue);
+      if (!stillUsed) {
+        if (conn.consuming.delete(sub.queue)) conn.channel?.cancel(sub.queue);
+        await adapter.removeSharedMember(sub, session.clientId);
+      }
+    } else {
+      const sameKey = [...session.subscriptions.values()].some((s) => !s.shared && s.bindingKey === sub.bindingKey);
+      if (!sameKey) await adapter.vhost.unbindQueue(session.queue, 'amq.topic', sub.bindingKey);
+    }
+    codes.push(ReasonCode.Success);
+  }
+  if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));
+  conn.write(encodeUnsuback(conn.level, p.packetId, codes));
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { QoS } from './codec/packets.js';
+import { filterToBindingKey } from './mapping/topic-mapping.js';
+import type { SessionRecord, SubscriptionRecord } from './session-store.js';
+import { parseSharedFilter, type SharedFilter } from './topic.js';
+
+/** A subscription with what delivery needs precomputed. */
+export interface ActiveSubscription extends SubscriptionRecord {
+  levels: string[];
+  shared: SharedFilter | null;
+  /** The core queue its messages arrive in: the session queue, or the shared group's queue. */
+  queue: string;
+  bindingKey: string;
+}
+
+/** Outbound QoS 1/2 PUBLISH waiting for PUBACK/PUBREC: the core delivery it acks. */
+export interface InflightPublish {
+  deliveryTag: number;
+  qos: QoS;
+  messageKey: string;
+}
+
+export const NEVER_EXPIRES = 0xffffffff;
+
+const MAX_QUEUE_NAME = 200;
+
+/** Core queue names stay short shortstrs even for 64 KiB client ids. */
+function boundedName(prefix: string, id: string): string {
+  const name = prefix + id;
+  if (Buffer.byteLength(name) <= MAX_QUEUE_NAME) return name;
+  return `${prefix}${id.slice(0, 64)}~${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}
+
+export function sessionQueueName(clientId: string): string {
+  return boundedName('mqtt.session.', clientId);
+}
+
+export function sharedQueueName(share: SharedFilter): string {
+  return boundedName('mqtt.shared.', `${share.shareName}/${share.filter}`);
+}
+
+export function activate(record: SubscriptionRecord, sessionQueue: string): ActiveSubscription {
+  const shared = parseSharedFilter(record.filter);
+  const filter = shared ? shared.filter : record.filter;
+  return {
+    ...record,
+    levels: filter.split('/'),
+    shared,
+    queue: shared ? sharedQueueName(shared) : sessionQueue,
+    bindingKey: filterToBindingKey(filter),
+  };
+}
+
+/**
+ * The state of one MQTT session (MQTT 5.0 §4.1) that outlives a network connection while the
+ * broker runs. Its subscriptions and expiry are also kept durably (SessionStore); the
+ * session's messages are the core queue `mqtt.session.<clientId>`.
+ */
+export class MqttSession {
+  readonly queue: string;
+  readonly subscriptions = new Map<string, ActiveSubscription>();
+  /** Inbound QoS 2 packet ids received and not yet released by PUBREL [MQTT-4.3.3-9]. */
+  readonly inboundQos2 = new Set<number>();
+  /** Outbound QoS 1/2 PUBLISHes awaiting PUBACK/PUBREC, by packet id. Dropped when the connection ends (the core requeues them). */
+  readonly inflight = new Map<number, InflightPublish>();
+  /** Outbound QoS 2 packet ids PUBREC'd and awaiting PUBCOMP: PUBREL is resent on reconnect [MQTT-4.4.0-1]. */
+  readonly awaitingPubcomp = new Set<number>();
+  /** Packet id first used for a message (queue:offset), so a resend keeps its id [MQTT-4.4.0-1]. */
+  readonly packetIdByMessage = new Map<string, number>();
+  private nextPacketId = 1;
+  sessionQueueDeclared = false;
+  expiryTimer: NodeJS.Timeout | null = null;
+
+  constructor(readonly clientId: string, public expiryInterval: number) {
+    this.queue = sessionQueueName(clientId);
+  }
+
+  get persistent(): boolean {
+    return this.expiryInterval > 0;
+  }
+
+  hasOwnQueueSubscriptions(): boolean {
+    for (const s of this.subscriptions.values()) if (!s.shared) return true;
+    return false;
+  }
+
+  /** A free packet id for an outbound PUBLISH (reusing the message's earlier one when resent); 0 when all are in use. */
+  packetIdFor(messageKey: string): number {
+    const earlier = this.packetIdByMessage.get(messageKey);
+    if (earlier !== undefined && !this.inflight.has(earlier) && !this.awaitingPubcomp.has(earlier)) return earlier;
+    for (let n = 0; n < 65535; n++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id) && !this.awaitingPubcomp.has(id)) {
+        this.packetIdByMessage.set(messageKey, id);
+        return id;
+      }
+    }
+    return 0;
+  }
+
+  toRecord(disconnectedAt: number | null): SessionRecord {
+    return {
+      clientId: this.clientId,
+      expiryInterval: this.expiryInterval,
+      disconnectedAt,
+      subscriptions: [...this.subscriptions.values()].map((s) => ({
+        filter: s.filter, qos: s.qos, noLocal: s.noLocal, retainAsPublished: s.retainAsPublished,
+        retainHandling: s.retainHandling, ...(s.subscriptionId !== undefined ? { subscriptionId: s.subscriptionId } : {}),
+      })),
+    };
+  }
+
+  static fromRecord(r: SessionRecord): MqttSession {
+    const s = new MqttSession(r.clientId, r.expiryInterval);
+    for (const sub of r.subscriptions) s.subscriptions.set(sub.filter, activate(sub, s.queue));
+    s.sessionQueueDeclared = s.hasOwnQueueSubscriptions();
+    return s;
+  }
+}

@@ -23,7 +23,7 @@ const readAsync = promisify(read);
 const SLAB_BYTES = 1024 * 1024;
 /** Batches up to this size are copied into the slab; larger ones are written from their own Buffer. */
 const COPY_MAX_BYTES = 16 * 1024;
-const SLAB_POOL_MAX = 8;
+const SLAB_POOL_MAX = 16;
 
 /** The appends of one flush: written together, fsynced together. */
 class Cycle {

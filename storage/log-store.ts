@@ -95,7 +95,7 @@ export class LogStore implements Store {
       segmentBytes: options.segmentBytes,
       durability: options.durability,
       intervalMs: options.intervalMs,
-      maxPendingBytes: options.maxPendingBytes ?? 32 * MiB,
+      maxPendingBytes: options.maxPendingBytes ?? 8 * MiB,
       fds: this.fds,
       onSealable: (seg) => this.seal(seg),
       onError: (err) => this.warn({ err: err.message }, 'commit log write failed; store is read-only'),

@@ -38,6 +38,10 @@ export type TransactionOp =
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
 
+interface ParseFailure {
+  parseError: unknown;
+}
+
 /** Frames queued while an earlier frame's handler is still running, before reading pauses. */
 const INBOX_HIGH_WATER = 256;
 
@@ -68,7 +72,9 @@ export class StompSession {
   private readonly out = new FrameOutput();
   private flushScheduled = false;
   private writeBlocked = false;
-  private inbox: StompFrame[] = [];
+  /** Frames (or the parse error that ended the stream) waiting behind an async handler. */
+  private inbox: Array<StompFrame | ParseFailure> = [];
+  private parseFailed = false;
   private busy = false;
   private readPaused = false;
   private alarmBlocked = false;
@@ -114,11 +120,14 @@ export class StompSession {
 
   private onData(chunk: Buffer): void {
     this.lastReadAt = Date.now();
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'closed' || this.parseFailed) return;
     try {
       this.parser.push(chunk);
     } catch (e) {
-      this.fail(e);
+      // Frames decoded before the bad bytes are answered first (CONNECTED, receipts), then ERROR.
+      this.parseFailed = true;
+      if (this.busy || this.inbox.length > 0) this.inbox.push({ parseError: e });
+      else this.fail(e);
     }
   }
 
@@ -157,7 +166,9 @@ export class StompSession {
 
   private drainInbox(): void {
     while (!this.busy && this.inbox.length > 0 && this.state !== 'closing' && this.state !== 'closed') {
-      this.run(this.inbox.shift()!);
+      const next = this.inbox.shift()!;
+      if ('parseError' in next) this.fail(next.parseError);
+      else this.run(next);
     }
     if (this.inbox.length === 0) this.resumeReading();
   }

@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { startStompServer, type StompServer } from './harness.js';
+import { CONNECT_12, RawClient } from './raw-client.js';
+
+/**
+ * The session over real sockets with frames written by hand: negotiation, framing edge cases,
+ * errors and heart-beats (what stock clients cannot be made to send). Stock clients are in
+ * interop/stomp.
+ */
+let server: StompServer;
+
+beforeAll(async () => {
+  server = await startStompServer({ limits: { maxHeaderBytes: 4096, maxHeaders: 64, maxBodyBytes: 64 * 1024 } });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function open(connect = CONNECT_12): Promise<RawClient> {
+  const c = await RawClient.open(server.port);
+  c.write(connect);
+  return c;
+}
+
+async function expectError(c: RawClient, index: number, message: string): Promise<void> {
+  const f = await c.frame(index);
+  expect(f.command).toBe('ERROR');
+  expect(f.headers.message).toBe(message);
+  expect(f.headers['content-type']).toBe('text/plain');
+  expect(f.body.length).toBeGreaterThan(0);
+  await c.closed;
+}
+
+describe('CONNECT and version negotiation [STOMP 1.2 Protocol Negotiation]', () => {
+  it('answers CONNECTED with version, session, server and heart-beat', async () => {
+    const c = await open('CONNECT\naccept-version:1.0,1.1,1.2\nhost:/\n\n\0');
+    const f = await c.frame(0);
+    expect(f.command).toBe('CONNECTED');
+    expect(f.headers.version).toBe('1.2');
+    expect(f.headers.session).toMatch(/^session-/);
+    expect(f.headers.server).toMatch(/^polybroker\//);
+    expect(f.headers['heart-beat']).toBe('0,0');
+    c.close();
+  });
+
+  it('treats a CONNECT without accept-version as 1.0 (no heart-beat header)', async () => {
+    const c = await open('CONNECT\nlogin:guest\npasscode:guest\n\n\0');
+    const f = await c.frame(0);
+    expect(f.headers.version).toBe('1.0');
+    expect(f.headers['heart-beat']).toBeUndefined();
+    c.close();
+  });
+
+  it('picks the highest shared version and accepts the STOMP command', async () => {
+    const c = await open('STOMP\naccept-version:1.1\nhost:/\n\n\0');
+    expect((await c.frame(0)).headers.version).toBe('1.1');
+    c.close();
+  });
+
+  it('refuses unsupported versions with an ERROR listing its own', async () => {
+    const c = await open('CONNECT\naccept-version:2.0\nhost:/\n\n\0');
+    const f = await c.frame(0);
+    expect(f.command).toBe('ERROR');
+    expect(f.headers.version).toBe('1.0,1.1,1.2');
+    await c.closed;
+  });
+
+  it('refuses a wrong passcode', async () => {
+    await expectError(await open('CONNECT\naccept-version:1.2\nlogin:guest\npasscode:nope\n\n\0'), 0, 'Bad CONNECT');
+  });
+
+  it('refuses any frame before CONNECT', async () => {
+    await expectError(await open('SEND\ndestination:/queue/a\n\nx\0'), 0, 'Not connected');
+  });
+
+  it('refuses a second CONNECT', async () => {
+    const c = await open(CONNECT_12 + CONNECT_12);
+    await expectError(c, 1, 'Bad CONNECT');
+  });
+});
+
+describe('framing', () => {
+  it('handles pipelined frames, CRLF, heart-beat EOLs and 1.2 escapes in one write', async () => {
+    const c = await RawClient.open(server.port);
+    c.write(
+      'CONNECT\r\naccept-version:1.2\r\nhost:/\r\n\r\n\0\r\n\n' +
+        'SUBSCRIBE\r\nid:s\\c1\r\ndestination:/queue/pipe\\c1\r\nreceipt:r1\r\n\r\n\0\n' +
+        'SEND\r\ndestination:/queue/pipe\\c1\r\nk:v\\nw\r\n\r\nbody\0',
+    );
+    expect((await c.frame(0)).command).toBe('CONNECTED');
+    expect((await c.frame(1)).headers['receipt-id']).toBe('r1');
+    const m = await c.frame(2);
+    expect(m.command).toBe('MESSAGE');
+    expect(m.headers.subscription).toBe('s\\c1');
+    expect(m.headers.destination).toBe('/queue/pipe\\c1');
+    expect(m.headers.k).toBe('v\\nw');
+    expect(m.body.toString()).toBe('body');
+    c.close();
+  });
+
+  it('delivers a body with NULs framed by content-length', async () => {
+    const c = await open();
+    c.write('SUBSCRIBE\nid:1\ndestination:/queue/nul\n\n\0SEND\ndestination:/queue/nul\ncontent-length:5\n\na\0b\0c\0');
+    const m = await c.frame(1);
+    expect(m.body).toEqual(Buffer.from('a\0b\0c'));
+    c.close();
+  });
+
+  it('closes with ERROR on an unknown command', async () => {
+    await expectError(await open(CONNECT_12 + 'PUBLISH\n\n\0'), 1, 'Bad command');
+  });
+
+  it('closes with ERROR on a server command sent by the client', async () => {
+    await expectError(await open(CONNECT_12 + 'MESSAGE\ndestination:/queue/a\n\n\0'), 1, 'Bad command');
+  });
+
+  it('closes with ERROR on a malformed header line', async () => {
+    await expectError(await open(CONNECT_12 + 'SEND\ndestination/queue/a\n\n\0'), 1, 'Malformed frame');
+  });
+
+  it('closes with ERROR on an undefined escape [STOMP 1.2 Value Encoding]', async () => {
+    await expectError(await open(CONNECT_12 + 'SEND\ndestination:/queue/a\\t\n\n\0'), 1, 'Malformed frame');
+  });
+
+  it('closes with ERROR when a body exceeds the frame limit, before buffering it', async () => {
+    await expectError(await open(CONNECT_12 + 'SEND\ndestination:/queue/a\ncontent-length:100000\n\n'), 1, 'Frame too large');
+  });
+
+  it('closes with ERROR when headers exceed the limit', async () => {
+    await expectError(await open(CONNECT_12 + `SEND\ndestination:/queue/a\nx:${'y'.repeat(5000)}\n\n\0`), 1, 'Frame too large');
+  });
+
+  it('survives random garbage on many connections and keeps serving', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.boolean(), async (bytes, connectFirst) => {
+        const c = await RawClient.open(server.port);
+        if (connectFirst) c.write(CONNECT_12);
+        c.write(Buffer.from(bytes));
+        c.write('\0\n\n\0');
+        // Either an ERROR and a close, or the bytes are still incomplete: end it ourselves.
+        c.socket.end();
+        await c.closed;
+      }),
+      { numRuns: 60 },
+    );
+    const ok = await open();
+    expect((await ok.frame(0)).command).toBe('CONNECTED');
+    ok.close();
+  });
+});
+
+describe('required headers per version', () => {
+  it('requires destination on SEND', async () => {
+    await expectError(await open(CONNECT_12 + 'SEND\n\nx\0'), 1, 'Missing destination');
+  });
+  it('requires id on SUBSCRIBE in 1.1 and 1.2', async () => {
+    await expectError(await open(CONNECT_12 + 'SUBSCRIBE\ndestination:/queue/a\n\n\0'), 1, 'Missing id');
+  });
+  it('accepts SUBSCRIBE without id in 1.0 and UNSUBSCRIBE by destination', async () => {
+    const c = await open('CONNECT\nlogin:guest\npasscode:guest\n\n\0');
+    c.write('SUBSCRIBE\ndestination:/queue/v10\nreceipt:1\n\n\0UNSUBSCRIBE\ndestination:/queue/v10\nreceipt:2\n\n\0');
+    expect((await c.frame(1)).headers['receipt-id']).toBe('1');
+    expect((await c.frame(2)).headers['receipt-id']).toBe('2');
+    c.close();
+  });
+  it('refuses NACK in 1.0 (it arrived in 1.1)', async () => {
+    await expectError(await open('CONNECT\nlogin:guest\npasscode:guest\n\n\0NACK\nmessage-id:1-1\n\n\0'), 1, 'Bad command');
+  });
+  it('puts the receipt-id of the failing frame on the ERROR', async () => {
+    const c = await open(CONNECT_12 + 'COMMIT\ntransaction:none\nreceipt:77\n\n\0');
+    const f = await c.frame(1);
+    expect(f.headers.message).toBe('Bad transaction');
+    expect(f.headers['receipt-id']).toBe('77');
+  });
+  it('refuses a duplicate subscription id', async () => {
+    await expectError(
+      await open(CONNECT_12 + 'SUBSCRIBE\nid:1\ndestination:/queue/d\n\n\0SUBSCRIBE\nid:1\ndestination:/queue/d\n\n\0'),
+      1,
+      'Duplicated subscription identifier',
+    );
+  });
+  it('refuses SEND to an exchange that does not exist', async () => {
+    await expectError(await open(CONNECT_12 + 'SEND\ndestination:/exchange/nope/x\nreceipt:1\n\nx\0'), 1, 'not_found');
+  });
+  it('refuses /temp-queue as a SEND destination (reply-to only)', async () => {
+    await expectError(await open(CONNECT_12 + 'SEND\ndestination:/temp-queue/x\n\nx\0'), 1, 'Unknown destination');
+  });
+});
+
+describe('heart-beating [STOMP 1.2 Heart-beating]', () => {
+  it('sends beats at the interval the client asked for', async () => {
+    const c = await open('CONNECT\naccept-version:1.2\nhost:/\nheart-beat:0,100\n\n\0');
+    expect((await c.frame(0)).headers['heart-beat']).toBe('100,0');
+    await c.beats(3);
+    c.close();
+  });
+
+  it('disconnects a client that promised beats and went silent', async () => {
+    const c = await open('CONNECT\naccept-version:1.2\nhost:/\nheart-beat:100,0\n\n\0');
+    expect((await c.frame(0)).headers['heart-beat']).toBe('0,100');
+    await expectError(c, 1, 'Heart-beat timeout');
+  });
+
+  it('keeps a client that beats', async () => {
+    const c = await open('CONNECT\naccept-version:1.2\nhost:/\nheart-beat:100,0\n\n\0');
+    await c.frame(0);
+    // Beat every 50 ms for 10 beats, then prove the connection still works.
+    for (let i = 0; i < 10; i++) {
+      c.write('\n');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    c.write('BEGIN\ntransaction:t\nreceipt:alive\n\n\0');
+    expect((await c.frame(1)).headers['receipt-id']).toBe('alive');
+    c.close();
+  });
+});
+
+describe('transactions and receipts', () => {
+  it('discards an open transaction when the connection goes away', async () => {
+    const a = await open(CONNECT_12 + 'BEGIN\ntransaction:t1\n\n\0SEND\ndestination:/queue/txgone\ntransaction:t1\nreceipt:r\n\nlost\0');
+    expect((await a.frame(1)).headers['receipt-id']).toBe('r');
+    a.close();
+    await a.closed;
+    const b = await open(CONNECT_12 + 'SEND\ndestination:/queue/txgone\nreceipt:s\n\nsentinel\0SUBSCRIBE\nid:1\ndestination:/queue/txgone\n\n\0');
+    await b.frame(2);
+    // The RECEIPT of the SEND and the MESSAGE may come in either order; the first MESSAGE is the sentinel.
+    expect(b.frames.find((f) => f.command === 'MESSAGE')!.body.toString()).toBe('sentinel');
+    b.close();
+  });
+
+  it('sends receipts in frame order, DISCONNECT last, then closes', async () => {
+    const c = await open(
+      CONNECT_12 +
+        'SEND\ndestination:/queue/rc\npersistent:true\nreceipt:1\n\na\0' +
+        'BEGIN\ntransaction:t\nreceipt:2\n\n\0' +
+        'SEND\ndestination:/queue/rc\nreceipt:3\n\nb\0' +
+        'DISCONNECT\nreceipt:4\n\n\0',
+    );
+    await c.closed;
+    expect(c.frames.slice(1).map((f) => f.headers['receipt-id'])).toEqual(['1', '2', '3', '4']);
+  });
+});
+
+describe('durability across a broker restart', () => {
+  it('keeps persistent messages and a durable topic subscription', async () => {
+    const a = await open(
+      CONNECT_12 +
+        'SUBSCRIBE\nid:keep\ndestination:/topic/restart.t\ndurable:true\nauto-delete:false\nreceipt:sub\n\n\0' +
+        'UNSUBSCRIBE\nid:keep\nreceipt:unsub\n\n\0' +
+        'SEND\ndestination:/topic/restart.t\npersistent:true\nreceipt:s1\n\nfor-the-durable-sub\0' +
+        'SEND\ndestination:/queue/restart.q\npersistent:true\nreceipt:s2\n\nfor-the-queue\0',
+    );
+    expect((await a.frame(4)).headers['receipt-id']).toBe('s2');
+    a.close();
+    await server.restart();
+    const b = await open(
+      CONNECT_12 +
+        'SUBSCRIBE\nid:keep\ndestination:/topic/restart.t\ndurable:true\nauto-delete:false\nack:client-individual\n\n\0' +
+        'SUBSCRIBE\nid:q\ndestination:/queue/restart.q\n\n\0',
+    );
+    const bodies = [(await b.frame(1)).body.toString(), (await b.frame(2)).body.toString()].sort();
+    expect(bodies).toEqual(['for-the-durable-sub', 'for-the-queue']);
+    b.close();
+  });
+});

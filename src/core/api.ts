@@ -107,6 +107,13 @@ export interface Core {
   /** Raises or clears an alarm by hand (operators, tests). */
   setAlarm(kind: AlarmKind, active: boolean): void;
 
+  /**
+   * False while the store has too many appended bytes not yet written (write backpressure).
+   * Adapters stop reading from publishing connections until `whenWritable()` resolves.
+   */
+  readonly writable: boolean;
+  whenWritable(): Promise<void>;
+
   /** Largest accepted body, bytes. */
   readonly maxMessageBytes: number;
   /**

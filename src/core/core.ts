@@ -227,6 +227,14 @@ class CoreImpl implements Core {
     }
   }
 
+  get writable(): boolean {
+    return this.store.writable;
+  }
+
+  whenWritable(): Promise<void> {
+    return this.store.whenWritable();
+  }
+
   setLastStableOffsetHook(hook: ((vhost: string, stream: string, partition: number, highWatermark: number) => number) | null): void {
     this.lsoHook = hook;
   }

@@ -4,6 +4,11 @@
  * `crash()` abandons it and opens a new one on a copy of the disk as it was (no close).
  */
 import { createCore, createMessage, type Channel, type Connection, type Core, type CoreOptions, type Delivery, type Message, type MessageProperties, type Header } from '../../src/core/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogStore } from '../../storage/log-store.js';
+import type { Store } from '../../storage/types.js';
 import { MemoryDisk, MemoryStore } from './memory-store.js';
 
 export class Clock {
@@ -18,13 +23,19 @@ export interface Fixture {
   core: Core;
   clock: Clock;
   disk: MemoryDisk;
+  /** The in-memory store (kind 'memory') — appends counted for store-once checks. */
   store: MemoryStore;
   restart(): Promise<void>;
   crash(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openCore(options: CoreOptions = {}): Promise<Fixture> {
+/**
+ * kind 'memory': the in-memory double; kind 'log': the real LogStore in a fresh temp dir
+ * (`sync` durability), where crash() abandons the old store without closing it.
+ */
+export async function openCore(options: CoreOptions = {}, kind: 'memory' | 'log' = 'memory'): Promise<Fixture> {
+  const dir = kind === 'log' ? mkdtempSync(join(tmpdir(), 'pb-core-')) : '';
   const clock = new Clock();
   const f: Fixture = {
     core: null as unknown as Core,
@@ -40,12 +51,15 @@ export async function openCore(options: CoreOptions = {}): Promise<Fixture> {
     },
     async close() {
       await f.core.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
   async function start(disk: MemoryDisk): Promise<void> {
     f.disk = disk;
-    f.store = new MemoryStore(disk);
-    f.core = createCore(f.store, { now: clock.now, sweepIntervalMs: 0, alarmCheckIntervalMs: 0, ...options });
+    let store: Store;
+    if (kind === 'log') store = new LogStore({ dir, segmentBytes: 1 << 20, durability: 'sync', intervalMs: 100 });
+    else store = f.store = new MemoryStore(disk);
+    f.core = createCore(store, { now: clock.now, sweepIntervalMs: 0, alarmCheckIntervalMs: 0, dataDir: dir || undefined, ...options });
     await f.core.open();
   }
   await start(f.disk);

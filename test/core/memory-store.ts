@@ -225,4 +225,11 @@ export class MemoryStore implements Store {
   diskBytes(): number {
     return this.disk.position;
   }
+  readonly writable = true;
+  whenWritable(): Promise<void> {
+    return resolved;
+  }
+  flush(): Promise<void> {
+    return resolved;
+  }
 }

@@ -11,16 +11,18 @@ async function populate(f: Fixture) {
   await vh.bindQueue('dq', 'events', 'a.#');
   await vh.bindQueue('tq', 'events', 'a.#');
   await vh.setPolicy({ name: 'p', pattern: '^dq$', applyTo: 'queues', definition: { 'message-ttl': 60_000 } });
-  for (const b of ['1', '2', '3', '4']) ch.publish('events', 'a.b', msg(b, { persistent: true }));
+  const confirms = ['1', '2', '3', '4'].map((b) => ch.publish('events', 'a.b', msg(b, { persistent: true })).durable);
   ch.publish('events', 'a.b', msg('transient-msg', { persistent: false }));
+  // Only confirmed publishes are promised to survive a crash.
+  await Promise.all(confirms);
   await settle();
   return { ch, conn, vh };
 }
 
-describe('recovery', () => {
+describe.each(['memory', 'log'] as const)('recovery (%s store)', (kind) => {
   for (const mode of ['restart', 'crash'] as const) {
     it(`keeps durable definitions and persistent messages, drops transient ones (${mode})`, async () => {
-      const f = await openCore();
+      const f = await openCore({}, kind);
       const { ch } = await populate(f);
       ch.ack(ch.get('dq')!.deliveryTag); // '1' acked
       const unacked = ch.get('dq')!; // '2' unacked at restart
@@ -43,11 +45,12 @@ describe('recovery', () => {
       expect(c.bodies()).toEqual(['2', '3', '4']);
       // The unacked one comes back flagged redelivered; never-delivered ones do not.
       expect(c.deliveries.map((d) => d.redelivered)).toEqual([true, false, false]);
+      await f.close();
     });
   }
 
   it('acks before restart stay acked and the cursor survives snapshots', async () => {
-    const f = await openCore({ snapshotEvery: 3 });
+    const f = await openCore({ snapshotEvery: 3 }, kind);
     const { ch, vh } = await populate(f);
     for (let i = 0; i < 3; i++) ch.ack(ch.get('dq')!.deliveryTag);
     await settle();
@@ -59,7 +62,7 @@ describe('recovery', () => {
   });
 
   it('acks out of order leave the right messages', async () => {
-    const f = await openCore();
+    const f = await openCore({}, kind);
     const { ch } = await populate(f);
     const ds = [ch.get('dq')!, ch.get('dq')!, ch.get('dq')!, ch.get('dq')!];
     ch.ack(ds[1]!.deliveryTag);
@@ -72,7 +75,7 @@ describe('recovery', () => {
   });
 
   it('recovered messages keep properties, headers and native bytes', async () => {
-    const f = await openCore();
+    const f = await openCore({}, kind);
     const { ch, conn } = session(f.core);
     await conn.vhost.declareQueue('q', { durable: true });
     const m = msg('body', { persistent: true, contentType: 'text/plain', correlationId: Buffer.from([1, 2]), priority: 3 }, [
@@ -81,7 +84,7 @@ describe('recovery', () => {
     ]);
     m.native = { protocol: 'amqp', bytes: Buffer.from([9, 9, 9]) };
     m.key = Buffer.from('key');
-    ch.publish('', 'q', m);
+    await ch.publish('', 'q', m).durable;
     await f.crash();
     const got = session(f.core).ch.get('q', { noAck: true })!.message;
     expect(got.properties).toEqual({ persistent: true, contentType: 'text/plain', correlationId: Buffer.from([1, 2]), priority: 3 });
@@ -92,7 +95,7 @@ describe('recovery', () => {
   });
 
   it('a deleted queue stays deleted and its messages are gone', async () => {
-    const f = await openCore();
+    const f = await openCore({}, kind);
     const { ch, conn } = session(f.core);
     await conn.vhost.declareQueue('q', { durable: true });
     ch.publish('', 'q', msg('x', { persistent: true }));

@@ -1,4 +1,5 @@
 import type { AdapterFactory, ProtocolAdapter } from './listeners/adapter.js';
+import { createAmqpAdapter } from '../protocols/amqp/adapter.js';
 import { createKafkaAdapter } from '../protocols/kafka/adapter.js';
 import { createMqttAdapter } from '../protocols/mqtt/adapter.js';
 import { createStompAdapter } from '../protocols/stomp/adapter.js';
@@ -9,6 +10,7 @@ import { createStompAdapter } from '../protocols/stomp/adapter.js';
  * still binds its port and closes every connection it accepts (logged).
  */
 export const ADAPTERS: Partial<Record<ProtocolAdapter['protocol'], AdapterFactory>> = {
+  amqp: createAmqpAdapter,
   kafka: createKafkaAdapter,
   mqtt: createMqttAdapter,
   stomp: createStompAdapter,

@@ -1,4 +1,5 @@
-import { AmqpDecodeError } from './errors.js';
+import { ReplyCode } from '../spec/reply-codes.js';
+import { AmqpConnectionError, AmqpDecodeError } from './errors.js';
 import type { Reader } from './reader.js';
 import { shortstrLength, type Writer } from './writer.js';
 
@@ -75,7 +76,8 @@ export function readFieldValue(r: Reader, depth = 0): FieldValue {
     case 'A': if (depth >= MAX_DEPTH) throw new AmqpDecodeError('field value nested too deeply'); return { type, value: readArray(r, depth + 1) };
     case 'F': if (depth >= MAX_DEPTH) throw new AmqpDecodeError('field table nested too deeply'); return { type, value: readTable(r, depth + 1) };
     case 'V': return { type, value: null };
-    default: throw new AmqpDecodeError(`unknown field value type '${type}' (0x${type.charCodeAt(0).toString(16)})`);
+    // An illegal value inside a well-formed frame: SYNTAX_ERROR (spec: "illegal values for one or more fields").
+    default: throw new AmqpConnectionError(ReplyCode.SYNTAX_ERROR, `unknown field table value type '${type}' (0x${type.charCodeAt(0).toString(16)})`);
   }
 }
 

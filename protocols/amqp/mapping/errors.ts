@@ -17,7 +17,18 @@ const TABLE: Record<CoreErrorCode, { code: number; hard: boolean }> = {
   NOT_ALLOWED: { code: ReplyCode.NOT_ALLOWED, hard: true },
 };
 
+/** Core texts rewritten to the exact words RabbitMQ clients have seen for years. */
+function rabbitText(e: CoreError): string {
+  let text = e.message;
+  if (e.code === 'RESOURCE_LOCKED' && text.startsWith('cannot obtain exclusive access') && !text.includes('It could be')) {
+    text += '. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.';
+  }
+  if (e.code === 'PRECONDITION_FAILED') text = text.replace(/^(unknown delivery tag \d+) on channel \d+$/, '$1');
+  return text;
+}
+
 export function amqpErrorFromCore(e: CoreError, classId: number, methodId: number): AmqpChannelError | AmqpConnectionError {
   const m = TABLE[e.code];
-  return m.hard ? new AmqpConnectionError(m.code, e.message, classId, methodId) : new AmqpChannelError(m.code, e.message, classId, methodId);
+  const text = rabbitText(e);
+  return m.hard ? new AmqpConnectionError(m.code, text, classId, methodId) : new AmqpChannelError(m.code, text, classId, methodId);
 }

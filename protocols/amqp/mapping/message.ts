@@ -43,7 +43,7 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   if (p.contentType !== undefined) out.contentType = p.contentType;
   if (p.contentEncoding !== undefined) out.contentEncoding = p.contentEncoding;
   if (m.headers.length) out.headers = headersToFieldTable(m.headers);
-  out.deliveryMode = p.persistent ? 2 : 1;
+  if (p.persistent) out.deliveryMode = 2;
   if (p.priority !== undefined) out.priority = p.priority;
   if (p.correlationId !== undefined) out.correlationId = truncate(typeof p.correlationId === 'string' ? p.correlationId : p.correlationId.toString('utf8'));
   if (p.replyTo !== undefined) out.replyTo = truncate(p.replyTo);

@@ -23,7 +23,7 @@ const oneOf = (allowed: string[]): Check => (v) => {
 const priority: Check = (v) => {
   const e = nonNegInt(v);
   if (e) return e;
-  return Number(v.value) > 255 ? `{value_too_large,${String(v.value)},255}` : null;
+  return Number(v.value) > 255 ? `{max_value_exceeded,${String(v.value)}}` : null;
 };
 
 const CHECKS: Record<string, Check> = {

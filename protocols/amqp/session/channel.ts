@@ -76,9 +76,6 @@ export class AmqpChannel {
       return;
     }
     if (method.id === MethodId.channelOpen) throw new AmqpConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", 20, 10);
-    if (!method.acceptedBy.includes('server')) {
-      throw new AmqpConnectionError(ReplyCode.COMMAND_INVALID, `method '${method.name}' is not accepted by a server`, method.classId, method.methodId);
-    }
     this.run(method, () => dispatchMethod(this, method, args));
   }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFieldValue, readTable, tableSize, valueSize, writeFieldValue, writeTable, type FieldTable } from '../../../../protocols/amqp/codec/field-table.js';
-import { AmqpDecodeError } from '../../../../protocols/amqp/codec/errors.js';
+import { AmqpConnectionError, AmqpDecodeError } from '../../../../protocols/amqp/codec/errors.js';
 import { Reader } from '../../../../protocols/amqp/codec/reader.js';
 import { Writer } from '../../../../protocols/amqp/codec/writer.js';
 import { ALL_FIELD_TYPES, fieldTableArb, fieldValueArb } from './arbitraries.js';
@@ -51,8 +51,9 @@ describe('field tables (RabbitMQ field types t b B s u I i l f d D S x A T F V)'
     expect(t.get('h')).toEqual({ type: 'F', value: new Map([['a', { type: 't', value: true }]]) });
   });
 
-  it('rejects an unknown type octet and a length past the end as typed errors', () => {
-    expect(() => readTable(new Reader(Buffer.from('0000000301615a', 'hex')))).toThrow(AmqpDecodeError);
+  it('rejects an unknown type octet (SYNTAX_ERROR) and a length past the end (FRAME_ERROR) as typed errors', () => {
+    expect(() => readTable(new Reader(Buffer.from('0000000301615a', 'hex')))).toThrow(AmqpConnectionError);
+    try { readTable(new Reader(Buffer.from('0000000301615a', 'hex'))); } catch (e) { expect((e as AmqpConnectionError).replyCode).toBe(502); }
     expect(() => readTable(new Reader(Buffer.from('7fffffff', 'hex')))).toThrow(AmqpDecodeError);
   });
 });

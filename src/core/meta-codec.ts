@@ -3,7 +3,8 @@
  * typed headers, native properties, exchange/routing key and origin of a `Message`. It is
  * stored as the last record header, named `META_HEADER` (see record-codec.ts).
  *
- *   meta    := version u8 (=1) | flags u8 | exchange str | routingKey str | props | origin? | native? | headers
+ *   meta    := version u8 (=1) | flags u8 | storedAt f64 | exchange str | routingKey str | props | origin? | native? | headers
+ *   storedAt = the core's clock when the message entered its queues (TTL restarts from it after recovery)
  *   flags   := bit0 typed headers | bit1 origin present | bit2 native present
  *   props   := presence u16 | [field]*          (in MessageProperties order, see PROP_*)
  *   str     := uvarint length | utf8
@@ -248,10 +249,11 @@ export function headersArePlain(headers: readonly Header[]): boolean {
 }
 
 /** Writes the meta of `m` into `w` (from position 0). `plain` = headers travel as Kafka headers. */
-export function writeMeta(w: MetaWriter, m: Message, plain: boolean): Buffer {
+export function writeMeta(w: MetaWriter, m: Message, plain: boolean, storedAt: number): Buffer {
   w.pos = 0;
   w.u8(1);
   w.u8((plain ? 0 : 1) | (m.origin ? 2 : 0) | (m.native ? 4 : 0));
+  w.f64(storedAt);
   w.str(m.exchange);
   w.str(m.routingKey);
   const p = m.properties;
@@ -301,6 +303,7 @@ export function writeMeta(w: MetaWriter, m: Message, plain: boolean): Buffer {
 }
 
 export interface DecodedMeta {
+  storedAt: number;
   exchange: string;
   routingKey: string;
   properties: MessageProperties;
@@ -316,6 +319,7 @@ export function readMeta(buf: Buffer): DecodedMeta {
   const version = r.u8();
   if (version !== 1) throw new Error(`corrupt message meta: version ${version}`);
   const flags = r.u8();
+  const storedAt = r.f64();
   const exchange = r.str();
   const routingKey = r.str();
   const mask = r.u8() | (r.u8() << 8);
@@ -350,5 +354,5 @@ export function readMeta(buf: Buffer): DecodedMeta {
     kinds = new Array(n);
     for (let i = 0; i < n; i++) kinds[i] = r.u8();
   }
-  return { exchange, routingKey, properties: p, origin, native, headers, kinds };
+  return { storedAt, exchange, routingKey, properties: p, origin, native, headers, kinds };
 }

@@ -373,8 +373,11 @@ export class Queue implements QueueLike, Routable {
       entries.push(p.entry as QueueEntry);
     }
     if (this.deleted) return;
-    if (deadLetterInstead) this.host.deadLetter(this, entries, 'rejected');
-    else {
+    if (deadLetterInstead) {
+      this.host.deadLetter(this, entries, 'rejected');
+      // Credit came back: the next message can go out.
+      if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+    } else {
       entries.sort((a, b) => a.offset - b.offset);
       this.requeue(entries);
     }

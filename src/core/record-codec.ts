@@ -33,19 +33,19 @@ function valueText(v: HeaderValue): Buffer | null {
 }
 
 /** Kafka headers for a message (its headers then the meta header). */
-export function recordHeaders(m: Message): RecordHeader[] {
+export function recordHeaders(m: Message, storedAt: number): RecordHeader[] {
   const plain = headersArePlain(m.headers);
   const out: RecordHeader[] = new Array(m.headers.length + 1);
   for (let i = 0; i < m.headers.length; i++) out[i] = [m.headers[i]!.name, valueText(m.headers[i]!.value)];
   // The meta view lives in the shared writer; encodeRecordBatch copies it before the next use.
-  out[m.headers.length] = [META_HEADER, writeMeta(writer, m, plain)];
+  out[m.headers.length] = [META_HEADER, writeMeta(writer, m, plain, storedAt)];
   return out;
 }
 
-/** One RecordBatch v2 holding one message (the unit stored for queues). */
-export function encodeMessageBatch(m: Message): Buffer {
+/** One RecordBatch v2 holding one message (the unit stored for queues); `storedAt` = core clock. */
+export function encodeMessageBatch(m: Message, storedAt: number = m.timestamp): Buffer {
   return encodeRecordBatch({
-    records: [{ key: m.key, value: m.body, headers: recordHeaders(m), timestamp: m.timestamp }],
+    records: [{ key: m.key, value: m.body, headers: recordHeaders(m, storedAt), timestamp: m.timestamp }],
     baseTimestamp: m.timestamp,
   });
 }
@@ -55,6 +55,11 @@ export function encodeMessageBatch(m: Message): Buffer {
  * Kafka producers (no meta).
  */
 export function recordToMessage(rec: KafkaRecord, stream: string): Message {
+  return decodeRecord(rec, stream).message;
+}
+
+/** The message of a record and when the core stored it (the record timestamp for Kafka records). */
+export function decodeRecord(rec: KafkaRecord, stream: string): { message: Message; storedAt: number } {
   const n = rec.headers.length;
   const last = n > 0 ? rec.headers[n - 1]! : null;
   if (last && last[0] === META_HEADER && last[1]) {
@@ -68,7 +73,7 @@ export function recordToMessage(rec: KafkaRecord, stream: string): Message {
         headers[i] = { name, value: kind === 0 ? (v ? v.toString('utf8') : '') : kind === 2 ? null : v ? Buffer.from(v) : Buffer.alloc(0) };
       }
     }
-    return {
+    const message: Message = {
       body: rec.value ?? EMPTY,
       key: rec.key,
       timestamp: rec.timestamp,
@@ -79,10 +84,11 @@ export function recordToMessage(rec: KafkaRecord, stream: string): Message {
       routingKey: meta.routingKey,
       origin: meta.origin,
     };
+    return { message, storedAt: meta.storedAt };
   }
   const headers: Header[] = new Array(n);
   for (let i = 0; i < n; i++) headers[i] = { name: rec.headers[i]![0], value: rec.headers[i]![1] ? Buffer.from(rec.headers[i]![1]!) : null };
-  return {
+  const message: Message = {
     body: rec.value ?? EMPTY,
     key: rec.key,
     timestamp: rec.timestamp,
@@ -93,15 +99,24 @@ export function recordToMessage(rec: KafkaRecord, stream: string): Message {
     routingKey: stream,
     origin: null,
   };
+  return { message, storedAt: rec.timestamp };
 }
 
 /** Decodes every message of a stored batch, with its offset (baseOffset + offsetDelta). */
-export function decodeBatchMessages(batch: Buffer, baseOffset: number, stream: string): { offset: number; message: Message; isControl: boolean }[] {
+export interface DecodedMessage {
+  offset: number;
+  message: Message;
+  storedAt: number;
+  isControl: boolean;
+}
+
+export function decodeBatchMessages(batch: Buffer, baseOffset: number, stream: string): DecodedMessage[] {
   const decoded = decodeRecordBatch(batch, { verifyCrc: false });
-  const out: { offset: number; message: Message; isControl: boolean }[] = new Array(decoded.records.length);
+  const out: DecodedMessage[] = new Array(decoded.records.length);
   for (let i = 0; i < decoded.records.length; i++) {
     const rec = decoded.records[i]!;
-    out[i] = { offset: baseOffset + rec.offsetDelta, message: recordToMessage(rec, stream), isControl: decoded.isControl };
+    const { message, storedAt } = decodeRecord(rec, stream);
+    out[i] = { offset: baseOffset + rec.offsetDelta, message, storedAt, isControl: decoded.isControl };
   }
   return out;
 }

@@ -319,9 +319,9 @@ export async function loadQueue(vh: VhostImpl, q: Queue): Promise<void> {
           continue;
         }
         const ttl = q.settings.messageTtl;
-        if (ttl !== null) e.expiresAt = m.timestamp + ttl;
+        if (ttl !== null) e.expiresAt = d.storedAt + ttl;
         const per = m.properties.expiration;
-        if (per !== undefined && m.timestamp + per < e.expiresAt) e.expiresAt = m.timestamp + per;
+        if (per !== undefined && d.storedAt + per < e.expiresAt) e.expiresAt = d.storedAt + per;
         if (d.offset <= q.deliveredMark) {
           e.redelivered = true;
           e.deliveries = 1;

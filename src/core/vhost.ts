@@ -554,7 +554,7 @@ export class VhostImpl implements Vhost, QueueHost {
     let offsets: number[] | null = null;
     if (targets.length > 0) {
       const mode: DurabilityMode = rank === 2 ? 'sync' : rank === 1 ? 'interval' : 'none';
-      const res = this.ctx.store.append({ batch: encodeMessageBatch(m), recordCount: 1, firstTimestamp: m.timestamp, maxTimestamp: m.timestamp, targets, durability: mode });
+      const res = this.ctx.store.append({ batch: encodeMessageBatch(m, now), recordCount: 1, firstTimestamp: m.timestamp, maxTimestamp: m.timestamp, targets, durability: mode });
       offsets = res.baseOffsets;
       if (rank > 0) durable = res.durable;
     }

@@ -136,7 +136,7 @@ export function collect(
 /** SEND with a receipt; resolves on RECEIPT. */
 export function sendWithReceipt(client: StompitClient, headers: Record<string, string>, body: Buffer | string): Promise<void> {
   const d = deferred<void>();
-  const w = client.send(headers, { onReceipt: () => d.resolve() });
+  const w = client.send({ ...headers }, { onReceipt: () => d.resolve() });
   w.write(body);
   w.end();
   return within(d.promise, 10_000, `RECEIPT for SEND to ${headers.destination}`);
@@ -145,7 +145,8 @@ export function sendWithReceipt(client: StompitClient, headers: Record<string, s
 /** Any frame with a receipt; resolves on RECEIPT. */
 export function frameWithReceipt(client: StompitClient, command: string, headers: Record<string, string>): Promise<void> {
   const d = deferred<void>();
-  client.sendFrame(command, headers, { onReceipt: () => d.resolve() }).end();
+  // stompit adds its `receipt` header to the object it is given: give it a copy.
+  client.sendFrame(command, { ...headers }, { onReceipt: () => d.resolve() }).end();
   return within(d.promise, 10_000, `RECEIPT for ${command}`);
 }
 

@@ -268,6 +268,7 @@ export class LogStore implements Store {
 
   append(req: AppendRequest): AppendResult {
     const { batch, recordCount, targets } = req;
+    if (!this.opened) throw new Error('store is not open');
     if (!(recordCount >= 1)) throw new RangeError(`recordCount must be >= 1, got ${recordCount}`);
     const n = targets.length;
     if (n > 0xffff) throw new RangeError(`at most 65535 targets per append, got ${n}`);

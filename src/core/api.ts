@@ -82,6 +82,11 @@ export interface Core {
   open(): Promise<void>;
   /** Stops timers, cancels every consumer (no callbacks), writes a snapshot and closes the store. */
   close(): Promise<void>;
+  /**
+   * Writes the pending cursor records of this tick (acks, delivered marks; normally written
+   * without fsync) and resolves once the store has fsynced everything so far.
+   */
+  flush(): Promise<void>;
 
   /** The vhost named `name`. Throws NotFound when it does not exist. */
   vhost(name: string): Vhost;

@@ -123,6 +123,11 @@ class CoreImpl implements Core {
     return { nextPartition: this.nextPartition, vhosts, cursors, delivered };
   }
 
+  async flush(): Promise<void> {
+    if (this.journal) await this.journal.flush();
+    await this.store.flush();
+  }
+
   async close(): Promise<void> {
     if (this.alarmTimer) clearInterval(this.alarmTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareObservations } from './compare.js';
 import { RAW_SCENARIOS } from './raw-scenarios.js';
+import { STOCK_CLIENT_SCENARIOS } from './stock-clients.js';
 import { runScenario, type Observation } from './scenario-kit.js';
 import { SCENARIOS } from './scenarios.js';
 import { startTarget, type Target } from './target.js';
@@ -20,7 +21,7 @@ describe('amqplib (promise API) and raw frames: polybroker behaves as RabbitMQ 3
     await target?.stop();
   });
 
-  for (const s of [...SCENARIOS, ...RAW_SCENARIOS]) {
+  for (const s of [...SCENARIOS, ...RAW_SCENARIOS, ...STOCK_CLIENT_SCENARIOS]) {
     it(s.name, async () => {
       const ours = await runScenario(s, target.host, target.port);
       expect(ours.find((o) => o[0] === 'scenario-error')).toBeUndefined();

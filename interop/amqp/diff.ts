@@ -5,6 +5,7 @@ import { startPeer } from '../../bench/peers.js';
 import { startBroker } from '../../test/helpers/broker.js';
 import { compareObservations, type Difference } from './compare.js';
 import { RAW_SCENARIOS } from './raw-scenarios.js';
+import { STOCK_CLIENT_SCENARIOS } from './stock-clients.js';
 import { runScenario, type Observation } from './scenario-kit.js';
 import { SCENARIOS } from './scenarios.js';
 
@@ -17,7 +18,7 @@ import { SCENARIOS } from './scenarios.js';
 export async function main(args: string[]): Promise<number> {
   const record = args.includes('--record');
   const only = args.find((a) => !a.startsWith('--'));
-  const scenarios = [...SCENARIOS, ...RAW_SCENARIOS].filter((s) => !only || s.name === only);
+  const scenarios = [...SCENARIOS, ...RAW_SCENARIOS, ...STOCK_CLIENT_SCENARIOS].filter((s) => !only || s.name === only);
   const peer = await startPeer('rabbitmq');
   const broker = await startBroker();
   const reference: Record<string, Observation[]> = {};

@@ -16,6 +16,7 @@ export class KafkaNode {
   readonly coordinator: GroupCoordinator;
   readonly authenticator: SaslAuthenticator | null;
   private readonly topicIds = new Map<string, Buffer>();
+  private readonly topicNames = new Map<string, string>();
   /** Auto-creations in flight, so concurrent requests for a new topic create it once. */
   private readonly creating = new Map<string, Promise<StreamInfo>>();
 
@@ -50,8 +51,17 @@ export class KafkaNode {
     return id;
   }
 
+  /** The topic with this id (Metadata v10+, Fetch v13+, DeleteTopics v6+), or null. */
   topicById(id: Buffer): string | null {
-    for (const s of this.vhost().streams()) if (this.topicId(s.name).equals(id)) return s.name;
+    const key = id.toString('hex');
+    const cached = this.topicNames.get(key);
+    if (cached !== undefined && this.vhost().stream(cached)) return cached;
+    for (const s of this.vhost().streams()) {
+      if (this.topicId(s.name).equals(id)) {
+        this.topicNames.set(key, s.name);
+        return s.name;
+      }
+    }
     return null;
   }
 

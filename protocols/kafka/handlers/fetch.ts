@@ -3,10 +3,13 @@ import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Fetch isolation levels (KIP-98). */
 const READ_COMMITTED = 1;
 
 interface PartitionFetch {
+  /** Topic name ('' when a v13+ topic id is unknown). */
   topic: string;
   partition: number;
   fetchOffset: number;
@@ -34,13 +37,15 @@ interface Collected {
 export const fetchHandler: Handler = {
   api: fetch,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 17,
   async handle(req, ctx) {
     if (req.sessionId !== 0 && req.sessionEpoch > 0) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const parts: PartitionFetch[] = [];
     for (const t of req.topics as Message[]) {
+      // v13+ (KIP-516) names topics by id.
+      if (ctx.apiVersion >= 13) t.topic = ctx.node.topicById(t.topicId) ?? '';
       for (const p of t.partitions as Message[]) {
         parts.push({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes });
       }
@@ -68,7 +73,7 @@ async function collect(ctx: RequestContext, topics: Message[], parts: PartitionF
   let i = 0;
   for (const t of topics) {
     const partitions: Message[] = [];
-    out.responses.push({ topic: t.topic, partitions });
+    out.responses.push({ topic: t.topic, topicId: t.topicId, partitions });
     for (let n = 0; n < t.partitions.length; n++, i++) {
       const p = parts[i]!;
       const entry: Message = {
@@ -79,14 +84,15 @@ async function collect(ctx: RequestContext, topics: Message[], parts: PartitionF
         logStartOffset: -1,
         abortedTransactions: readCommitted ? [] : null,
         preferredReadReplica: -1,
-        records: null,
+        // Kafka sends empty records, never null: librdkafka rejects a -1 size.
+        records: EMPTY,
       };
       partitions.push(entry);
       out.highWatermarks.push(-1);
       try {
-        const info = vhost.stream(p.topic);
+        const info = p.topic === '' ? null : vhost.stream(p.topic);
         if (!info || p.partition < 0 || p.partition >= info.partitions) {
-          entry.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          entry.errorCode = p.topic === '' ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           out.error = true;
           continue;
         }

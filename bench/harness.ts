@@ -22,8 +22,11 @@ import { startBroker, type BrokerOptions, type RunningBroker } from '../test/hel
 
 export const SELF = 'polybroker';
 
-/** The figures one run of a workload produced, by name: `{ 'msgs/s': 51234, 'gen cpu': 35 }`. */
-export type Figures = Record<string, number>;
+/**
+ * The figures one run of a workload produced, by name: `{ 'msgs/s': 51234, 'gen cpu': 35 }`.
+ * A figure left undefined in a run is not sampled in that run.
+ */
+export type Figures = Record<string, number | undefined>;
 
 export interface MeasureOptions {
   /** Who is measured: `polybroker` (default) or a peer; a peer's figures are shown beside ours. */
@@ -124,6 +127,7 @@ export class BenchHarness implements Harness {
       const figures = await fn({ run: i, runs, warmup, progress: (detail) => this.progress(`${label} · ${detail}`) });
       if (warmup) continue;
       for (const [figure, value] of Object.entries(figures)) {
+        if (value === undefined) continue;
         if (!samples.has(figure)) samples.set(figure, []);
         samples.get(figure)!.push(value);
       }

@@ -1,9 +1,11 @@
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ADAPTERS } from './adapters.js';
 import { LISTENER_NAMES, type BrokerConfig, type ListenerName } from './config/index.js';
-import type { Core } from './core/index.js';
+import { applyVhostDefinitions, createCore, isCoreError, type Core } from './core/index.js';
+import { createStore } from '../storage/index.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { AdapterFactory, ConnectionOrigin, ProtocolAdapter } from './listeners/adapter.js';
 import { formatHostPort, type BoundAddress } from './listeners/bind.js';
@@ -26,28 +28,58 @@ export interface BrokerOptions {
 
 /** Storage and core as the broker holds them: opened at start, closed (flushed) at stop. */
 interface Engine {
-  core: Core | undefined;
+  core: Core;
   close(): Promise<void>;
 }
 
+/** A start failure the user can act on; its message says all (no stack trace needed). */
+export class StartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartError';
+  }
+}
+
+/** Where the store keeps its files, inside the data dir (beside the lock file). */
+export const STORE_SUBDIR = 'store';
+
 /**
- * INTEGRATION POINT (storage engineer's Store, core engineer's createCore).
- * Opens the shared store in `<dataDir>` through storage's public factory (recovery runs in
- * `open()`), then the core on it. Neither exists yet in this checkout: `storage/` has no
- * Store factory and `createCore` throws "implementation in progress". Until they land the
- * broker runs without an engine, so no adapter can be created and every listener refuses
- * its connections. Wire them here:
- *
- *   const store = createStore({ dir: join(dataDir, 'store'), segmentBytes, durability, intervalMs, warn });
- *   const report = await store.open();               // log report.truncatedBytes etc.
- *   const core = createCore(store, { durability, dataDir, warn });
- *   await core.open();
- *   return { core, close: () => core.close() };     // core.close() closes the store
+ * Opens the shared store (storage's public factory) in `<dataDir>/store` and the core on it;
+ * `core.open()` opens the store, which recovers (truncates a torn tail, rebuilds indexes) and
+ * reports through `warn`. Then the YAML `vhosts:` definitions are applied idempotently.
  */
-async function openEngine(config: BrokerConfig, dataDir: string, log: Logger): Promise<Engine> {
-  void config;
-  log.warn({ dataDir }, 'storage and core are not integrated yet: listeners will refuse connections');
-  return { core: undefined, close: async () => {} };
+async function openEngine(config: BrokerConfig, configSource: string, dataDir: string, log: Logger): Promise<Engine> {
+  const storeLog = log.child({ component: 'storage' });
+  const coreLog = log.child({ component: 'core' });
+  const dir = join(dataDir, STORE_SUBDIR);
+  mkdirSync(dir, { recursive: true });
+  const store = createStore({
+    dir,
+    segmentBytes: config.storage.segmentBytes,
+    durability: config.storage.durability,
+    intervalMs: config.storage.intervalMs,
+    warn: (fields, msg) => storeLog.warn(fields, msg),
+  });
+  const core = createCore(store, {
+    durability: config.storage.durability,
+    dataDir: dir,
+    warn: (fields, msg) => coreLog.warn(fields, msg),
+  });
+  const startedAt = performance.now();
+  try {
+    await core.open();
+    try {
+      await applyVhostDefinitions(core, config.vhosts);
+    } catch (err) {
+      throw isCoreError(err) ? new StartError(`cannot apply the vhosts definitions of ${configSource}: ${err.message}`, { cause: err }) : err;
+    }
+  } catch (err) {
+    // Close what opened so files are flushed and released before the process exits.
+    await core.close().catch(() => store.close().catch(() => {}));
+    throw err;
+  }
+  log.info({ dir, durability: config.storage.durability, recoveryMs: Math.round(performance.now() - startedAt), vhosts: core.vhostNames() }, 'storage and core open');
+  return { core, close: () => core.close() };
 }
 
 type Listener = TcpListener | HttpListener;
@@ -83,7 +115,7 @@ export class Broker {
     try {
       this.lock = DataDirLock.acquire(this.dataDir);
       this.log.info({ version: VERSION, config: this.options.configSource, dataDir: this.dataDir, nodeId: config.node.nodeId }, 'starting polybroker');
-      this.engine = await openEngine(config, this.dataDir, this.log);
+      this.engine = await openEngine(config, this.options.configSource, this.dataDir, this.log);
       this.createAdapters();
       await this.openListeners();
     } catch (err) {

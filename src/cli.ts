@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { Broker } from './broker.js';
+import { Broker, StartError } from './broker.js';
 import { ConfigError, EMBEDDED_DEFAULTS, loadConfig, parseConfig, type ConfigOverride } from './config/index.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { VERSION } from './version.js';
 
 /** Errors a user can act on are printed as one clear message, without a stack trace. */
 function explain(err: unknown): string {
-  if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof ListenError) return err.message;
+  if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof ListenError || err instanceof StartError) return err.message;
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
@@ -67,7 +67,8 @@ async function start(options: { config?: string; dataDir?: string }): Promise<vo
   try {
     await broker.start();
   } catch (err) {
-    log.fatal({ err: err instanceof DataDirLockedError || err instanceof ListenError ? undefined : err }, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    const known = err instanceof DataDirLockedError || err instanceof ListenError || err instanceof StartError;
+    log.fatal(known ? {} : { err }, `cannot start: ${err instanceof Error ? err.message : String(err)}`);
     fail(err);
   }
   starting = false;

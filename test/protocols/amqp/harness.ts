@@ -20,8 +20,8 @@ export interface AmqpServer {
   close(): Promise<void>;
 }
 
-export async function startAmqpServer(options: AmqpAdapterOptions = {}, coreOptions: CoreOptions = {}): Promise<AmqpServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'polybroker-amqp-'));
+export async function startAmqpServer(options: AmqpAdapterOptions = {}, coreOptions: CoreOptions = {}, dataDir?: string): Promise<AmqpServer> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'polybroker-amqp-'));
   let core!: Core;
   let adapter!: ProtocolAdapter;
   const sockets = new Set<Socket>();
@@ -62,7 +62,7 @@ export async function startAmqpServer(options: AmqpAdapterOptions = {}, coreOpti
     async close() {
       await shutdown();
       await new Promise<void>((r) => tcp.close(() => r()));
-      rmSync(dir, { recursive: true, force: true });
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,7 @@
 import amqp from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
+import mqtt from 'mqtt';
+import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,5 +80,31 @@ describe('broker with storage and core', () => {
     expect((broker as Error).message).toMatch(/exited with code 1 before it was ready/);
     expect((broker as Error).message).toContain("cannot apply the vhosts definitions of");
     expect((broker as Error).message).toContain("no queue 'nowhere' in vhost '/'");
+  });
+
+  it('stops with exit 0 while clients of every protocol are connected, closing them', async () => {
+    const broker = await startBroker();
+    started.push(broker);
+    const amqpConn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const amqpClosed = new Promise<void>((resolve) => amqpConn.once('close', () => resolve()));
+    amqpConn.on('error', () => {});
+    const mqttClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { reconnectPeriod: 0 });
+    const mqttClosed = new Promise<void>((resolve) => mqttClient.once('close', () => resolve()));
+    mqttClient.on('error', () => {});
+    const stomp = connect({ host: '127.0.0.1', port: broker.ports.stomp });
+    const stompConnected = new Promise<void>((resolve) => stomp.once('data', () => resolve()));
+    stomp.write('CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0');
+    await stompConnected;
+    const stompClosed = new Promise<void>((resolve) => stomp.once('close', () => resolve()));
+    stomp.on('error', () => {});
+    const kafka = new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: 'stop-test', logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.listTopics();
+
+    expect(await broker.stop()).toBe(0);
+    await Promise.all([amqpClosed, mqttClosed, stompClosed]);
+    await admin.disconnect();
+    mqttClient.end(true);
   });
 });

@@ -42,11 +42,9 @@ export function websocketDuplex(ws: WebSocket, frames: 'binary' | 'text-if-utf8'
       ws.pause();
     }
   });
-  ws.once('close', () => {
-    stream.push(null);
-    // Nothing more can be written: end our side too, so the adapter sees a closed connection.
-    if (!stream.destroyed) stream.destroy();
-  });
+  // The peer closed: what it sent before closing is still read (a last DISCONNECT), then the
+  // stream ends, and with allowHalfOpen false the writable side ends and the stream closes.
+  ws.once('close', () => stream.push(null));
   ws.on('error', (err) => stream.destroy(err));
   return stream;
 }

@@ -211,4 +211,30 @@ describe('HttpListener WebSocket routes', () => {
     ws.close();
     await closedPromise;
   });
+
+  it('delivers what the client sent just before closing, then ends the stream', async () => {
+    const { log } = capturedLogger();
+    let resolveText!: (text: string) => void;
+    const textAtEnd = new Promise<string>((resolve) => (resolveText = resolve));
+    const listener = new HttpListener({
+      log,
+      onWebSocket: (_p, stream) => {
+        let text = '';
+        stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        stream.once('end', () => resolveText(text));
+      },
+      health: () => ({ status: 'ok' }),
+      about: () => ({}),
+    });
+    const { port } = await listener.listen('127.0.0.1', 0);
+    cleanups.push(() => {
+      listener.stopAccepting();
+      listener.destroyConnections();
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['v12.stomp']);
+    await opened(ws);
+    ws.send('DISCONNECT\n\n\0');
+    ws.close();
+    expect(await textAtEnd).toBe('DISCONNECT\n\n\0');
+  });
 });

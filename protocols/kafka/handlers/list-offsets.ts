@@ -13,8 +13,8 @@ const LATEST_TIERED = -5;
 
 /**
  * ListOffsets: earliest (log start), latest (high watermark, or the last stable offset for
- * read_committed), by timestamp (first batch whose timestamp is >= it; -1/-1 when none), and max
- * timestamp (v7+: the batch with the largest maxTimestamp, reported at its last offset).
+ * read_committed), by timestamp (the first record whose timestamp is >= it; -1/-1 when none),
+ * and max timestamp (v7+: the record with the largest timestamp).
  * v0 answers in `oldStyleOffsets`. Leader epoch is always 0: this node is the only leader.
  */
 export const listOffsetsHandler: Handler = {
@@ -59,16 +59,38 @@ async function listPartition(ctx: RequestContext, topic: string, partition: numb
         return answer(o.startOffset, -1);
       case MAX_TIMESTAMP:
         return await maxTimestamp(ctx, topic, partition, o.startOffset, o.highWatermark, answer);
-      default: {
-        const offset = vhost.resolveOffset(topic, partition, { timestamp });
-        if (offset >= o.highWatermark) return answer(-1, -1);
-        const [batch] = await vhost.fetch(topic, partition, offset, 1);
-        return answer(offset, batch ? batch.timestamp : timestamp);
-      }
+      default:
+        return await byTimestamp(ctx, topic, partition, timestamp, o.highWatermark, answer);
     }
   } catch (e) {
     return { partitionIndex: partition, errorCode: errorCodeFor(e), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
   }
+}
+
+/**
+ * The first record whose timestamp is >= `timestamp`: the time index finds the batch, then the
+ * batch's records (decoded by the core) give the exact offset, as Kafka's LogSegment does.
+ */
+async function byTimestamp(
+  ctx: RequestContext,
+  topic: string,
+  partition: number,
+  timestamp: number,
+  end: number,
+  answer: (offset: number, ts: number) => Message,
+): Promise<Message> {
+  const vhost = ctx.node.vhost();
+  let offset = vhost.resolveOffset(topic, partition, { timestamp });
+  // The index is by batch: step back to the batch that may hold earlier matching records.
+  const [first] = await vhost.fetch(topic, partition, Math.min(offset, Math.max(end - 1, 0)), 1);
+  if (first && first.baseOffset < offset) offset = first.baseOffset;
+  while (offset < end) {
+    const messages = await vhost.readMessages(topic, partition, offset, 500);
+    if (messages.length === 0) break;
+    for (const m of messages) if (m.message.timestamp >= timestamp) return answer(m.offset, m.message.timestamp);
+    offset = messages[messages.length - 1]!.offset + 1;
+  }
+  return answer(-1, -1);
 }
 
 /** Scans the partition's batches for the largest maxTimestamp (Kafka keeps it in memory; we read). */
@@ -83,6 +105,7 @@ async function maxTimestamp(
   const vhost = ctx.node.vhost();
   let best = -1;
   let bestOffset = -1;
+  let bestBatch = -1;
   let offset = start;
   while (offset < end) {
     const batches = await vhost.fetch(topic, partition, offset, 1 << 20);
@@ -93,9 +116,16 @@ async function maxTimestamp(
       if (ts > best) {
         best = ts;
         bestOffset = last;
+        bestBatch = b.baseOffset;
       }
       offset = last + 1;
     }
+  }
+  if (bestBatch >= 0) {
+    // The exact record inside the batch (KIP-734 asks for the record's offset).
+    const messages = await vhost.readMessages(topic, partition, bestBatch, bestOffset - bestBatch + 1);
+    const hit = messages.find((m) => m.message.timestamp === best);
+    if (hit) bestOffset = hit.offset;
   }
   return answer(bestOffset, best);
 }

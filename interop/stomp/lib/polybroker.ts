@@ -20,8 +20,15 @@ export async function startPolybroker(): Promise<RunningTarget> {
     return { target: { ...base, port: s.port, wsUrl: s.wsUrl, restart: () => s.restart() }, stop: () => s.close() };
   }
   const b = await startBroker();
+  const target: StompTarget = { ...base, port: b.ports.stomp, wsUrl: `ws://127.0.0.1:${b.ports.http}/ws` };
+  // A restarted broker listens on new port-0 ports: point the target at them.
+  target.restart = async () => {
+    await b.restart();
+    target.port = b.ports.stomp;
+    target.wsUrl = `ws://127.0.0.1:${b.ports.http}/ws`;
+  };
   return {
-    target: { ...base, port: b.ports.stomp, wsUrl: `ws://127.0.0.1:${b.ports.http}/ws`, restart: () => b.restart() },
+    target,
     stop: async () => {
       await b.stop();
     },

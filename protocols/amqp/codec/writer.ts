@@ -10,7 +10,15 @@ export class Writer {
   pos = 0;
   private start = 0;
 
-  constructor(private readonly slabSize = 64 * 1024) {
+  /**
+   * `spill`, when given, receives the pending bytes whenever the slab is full, instead of them
+   * being copied to the next slab. Callers only `ensure` between frames, so a spill never
+   * splits a frame.
+   */
+  constructor(
+    private readonly slabSize = 64 * 1024,
+    private readonly spill?: (bytes: Buffer) => void,
+  ) {
     this.buf = Buffer.allocUnsafe(slabSize);
   }
 
@@ -20,8 +28,10 @@ export class Writer {
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
+    if (this.spill && this.pos > this.start) this.spill(this.take());
     const pending = this.pos - this.start;
-    const next = Buffer.allocUnsafe(Math.max(this.slabSize, pending + n));
+    // Geometric growth keeps a large pending run (no spill) from being copied again and again.
+    const next = Buffer.allocUnsafe(Math.max(this.slabSize, pending + n, pending > 0 ? 2 * (pending + n) : 0));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;

@@ -48,7 +48,7 @@ type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' 
  * written to the socket once per tick.
  */
 export class AmqpConnection {
-  readonly writer = new Writer();
+  readonly writer: Writer = new Writer(64 * 1024, (bytes) => this.write(bytes));
   readonly log: Logger;
   state: State = 'header';
   /** negotiated; what we split outgoing bodies by and accept incoming frames up to */
@@ -353,9 +353,14 @@ export class AmqpConnection {
 
   flush(): void {
     this.flushScheduled = false;
-    if (this.writer.pending === 0 || this.state === 'closed' && this.stream.destroyed) return;
+    if (this.writer.pending === 0) return;
+    this.write(this.writer.take());
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.stream.destroyed) return;
     this.sentSinceBeat = true;
-    const ok = this.stream.write(this.writer.take());
+    const ok = this.stream.write(bytes);
     if (!ok && !this.pausedForBackpressure) {
       // The client reads slower than we deliver: stop deliveries until 'drain'.
       this.pausedForBackpressure = true;

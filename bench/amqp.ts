@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Harness } from './harness.js';
+import type { Workload } from './amqp-load.js';
+
+/**
+ * `npm run bench -- amqp [--seconds N] [--stock]`: the three workloads of issue 5 against
+ * polybroker and RabbitMQ (../shared/peers) in one invocation, driven by the lean generator
+ * (bench/amqp-load.ts, a separate process). Figures: delivered msgs/s end to end (fan-out:
+ * published/s, each delivered to 10 queues), generator CPU and broker CPU in % of one core.
+ * With `--stock` every workload is also run with amqplib as the generator.
+ */
+const WORKLOADS: { workload: Workload; label: string }[] = [
+  { workload: 'confirms', label: '(a) 1 KiB persistent + confirms, durable, manual ack, prefetch 1000' },
+  { workload: 'transient', label: '(b) 1 KiB transient, no confirms, auto-ack' },
+  { workload: 'fanout', label: '(c) 1 KiB fanout to 10 queues, 10 consumers (published/s)' },
+];
+
+const generatorScript = fileURLToPath(new URL('./amqp-load.js', import.meta.url));
+
+interface LoadResult { published: number; delivered: number; seconds: number }
+
+function runGenerator(h: Harness, options: Record<string, unknown>, brokerPid: number | undefined): Promise<{ r: LoadResult; genCpu: number; brokerCpu: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [generatorScript, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gen = h.meterCpu(child.pid);
+    const broker = brokerPid ? h.meterCpu(brokerPid) : undefined;
+    let genCpu = 0;
+    let brokerCpu = 0;
+    // Sample CPU over the measured window only: after warm-up, before cleanup.
+    const warmupMs = Number(options.warmupSeconds ?? 1) * 1000;
+    const windowMs = Number(options.seconds ?? 5) * 1000;
+    const t1 = setTimeout(() => {
+      gen.reset();
+      broker?.reset();
+    }, warmupMs);
+    const t2 = setTimeout(() => {
+      genCpu = gen.read();
+      brokerCpu = broker?.read() ?? 0;
+    }, warmupMs + windowMs - 50);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => {
+      clearTimeout(t1);
+      clearTimeout(t2);
+      if (code !== 0) return reject(new Error(`generator failed (${code}): ${err}`));
+      resolve({ r: JSON.parse(out.trim()) as LoadResult, genCpu, brokerCpu });
+    });
+  });
+}
+
+export async function run(h: Harness): Promise<void> {
+  const secondsArg = h.args.indexOf('--seconds');
+  const seconds = secondsArg >= 0 ? Number(h.args[secondsArg + 1]) : 5;
+  const stock = h.args.includes('--stock');
+  const broker = await h.startBroker();
+  const rabbit = await h.startPeer('rabbitmq');
+  const targets = [
+    { subject: 'polybroker', port: broker.ports.amqp, pid: broker.pid },
+    { subject: 'rabbitmq', port: rabbit.ports.amqp!, pid: rabbit.pid },
+  ];
+  const clients: ('raw' | 'amqplib')[] = stock ? ['raw', 'amqplib'] : ['raw'];
+  for (const client of clients) {
+    for (const w of WORKLOADS) {
+      const label = client === 'raw' ? w.label : `${w.label} [amqplib generator]`;
+      for (const t of targets) {
+        await h.measure(
+          label,
+          async (ctx) => {
+            ctx.progress(`${t.subject} ${w.workload} ${client}`);
+            const { r, genCpu, brokerCpu } = await runGenerator(h, { port: t.port, workload: w.workload, seconds, warmupSeconds: 1, client }, t.pid);
+            const rate = w.workload === 'fanout' ? r.delivered / 10 / r.seconds : r.delivered / r.seconds;
+            return { 'msgs/s': Math.round(rate), 'gen cpu': Math.round(genCpu), 'broker cpu': Math.round(brokerCpu) };
+          },
+          { subject: t.subject, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' } },
+        );
+      }
+    }
+  }
+  h.note('msgs/s = delivered per second end to end (fan-out: published/s, each delivered to 10 queues); medians of the runs.');
+  h.note('gen cpu / broker cpu = CPU share of the generator process and of the broker process over the measured window (100 % = one core).');
+  h.note(`publishers are closed-loop: at most 1,000 unconfirmed (a) or 5,000 ahead of the consumers (b, c); ${seconds} s windows after 1 s warm-up.`);
+}

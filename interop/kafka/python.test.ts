@@ -1,0 +1,75 @@
+/**
+ * The Python Kafka clients Debian ships, against polybroker: python3-confluent-kafka (librdkafka
+ * 2.0.2: producer with acks=all and every codec, consumer group with commits, admin) and
+ * python3-kafka (kafka-python 2.0.2: producer, group consumer, admin). Each scenario is a script
+ * in ./python that prints one JSON object.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKafkaBroker, type KafkaBroker } from './helpers/kafka-broker.js';
+
+let broker: KafkaBroker;
+
+beforeAll(async () => {
+  broker = await startKafkaBroker();
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+export function runPython(script: string, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    execFile('/usr/bin/python3', [join(import.meta.dirname, 'python', script), ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${script} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>);
+    });
+  });
+}
+
+describe('python3-confluent-kafka', () => {
+  it('produces with acks=all in every codec, consumes as a group, commits, and a new consumer resumes', async () => {
+    const r = await runPython('confluent_kafka_client.py', [broker.bootstrap, 'produce-consume']);
+    expect(r.produced).toEqual(Array.from({ length: 11 }, (_, i) => [null, 0, i]));
+    const consumed = r.consumed as { offset: number; value: string; key: string; headers: string[][] }[];
+    expect(consumed.map((m) => [m.offset, m.value])).toEqual(
+      ['none', 'gzip', 'snappy', 'lz4', 'zstd'].flatMap((c, ci) => [[ci * 2, `${c}-0`], [ci * 2 + 1, `${c}-1`]]),
+    );
+    expect(consumed[1]).toMatchObject({ key: 'k1', headers: [['h', 'v1']] });
+    expect(r.committed).toEqual([[0, 10]]);
+    expect(r.after_restart).toEqual([{ offset: 10, partition: 0, key: 'k0', value: 'lz4-0', headers: [['h', 'v0']] }]);
+  });
+
+  it('admin: create (with configs), TOPIC_ALREADY_EXISTS, create partitions, INVALID_PARTITIONS, describe/alter configs, delete, UNKNOWN_TOPIC_OR_PART', async () => {
+    const r = await runPython('confluent_kafka_client.py', [broker.bootstrap, 'admin']);
+    expect(r).toMatchObject({
+      create: { 'ck-admin': null },
+      create_again: { 'ck-admin': 'TOPIC_ALREADY_EXISTS' },
+      partitions: { 'ck-admin': null },
+      shrink: { 'ck-admin': 'INVALID_PARTITIONS' },
+      configs: { 'retention.ms': '60000', 'cleanup.policy': 'delete', 'max.message.bytes': '1048588' },
+      alter: [null],
+      configs_after: { 'retention.ms': '120000', 'cleanup.policy': 'delete' },
+      partitions_after: 3,
+      brokers: [[1, broker.port]],
+      delete: { 'ck-admin': null },
+      delete_again: { 'ck-admin': 'UNKNOWN_TOPIC_OR_PART' },
+    });
+  });
+});
+
+describe('python3-kafka (kafka-python)', () => {
+  it('produces with acks=all and gzip, consumes as a group, commits; admin creates, grows, describes and deletes', async () => {
+    const r = await runPython('kafka_python_client.py', [broker.bootstrap, 'produce-consume']);
+    expect(r).toEqual({
+      produced: [[0, 0], [0, 1], [0, 2], [0, 3], [0, 4]],
+      consumed: [0, 1, 2, 3, 4].map((i) => [i, `k${i}`, `v${i}`, [['h', 'x']]]),
+      committed: 5,
+      topics: ['kp-admin', 'kp-topic'],
+      groups: [['kp-g', 'Empty']],
+      offsets: [['kp-topic', 0, 5]],
+      topics_after: ['kp-topic'],
+    });
+  });
+});

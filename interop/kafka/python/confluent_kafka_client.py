@@ -1,0 +1,85 @@
+"""python3-confluent-kafka (librdkafka 2.0.2) scenarios against polybroker; prints one JSON result.
+
+usage: confluent_kafka_client.py <bootstrap> <scenario>
+"""
+import json
+import sys
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
+
+bootstrap, scenario = sys.argv[1], sys.argv[2]
+
+
+def produce(topic, n, codec="none", acks="all"):
+    p = Producer({"bootstrap.servers": bootstrap, "acks": acks, "compression.type": codec, "linger.ms": 5})
+    results = []
+    for i in range(n):
+        p.produce(topic, key=b"k%d" % i, value=b"%s-%d" % (codec.encode(), i),
+                  headers=[("h", b"v%d" % i)],
+                  on_delivery=lambda err, m: results.append([str(err) if err else None, m.partition(), m.offset()]))
+    p.flush(20)
+    return results
+
+
+def consume(topic, group, n, extra=None):
+    conf = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+            "enable.auto.commit": False}
+    conf.update(extra or {})
+    c = Consumer(conf)
+    c.subscribe([topic])
+    got = []
+    while len(got) < n:
+        m = c.poll(10)
+        if m is None:
+            break
+        if m.error():
+            got.append({"error": str(m.error())})
+            continue
+        got.append({"offset": m.offset(), "partition": m.partition(), "key": m.key().decode(),
+                    "value": m.value().decode(), "headers": [[k, v.decode()] for k, v in (m.headers() or [])]})
+    if got:
+        c.commit(asynchronous=False)
+    committed = [[tp.partition, tp.offset] for tp in c.committed([TopicPartition(topic, p) for p in range(1)])]
+    c.close()
+    return got, committed
+
+
+if scenario == "produce-consume":
+    out = {"produced": []}
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"]:
+        out["produced"] += produce("ck-codecs", 2, codec)
+    got, committed = consume("ck-codecs", "ck-g1", 10)
+    out["consumed"] = got
+    out["committed"] = committed
+    out["produced"] += produce("ck-codecs", 1, "lz4")
+    # A new consumer of the same group resumes after the committed offset.
+    got2, _ = consume("ck-codecs", "ck-g1", 1, {"session.timeout.ms": 6000})
+    out["after_restart"] = got2
+    print(json.dumps(out))
+elif scenario == "admin":
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    out = {}
+    fs = a.create_topics([NewTopic("ck-admin", 2, 1, config={"retention.ms": "60000", "cleanup.policy": "delete"})])
+    out["create"] = {t: (f.exception() and str(f.exception().args[0].name())) for t, f in fs.items()}
+    fs = a.create_topics([NewTopic("ck-admin", 2, 1)])
+    out["create_again"] = {t: (f.exception() and f.exception().args[0].name()) for t, f in fs.items()}
+    fs = a.create_partitions([NewPartitions("ck-admin", 3)])
+    out["partitions"] = {t: (f.exception() and f.exception().args[0].name()) for t, f in fs.items()}
+    fs = a.create_partitions([NewPartitions("ck-admin", 1)])
+    out["shrink"] = {t: (f.exception() and f.exception().args[0].name()) for t, f in fs.items()}
+    res = a.describe_configs([ConfigResource("topic", "ck-admin")])
+    out["configs"] = {k: v.value for f in res.values() for k, v in f.result().items() if k in ("retention.ms", "cleanup.policy", "max.message.bytes")}
+    res = a.alter_configs([ConfigResource("topic", "ck-admin", set_config={"retention.ms": "120000"})])
+    out["alter"] = [f.exception() and f.exception().args[0].name() for f in res.values()]
+    res = a.describe_configs([ConfigResource("topic", "ck-admin")])
+    out["configs_after"] = {k: v.value for f in res.values() for k, v in f.result().items() if k in ("retention.ms", "cleanup.policy")}
+    md = a.list_topics(timeout=10)
+    out["partitions_after"] = len(md.topics["ck-admin"].partitions)
+    out["brokers"] = [[b.id, b.port] for b in md.brokers.values()]
+    out["groups"] = sorted(g.id for g in a.list_groups(timeout=10))
+    fs = a.delete_topics(["ck-admin"])
+    out["delete"] = {t: (f.exception() and f.exception().args[0].name()) for t, f in fs.items()}
+    fs = a.delete_topics(["ck-admin"])
+    out["delete_again"] = {t: (f.exception() and f.exception().args[0].name()) for t, f in fs.items()}
+    print(json.dumps(out))

@@ -4,10 +4,9 @@
  * python3-kafka (kafka-python 2.0.2: producer, group consumer, admin). Each scenario is a script
  * in ./python that prints one JSON object.
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafkaBroker, type KafkaBroker } from './helpers/kafka-broker.js';
+import { runPython } from './helpers/python.js';
 
 let broker: KafkaBroker;
 
@@ -18,15 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.stop();
 });
-
-export function runPython(script: string, args: string[]): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', [join(import.meta.dirname, 'python', script), ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${script} ${args.join(' ')}: ${err.message}\n${stderr}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>);
-    });
-  });
-}
 
 describe('python3-confluent-kafka', () => {
   it('produces with acks=all in every codec, consumes as a group, commits, and a new consumer resumes', async () => {

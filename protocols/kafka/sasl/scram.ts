@@ -62,7 +62,9 @@ export class ScramExchange {
   /** Verifies the client proof; returns the server-final message or throws. */
   final(message: string): string {
     const m = /^(c=[^,]*,r=([^,]+)(?:,.*)?),p=([^,]+)$/.exec(message);
-    if (!m || m[2] !== this.nonce || !this.credential) throw new Error('malformed SCRAM client-final message');
+    // Kafka's ScramSaslServer accepts a nonce that ends with ours: librdkafka sends its own
+    // nonce followed by the server's full nonce.
+    if (!m || !m[2]!.endsWith(this.nonce) || !this.credential) throw new Error('malformed SCRAM client-final message');
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${m[1]}`;
     const proof = Buffer.from(m[3]!, 'base64');
     const signature = createHmac(this.alg, this.credential.storedKey).update(authMessage).digest();

@@ -1,0 +1,56 @@
+/**
+ * @platformatic/kafka 1.35.0 (the last release that runs on Node 20; 2.x needs Node >= 22.22)
+ * against polybroker. It negotiates only flexible versions (Produce 7-11, Fetch 12-17 by topic id,
+ * Metadata 9-12, JoinGroup 6-9, ApiVersions 3/4 ...), so this covers the compact encodings and
+ * tagged fields of the codec.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { startKafkaBroker, type KafkaBroker } from './helpers/kafka-broker.js';
+
+let broker: KafkaBroker;
+
+beforeAll(async () => {
+  broker = await startKafkaBroker();
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('@platformatic/kafka', () => {
+  it('creates a topic, produces, consumes as a group from the earliest offset, and lists the group', async () => {
+    const bootstrapBrokers = [broker.bootstrap];
+    const admin = new Admin({ clientId: 'pk-admin', bootstrapBrokers });
+    await admin.createTopics({ topics: ['pk-topic'], partitions: 2, replicas: 1 });
+    expect(await admin.listTopics()).toContain('pk-topic');
+
+    const producer = new Producer({ clientId: 'pk-producer', bootstrapBrokers, serializers: stringSerializers });
+    const sent = await producer.send({
+      messages: [
+        { topic: 'pk-topic', key: 'a', value: 'x1', partition: 0, headers: new Map([['h', 'v']]) },
+        { topic: 'pk-topic', key: 'b', value: 'x2', partition: 1 },
+        { topic: 'pk-topic', key: 'c', value: 'x3', partition: 0 },
+      ],
+    });
+    await producer.close();
+    expect(sent.offsets!.map((o) => [o.partition, Number(o.offset)]).sort()).toEqual([[0, 0], [1, 0]]);
+
+    const consumer = new Consumer({ groupId: 'pk-group', clientId: 'pk-consumer', bootstrapBrokers, deserializers: stringDeserializers });
+    const stream = await consumer.consume({ topics: ['pk-topic'], mode: 'earliest' });
+    const got: string[] = [];
+    for await (const m of stream) {
+      got.push(`${m.partition}:${m.offset}:${m.key}:${m.value}`);
+      if (got.length === 3) break;
+    }
+    await stream.close();
+    await consumer.close();
+    expect(got.sort()).toEqual(['0:0:a:x1', '0:1:c:x3', '1:0:b:x2']);
+
+    const groups = await admin.listGroups();
+    expect([...groups.keys()]).toContain('pk-group');
+    await admin.deleteTopics({ topics: ['pk-topic'] });
+    expect(await admin.listTopics()).not.toContain('pk-topic');
+    await admin.close();
+  });
+});

@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Harness } from './harness.js';
+import type { Workload } from './stomp-load.js';
+
+/**
+ * `npm run bench -- stomp [--seconds N] [--stock] [--rabbit-ws URL]`: issue 7's workloads
+ * against polybroker and RabbitMQ's STOMP plugin (../shared/peers) in one invocation, driven by
+ * the lean generator (bench/stomp-load.ts, a separate process), over TCP and over WebSocket.
+ * Figures: msgs/s (queues: delivered per second; topic: published per second, each delivered
+ * to 10 subscribers), generator CPU and broker CPU in % of one core. `--stock` adds the queue
+ * workloads driven by stompit. RabbitMQ's WebSocket rows need Web-STOMP, which the shared peer
+ * does not enable: pass its URL with `--rabbit-ws ws://127.0.0.1:15674/ws` when it has it.
+ */
+const WORKLOADS: { workload: Workload; label: string }[] = [
+  { workload: 'queue-client-individual', label: 'STOMP 1 KiB /queue 1 → 1, client-individual acks' },
+  { workload: 'queue-auto', label: 'STOMP 1 KiB /queue 1 → 1, ack auto' },
+  { workload: 'topic-fanout', label: 'STOMP 1 KiB /topic 1 → 10 subscribers (published/s)' },
+];
+
+const generatorScript = fileURLToPath(new URL('./stomp-load.js', import.meta.url));
+
+interface LoadResult {
+  published: number;
+  delivered: number;
+  seconds: number;
+  cpu: number;
+}
+
+function runGenerator(h: Harness, options: Record<string, unknown>, brokerPid: number | undefined): Promise<{ r: LoadResult; genCpu: number; brokerCpu: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [generatorScript, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gen = h.meterCpu(child.pid);
+    const broker = brokerPid ? h.meterCpu(brokerPid) : undefined;
+    let genCpu = 0;
+    let brokerCpu = 0;
+    // CPU over the measured window only: after warm-up, before teardown.
+    const warmupMs = Number(options.warmupSeconds ?? 1) * 1000;
+    const windowMs = Number(options.seconds ?? 5) * 1000;
+    const t1 = setTimeout(() => {
+      gen.reset();
+      broker?.reset();
+    }, warmupMs);
+    const t2 = setTimeout(() => {
+      genCpu = gen.read();
+      brokerCpu = broker?.read() ?? 0;
+    }, warmupMs + windowMs - 50);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => {
+      clearTimeout(t1);
+      clearTimeout(t2);
+      if (code !== 0) return reject(new Error(`generator failed (${code}): ${err}`));
+      resolve({ r: JSON.parse(out.trim()) as LoadResult, genCpu, brokerCpu });
+    });
+  });
+}
+
+interface Target {
+  subject: string;
+  port: number;
+  wsUrl: string | undefined;
+  pid: number | undefined;
+}
+
+export async function run(h: Harness): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = h.args.indexOf(name);
+    return i >= 0 ? h.args[i + 1] : undefined;
+  };
+  const seconds = Number(arg('--seconds') ?? 5);
+  const stock = h.args.includes('--stock');
+  const broker = await h.startBroker();
+  const rabbit = await h.startPeer('rabbitmq');
+  const targets: Target[] = [
+    { subject: 'polybroker', port: broker.ports.stomp, wsUrl: `ws://127.0.0.1:${broker.ports.http}/ws`, pid: broker.pid },
+    { subject: 'rabbitmq', port: rabbit.ports.stomp!, wsUrl: arg('--rabbit-ws'), pid: rabbit.pid },
+  ];
+  const units = { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' };
+  const measure = async (label: string, t: Target, options: Record<string, unknown>, workload: Workload) => {
+    await h.measure(
+      label,
+      async (ctx) => {
+        ctx.progress(`${t.subject} ${label}`);
+        const { r, genCpu, brokerCpu } = await runGenerator(h, { port: t.port, workload, seconds, warmupSeconds: 1, ...options }, t.pid);
+        const rate = workload === 'topic-fanout' ? r.delivered / 10 / r.seconds : r.delivered / r.seconds;
+        return { 'msgs/s': Math.round(rate), 'gen cpu': Math.round(genCpu), 'broker cpu': Math.round(brokerCpu) };
+      },
+      { subject: t.subject, units },
+    );
+  };
+  for (const w of WORKLOADS) {
+    for (const t of targets) await measure(w.label, t, {}, w.workload);
+  }
+  for (const w of WORKLOADS) {
+    for (const t of targets) {
+      if (t.wsUrl === undefined) continue;
+      await measure(`${w.label} [WebSocket]`, t, { wsUrl: t.wsUrl }, w.workload);
+    }
+  }
+  if (stock) {
+    for (const w of WORKLOADS.filter((x) => x.workload !== 'topic-fanout')) {
+      for (const t of targets) await measure(`${w.label} [stompit generator]`, t, { client: 'stompit' }, w.workload);
+    }
+  }
+  h.note('msgs/s = delivered per second end to end (topic: published/s, each delivered to 10 subscribers); medians of the runs.');
+  h.note('gen cpu / broker cpu = CPU share of the generator process and of the broker process over the measured window (100 % = one core).');
+  h.note(`the producer is closed-loop (at most 2,000 messages ahead of the slowest consumer), no prefetch-count (RabbitMQ's default, unlimited); ${seconds} s windows after 1 s warm-up.`);
+  if (targets[1]!.wsUrl === undefined) h.note('RabbitMQ over WebSocket not measured: the shared peer has no Web-STOMP listener (pass --rabbit-ws URL).');
+}

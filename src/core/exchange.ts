@@ -43,7 +43,9 @@ export class Exchange implements Routable {
   /** Visit stamp of the current routing key walk (e2e loops end here). */
   visitMark = 0;
   boundBy: Binding[] | null = null;
-  readonly bindings: Binding[] = [];
+  /** Bindings with this exchange as source; a Set so removal is O(1) with 100,000 bindings. */
+  private readonly bindingSet = new Set<Binding>();
+  private bindingList: Binding[] | null = null;
   private direct: Map<string, Binding[]> | null = null;
   private trie: TopicTrie<Binding> | null = null;
 
@@ -68,8 +70,20 @@ export class Exchange implements Routable {
     return `exchange '${this.name}' in vhost '${this.vhostName}'`;
   }
 
+  /** Bindings with this exchange as source, as an array (cached until the next change). */
+  get bindings(): readonly Binding[] {
+    return (this.bindingList ??= [...this.bindingSet]);
+  }
+
+  get bindingCount(): number {
+    return this.bindingSet.size;
+  }
+
+  /** Looks through the destination's own bindings (usually one or two), not the exchange's. */
   find(destination: Routable, routingKey: string, key: string): Binding | undefined {
-    for (const b of this.bindings) if (b.destination === destination && b.routingKey === routingKey && b.argsKey === key) return b;
+    const by = destination.boundBy;
+    if (!by) return undefined;
+    for (const b of by) if (b.source === this && b.routingKey === routingKey && b.argsKey === key) return b;
     return undefined;
   }
 
@@ -83,7 +97,8 @@ export class Exchange implements Routable {
       argsKey: argsKey(args),
       headers: this.type === 'headers' ? compileHeadersBinding(args) : null,
     };
-    this.bindings.push(b);
+    this.bindingSet.add(b);
+    this.bindingList = null;
     (destination.boundBy ??= []).push(b);
     if (this.type === 'direct') {
       this.direct ??= new Map();
@@ -97,9 +112,8 @@ export class Exchange implements Routable {
   }
 
   remove(b: Binding): void {
-    const i = this.bindings.indexOf(b);
-    if (i < 0) return;
-    this.bindings.splice(i, 1);
+    if (!this.bindingSet.delete(b)) return;
+    this.bindingList = null;
     const by = b.destination.boundBy;
     if (by) {
       const j = by.indexOf(b);

@@ -165,11 +165,13 @@ export class Queue implements QueueLike, Routable {
     const s = this.settings;
     if ((s.maxLength !== null || s.maxLengthBytes !== null) && s.overflow === 'drop-head') {
       let dropped: QueueEntry[] | null = null;
+      const dlx = s.deadLetterExchange !== null;
       while (this.readyCount > 0 && ((s.maxLength !== null && this.readyCount > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes > s.maxLengthBytes))) {
         const l = this.headList()!;
         const d = l.shift()!;
         this.removed(d);
-        (dropped ??= []).push(d);
+        if (dlx) (dropped ??= []).push(d);
+        else this.host.settle(this, d);
       }
       if (dropped) this.host.deadLetter(this, dropped, 'maxlen');
     }

@@ -19,6 +19,9 @@ class TopicNode<T> {
 
 const CACHE_MAX = 1024;
 const CACHE_SWEEP_TO = 512;
+/** Lookups between decisions on whether the cache pays (hit rate >= 1/4). */
+const CACHE_WINDOW = 4096;
+const NONE: readonly never[] = [];
 
 /** Splits a topic key into words; '' has none. */
 export function topicWords(key: string): string[] {
@@ -29,6 +32,12 @@ export class TopicTrie<T> {
   private readonly root = new TopicNode<T>();
   private size_ = 0;
   private readonly cache = new Map<string, T[]>();
+  // Adaptive caching: with many distinct keys (100,000 MQTT devices) a miss-heavy cache only
+  // allocates and churns, so it is switched off below a 1/4 hit rate and sampled meanwhile.
+  private cacheOn = true;
+  private lookups = 0;
+  private hits = 0;
+  private sample = 0;
 
   get size(): number {
     return this.size_;
@@ -91,40 +100,60 @@ export class TopicTrie<T> {
    * The returned array is shared with the cache: do not modify it.
    */
   match(key: string): readonly T[] {
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const out: T[] = [];
-    collect(this.root, topicWords(key), 0, out);
-    if (this.cache.size >= CACHE_MAX) {
-      // Sweep the oldest half (Map iterates in insertion order), as nats' sublist does.
-      let drop = this.cache.size - CACHE_SWEEP_TO;
-      for (const k of this.cache.keys()) {
-        if (drop-- <= 0) break;
-        this.cache.delete(k);
-      }
+    if (++this.lookups === CACHE_WINDOW) {
+      this.cacheOn = this.hits * 4 >= CACHE_WINDOW;
+      this.lookups = this.hits = 0;
     }
-    this.cache.set(key, out);
-    return out;
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.hits++;
+      return cached;
+    }
+    const out: T[] = [];
+    collect(this.root, key, key === '' ? -1 : 0, out);
+    const result: readonly T[] = out.length > 0 ? out : NONE;
+    if (this.cacheOn || (++this.sample & 15) === 0) {
+      if (this.cache.size >= CACHE_MAX) {
+        // Sweep the oldest half (Map iterates in insertion order), as nats' sublist does.
+        let drop = this.cache.size - CACHE_SWEEP_TO;
+        for (const k of this.cache.keys()) {
+          if (drop-- <= 0) break;
+          this.cache.delete(k);
+        }
+      }
+      this.cache.set(key, result as T[]);
+    }
+    return result;
   }
 }
 
-function pushAll<T>(out: T[], vals: T[] | null): void {
-  if (vals) for (let i = 0; i < vals.length; i++) out.push(vals[i]!);
-}
-
-function collect<T>(node: TopicNode<T>, words: string[], i: number, out: T[]): void {
-  if (i === words.length) {
-    pushAll(out, node.values);
+/**
+ * Walks the trie for `key` from the word starting at `pos` (-1 = no words left), without
+ * splitting the key into an array.
+ */
+function collect<T>(node: TopicNode<T>, key: string, pos: number, out: T[]): void {
+  if (pos < 0) {
+    const vals = node.values;
+    if (vals) for (let i = 0; i < vals.length; i++) out.push(vals[i]!);
     // '#' also matches zero words, so a trailing '#' (or '#.#') still matches here.
-    if (node.hash) collect(node.hash, words, i, out);
+    if (node.hash) collect(node.hash, key, -1, out);
     return;
   }
-  const w = words[i]!;
-  const lit = node.words?.get(w);
-  if (lit) collect(lit, words, i + 1, out);
-  if (node.star) collect(node.star, words, i + 1, out);
+  const dot = key.indexOf('.', pos);
+  const next = dot < 0 ? -1 : dot + 1;
+  if (node.words) {
+    const lit = node.words.get(dot < 0 ? key.substring(pos) : key.substring(pos, dot));
+    if (lit) collect(lit, key, next, out);
+  }
+  if (node.star) collect(node.star, key, next, out);
   if (node.hash) {
-    // '#' swallows j - i words, for every j from i (zero words) to the end.
-    for (let j = i; j <= words.length; j++) collect(node.hash, words, j, out);
+    // '#' swallows zero words (here), one word (next), ... up to all of them (-1).
+    let p = pos;
+    for (;;) {
+      collect(node.hash, key, p, out);
+      if (p < 0) break;
+      const d = key.indexOf('.', p);
+      p = d < 0 ? -1 : d + 1;
+    }
   }
 }

@@ -62,6 +62,9 @@ export interface VhostContext {
 }
 
 const RESOLVED = Promise.resolve();
+// Results without a durability promise to wait for are shared: no allocation per publish.
+const UNROUTABLE: PublishResult = Object.freeze({ status: 'unroutable', destinations: 0, durable: RESOLVED });
+const ROUTED: readonly PublishResult[] = Array.from({ length: 64 }, (_, n) => Object.freeze({ status: 'routed' as const, destinations: n, durable: RESOLVED }));
 const DURABILITY_RANK: Record<DurabilityMode, number> = { none: 0, interval: 1, sync: 2 };
 const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
   ['', 'direct'],
@@ -179,7 +182,7 @@ export class VhostImpl implements Vhost, QueueHost {
     if (name === '' || name.startsWith('amq.')) throw new AccessRefused(`cannot delete ${this.where('exchange', name)}: it is a default exchange`);
     const ex = this.exchangesByName.get(name);
     if (!ex) return;
-    if (options.ifUnused && ex.bindings.length > 0) throw new PreconditionFailed(`${this.where('exchange', name)} in use`);
+    if (options.ifUnused && ex.bindingCount > 0) throw new PreconditionFailed(`${this.where('exchange', name)} in use`);
     await this.deleteExchangeNow(ex);
   }
 
@@ -242,7 +245,7 @@ export class VhostImpl implements Vhost, QueueHost {
     if (src.durable && this.isDurable(dst) && !(dst instanceof Stream && src.name === 'amq.topic' && dst.bindToTopicExchange && routingKey === `${dst.name}.#`)) {
       await this.ctx.journal.write({ t: 'b-', v: this.name, d: this.bindingDef(src, dst, routingKey, b.args) });
     }
-    if (autoDelete && src.autoDelete && src.bindings.length === 0) await this.deleteExchangeNow(src);
+    if (autoDelete && src.autoDelete && src.bindingCount === 0) await this.deleteExchangeNow(src);
   }
 
   bindings(): BindingInfo[] {
@@ -432,19 +435,45 @@ export class VhostImpl implements Vhost, QueueHost {
   // Publishing -------------------------------------------------------------------------------
 
   /** Collects the queues and streams a message reaches from `ex` (each at most once). */
-  private collect(ex: Exchange, routingKeys: string[], headers: readonly Header[], out: Routable[]): void {
+  private collect(ex: Exchange, routingKey: string, moreKeys: string[] | null, headers: readonly Header[], out: Routable[]): void {
     const stamp = ++this.routeStamp;
-    for (const rk of routingKeys) {
-      const visit = ++this.visitStamp;
-      if (ex.name === '') {
-        const d: Routable | undefined = this.queuesByName.get(rk) ?? this.streamsByName.get(rk);
-        if (d && d.routeMark !== stamp) {
-          d.routeMark = stamp;
-          out.push(d);
-        }
-        continue;
+    this.collectKey(ex, routingKey, headers, out, stamp);
+    if (moreKeys) for (const rk of moreKeys) this.collectKey(ex, rk, headers, out, stamp);
+  }
+
+  private collectKey(ex: Exchange, rk: string, headers: readonly Header[], out: Routable[], stamp: number): void {
+    if (ex.name === '') {
+      const d: Routable | undefined = this.queuesByName.get(rk) ?? this.streamsByName.get(rk);
+      if (d && d.routeMark !== stamp) {
+        d.routeMark = stamp;
+        out.push(d);
       }
-      this.walk(ex, rk, headers, out, stamp, visit);
+      return;
+    }
+    this.walk(ex, rk, headers, out, stamp, ++this.visitStamp);
+  }
+
+  /** Scratch destination lists, one per nesting level (a publish can dead-letter, which publishes). */
+  private readonly scratch: Routable[][] = [];
+  private depth = 0;
+  private takeScratch(): Routable[] {
+    const s = (this.scratch[this.depth++] ??= []);
+    s.length = 0;
+    return s;
+  }
+  private releaseScratch(s: Routable[]): void {
+    s.length = 0;
+    this.depth--;
+  }
+
+  /** Collects and stores with a scratch list; see `store`. */
+  private route(ex: Exchange, routingKey: string, moreKeys: string[] | null, m: Message, deadLettered: boolean): PublishResult {
+    const dests = this.takeScratch();
+    try {
+      this.collect(ex, routingKey, moreKeys, m.headers, dests);
+      return this.store(dests, m, deadLettered);
+    } finally {
+      this.releaseScratch(dests);
     }
   }
 
@@ -487,7 +516,7 @@ export class VhostImpl implements Vhost, QueueHost {
     m.exchange = exchangeName;
     m.routingKey = routingKey;
     m.origin = origin;
-    let keys: string[] = [routingKey];
+    let keys: string[] | null = null;
     if (m.headers.length > 0) {
       let bcc = false;
       for (const h of m.headers) {
@@ -496,7 +525,7 @@ export class VhostImpl implements Vhost, QueueHost {
         const vs = Array.isArray(h.value) ? h.value : [h.value];
         for (const v of vs) {
           const t = text(v);
-          if (t !== undefined) keys.push(t);
+          if (t !== undefined) (keys ??= []).push(t);
         }
       }
       if (bcc) {
@@ -504,9 +533,7 @@ export class VhostImpl implements Vhost, QueueHost {
         m.native = null;
       }
     }
-    const dests: Routable[] = [];
-    this.collect(ex, keys, m.headers, dests);
-    return this.store(dests, m, false);
+    return this.route(ex, routingKey, keys, m, false);
   }
 
   /**
@@ -514,17 +541,18 @@ export class VhostImpl implements Vhost, QueueHost {
    * stream partition, then an entry per queue. `deadLettered` applies the DLX cycle rule.
    */
   private store(dests: Routable[], m: Message, deadLettered: boolean): PublishResult {
-    if (dests.length === 0) return { status: 'unroutable', destinations: 0, durable: RESOLVED };
+    if (dests.length === 0) return UNROUTABLE;
     const now = this.now();
     const size = m.body.length;
     const persistent = m.properties.persistent === true;
     let rejected = false;
     let rank = -1;
-    let accepted = 0;
-    const targets: AppendTarget[] = [];
-    const queues: Queue[] = [];
+    let targets: AppendTarget[] | null = null;
     let dlx: Queue[] | null = null;
-    for (const d of dests) {
+    // Refused destinations are taken out of `dests` (compacted in place).
+    let kept = 0;
+    for (let i = 0; i < dests.length; i++) {
+      const d = dests[i]!;
       if (d.kind === 'queue') {
         const q = d as Queue;
         if (deadLettered && isDeadLetterCycle(m, q.name)) {
@@ -536,23 +564,24 @@ export class VhostImpl implements Vhost, QueueHost {
           if (q.settings.overflow === 'reject-publish-dlx') (dlx ??= []).push(q);
           continue;
         }
-        queues.push(q);
         if (q.partition >= 0) {
-          targets.push({ partition: q.partition });
+          (targets ??= []).push({ partition: q.partition });
           const r = persistent ? DURABILITY_RANK[q.durability] : 0;
           if (r > rank) rank = r;
         }
       } else if (d.kind === 'stream') {
         const s = d as Stream;
         const p = s.partitionForRouted(m.key, m.routingKey);
-        targets.push({ partition: s.partitionIds[p]! });
+        (targets ??= []).push({ partition: s.partitionIds[p]! });
         const r = DURABILITY_RANK[s.durability];
         if (r > rank) rank = r;
-      }
+      } else continue;
+      dests[kept++] = d;
     }
+    dests.length = kept;
     let durable = RESOLVED;
     let offsets: number[] | null = null;
-    if (targets.length > 0) {
+    if (targets !== null) {
       const mode: DurabilityMode = rank === 2 ? 'sync' : rank === 1 ? 'interval' : 'none';
       const res = this.ctx.store.append({ batch: encodeMessageBatch(m, now), recordCount: 1, firstTimestamp: m.timestamp, maxTimestamp: m.timestamp, targets, durability: mode });
       offsets = res.baseOffsets;
@@ -561,36 +590,47 @@ export class VhostImpl implements Vhost, QueueHost {
     let ti = 0;
     const perMessageTtl = m.properties.expiration;
     const priority = m.properties.priority ?? 0;
-    for (const q of queues) {
-      const offset = q.partition >= 0 ? offsets![ti++]! : q.nextOffset++;
-      const ttl = q.settings.messageTtl;
-      let expiresAt = Infinity;
-      if (ttl !== null) expiresAt = now + ttl;
-      if (perMessageTtl !== undefined && now + perMessageTtl < expiresAt) expiresAt = now + perMessageTtl;
-      q.enqueue({ offset, message: m, size, expiresAt, priority, deliveries: 0, redelivered: false });
-      accepted++;
-    }
-    for (const d of dests) {
-      if (d.kind !== 'stream') continue;
-      const s = d as Stream;
-      const p = s.partitionForRouted(m.key, m.routingKey);
-      s.appended(p, this.ctx.store.endOffset(s.partitionIds[p]!));
-      accepted++;
+    for (let i = 0; i < kept; i++) {
+      const d = dests[i]!;
+      if (d.kind === 'queue') {
+        const q = d as Queue;
+        const offset = q.partition >= 0 ? offsets![ti++]! : q.nextOffset++;
+        const ttl = q.settings.messageTtl;
+        let expiresAt = Infinity;
+        if (ttl !== null) expiresAt = now + ttl;
+        if (perMessageTtl !== undefined && now + perMessageTtl < expiresAt) expiresAt = now + perMessageTtl;
+        q.enqueue({ offset, message: m, size, expiresAt, priority, deliveries: 0, redelivered: false });
+      } else {
+        const s = d as Stream;
+        ti++;
+        const p = s.partitionForRouted(m.key, m.routingKey);
+        s.appended(p, this.ctx.store.endOffset(s.partitionIds[p]!));
+      }
     }
     if (dlx) for (const q of dlx) this.deadLetter(q, [{ offset: -1, message: m, size, expiresAt: Infinity, priority, deliveries: 0, redelivered: false }], 'maxlen');
-    return { status: rejected ? 'rejected' : accepted > 0 ? 'routed' : 'unroutable', destinations: accepted, durable };
+    const status = rejected ? 'rejected' : kept > 0 ? 'routed' : 'unroutable';
+    if (durable === RESOLVED && status === 'routed' && kept < ROUTED.length) return ROUTED[kept]!;
+    return { status, destinations: kept, durable };
   }
 
   /** Routes records produced to a stream through `amq.topic` to every other destination (ARCHITECTURE "Addressing"). */
   forwardToTopicExchange(s: Stream, decode: () => Message[]): void {
     const ex = this.exchangesByName.get('amq.topic');
-    if (!ex || !ex.bindings.some((b) => b.destination !== s)) return;
+    if (!ex) return;
+    let own = 0;
+    for (const b of s.boundBy ?? []) if (b.source === ex) own++;
+    if (ex.bindingCount <= own) return;
     for (const m of decode()) {
       m.exchange = 'amq.topic';
-      const dests: Routable[] = [];
-      this.collect(ex, [s.name], m.headers, dests);
-      const others = dests.filter((d) => d !== s);
-      if (others.length > 0) this.store(others, m, false);
+      const dests = this.takeScratch();
+      try {
+        this.collect(ex, s.name, null, m.headers, dests);
+        const i = dests.indexOf(s);
+        if (i >= 0) dests.splice(i, 1);
+        if (dests.length > 0) this.store(dests, m, false);
+      } finally {
+        this.releaseScratch(dests);
+      }
     }
   }
 
@@ -631,9 +671,7 @@ export class VhostImpl implements Vhost, QueueHost {
       const keys = q.settings.deadLetterRoutingKey !== null ? [q.settings.deadLetterRoutingKey] : publishedRoutingKeys(e.message);
       m2.exchange = ex.name;
       m2.routingKey = keys[0]!;
-      const dests: Routable[] = [];
-      this.collect(ex, keys, m2.headers, dests);
-      const res = this.store(dests, m2, true);
+      const res = this.route(ex, keys[0]!, keys.length > 1 ? keys.slice(1) : null, m2, true);
       // At-least-once: the source lets go only once the targets hold the copy.
       if (res.durable === RESOLVED) this.settle(q, e);
       else res.durable.then(() => this.settle(q, e), (err: unknown) => this.ctx.warn({ queue: q.name, err: String(err) }, 'dead-letter append failed'));

@@ -1,0 +1,271 @@
+/**
+ * `npm run bench -- core`: the routing core in process (no sockets), on the real LogStore in a
+ * temp dir (issue 4 "Benchmark").
+ *
+ *   publish -> deliver -> ack, 1 KiB, one queue    transient queue; durable queue + persistent (sync)
+ *   fan-out to 10 durable queues                   msgs/s and commit-log bytes per message (store-once)
+ *   stream append + read                           1 KiB records, 100 per produced batch
+ *   topic routing, 100,000 bindings                publishes/s to 100,000 queues (1 binding each)
+ *   memory per idle queue                          heap bytes per queue with one binding
+ *
+ * Knobs (environment): CORE_BENCH_MESSAGES (default 50000), CORE_BENCH_QUEUES (100000),
+ * CORE_BENCH_DIR (temp dir root).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Figures, Harness } from './harness.js';
+import { createCore, createMessage, type Core, type Delivery } from '../src/core/index.js';
+import { LogStore } from '../storage/log-store.js';
+import { encodeRecordBatch } from '../storage/record-batch.js';
+import type { DurabilityMode } from '../storage/types.js';
+
+const env = process.env;
+const MESSAGES = Number(env.CORE_BENCH_MESSAGES ?? 50_000);
+const QUEUES = Number(env.CORE_BENCH_QUEUES ?? 100_000);
+const BODY = Buffer.alloc(1024, 'x');
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface Open {
+  core: Core;
+  store: LogStore;
+  done(): Promise<void>;
+}
+
+async function openCore(root: string, durability: DurabilityMode): Promise<Open> {
+  const dir = mkdtempSync(join(root, 'run-'));
+  const store = new LogStore({ dir, segmentBytes: 64 << 20, durability, intervalMs: 200 });
+  const core = createCore(store, { durability, sweepIntervalMs: 0 });
+  await core.open();
+  return {
+    core,
+    store,
+    async done() {
+      await core.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Publishes `n` messages to `exchange`/`rk` in bursts (one burst per tick, the way a socket's
+ * data events arrive), keeping at most `window` unconfirmed, while consumers ack every delivery.
+ * Resolves with the elapsed seconds once every expected delivery is acked.
+ */
+async function pump(core: Core, exchange: string, rk: string, queues: string[], n: number, persistent: boolean): Promise<number> {
+  const conn = core.connect({ vhost: '/', protocol: 'amqp' });
+  const pub = conn.openChannel();
+  const sub = conn.openChannel();
+  const expected = n * queues.length;
+  let acked = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  for (const q of queues) {
+    sub.consume(q, {
+      prefetch: 1000,
+      onDelivery: (d: Delivery) => {
+        sub.ack(d.deliveryTag);
+        if (++acked === expected) resolveDone();
+      },
+    });
+  }
+  const started = performance.now();
+  const BURST = 200;
+  let confirms: Promise<void>[] = [];
+  for (let sent = 0; sent < n; ) {
+    const burst = Math.min(BURST, n - sent);
+    let last: Promise<void> | null = null;
+    for (let i = 0; i < burst; i++) last = pub.publish(exchange, rk, createMessage(BODY, { properties: { persistent } })).durable;
+    sent += burst;
+    confirms.push(last!);
+    if (confirms.length >= 10) {
+      await confirms[0];
+      confirms = confirms.slice(1);
+    }
+    await tick();
+  }
+  await Promise.all(confirms);
+  await done;
+  const secs = (performance.now() - started) / 1000;
+  await conn.close();
+  return secs;
+}
+
+export async function run(h: Harness): Promise<void> {
+  const root = mkdtempSync(join(env.CORE_BENCH_DIR ?? tmpdir(), 'pb-bench-core-'));
+  h.onCleanup(() => rmSync(root, { recursive: true, force: true }));
+  const figures = new Map<string, number>();
+
+  for (const [label, durable, mode] of [
+    ['transient queue', false, 'none'],
+    ['durable queue, persistent, sync', true, 'sync'],
+  ] as const) {
+    await h.measure(
+      `publish->deliver->ack 1 KiB, one queue (${label})`,
+      async (): Promise<Figures> => {
+        const o = await openCore(root, mode);
+        try {
+          await o.core.vhost('/').declareQueue('q', { durable });
+          const disk0 = o.store.diskBytes();
+          const secs = await pump(o.core, '', 'q', ['q'], MESSAGES, durable);
+          const rate = MESSAGES / secs;
+          const bytes = (o.store.diskBytes() - disk0) / MESSAGES;
+          if (durable) {
+            figures.set('single msgs/s', rate);
+            figures.set('single bytes/msg', bytes);
+          }
+          return durable ? { 'msgs/s': rate, 'disk bytes/msg': bytes } : { 'msgs/s': rate };
+        } finally {
+          await o.done();
+        }
+      },
+      { units: { 'msgs/s': 'msgs/s', 'disk bytes/msg': 'B' }, warmupRuns: 1 },
+    );
+  }
+
+  await h.measure(
+    'fan-out 1 KiB to 10 durable queues, persistent, sync',
+    async () => {
+      const o = await openCore(root, 'sync');
+      try {
+        const vh = o.core.vhost('/');
+        const names: string[] = [];
+        for (let i = 0; i < 10; i++) {
+          names.push(`f${i}`);
+          await vh.declareQueue(`f${i}`, { durable: true });
+          await vh.bindQueue(`f${i}`, 'amq.fanout', '');
+        }
+        const n = Math.floor(MESSAGES / 2);
+        const disk0 = o.store.diskBytes();
+        const secs = await pump(o.core, 'amq.fanout', '', names, n, true);
+        const rate = n / secs;
+        const bytes = (o.store.diskBytes() - disk0) / n;
+        return {
+          'msgs/s': rate,
+          'deliveries/s': (n * 10) / secs,
+          'disk bytes/msg': bytes,
+          'msgs/s vs single': rate / (figures.get('single msgs/s') ?? rate),
+          'bytes/msg vs single': bytes / (figures.get('single bytes/msg') ?? bytes),
+        };
+      } finally {
+        await o.done();
+      }
+    },
+    { units: { 'msgs/s': 'msgs/s', 'deliveries/s': '/s', 'disk bytes/msg': 'B', 'msgs/s vs single': 'x', 'bytes/msg vs single': 'x' }, warmupRuns: 1 },
+  );
+
+  await h.measure(
+    'stream append + read, 1 KiB records x100/batch (interval)',
+    async () => {
+      const o = await openCore(root, 'interval');
+      try {
+        const vh = o.core.vhost('/');
+        await vh.declareStream('s', { partitions: 1, bindToTopicExchange: false });
+        const batch = encodeRecordBatch({ records: Array.from({ length: 100 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: BODY })) });
+        const records = MESSAGES * 4;
+        let t = performance.now();
+        let last: Promise<void> = Promise.resolve();
+        for (let i = 0; i < records / 100; i++) {
+          last = vh.produce('s', 0, batch).durable;
+          if (i % 50 === 49) await tick();
+        }
+        await last;
+        const appendRate = records / ((performance.now() - t) / 1000);
+        t = performance.now();
+        let off = 0;
+        while (off < records) {
+          const bs = await vh.fetch('s', 0, off, 1 << 20);
+          const lastB = bs[bs.length - 1]!;
+          off = lastB.baseOffset + lastB.recordCount;
+        }
+        const fetchRate = records / ((performance.now() - t) / 1000);
+        t = performance.now();
+        off = 0;
+        const decodeN = Math.min(records, 100_000);
+        while (off < decodeN) {
+          const ms = await vh.readMessages('s', 0, off, 5000);
+          off = ms[ms.length - 1]!.offset + 1;
+        }
+        const decodeRate = decodeN / ((performance.now() - t) / 1000);
+        return { 'append records/s': appendRate, 'fetch records/s': fetchRate, 'decoded read msgs/s': decodeRate };
+      } finally {
+        await o.done();
+      }
+    },
+    { units: '/s', warmupRuns: 1 },
+  );
+
+  {
+    const o = await openCore(root, 'none');
+    try {
+      const vh = o.core.vhost('/');
+      h.progress(`declaring ${QUEUES} queues with one topic binding each`);
+      // Binding shapes of MQTT/STOMP subscribers: exact, one-level and multi-level wildcards.
+      const pattern = (i: number): string => (i % 4 === 0 ? `dev.${i}.temp` : i % 4 === 1 ? `dev.${i}.*` : i % 4 === 2 ? `dev.${i}.#` : `*.${i}.temp`);
+      for (let i = 0; i < QUEUES; i++) {
+        await vh.declareQueue(`sub-${i}`, { arguments: { 'x-max-length': 1 } });
+        await vh.bindQueue(`sub-${i}`, 'amq.topic', pattern(i));
+      }
+      const conn = o.core.connect({ vhost: '/', protocol: 'mqtt' });
+      const ch = conn.openChannel();
+      const body = Buffer.alloc(64, 'x');
+      const keys = Array.from({ length: 100_000 }, () => `dev.${Math.floor(Math.random() * QUEUES)}.temp`);
+      await h.measure(
+        `topic routing, ${QUEUES} bindings (publish to transient queues)`,
+        async () => {
+          const n = 500_000;
+          const t = performance.now();
+          const cpu0 = process.cpuUsage();
+          let routed = 0;
+          for (let i = 0; i < n; i++) routed += ch.publish('amq.topic', keys[i % keys.length]!, createMessage(body)).destinations;
+          const secs = (performance.now() - t) / 1000;
+          const cpu = process.cpuUsage(cpu0);
+          // Per CPU-second as well: on a shared 2-core box wall time also counts other processes.
+          return { 'msgs/s': n / secs, 'msgs per cpu-s': n / ((cpu.user + cpu.system) / 1e6), 'destinations/msg': routed / n };
+        },
+        { units: { 'msgs/s': 'msgs/s', 'msgs per cpu-s': 'msgs/s', 'destinations/msg': '' }, warmupRuns: 1 },
+      );
+      await conn.close();
+    } finally {
+      await o.done();
+    }
+  }
+
+  for (const durable of [false, true]) {
+    await h.measure(
+      `memory per idle queue with one binding (${durable ? 'durable' : 'transient'}, ${QUEUES} queues)`,
+      async () => {
+        const o = await openCore(root, 'none');
+        try {
+          const vh = o.core.vhost('/');
+          gc();
+          const before = process.memoryUsage();
+          for (let base = 0; base < QUEUES; base += 1000) {
+            const ps: Promise<unknown>[] = [];
+            for (let i = base; i < Math.min(QUEUES, base + 1000); i++) {
+              ps.push(vh.declareQueue(`idle-${i}`, { durable }).then(() => vh.bindQueue(`idle-${i}`, 'amq.topic', `clients.${i}.#`)));
+            }
+            await Promise.all(ps);
+          }
+          await tick();
+          gc();
+          const after = process.memoryUsage();
+          return {
+            'heap bytes/queue': (after.heapUsed - before.heapUsed) / QUEUES,
+            'rss bytes/queue': (after.rss - before.rss) / QUEUES,
+          };
+        } finally {
+          await o.done();
+        }
+      },
+      { units: 'B', runs: 1 },
+    );
+  }
+  h.note('In process on the real LogStore; "vs single" compares the fan-out run with the single durable queue run (store-once: ~1x bytes per message).');
+}

@@ -108,6 +108,14 @@ describe('Kafka schema codec round trip (every API, every version)', () => {
     );
   });
 
+  it('fields absent from a version decode to their defaults; a "null" default stays null (SyncGroup v3 has no protocolType)', () => {
+    const body = encode(apis.syncGroup.request, 3, { groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null, assignments: [] });
+    const r = decode(apis.syncGroup.request, 3, new Reader(body));
+    expect(r.value).toMatchObject({ protocolType: null, protocolName: null, groupInstanceId: null });
+    const fetchV3 = decode(apis.fetch.request, 3, new Reader(encode(apis.fetch.request, 3, { replicaId: -1, maxWaitMs: 1, minBytes: 1, maxBytes: 5, topics: [] })));
+    expect(fetchV3.value).toMatchObject({ isolationLevel: 0, sessionId: 0, sessionEpoch: -1, rackId: '' });
+  });
+
   it('a huge array length prefix is refused before allocating', () => {
     // Metadata v1 request: topics array with length 2^31-1 and no data.
     const bytes = Buffer.from([0x7f, 0xff, 0xff, 0xff]);

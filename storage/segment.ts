@@ -38,6 +38,8 @@ export class Segment {
   writeFd: number | null = null;
   /** Written since the last fdatasync. */
   dirty = false;
+  /** The write fd is O_DSYNC: every write is durable when it returns. */
+  dsync = false;
   deleted = false;
 
   constructor(

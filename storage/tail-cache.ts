@@ -40,7 +40,7 @@ export class TailCache {
     } else {
       if (this.used + batch.length > CHUNK_BYTES) this.nextChunk();
       const slot = this.ring[this.ring.length - 1]!;
-      batch.copy(this.chunks[slot]!, this.used);
+      this.chunks[slot]!.set(batch, this.used);
       this.packed.set(position, slot * SLOT_MUL + this.used * OFFSET_BITS + batch.length);
       this.used += batch.length;
     }

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
-import { defaultAuthenticator } from './auth.js';
+import type { StompConfig } from '../../src/config/sections/stomp.js';
+import { defaultAuthenticator, staticAuthenticator, type StaticUser } from './auth.js';
 import { DEFAULT_PARSER_LIMITS } from './codec/parser.js';
 import { DEFAULT_HEART_BEAT } from './heart-beat.js';
 import { StompSession, type StompSessionOptions } from './session.js';
@@ -9,19 +10,34 @@ import { VERSION } from '../../src/version.js';
 
 let nextConnId = 1;
 
+/** The `stomp:` config section as session options; built-in defaults without one. */
+function optionsFromConfig(config: StompConfig | undefined): StompSessionOptions {
+  if (config === undefined) {
+    return {
+      authenticate: defaultAuthenticator,
+      heartBeat: DEFAULT_HEART_BEAT,
+      limits: DEFAULT_PARSER_LIMITS,
+      serverName: `polybroker/${VERSION}`,
+      defaultVhost: '/',
+    };
+  }
+  const users: StaticUser[] = config.users.map((u) => ({ name: u.username, password: u.password }));
+  if (!users.some((u) => u.name === 'guest')) users.push({ name: 'guest', password: 'guest', loopbackOnly: true });
+  return {
+    authenticate: staticAuthenticator(users, config.defaultUser),
+    heartBeat: { minSendMs: config.heartBeatMinMs, minReceiveMs: config.heartBeatMinMs, graceFactor: config.heartBeatGrace },
+    limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders, maxBodyBytes: config.maxBodyBytes },
+    serverName: `polybroker/${VERSION}`,
+    defaultVhost: config.defaultVhost,
+  };
+}
+
 /**
  * The STOMP 1.0/1.1/1.2 adapter (TCP and WebSocket `/ws` with v10/v11/v12.stomp alike: the
  * listener hands over a byte stream either way).
  */
 export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: Partial<StompSessionOptions> = {}): ProtocolAdapter {
-  const options: StompSessionOptions = {
-    authenticate: defaultAuthenticator,
-    heartBeat: DEFAULT_HEART_BEAT,
-    limits: DEFAULT_PARSER_LIMITS,
-    serverName: `polybroker/${VERSION}`,
-    defaultVhost: '/',
-    ...overrides,
-  };
+  const options: StompSessionOptions = { ...optionsFromConfig(ctx.config?.stomp), ...overrides };
   const sessions = new Set<StompSession>();
   const unsubscribeAlarm = core.onAlarm((event) => {
     for (const s of sessions) s.setAlarmBlocked(event.blocked);

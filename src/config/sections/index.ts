@@ -5,13 +5,14 @@ import { logSection, type LogConfig } from './log.js';
 import { mqttSection, type MqttConfig } from './mqtt.js';
 import { nodeSection, type NodeConfig } from './node.js';
 import { storageSection, type StorageConfig } from './storage.js';
+import { stompSection, type StompConfig } from './stomp.js';
 import { vhostsSection, type VhostsSection } from './vhosts.js';
 
 /**
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection, kafkaSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection, kafkaSection, stompSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -23,4 +24,5 @@ export interface BrokerConfig {
   vhosts?: VhostsSection;
   mqtt: MqttConfig;
   kafka: KafkaConfig;
+  stomp: StompConfig;
 }

@@ -242,6 +242,38 @@ describe('transactions and receipts', () => {
   });
 });
 
+describe('NACK per queue policy', () => {
+  it('dead-letters a NACKed message when the queue has a dead-letter exchange, requeues otherwise', async () => {
+    const c = await open(
+      CONNECT_12 +
+        'SUBSCRIBE\nid:dead\ndestination:/queue/nack.dead\n\n\0' +
+        'SUBSCRIBE\nid:src\ndestination:/queue/nack.src\nack:client-individual\nx-dead-letter-exchange:\nx-dead-letter-routing-key:nack.dead\n\n\0' +
+        'SEND\ndestination:/queue/nack.src\n\npoison\0',
+    );
+    const m = await c.frame(1);
+    expect(m.headers.subscription).toBe('src');
+    c.write(`NACK\nid:${m.headers.ack}\n\n\0`);
+    const dead = await c.frame(2);
+    expect(dead.headers.subscription).toBe('dead');
+    expect(dead.body.toString()).toBe('poison');
+    c.close();
+  });
+
+  it('lets a requeue:true header win over the dead-letter policy (RabbitMQ header)', async () => {
+    const c = await open(
+      CONNECT_12 +
+        'SUBSCRIBE\nid:src\ndestination:/queue/nack.src2\nack:client\nx-dead-letter-exchange:\nx-dead-letter-routing-key:nowhere\n\n\0' +
+        'SEND\ndestination:/queue/nack.src2\n\nagain\0',
+    );
+    const m = await c.frame(1);
+    c.write(`NACK\nid:${m.headers.ack}\nrequeue:true\n\n\0`);
+    const back = await c.frame(2);
+    expect(back.body.toString()).toBe('again');
+    expect(back.headers.redelivered).toBe('true');
+    c.close();
+  });
+});
+
 describe('durability across a broker restart', () => {
   it('keeps persistent messages and a durable topic subscription', async () => {
     const a = await open(

@@ -305,6 +305,8 @@ export class VhostImpl implements Vhost, QueueHost {
       if (existing.exclusive && existing.owner !== null && existing.owner !== connectionId) {
         throw new ResourceLocked(`cannot obtain exclusive access to locked ${existing.describe()}`);
       }
+      // RabbitMQ answers an exclusive redeclare of a shared queue with RESOURCE_LOCKED.
+      if (exclusive && !existing.exclusive) throw new ResourceLocked(`cannot obtain exclusive access to locked ${existing.describe()}`);
       const cmp = (prop: string, cur: boolean, rec: boolean): void => {
         if (cur !== rec) throw new PreconditionFailed(`inequivalent arg '${prop}' for ${where}: received '${rec}' but current is '${cur}'`);
       };

@@ -22,7 +22,7 @@ import type { MethodArgs, MethodName } from '../protocols/amqp/spec/methods.js';
 import { MethodId } from '../protocols/amqp/spec/methods.js';
 
 export type Workload = 'confirms' | 'transient' | 'fanout';
-interface Options { host?: string; port: number; workload: Workload; seconds?: number; warmupSeconds?: number; client?: 'raw' | 'amqplib'; bodyBytes?: number }
+interface Options { host?: string; port: number; workload: Workload; seconds?: number; warmupSeconds?: number; client?: 'raw' | 'amqplib'; bodyBytes?: number; /** messages the publisher may run ahead of the consumers (b, c) */ ahead?: number }
 interface Result { published: number; delivered: number; seconds: number }
 
 const FANOUT_QUEUES = 10;
@@ -187,7 +187,7 @@ async function runRaw(o: Required<Options>): Promise<Result> {
   const fan = o.workload === 'fanout' ? FANOUT_QUEUES : 1;
   // closed loop: how far the publisher may run ahead
   const ahead = () => (o.workload === 'confirms' ? published - confirmed : published - Math.floor(delivered / fan));
-  const limit = o.workload === 'confirms' ? 1000 : 5000;
+  const limit = o.workload === 'confirms' ? 1000 : o.ahead;
   let writable = true;
   pub.socket.on('drain', () => {
     writable = true;
@@ -285,7 +285,7 @@ async function runAmqplib(o: Required<Options>): Promise<Result> {
   let confirmed = 0;
   let stop = false;
   const fan = queues.length;
-  const limit = durable ? 1000 : 5000;
+  const limit = durable ? 1000 : o.ahead;
   const pump = () => {
     if (stop) return;
     while (published - (durable ? confirmed : Math.floor(delivered / fan)) < limit) {
@@ -312,7 +312,7 @@ async function runAmqplib(o: Required<Options>): Promise<Result> {
 }
 
 export async function generate(options: Options): Promise<Result> {
-  const o: Required<Options> = { host: '127.0.0.1', seconds: 5, warmupSeconds: 1, client: 'raw', bodyBytes: 1024, ...options };
+  const o: Required<Options> = { host: '127.0.0.1', seconds: 5, warmupSeconds: 1, client: 'raw', bodyBytes: 1024, ahead: options.workload === 'fanout' ? 5000 : 20000, ...options };
   return o.client === 'amqplib' ? runAmqplib(o) : runRaw(o);
 }
 

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
 import { DirectReplyRegistry } from './mapping/direct-reply-to.js';
-import { guestOnLoopback, type Authenticate } from './session/auth.js';
+import { configuredUsers, guestOnLoopback, type Authenticate } from './session/auth.js';
 import { AmqpConnection, DEFAULT_LIMITS, type AmqpLimits } from './session/connection.js';
 
 export interface AmqpAdapterOptions {
@@ -25,7 +25,9 @@ const version = (() => {
 export function createAmqpAdapter(core: Core, ctx: AdapterContext, options: AmqpAdapterOptions = {}): ProtocolAdapter {
   const connections = new Set<AmqpConnection>();
   const directReply = new DirectReplyRegistry();
-  const limits: AmqpLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const cfg = ctx.config?.amqp;
+  const fromConfig: Partial<AmqpLimits> = cfg ? { frameMax: cfg.frameMax, channelMax: cfg.channelMax, heartbeatSec: cfg.heartbeat, handshakeTimeoutMs: cfg.handshakeTimeoutMs } : {};
+  const limits: AmqpLimits = { ...DEFAULT_LIMITS, ...fromConfig, ...options.limits };
   const envHeartbeat = process.env.POLYBROKER_AMQP_HEARTBEAT;
   if (envHeartbeat !== undefined && options.limits?.heartbeatSec === undefined) limits.heartbeatSec = Number(envHeartbeat);
   let nextId = 1;
@@ -33,7 +35,7 @@ export function createAmqpAdapter(core: Core, ctx: AdapterContext, options: Amqp
   const deps = {
     core,
     log: ctx.log,
-    authenticate: options.authenticate ?? guestOnLoopback,
+    authenticate: options.authenticate ?? (cfg?.users.length ? configuredUsers(cfg.users) : guestOnLoopback),
     limits,
     version,
     directReply,

@@ -43,6 +43,7 @@ export function basicQos(ch: AmqpChannel, a: MethodArgs['basic.qos']): void {
 export function basicGet(ch: AmqpChannel, a: MethodArgs['basic.get']): void {
   const queue = queueName(ch, a.queue, 60, 70);
   checkQueueExists(ch, queue, 60, 70);
+  ch.conn.authorize('queue', queue, 'read', 60, 70);
   const r = ch.core.get(queue, { noAck: a.noAck });
   if (!r) {
     ch.send('basic.get-empty', { clusterId: '' });

@@ -22,6 +22,7 @@ export function basicConsume(ch: AmqpChannel, a: MethodArgs['basic.consume']): v
 
   const queue = queueName(ch, a.queue, 60, 20);
   checkQueueExists(ch, queue, 60, 20);
+  ch.conn.authorize('queue', queue, 'read', 60, 20);
   const vhost = ch.conn.core!.vhost;
   const info = vhost.queue(queue);
   const isStream = info ? info.type === 'stream' : vhost.stream(queue) !== null;

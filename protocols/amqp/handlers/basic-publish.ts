@@ -22,6 +22,11 @@ export function dispatchPublish(ch: AmqpChannel, a: MethodArgs['basic.publish'],
 /** Routes one message; returns its durability promise (awaited by tx.commit). */
 function publish(ch: AmqpChannel, a: MethodArgs['basic.publish'], propertyBytes: Buffer, body: Buffer): Promise<void> {
   const conn = ch.conn;
+  if (a.exchange !== ch.lastWriteChecked) {
+    // One check per exchange name change keeps the hot path free of regex work.
+    conn.authorize('exchange', a.exchange, 'write', 60, 40);
+    ch.lastWriteChecked = a.exchange;
+  }
   const props = decodeProperties(propertyBytes);
   if (props.userId !== undefined && props.userId !== conn.user) {
     throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${props.userId}' but authenticated user was '${conn.user}'`, 60, 40);

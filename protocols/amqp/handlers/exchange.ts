@@ -22,6 +22,7 @@ export async function exchangeDeclare(ch: AmqpChannel, a: MethodArgs['exchange.d
   } else {
     if (!TYPES.has(a.type)) throw new AmqpConnectionError(ReplyCode.COMMAND_INVALID, `unknown exchange type '${a.type}'`, 40, 10);
     checkNotDefault(ch, a.exchange, 40, 10);
+    ch.conn.authorize('exchange', a.exchange, 'configure', 40, 10);
     if (a.exchange.startsWith('amq.') && !vhost.exchange(a.exchange)) {
       throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `exchange name '${a.exchange}' contains reserved prefix 'amq.*'`, 40, 10);
     }
@@ -51,6 +52,7 @@ function inequivalent(ch: AmqpChannel, name: string, what: string, received: unk
 
 export async function exchangeDelete(ch: AmqpChannel, a: MethodArgs['exchange.delete']): Promise<void> {
   checkNotDefault(ch, a.exchange, 40, 20);
+  ch.conn.authorize('exchange', a.exchange, 'configure', 40, 20);
   if (a.exchange.startsWith('amq.') && vhostOf(ch).exchange(a.exchange)) {
     throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `operation not permitted on exchange '${a.exchange}' ${where(ch)}`, 40, 20);
   }
@@ -72,6 +74,8 @@ export async function exchangeBind(ch: AmqpChannel, a: MethodArgs['exchange.bind
   checkNotDefault(ch, a.source, 40, 30);
   checkExists(ch, a.source, 40, 30);
   checkExists(ch, a.destination, 40, 30);
+  ch.conn.authorize('exchange', a.destination, 'write', 40, 30);
+  ch.conn.authorize('exchange', a.source, 'read', 40, 30);
   await vhostOf(ch).bindExchange(a.destination, a.source, a.routingKey, plainTable(a.arguments));
   if (!a.nowait) ch.send('exchange.bind-ok', {});
 }
@@ -79,6 +83,8 @@ export async function exchangeBind(ch: AmqpChannel, a: MethodArgs['exchange.bind
 export async function exchangeUnbind(ch: AmqpChannel, a: MethodArgs['exchange.unbind']): Promise<void> {
   checkNotDefault(ch, a.destination, 40, 40);
   checkNotDefault(ch, a.source, 40, 40);
+  ch.conn.authorize('exchange', a.destination, 'write', 40, 40);
+  ch.conn.authorize('exchange', a.source, 'read', 40, 40);
   try {
     await vhostOf(ch).unbindExchange(a.destination, a.source, a.routingKey, plainTable(a.arguments));
   } catch (e) {

@@ -38,6 +38,7 @@ export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare
     if (a.queue.startsWith('amq.')) {
       throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `queue name '${a.queue}' contains reserved prefix 'amq.*'`, 50, 10);
     }
+    if (a.queue !== '') conn.authorize('queue', a.queue, 'configure', 50, 10);
     const args = queueArguments(a.arguments, a.queue, conn.vhostName);
     const type = args['x-queue-type'];
     if ((type === 'quorum' || type === 'stream') && !a.durable) {
@@ -58,6 +59,8 @@ export async function queueBind(ch: AmqpChannel, a: MethodArgs['queue.bind']): P
   const vhost = ch.conn.core!.vhost;
   if (!vhost.exchange(a.exchange)) throw new AmqpChannelError(ReplyCode.NOT_FOUND, `no exchange '${a.exchange}' ${where(ch)}`, 50, 20);
   checkQueueExists(ch, queue, 50, 20);
+  ch.conn.authorize('queue', queue, 'write', 50, 20);
+  ch.conn.authorize('exchange', a.exchange, 'read', 50, 20);
   await vhost.bindQueue(queue, a.exchange, a.routingKey, plainTable(a.arguments), ch.conn.core!.id);
   if (!a.nowait) ch.send('queue.bind-ok', {});
 }
@@ -65,6 +68,8 @@ export async function queueBind(ch: AmqpChannel, a: MethodArgs['queue.bind']): P
 export async function queueUnbind(ch: AmqpChannel, a: MethodArgs['queue.unbind']): Promise<void> {
   const queue = queueName(ch, a.queue, 50, 50);
   if (a.exchange === '') throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, 'operation not permitted on the default exchange', 50, 50);
+  ch.conn.authorize('queue', queue, 'write', 50, 50);
+  ch.conn.authorize('exchange', a.exchange, 'read', 50, 50);
   try {
     await ch.conn.core!.vhost.unbindQueue(queue, a.exchange, a.routingKey, plainTable(a.arguments), ch.conn.core!.id);
   } catch (e) {
@@ -77,12 +82,14 @@ export async function queueUnbind(ch: AmqpChannel, a: MethodArgs['queue.unbind']
 export async function queuePurge(ch: AmqpChannel, a: MethodArgs['queue.purge']): Promise<void> {
   const queue = queueName(ch, a.queue, 50, 30);
   checkQueueExists(ch, queue, 50, 30);
+  ch.conn.authorize('queue', queue, 'read', 50, 30);
   const messageCount = await ch.conn.core!.vhost.purgeQueue(queue, ch.conn.core!.id);
   if (!a.nowait) ch.send('queue.purge-ok', { messageCount });
 }
 
 export async function queueDelete(ch: AmqpChannel, a: MethodArgs['queue.delete']): Promise<void> {
   const queue = queueName(ch, a.queue, 50, 40);
+  ch.conn.authorize('queue', queue, 'configure', 50, 40);
   let messageCount = 0;
   try {
     messageCount = await ch.conn.core!.vhost.deleteQueue(queue, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty }, ch.conn.core!.id);

@@ -1,6 +1,7 @@
 import type { ConnectionOrigin } from '../../../src/listeners/adapter.js';
 import { readTable, tableString } from '../codec/field-table.js';
 import { Reader } from '../codec/reader.js';
+import { UserPermissions } from './permissions.js';
 
 /** SASL mechanisms offered in connection.start, in RabbitMQ's order. */
 export const MECHANISMS = ['AMQPLAIN', 'PLAIN'] as const;
@@ -12,7 +13,7 @@ export interface Credentials {
   password: string;
 }
 
-export type AuthResult = { ok: true; user: string } | { ok: false; reason: string };
+export type AuthResult = { ok: true; user: string; permissions?: UserPermissions } | { ok: false; reason: string };
 
 /** Checks credentials. Pluggable: the broker passes one built from its configured users. */
 export type Authenticate = (credentials: Credentials, origin: ConnectionOrigin) => AuthResult | Promise<AuthResult>;
@@ -51,5 +52,15 @@ export function isLoopback(address: string): boolean {
 export const guestOnLoopback: Authenticate = (c, origin) => {
   if (c.username !== 'guest' || c.password !== 'guest') return { ok: false, reason: `invalid credentials for user '${c.username}'` };
   if (!isLoopback(origin.remoteAddress)) return { ok: false, reason: "user 'guest' can only connect via localhost" };
-  return { ok: true, user: 'guest' };
+  return { ok: true, user: 'guest', permissions: UserPermissions.all() };
 };
+
+/** Configured users (amqp.users) first, then the built-in guest on loopback. */
+export function configuredUsers(users: readonly { username: string; password: string; permissions?: Record<string, { configure: string; write: string; read: string }> }[]): Authenticate {
+  const byName = new Map(users.map((u) => [u.username, { password: u.password, permissions: UserPermissions.fromConfig(u.permissions ?? { '/': { configure: '.*', write: '.*', read: '.*' } }) }]));
+  return (c, origin) => {
+    const u = byName.get(c.username);
+    if (u) return u.password === c.password ? { ok: true, user: c.username, permissions: u.permissions } : { ok: false, reason: `invalid credentials for user '${c.username}'` };
+    return guestOnLoopback(c, origin);
+  };
+}

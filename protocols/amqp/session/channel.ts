@@ -43,6 +43,8 @@ export class AmqpChannel {
   replyDeliveryTag = 0;
   /** per-consumer prefetch last set with basic.qos (global=false); stream consumers need one */
   prefetchCount = 0;
+  /** exchange whose write permission was last checked (publish hot path) */
+  lastWriteChecked: string | null = null;
 
   // content assembly
   private publishArgs: MethodArgs['basic.publish'] | null = null;

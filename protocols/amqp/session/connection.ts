@@ -16,6 +16,7 @@ import { MECHANISMS, parseSaslResponse, type Authenticate, type Mechanism } from
 import { AmqpChannel } from './channel.js';
 import type { DirectReplyRegistry } from '../mapping/direct-reply-to.js';
 import { serverProperties } from './server-properties.js';
+import { UserPermissions } from './permissions.js';
 
 /** Limits the server proposes in connection.tune (RabbitMQ's defaults). */
 export interface AmqpLimits {
@@ -58,6 +59,7 @@ export class AmqpConnection {
   capabilities: FieldTable = new Map();
   clientProperties: FieldTable = new Map();
   user = '';
+  permissions: UserPermissions = UserPermissions.all();
   vhostName = '';
   core: Connection | null = null;
   private readonly channels = new Map<number, AmqpChannel>();
@@ -262,6 +264,7 @@ export class AmqpConnection {
         if (this.state !== 'start-ok') return;
         if (!r.ok) return refuse(r.reason);
         this.user = r.user;
+        if (r.permissions) this.permissions = r.permissions;
         this.state = 'tune-ok';
         const l = this.deps.limits;
         this.sendMethod(0, 'connection.tune', { channelMax: l.channelMax, frameMax: l.frameMax, heartbeat: l.heartbeatSec });
@@ -292,6 +295,9 @@ export class AmqpConnection {
     const vhost = a.virtualHost;
     if (!this.deps.core.hasVhost(vhost)) {
       throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `vhost ${vhost} not found`, 10, 40);
+    }
+    if (!this.permissions.canUseVhost(vhost)) {
+      throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `access to vhost '${vhost}' refused for user '${this.user}'`, 10, 40);
     }
     this.vhostName = vhost;
     try {
@@ -390,6 +396,11 @@ export class AmqpConnection {
         this.stream.resume();
       }
     }
+  }
+
+  /** Throws ACCESS_REFUSED unless the user has `perm` on the named queue or exchange. */
+  authorize(kind: 'queue' | 'exchange', name: string, perm: 'configure' | 'write' | 'read', classId: number, methodId: number): void {
+    this.permissions.check(this.user, this.vhostName, kind, name, perm, classId, methodId);
   }
 
   /** Called after each publish: a publishing connection stops being read while blocked. */

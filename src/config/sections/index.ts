@@ -1,4 +1,5 @@
 import type { ConfigSection } from '../section.js';
+import { amqpSection, type AmqpConfig } from './amqp.js';
 import { kafkaSection, type KafkaConfig } from './kafka.js';
 import { listenersSection, type ListenersConfig } from './listeners.js';
 import { logSection, type LogConfig } from './log.js';
@@ -12,7 +13,7 @@ import { vhostsSection, type VhostsSection } from './vhosts.js';
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection, kafkaSection, stompSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection, kafkaSection, stompSection, amqpSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -25,4 +26,5 @@ export interface BrokerConfig {
   mqtt: MqttConfig;
   kafka: KafkaConfig;
   stomp: StompConfig;
+  amqp: AmqpConfig;
 }

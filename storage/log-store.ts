@@ -194,7 +194,11 @@ export class LogStore implements Store {
     for (const p of this.partitions.values()) {
       p.startOffset = p.runs.length > 0 ? p.runs[0]!.firstOffset : p.nextOffset;
     }
-    for (const [id, start] of this.startOffsets.start) this.moveStart(this.partition(id), start);
+    for (const [id, start] of this.startOffsets.start) {
+      const p = this.partition(id);
+      this.moveStart(p, start);
+      p.persistedStart = start;
+    }
 
     this.opened = true;
     report.segments = this.log.segments.length;
@@ -518,7 +522,7 @@ export class LogStore implements Store {
   truncateBefore(partition: number, offset: number): void {
     const p = this.partition(partition);
     if (this.moveStart(p, offset)) {
-      void this.startOffsets?.record([[partition, START, p.startOffset]]).catch((err: Error) =>
+      void this.recordStarts([[partition, START, p.startOffset]]).catch((err: Error) =>
         this.warn({ partition, err: err.message }, 'recording log start offset failed'),
       );
     }
@@ -544,7 +548,12 @@ export class LogStore implements Store {
     const rows: [number, number, number][] = [];
     for (const p of this.partitions.values()) {
       const policy = p.policy;
-      if (policy.kind !== 'stream') continue;
+      if (policy.kind !== 'stream') {
+        // A queue's released head is persisted here, batched per reclaim, so a restart does
+        // not resurrect consumed entries even before the core re-applies its acks.
+        if (p.startOffset > p.persistedStart) rows.push([p.id, START, p.startOffset]);
+        continue;
+      }
       let target = p.startOffset;
       if (policy.retentionMs >= 0) {
         for (const run of p.runs) {
@@ -569,14 +578,14 @@ export class LogStore implements Store {
       (s) => s !== active && s.sealed && s.liveRuns === 0 && !this.log.isRolling(s),
     );
     if (doomed.length === 0) {
-      await this.startOffsets!.record(rows);
+      await this.recordStarts(rows);
       return 0;
     }
     // Before entries vanish, make sure offsets never go backwards after a restart.
     for (const seg of doomed) {
       for (const run of seg.runs) rows.push([run.partition, NEXT_FLOOR, run.endOffset]);
     }
-    await this.startOffsets!.record(rows);
+    await this.recordStarts(rows);
     let freed = 0;
     for (const seg of doomed) {
       seg.deleted = true;
@@ -594,6 +603,14 @@ export class LogStore implements Store {
     }
     this.cache.dropBefore(this.log.segments[0]!.base);
     return freed;
+  }
+
+  private async recordStarts(rows: [number, number, number][]): Promise<void> {
+    await this.startOffsets!.record(rows);
+    for (const [id, kind, offset] of rows) {
+      const p = kind === START ? this.partitions.get(id) : undefined;
+      if (p !== undefined && offset > p.persistedStart) p.persistedStart = offset;
+    }
   }
 
   private async deleteSegmentFiles(seg: Segment): Promise<void> {

@@ -15,6 +15,8 @@ export class PartitionIndex {
   policy: RetentionPolicy = { kind: 'stream', retentionMs: -1, retentionBytes: -1 };
   nextOffset = 0;
   startOffset = 0;
+  /** Start offset last written to the start-offsets log. */
+  persistedStart = 0;
   /** Runs in offset order; dead runs are removed from the front when their segment goes. */
   readonly runs: SegmentRun[] = [];
 

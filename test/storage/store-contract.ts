@@ -181,6 +181,20 @@ export function describeStoreContract(name: string, make: StoreFactory): void {
       expect(appendValues(store, ['after'], [{ partition: 1 }]).baseOffsets).toEqual([1000]);
     });
 
+    it('persists a queue\'s released head at reclaim, so a reopen does not bring consumed entries back', async () => {
+      store.setPolicy(4, { kind: 'queue' });
+      for (let i = 0; i < 10; i++) appendValues(store, [`m${i}`], [{ partition: 4 }]);
+      for (let i = 0; i < 6; i++) store.release(4, i);
+      store.release(4, 8);
+      expect(store.startOffset(4)).toBe(6);
+      await store.reclaim();
+      await store.close();
+      store = make(opts());
+      await store.open();
+      expect(store.startOffset(4)).toBe(6);
+      expect((await store.read(4, 0, 1 << 20)).map((b) => b.baseOffset)).toEqual([6, 7, 8, 9]);
+    });
+
     it('keeps a segment while any partition still needs an entry in it', async () => {
       store.setPolicy(1, { kind: 'queue' });
       store.setPolicy(2, { kind: 'queue' });

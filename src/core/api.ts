@@ -431,8 +431,12 @@ export interface Channel {
    * PreconditionFailed (duplicate tag).
    */
   consume(queue: string, options: ConsumeOptions): ConsumeResult;
-  /** Cancels a consumer; its unacked deliveries stay on the channel (ack them or close). NotFound when unknown. */
-  cancel(consumerTag: string): void;
+  /**
+   * Cancels a consumer. Its unacked deliveries stay on the channel (ack them or close; AMQP's
+   * rule) unless `requeueUnacked` is set, which requeues them now (STOMP UNSUBSCRIBE, MQTT
+   * unsubscribe). NotFound when unknown.
+   */
+  cancel(consumerTag: string, options?: { requeueUnacked?: boolean }): void;
 
   /**
    * Pull one message (AMQP basic.get). null when the queue is empty. With noAck false the

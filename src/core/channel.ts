@@ -73,11 +73,21 @@ export class ChannelImpl implements Channel, DeliveryChannel {
     return { consumerTag: tag, active: c.active };
   }
 
-  cancel(consumerTag: string): void {
+  cancel(consumerTag: string, options?: { requeueUnacked?: boolean }): void {
     const c = this.consumers.get(consumerTag);
     if (!c) throw new NotFound(`no consumer '${consumerTag}' on channel ${this.id}`);
     this.consumers.delete(consumerTag);
     this.vhost.stopConsumer(c);
+    if (options?.requeueUnacked) {
+      const mine: PendingDelivery[] = [];
+      for (const [tag, p] of this.pending) {
+        if (p.consumer !== c && p.queue !== c) continue;
+        this.pending.delete(tag);
+        if (p.consumer) this.consumerUnacked--;
+        mine.push(p);
+      }
+      this.returnAll(mine, false);
+    }
   }
 
   /** The core cancelled a consumer (queue deleted): forget it and tell the adapter. */

@@ -12,7 +12,8 @@ export interface Proc {
 }
 
 export function run(cmd: string, args: string[], input?: string): Proc {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Line-buffered stdout (stdbuf): a piped C client otherwise prints nothing until it exits.
+  const child = spawn('stdbuf', ['-oL', '-eL', cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let waiters: (() => void)[] = [];

@@ -53,7 +53,7 @@ export async function startPolybroker(): Promise<MqttTarget> {
   }
   await broker.stop();
   broker = null;
-  let h: MqttHarness = await startMqtt();
+  let h: MqttHarness = await startMqtt({ sysIntervalMs: 10_000 });
   const t: MqttTarget = {
     name: 'polybroker (in-process core: broker process not integrated yet)',
     host: '127.0.0.1',

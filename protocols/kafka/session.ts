@@ -70,6 +70,9 @@ export class KafkaSession implements ConnectionState {
     this.localPort = origin.localPort;
     this.log = node.log.child({ protocol: 'kafka', connId: id, remote: `${origin.remoteAddress}:${origin.remotePort}` });
     this.splitter = new FrameSplitter(node.options.maxRequestBytes);
+    // Responses are written whole (one frame per write, corked per tick): Nagle would only add
+    // delayed-ACK stalls to request/response round trips.
+    (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => this.log.debug({ err }, 'socket error'));
     stream.on('close', () => this.teardown());

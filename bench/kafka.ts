@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Harness } from './harness.js';
+
+/**
+ * `npm run bench -- kafka [--messages N] [--raw-mb N]`: issue 8's Kafka benchmark.
+ *
+ * - Raw sequential write bandwidth of the disk under the data dir, in the same run: 1 MiB
+ *   writes, one fsync at the end (what a log append can at best sustain).
+ * - Producer throughput with librdkafka (kcat 1.7 / librdkafka 2.0.2, C, reading 1 KiB records
+ *   from a file): acks=1 and acks=all, uncompressed and lz4. The generator's CPU is printed to
+ *   show it is not the bottleneck.
+ * - Consumer throughput: kcat reading the topic from the beginning to its end.
+ * - The same loads against RabbitMQ streams (../shared/peers, stream plugin) with
+ *   rabbitmq-stream-js-client: publish with confirms, and a consumer from the first offset.
+ *
+ * Records are 1 KiB of base64 text (random, so lz4 gains ~25 %, like typical JSON payloads).
+ */
+const RECORD_BYTES = 1024;
+
+interface Timed {
+  seconds: number;
+  cpu: number;
+}
+
+/** Runs a command under /usr/bin/time; resolves with wall seconds and its CPU share. */
+function timed(cmd: string, args: string[]): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => {
+      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
+      const seconds = Number(m[1]);
+      resolve({ seconds, cpu: ((Number(m[2]) + Number(m[3])) / Math.max(seconds, 0.001)) * 100 });
+    });
+  });
+}
+
+function rawWriteMBps(dir: string, megabytes: number): number {
+  const file = join(dir, 'raw-write.bin');
+  const chunk = randomBytes(1 << 20);
+  const fd = openSync(file, 'w');
+  const t0 = performance.now();
+  for (let i = 0; i < megabytes; i++) writeSync(fd, chunk);
+  fsyncSync(fd);
+  const seconds = (performance.now() - t0) / 1000;
+  closeSync(fd);
+  rmSync(file);
+  return (megabytes * 1.048576) / seconds;
+}
+
+function recordFile(dir: string, n: number): string {
+  const file = join(dir, `records-${n}.txt`);
+  const line = RECORD_BYTES - 1;
+  const buf = Buffer.allocUnsafe(n * RECORD_BYTES);
+  const text = randomBytes(Math.ceil((n * line * 3) / 4) + 3).toString('base64');
+  for (let i = 0; i < n; i++) {
+    buf.write(text.slice(i * line, (i + 1) * line), i * RECORD_BYTES, 'latin1');
+    buf[i * RECORD_BYTES + line] = 0x0a;
+  }
+  writeFileSync(file, buf);
+  return file;
+}
+
+export async function run(h: Harness): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = h.args.indexOf(name);
+    return i >= 0 ? h.args[i + 1] : undefined;
+  };
+  const n = Number(arg('--messages') ?? 200_000);
+  const rawMb = Number(arg('--raw-mb') ?? 512);
+  const work = mkdtempSync(join(tmpdir(), 'pb-bench-kafka-'));
+  h.onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  const records = recordFile(work, n);
+  const mb = (n * RECORD_BYTES) / 1e6;
+
+  const broker = await h.startBroker();
+  const bootstrap = `127.0.0.1:${broker.ports.kafka}`;
+  h.note(`polybroker data dir ${broker.dataDir}; raw write measured in ${work} (same filesystem: ${tmpdir()})`);
+
+  const RAW = 'raw sequential write, 1 MiB writes + fsync';
+  await h.measure(RAW, async () => ({ 'MB/s': rawWriteMBps(work, rawMb) }), { units: 'MB/s' });
+
+  let topicSeq = 0;
+  const produceOnce = async (acks: string, codec: string, topic: string) => {
+    const cpu = h.meterCpu(broker.pid);
+    const t = await timed('kcat', ['-b', bootstrap, '-P', '-t', topic, '-l', '-X', `acks=${acks}`, '-z', codec, '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records]);
+    return { 'msgs/s': n / t.seconds, 'MB/s': mb / t.seconds, 'kcat cpu': t.cpu, 'broker cpu': cpu.read() };
+  };
+
+  let lastTopic = '';
+  for (const acks of ['1', 'all']) {
+    for (const codec of ['none', 'lz4']) {
+      await h.measure(
+        `produce 1 KiB, kcat (librdkafka), acks=${acks}, ${codec}`,
+        async () => {
+          const topic = `bench-${acks}-${codec}-${++topicSeq}`;
+          if (acks === 'all' && codec === 'none') lastTopic = topic;
+          return produceOnce(acks, codec, topic);
+        },
+        { units: { 'msgs/s': 'msgs/s', 'MB/s': 'MB/s', 'kcat cpu': '%', 'broker cpu': '%' }, reference: RAW, warmupRuns: 0 },
+      );
+    }
+  }
+
+  await h.measure(
+    'consume 1 KiB from the start, kcat (librdkafka)',
+    async () => {
+      const cpu = h.meterCpu(broker.pid);
+      const t = await timed('kcat', ['-b', bootstrap, '-C', '-t', lastTopic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800']);
+      return { 'msgs/s': n / t.seconds, 'MB/s': mb / t.seconds, 'kcat cpu': t.cpu, 'broker cpu': cpu.read() };
+    },
+    { units: { 'msgs/s': 'msgs/s', 'MB/s': 'MB/s', 'kcat cpu': '%', 'broker cpu': '%' }, reference: RAW },
+  );
+
+  // The nearest log-based peer: RabbitMQ streams.
+  try {
+    await comparePeer(h, n, bootstrap, broker.pid);
+  } catch (e) {
+    h.note(`RabbitMQ stream comparison failed: ${(e as Error).message}`);
+  }
+}
+
+async function comparePeer(h: Harness, n: number, bootstrap: string, brokerPid: number): Promise<void> {
+  let rabbit;
+  try {
+    rabbit = await h.startPeer('rabbitmq');
+  } catch (e) {
+    h.note(`RabbitMQ peer unavailable: ${(e as Error).message}`);
+    return;
+  }
+  const { connect, Offset } = await import('rabbitmq-stream-js-client');
+  const payload = randomBytes((RECORD_BYTES * 3) / 4).toString('base64').slice(0, RECORD_BYTES);
+  const body = Buffer.from(payload);
+  const client = await connect({ hostname: '127.0.0.1', port: rabbit.ports.stream!, username: 'guest', password: 'guest', vhost: '/' });
+  h.onCleanup(() => client.close());
+  let seq = 0;
+  const PUBLISH = 'log append 1 KiB, durable ack (polybroker: kcat acks=all; RabbitMQ stream: js client, confirms)';
+  const READ = 'log read 1 KiB from the first offset (polybroker: kcat; RabbitMQ stream: js client)';
+  const streams: string[] = [];
+  await h.measure(
+    PUBLISH,
+    async () => {
+      const stream = `bench-rabbit-${++seq}`;
+      streams.push(stream);
+      await client.createStream({ stream, arguments: {} });
+      const publisher = await client.declarePublisher({ stream });
+      let confirmed = 0;
+      const done = new Promise<void>((resolve) => {
+        publisher.on('publish_confirm', (err: unknown, ids: bigint[]) => {
+          if (!err) confirmed += ids.length;
+          if (confirmed >= n) resolve();
+        });
+      });
+      const t0 = performance.now();
+      // At most 10,000 unconfirmed messages in flight (the client's default window is similar).
+      for (let i = 0; i < n; i++) {
+        await publisher.send(body);
+        while (i - confirmed > 10_000) await new Promise((r) => setImmediate(r));
+      }
+      await done;
+      const seconds = (performance.now() - t0) / 1000;
+      await publisher.close();
+      return { 'msgs/s': n / seconds };
+    },
+    { subject: 'rabbitmq', units: 'msgs/s', warmupRuns: 0 },
+  );
+  await h.measure(
+    READ,
+    async () => {
+      const stream = streams[streams.length - 1]!;
+      let got = 0;
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        void client.declareConsumer({ stream, offset: Offset.first() }, () => {
+          if (++got === n) resolve();
+        });
+      });
+      return { 'msgs/s': n / ((performance.now() - t0) / 1000) };
+    },
+    { subject: 'rabbitmq', units: 'msgs/s', warmupRuns: 0 },
+  );
+  // Our side of the same two loads, measured above with kcat; recorded again under the shared names.
+  const ours = h.results;
+  const pick = (workload: string) => ours.find((r) => r.workload === workload && r.figure === 'msgs/s' && r.subject === 'polybroker');
+  const p = pick('produce 1 KiB, kcat (librdkafka), acks=all, none');
+  const c = pick('consume 1 KiB from the start, kcat (librdkafka)');
+  if (p) h.record(PUBLISH, 'msgs/s', p.samples, { units: 'msgs/s' });
+  if (c) h.record(READ, 'msgs/s', c.samples, { units: 'msgs/s' });
+  void bootstrap;
+  void brokerPid;
+}

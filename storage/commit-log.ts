@@ -178,15 +178,20 @@ export class CommitLog {
     return this.slab;
   }
 
-  /** Adds the batch after the header just written. */
-  pushBatch(batch: Buffer): void {
+  /**
+   * Adds the batch behind the header space; returns where the batch bytes now are (the
+   * slab copy for small batches, so the header's CRC can cover both in one pass).
+   */
+  pushBatch(batch: Buffer): Buffer {
     if (batch.length <= COPY_MAX_BYTES) {
-      this.slab.set(batch, this.slabUsed);
+      const at = this.slabUsed;
+      this.slab.set(batch, at);
       this.slabUsed += batch.length;
-    } else {
-      this.closeRegion();
-      this.run!.chunks.push(batch);
+      return this.slab.subarray(at, at + batch.length);
     }
+    this.closeRegion();
+    this.run!.chunks.push(batch);
+    return batch;
   }
 
   /** The promise of the append just made, per its durability; schedules the flush. */

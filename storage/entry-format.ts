@@ -75,7 +75,11 @@ export function writeEntryHeader(
     buf.writeUInt32BE(tagHashes[i]! >>> 0, t + 4);
     writeInt64(buf, t + 8, offsets[i]!);
   }
-  const crc = crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
+  // When the batch was already copied right behind the header, one CRC call covers both.
+  const contiguous = batch.buffer === buf.buffer && batch.byteOffset === buf.byteOffset + pos + headerBytes;
+  const crc = contiguous
+    ? crc32c(buf.subarray(pos + 8, pos + headerBytes + batch.length))
+    : crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
   buf.writeUInt32BE(crc, pos + 4);
   return pos + headerBytes;
 }

@@ -306,10 +306,12 @@ export class LogStore implements Store {
       this.tOffsets[i] = base;
     }
     const slab = this.log.headerSpace(headerBytes, batch.length);
+    const headerPos = this.log.headerPos;
+    const stored = this.log.pushBatch(batch);
     writeEntryHeader(
       slab,
-      this.log.headerPos,
-      batch,
+      headerPos,
+      stored,
       recordCount,
       req.firstTimestamp,
       req.maxTimestamp,
@@ -317,7 +319,6 @@ export class LogStore implements Store {
       this.tTags,
       this.tOffsets,
     );
-    this.log.pushBatch(batch);
     this.cache.put(position, batch);
     const durable = this.log.commit(req.durability ?? this.durability);
     return { baseOffsets, position, durable };

@@ -22,6 +22,18 @@ const INTENDED_NORMALIZATIONS: { reason: string; apply(v: unknown): unknown }[] 
   },
 ];
 
+/**
+ * Differences a client can notice that are bugs outside the AMQP adapter, reported to their
+ * owner. They are printed as known bugs (not hidden as intended) and do not fail the interop
+ * tests, so the adapter's own regressions stay visible.
+ */
+export const KNOWN_BUGS: Record<string, string> = {
+  'quorum-delivery-limit-expires-max-bytes/max-length-bytes':
+    'core: x-max-length-bytes 10 with three 4-byte messages keeps 2 (RabbitMQ 3.10 keeps 1)',
+  'quorum-delivery-limit-expires-max-bytes/x-expires':
+    "core: a passive queue.declare resets the x-expires timer (src/core/vhost.ts declareQueue passive sets lastUsed); RabbitMQ does not count it as use",
+};
+
 /** Canonical JSON: object keys sorted, so key order (not significant in AMQP tables) is ignored. */
 export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) => {
@@ -38,6 +50,7 @@ export interface Difference {
   reference: unknown;
   polybroker: unknown;
   intended?: string;
+  knownBug?: string;
 }
 
 export function compareObservations(scenario: string, reference: Observation[], ours: Observation[]): Difference[] {
@@ -50,7 +63,7 @@ export function compareObservations(scenario: string, reference: Observation[], 
     const event = (r?.[0] ?? o?.[0]) as string;
     let intended = INTENDED_DIFFERENCES[`${scenario}/${event}`];
     for (const n of INTENDED_NORMALIZATIONS) if (!intended && o && canonical(r) === canonical(n.apply(o))) intended = n.reason;
-    out.push({ scenario, event, reference: r?.[1] ?? r?.[0], polybroker: o?.[1] ?? o?.[0], intended });
+    out.push({ scenario, event, reference: r?.[1] ?? r?.[0], polybroker: o?.[1] ?? o?.[0], intended, knownBug: intended ? undefined : KNOWN_BUGS[`${scenario}/${event}`] });
   }
   return out;
 }

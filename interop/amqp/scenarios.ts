@@ -487,6 +487,109 @@ export const SCENARIOS: Scenario[] = [
       await expectError(ctx, '403 bad password', () => ctx.connect(`amqp://guest:wrong@${ctx.host}:${ctx.port}`));
     },
   },
+  {
+    name: 'single-active-consumer-and-priorities',
+    async run(ctx) {
+      const c = await ctx.connect();
+      const ch = await c.createChannel();
+      const q = `sac-${ctx.id}`;
+      await ch.assertQueue(q, { durable: true, arguments: { 'x-single-active-consumer': true } });
+      const seenBy: string[] = [];
+      const c1 = await c.createChannel();
+      const c2 = await c.createChannel();
+      await c1.prefetch(1);
+      await c2.prefetch(1);
+      let done!: () => void;
+      const four = new Promise<void>((r) => (done = r));
+      const t1 = (await c1.consume(q, (m) => { if (m) { seenBy.push(`one:${m.content.toString()}`); c1.ack(m); if (seenBy.length === 4) done(); } })).consumerTag;
+      await c2.consume(q, (m) => { if (m) { seenBy.push(`two:${m.content.toString()}`); c2.ack(m); if (seenBy.length === 4) done(); } });
+      ch.sendToQueue(q, Buffer.from('1'));
+      ch.sendToQueue(q, Buffer.from('2'));
+      await new Promise<void>((r) => { const i = setInterval(() => { if (seenBy.length >= 2) { clearInterval(i); r(); } }, 5); });
+      await c1.cancel(t1);
+      ch.sendToQueue(q, Buffer.from('3'));
+      ch.sendToQueue(q, Buffer.from('4'));
+      await four;
+      ctx.log('single-active', seenBy);
+      await ch.deleteQueue(q);
+      const pq = `cprio-${ctx.id}`;
+      await ch.assertQueue(pq, { durable: false });
+      const got: string[] = [];
+      const lo = await c.createChannel();
+      const hi = await c.createChannel();
+      await lo.prefetch(100);
+      await hi.prefetch(100);
+      await lo.consume(pq, (m) => m && got.push('low'), { noAck: true, arguments: { 'x-priority': 1 } });
+      await hi.consume(pq, (m) => m && got.push('high'), { noAck: true, arguments: { 'x-priority': 10 } });
+      for (let i = 0; i < 5; i++) ch.sendToQueue(pq, Buffer.from(String(i)));
+      await new Promise<void>((r) => { const i = setInterval(() => { if (got.length >= 5) { clearInterval(i); r(); } }, 5); });
+      ctx.log('consumer-priorities', got);
+      await ch.deleteQueue(pq);
+    },
+  },
+  {
+    name: 'quorum-delivery-limit-expires-max-bytes',
+    async run(ctx) {
+      const c = await ctx.connect();
+      const ch = await c.createChannel();
+      const dq = `dl-dead-${ctx.id}`;
+      await ch.assertQueue(dq, { durable: false });
+      const q = `quorum-${ctx.id}`;
+      ctx.log('quorum-declare', await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 1, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dq } }));
+      ch.sendToQueue(q, Buffer.from('poison'));
+      await ch.checkQueue(q);
+      const deliveries: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const m = await ch.get(q);
+        if (!m) { deliveries.push('empty'); break; }
+        deliveries.push(`${m.content.toString()}${m.fields.redelivered ? '*' : ''}`);
+        ch.nack(m, false, true);
+        await ch.checkQueue(q);
+      }
+      ctx.log('delivery-limit', deliveries);
+      const dead = await getEventually(ch, dq);
+      ctx.log('dead-by-delivery-limit', { body: dead.content.toString(), reason: (dead.properties.headers?.['x-death'] as { reason: string }[] | undefined)?.[0]?.reason });
+      await ch.deleteQueue(q);
+      const mb = `maxbytes-${ctx.id}`;
+      await ch.assertQueue(mb, { durable: false, arguments: { 'x-max-length-bytes': 10 } });
+      for (const b of ['aaaa', 'bbbb', 'cccc']) ch.sendToQueue(mb, Buffer.from(b));
+      ctx.log('max-length-bytes', await ch.checkQueue(mb));
+      await ch.deleteQueue(mb);
+      const ex = `expires-${ctx.id}`;
+      await ch.assertQueue(ex, { durable: false, arguments: { 'x-expires': 100 } });
+      const deadline = Date.now() + 5000;
+      let gone = false;
+      while (!gone && Date.now() < deadline) {
+        const probe = await c.createChannel();
+        gone = await probe.checkQueue(ex).then(() => false, () => true);
+        if (!gone) { await probe.close(); await new Promise((r) => setTimeout(r, 50)); }
+      }
+      ctx.log('x-expires', gone ? 'queue expired' : 'still there');
+    },
+  },
+  {
+    name: 'nowait-and-exclusive-consumer',
+    async run(ctx) {
+      const c = await ctx.connect();
+      const ch = await c.createChannel();
+      const q = `nowait-${ctx.id}`;
+      // amqplib has no nowait API; rpc-less methods go through sendImmediately
+      const raw = ch as unknown as { sendImmediately(method: number, fields: object): void };
+      raw.sendImmediately((50 << 16) | 10, { queue: q, passive: false, durable: false, exclusive: false, autoDelete: false, nowait: true, arguments: {}, ticket: 0 });
+      raw.sendImmediately((50 << 16) | 20, { queue: q, exchange: 'amq.fanout', routingKey: '', nowait: true, arguments: {}, ticket: 0 });
+      ctx.log('declared-nowait', await ch.checkQueue(q));
+      ch.publish('amq.fanout', '', Buffer.from('via-nowait-binding'));
+      ctx.log('bound-nowait', (await getEventually(ch, q)).content.toString());
+      const a = await c.createChannel();
+      await a.consume(q, () => {}, { exclusive: true });
+      const b = await c.createChannel();
+      await expectError(ctx, 'second consumer on exclusive', () => b.consume(q, () => {}));
+      const d = await c.createChannel();
+      await expectError(ctx, 'exclusive while others consume', async () => { const e = await c.createChannel(); await e.consume(`${q}`, () => {}); });
+      void d;
+      await ch.deleteQueue(q);
+    },
+  },
 ];
 
 const TX: Record<string, number> = {

@@ -23,6 +23,10 @@ function rabbitText(e: CoreError): string {
   if (e.code === 'RESOURCE_LOCKED' && text.startsWith('cannot obtain exclusive access') && !text.includes('It could be')) {
     text += '. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.';
   }
+  if (e.code === 'ACCESS_REFUSED') {
+    text = text.replace(/^cannot consume from (queue '.*' in vhost '.*'): it has an exclusive consumer$/, '$1 in exclusive use');
+    text = text.replace(/^cannot consume exclusively from (queue '.*' in vhost '.*'): .*$/, '$1 in exclusive use');
+  }
   if (e.code === 'PRECONDITION_FAILED') text = text.replace(/^(unknown delivery tag \d+) on channel \d+$/, '$1');
   return text;
 }

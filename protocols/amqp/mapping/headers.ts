@@ -19,7 +19,8 @@ export function fieldTableToHeaders(t: FieldTable): Header[] {
 export function fieldToHeaderValue(v: FieldValue): HeaderValue {
   switch (v.type) {
     case 'l': return v.value >= BigInt(Number.MIN_SAFE_INTEGER) && v.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.value) : v.value;
-    case 'T': return new Date(Number(v.value) * 1000);
+    // Dates hold ±8.64e15 ms; a timestamp beyond that stays a 64-bit integer.
+    case 'T': return v.value <= 8_640_000_000_000n ? new Date(Number(v.value) * 1000) : v.value;
     case 'D': return { kind: 'decimal', scale: v.value.scale, value: v.value.digits };
     case 'A': return v.value.map(fieldToHeaderValue);
     case 'F': return { kind: 'table', entries: fieldTableToHeaders(v.value) };
@@ -47,7 +48,7 @@ export function headerToFieldValue(v: HeaderValue, name = ''): FieldValue {
       return { type: 'I', value: v };
     default:
       if (Buffer.isBuffer(v)) return { type: 'x', value: v };
-      if (v instanceof Date) return { type: 'T', value: BigInt(Math.floor(v.getTime() / 1000)) };
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? { type: 'V', value: null } : { type: 'T', value: BigInt(Math.floor(v.getTime() / 1000)) };
       if (Array.isArray(v)) return { type: 'A', value: v.map((e) => headerToFieldValue(e)) };
       if (v.kind === 'table') return { type: 'F', value: headersToFieldTable(v.entries) };
       return { type: 'D', value: { scale: v.scale, digits: v.value } };

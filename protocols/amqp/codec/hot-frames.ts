@@ -1,4 +1,5 @@
-import { MethodId } from '../spec/methods.js';
+import { MethodId, type MethodArgs } from '../spec/methods.js';
+import { AmqpDecodeError } from './errors.js';
 import { FRAME_END, FRAME_OVERHEAD, FrameType } from './method-codec.js';
 import { shortstrLength, type Writer } from './writer.js';
 
@@ -42,3 +43,18 @@ export function writeConfirmFrame(w: Writer, channel: number, deliveryTag: numbe
 
 /** A heartbeat frame, encoded once. */
 export const HEARTBEAT_FRAME = Buffer.from([FrameType.HEARTBEAT, 0, 0, 0, 0, 0, 0, FRAME_END]);
+
+/** basic.publish arguments from a method payload (ticket, exchange, routing-key, mandatory, immediate). */
+export function decodePublishArgs(payload: Buffer): MethodArgs['basic.publish'] {
+  // id(4) ticket(2) exchange(shortstr) routing-key(shortstr) bits(1)
+  let pos = 6;
+  const exLen = payload[pos++];
+  if (exLen === undefined || pos + exLen >= payload.length) throw new AmqpDecodeError('basic.publish: truncated');
+  const exchange = payload.toString('utf8', pos, pos + exLen);
+  pos += exLen;
+  const rkLen = payload[pos++]!;
+  if (pos + rkLen + 1 !== payload.length) throw new AmqpDecodeError('basic.publish: bad length');
+  const routingKey = payload.toString('utf8', pos, pos + rkLen);
+  const bits = payload[pos + rkLen]!;
+  return { ticket: payload.readUInt16BE(4), exchange, routingKey, mandatory: (bits & 1) !== 0, immediate: (bits & 2) !== 0 };
+}

@@ -1,7 +1,7 @@
 import { isCoreError, type Channel, type Delivery } from '../../../src/core/index.js';
 import { decodeContentHeader, writeBodyFrames, writeHeaderFrame } from '../codec/content-header.js';
 import { AmqpChannelError, AmqpConnectionError } from '../codec/errors.js';
-import { writeConfirmFrame, writeDeliverFrame } from '../codec/hot-frames.js';
+import { decodePublishArgs, writeConfirmFrame, writeDeliverFrame } from '../codec/hot-frames.js';
 import { decodeMethod, FrameType, type MethodPlan } from '../codec/method-codec.js';
 import { amqpErrorFromCore } from '../mapping/errors.js';
 import type { MethodArgs, MethodName } from '../spec/methods.js';
@@ -70,13 +70,13 @@ export class AmqpChannel {
     if (type !== FrameType.METHOD) {
       throw new AmqpConnectionError(ReplyCode.UNEXPECTED_FRAME, `expected method frame, got non method frame instead`);
     }
-    const { method, args } = decodeMethod(payload);
-    if (method.id === MethodId.basicPublish) {
-      const a = args as MethodArgs['basic.publish'];
+    if (payload.length >= 4 && payload.readUInt32BE(0) === MethodId.basicPublish) {
+      const a = decodePublishArgs(payload);
       if (a.immediate) throw new AmqpConnectionError(ReplyCode.NOT_IMPLEMENTED, 'immediate=true', 60, 40);
       this.publishArgs = a;
       return;
     }
+    const { method, args } = decodeMethod(payload);
     if (method.id === MethodId.channelOpen) throw new AmqpConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", 20, 10);
     this.run(method, () => dispatchMethod(this, method, args));
   }

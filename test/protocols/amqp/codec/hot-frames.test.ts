@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeConfirmFrame, writeDeliverFrame } from '../../../../protocols/amqp/codec/hot-frames.js';
-import { writeMethodFrame } from '../../../../protocols/amqp/codec/method-codec.js';
+import { decodePublishArgs, writeConfirmFrame, writeDeliverFrame } from '../../../../protocols/amqp/codec/hot-frames.js';
+import { decodeMethod, writeMethodFrame } from '../../../../protocols/amqp/codec/method-codec.js';
+import { readFrame } from '../../../../protocols/amqp/codec/frame-parser.js';
 import { Writer } from '../../../../protocols/amqp/codec/writer.js';
 import { shortstr } from './arbitraries.js';
 
@@ -28,6 +29,17 @@ describe('hot-path frame encoders equal the table codec', () => {
         writeConfirmFrame(a, ch, tag, multiple, true);
         writeMethodFrame(b, ch, 'basic.nack', { deliveryTag: tag, multiple, requeue: false });
         expect(a.take().equals(b.take())).toBe(true);
+      }),
+    );
+  });
+
+  it('basic.publish decoding equals the table codec', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 65535 }), shortstr, shortstr, fc.boolean(), fc.boolean(), (ticket, exchange, routingKey, mandatory, immediate) => {
+        const w = new Writer(16);
+        writeMethodFrame(w, 1, 'basic.publish', { ticket, exchange, routingKey, mandatory, immediate });
+        const payload = readFrame(w.take(), 0, 0)!.payload;
+        expect(decodePublishArgs(payload)).toEqual(decodeMethod(payload).args);
       }),
     );
   });

@@ -1,7 +1,6 @@
 /**
  * The stream half of a vhost: create/delete/grow streams, produce (RecordBatches stored as
- * given), reads by offset or timestamp, long-poll waits, config, and loading a durable queue's
- * messages back from the store on recovery.
+ * given), reads by offset or timestamp, long-poll waits and config.
  */
 import {
   CorruptRecordBatchError,
@@ -28,7 +27,6 @@ import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from '
 import type { StreamDef } from './journal.js';
 import type { Message, MessageOrigin } from './message.js';
 import { pickPolicy } from './queue-args.js';
-import type { Queue } from './queue.js';
 import { decodeBatchMessages } from './record-codec.js';
 import { Stream } from './stream.js';
 import type { VhostImpl } from './vhost.js';
@@ -162,7 +160,7 @@ export function applyStreamPolicies(vh: VhostImpl, policies: Iterable<Policy>): 
   }
 }
 
-function partitionId(vh: VhostImpl, s: Stream, partition: number): number {
+function partitionId(s: Stream, partition: number): number {
   const id = s.partitionIds[partition];
   if (id === undefined || partition < 0) throw new NotFound(`no partition ${partition} of ${s.describe()}`);
   return id;
@@ -190,7 +188,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     }
     p = s.partitionForProduce(key);
   }
-  const id = partitionId(vh, s, p);
+  const id = partitionId(s, p);
   const now = vh.now();
   let baseOffset = -1;
   let durable: Promise<void> = RESOLVED;
@@ -237,14 +235,14 @@ export function produceRecords(vh: VhostImpl, stream: string, partition: number 
 
 export function partitionOffsets(vh: VhostImpl, stream: string, partition: number): PartitionOffsets {
   const s = vh.streamFor(stream);
-  const id = partitionId(vh, s, partition);
+  const id = partitionId(s, partition);
   const hw = vh.ctx.store.endOffset(id);
   return { startOffset: vh.ctx.store.startOffset(id), highWatermark: hw, lastStableOffset: vh.ctx.lastStableOffset(vh.name, stream, partition, hw) };
 }
 
 export function resolveOffset(vh: VhostImpl, stream: string, partition: number, spec: OffsetSpec): number {
   const s = vh.streamFor(stream);
-  const id = partitionId(vh, s, partition);
+  const id = partitionId(s, partition);
   const start = vh.ctx.store.startOffset(id);
   const end = vh.ctx.store.endOffset(id);
   if (spec === 'first') return start;
@@ -256,14 +254,14 @@ export function resolveOffset(vh: VhostImpl, stream: string, partition: number, 
 
 export async function fetch(vh: VhostImpl, stream: string, partition: number, offset: number, maxBytes: number): Promise<StreamBatch[]> {
   const s = vh.streamFor(stream);
-  const id = partitionId(vh, s, partition);
+  const id = partitionId(s, partition);
   const batches = await vh.ctx.store.read(id, offset, maxBytes);
   return batches.map((b) => ({ baseOffset: b.baseOffset, recordCount: b.recordCount, timestamp: b.timestamp, batch: b.batch }));
 }
 
 export async function readMessages(vh: VhostImpl, stream: string, partition: number, offset: number, maxMessages: number): Promise<StreamMessage[]> {
   const s = vh.streamFor(stream);
-  const id = partitionId(vh, s, partition);
+  const id = partitionId(s, partition);
   const out: StreamMessage[] = [];
   let off = Math.max(offset, vh.ctx.store.startOffset(id));
   while (out.length < maxMessages && off < vh.ctx.store.endOffset(id)) {
@@ -283,7 +281,7 @@ export async function readMessages(vh: VhostImpl, stream: string, partition: num
 
 export function waitForData(vh: VhostImpl, stream: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const s = vh.streamFor(stream);
-  const id = partitionId(vh, s, partition);
+  const id = partitionId(s, partition);
   if (vh.ctx.store.endOffset(id) > offset) return Promise.resolve(true);
   if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
   return s.wait(partition, offset, timeoutMs, signal);
@@ -291,45 +289,5 @@ export function waitForData(vh: VhostImpl, stream: string, partition: number, of
 
 export function deleteRecordsBefore(vh: VhostImpl, stream: string, partition: number, offset: number): void {
   const s = vh.streamFor(stream);
-  vh.ctx.store.truncateBefore(partitionId(vh, s, partition), offset);
-}
-
-/** Reads a durable queue's unsettled messages back (recovery); non-persistent ones are dropped. */
-export async function loadQueue(vh: VhostImpl, q: Queue): Promise<void> {
-  const store = vh.ctx.store;
-  const end = store.endOffset(q.partition);
-  let off = Math.max(q.markDelete, store.startOffset(q.partition));
-  while (off < end) {
-    const batches = await store.read(q.partition, off, READ_CHUNK_BYTES);
-    if (batches.length === 0) break;
-    for (const b of batches) {
-      let decoded;
-      try {
-        decoded = decodeBatchMessages(b.batch, b.baseOffset, q.name);
-      } catch (err) {
-        vh.ctx.warn({ queue: q.name, offset: b.baseOffset, err: String(err) }, 'unreadable stored message skipped');
-        continue;
-      }
-      for (const d of decoded) {
-        if (d.offset < off || d.offset < q.markDelete || q.settled?.has(d.offset)) continue;
-        const m = d.message;
-        const e = { offset: d.offset, message: m, size: m.body.length, expiresAt: Infinity, priority: m.properties.priority ?? 0, deliveries: 0, redelivered: false };
-        if (m.properties.persistent !== true) {
-          vh.settle(q, e);
-          continue;
-        }
-        const ttl = q.settings.messageTtl;
-        if (ttl !== null) e.expiresAt = d.storedAt + ttl;
-        const per = m.properties.expiration;
-        if (per !== undefined && d.storedAt + per < e.expiresAt) e.expiresAt = d.storedAt + per;
-        if (d.offset <= q.deliveredMark) {
-          e.redelivered = true;
-          e.deliveries = 1;
-        }
-        q.enqueue(e);
-      }
-    }
-    const last = batches[batches.length - 1]!;
-    off = last.baseOffset + last.recordCount;
-  }
+  vh.ctx.store.truncateBefore(partitionId(s, partition), offset);
 }

@@ -4,7 +4,7 @@
  * (settle, dead-letter, auto-delete). Stream reads and produce live in vhost-streams.ts.
  */
 import { randomBytes } from 'node:crypto';
-import type { AppendTarget, DurabilityMode, Store } from '../../storage/types.js';
+import type { DurabilityMode, Store } from '../../storage/types.js';
 import type {
   Arguments,
   BindingInfo,
@@ -35,15 +35,15 @@ import type {
 import type { ChannelImpl } from './channel.js';
 import type { ConnectionImpl } from './connection.js';
 import { Consumer } from './consumer.js';
-import { deadLetterMessage, isDeadLetterCycle, publishedRoutingKeys } from './dead-letter.js';
-import { AccessRefused, MessageTooLarge, NotAllowed, NotFound, PreconditionFailed, ResourceError, ResourceLocked } from './errors.js';
+import { deadLetterMessage, publishedRoutingKeys } from './dead-letter.js';
+import { AccessRefused, NotAllowed, NotFound, PreconditionFailed, ResourceError, ResourceLocked } from './errors.js';
 import { Exchange, argsKey, type Routable } from './exchange.js';
 import type { BindingDef, CursorState, Journal, VhostState } from './journal.js';
-import { settledSet, toRanges } from './journal.js';
-import type { Header, Message, MessageOrigin } from './message.js';
+import { loadQueues, restoreVhost, snapshotVhost } from './vhost-state.js';
+import type { Message, MessageOrigin } from './message.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
 import { Queue, type DeathReason, type QueueEntry, type QueueHost } from './queue.js';
-import { encodeMessageBatch } from './record-codec.js';
+import { RESOLVED, Router } from './router.js';
 import { StreamConsumer } from './stream-consumer.js';
 import { Stream } from './stream.js';
 import * as streams from './vhost-streams.js';
@@ -61,11 +61,6 @@ export interface VhostContext {
   warn(fields: Record<string, unknown>, msg: string): void;
 }
 
-const RESOLVED = Promise.resolve();
-// Results without a durability promise to wait for are shared: no allocation per publish.
-const UNROUTABLE: PublishResult = Object.freeze({ status: 'unroutable', destinations: 0, durable: RESOLVED });
-const ROUTED: readonly PublishResult[] = Array.from({ length: 64 }, (_, n) => Object.freeze({ status: 'routed' as const, destinations: n, durable: RESOLVED }));
-const DURABILITY_RANK: Record<DurabilityMode, number> = { none: 0, interval: 1, sync: 2 };
 const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
   ['', 'direct'],
   ['amq.direct', 'direct'],
@@ -95,11 +90,10 @@ export class VhostImpl implements Vhost, QueueHost {
   readonly queuesByName = new Map<string, Queue>();
   readonly streamsByName = new Map<string, Stream>();
   readonly streamConsumers = new Set<StreamConsumer>();
-  private readonly policiesByName = new Map<string, Policy>();
+  readonly policiesByName = new Map<string, Policy>();
   readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
   readonly connections = new Set<ConnectionImpl>();
-  private routeStamp = 0;
-  private visitStamp = 0;
+  readonly router = new Router(this);
 
   constructor(
     readonly name: string,
@@ -113,11 +107,11 @@ export class VhostImpl implements Vhost, QueueHost {
     return this.connections.size;
   }
 
-  private get durability(): DurabilityMode {
+  get durability(): DurabilityMode {
     return this.options.durability ?? this.ctx.defaultDurability;
   }
 
-  private where(kind: string, n: string): string {
+  where(kind: string, n: string): string {
     return `${kind} '${n}' in vhost '${this.name}'`;
   }
 
@@ -173,7 +167,7 @@ export class VhostImpl implements Vhost, QueueHost {
     return ex.info();
   }
 
-  private applyExchangePolicy(ex: Exchange): void {
+  applyExchangePolicy(ex: Exchange): void {
     const ae = text(ex.args['alternate-exchange']) ?? text(pickPolicy(this.policiesByName.values(), ex.name, 'exchanges')?.definition['alternate-exchange']);
     ex.alternate = ae ?? null;
   }
@@ -221,13 +215,13 @@ export class VhostImpl implements Vhost, QueueHost {
     await this.removeBinding(src, dst, routingKey, argsKey(normalizeArgs(args)), true);
   }
 
-  private isDurable(r: Routable): boolean {
+  isDurable(r: Routable): boolean {
     if (r instanceof Exchange) return r.durable;
     if (r instanceof Queue) return r.partition >= 0;
     return true;
   }
 
-  private bindingDef(src: Exchange, dst: Routable, routingKey: string, args: Arguments): BindingDef {
+  bindingDef(src: Exchange, dst: Routable, routingKey: string, args: Arguments): BindingDef {
     return { source: src.name, destination: dst.name, kind: dst.kind, routingKey, arguments: args };
   }
 
@@ -434,206 +428,15 @@ export class VhostImpl implements Vhost, QueueHost {
     await this.removeBinding(src, dst, routingKey, argsKey(normalizeArgs(args)), true);
   }
 
-  // Publishing -------------------------------------------------------------------------------
-
-  /** Collects the queues and streams a message reaches from `ex` (each at most once). */
-  private collect(ex: Exchange, routingKey: string, moreKeys: string[] | null, headers: readonly Header[], out: Routable[]): void {
-    const stamp = ++this.routeStamp;
-    this.collectKey(ex, routingKey, headers, out, stamp);
-    if (moreKeys) for (const rk of moreKeys) this.collectKey(ex, rk, headers, out, stamp);
-  }
-
-  private collectKey(ex: Exchange, rk: string, headers: readonly Header[], out: Routable[], stamp: number): void {
-    if (ex.name === '') {
-      const d: Routable | undefined = this.queuesByName.get(rk) ?? this.streamsByName.get(rk);
-      if (d && d.routeMark !== stamp) {
-        d.routeMark = stamp;
-        out.push(d);
-      }
-      return;
-    }
-    this.walk(ex, rk, headers, out, stamp, ++this.visitStamp);
-  }
-
-  /** Scratch destination lists, one per nesting level (a publish can dead-letter, which publishes). */
-  private readonly scratch: Routable[][] = [];
-  private depth = 0;
-  private takeScratch(): Routable[] {
-    const s = (this.scratch[this.depth++] ??= []);
-    s.length = 0;
-    return s;
-  }
-  private releaseScratch(s: Routable[]): void {
-    s.length = 0;
-    this.depth--;
-  }
-
-  /** Collects and stores with a scratch list; see `store`. */
-  private route(ex: Exchange, routingKey: string, moreKeys: string[] | null, m: Message, deadLettered: boolean): PublishResult {
-    const dests = this.takeScratch();
-    try {
-      this.collect(ex, routingKey, moreKeys, m.headers, dests);
-      return this.store(dests, m, deadLettered);
-    } finally {
-      this.releaseScratch(dests);
-    }
-  }
-
-  private walk(ex: Exchange, rk: string, headers: readonly Header[], out: Routable[], stamp: number, visit: number): void {
-    ex.visitMark = visit;
-    const before = out.length;
-    let reached = false;
-    const matches = ex.match(rk, headers);
-    for (let i = 0; i < matches.length; i++) {
-      const d = matches[i]!.destination;
-      if (d.kind === 'exchange') {
-        const x = d as Exchange;
-        if (x.visitMark !== visit) {
-          const n = out.length;
-          this.walk(x, rk, headers, out, stamp, visit);
-          if (out.length > n) reached = true;
-        }
-      } else {
-        reached = true;
-        if (d.routeMark !== stamp) {
-          d.routeMark = stamp;
-          out.push(d);
-        }
-      }
-    }
-    if (!reached && out.length === before && ex.alternate !== null) {
-      const ae = this.exchangesByName.get(ex.alternate);
-      if (ae && ae.visitMark !== visit) this.walk(ae, rk, headers, out, stamp, visit);
-    }
-  }
+  // Publishing (router.ts) ----------------------------------------------------------------------
 
   /** Routes and stores a publish (see Channel.publish). */
-  publish(exchangeName: string, routingKey: string, m: Message, _mandatory: boolean, origin: MessageOrigin | null): PublishResult {
-    if (m.body.length > this.ctx.maxMessageBytes) {
-      throw new MessageTooLarge(`message of ${m.body.length} bytes exceeds the max message size of ${this.ctx.maxMessageBytes} bytes`);
-    }
-    const ex = this.exchangesByName.get(exchangeName);
-    if (!ex) throw new NotFound(`no ${this.where('exchange', exchangeName)}`);
-    if (ex.internal) throw new AccessRefused(`cannot publish to internal ${ex.describe()}`);
-    m.exchange = exchangeName;
-    m.routingKey = routingKey;
-    m.origin = origin;
-    let keys: string[] | null = null;
-    if (m.headers.length > 0) {
-      let bcc = false;
-      for (const h of m.headers) {
-        if (h.name !== 'CC' && h.name !== 'BCC') continue;
-        if (h.name === 'BCC') bcc = true;
-        const vs = Array.isArray(h.value) ? h.value : [h.value];
-        for (const v of vs) {
-          const t = text(v);
-          if (t !== undefined) (keys ??= []).push(t);
-        }
-      }
-      if (bcc) {
-        m.headers = m.headers.filter((h) => h.name !== 'BCC');
-        m.native = null;
-      }
-    }
-    return this.route(ex, routingKey, keys, m, false);
+  publish(exchangeName: string, routingKey: string, m: Message, mandatory: boolean, origin: MessageOrigin | null): PublishResult {
+    return this.router.publish(exchangeName, routingKey, m, mandatory, origin);
   }
 
-  /**
-   * Stores `m` once for every destination: one append with a target per durable queue and
-   * stream partition, then an entry per queue. `deadLettered` applies the DLX cycle rule.
-   */
-  private store(dests: Routable[], m: Message, deadLettered: boolean): PublishResult {
-    if (dests.length === 0) return UNROUTABLE;
-    const now = this.now();
-    const size = m.body.length;
-    const persistent = m.properties.persistent === true;
-    let rejected = false;
-    let rank = -1;
-    let targets: AppendTarget[] | null = null;
-    let dlx: Queue[] | null = null;
-    // Refused destinations are taken out of `dests` (compacted in place).
-    let kept = 0;
-    for (let i = 0; i < dests.length; i++) {
-      const d = dests[i]!;
-      if (d.kind === 'queue') {
-        const q = d as Queue;
-        if (deadLettered && isDeadLetterCycle(m, q.name)) {
-          this.ctx.warn({ vhost: this.name, queue: q.name }, 'dead-letter cycle: message dropped');
-          continue;
-        }
-        if (q.settings.overflow !== 'drop-head' && q.isFull(size)) {
-          rejected = true;
-          if (q.settings.overflow === 'reject-publish-dlx') (dlx ??= []).push(q);
-          continue;
-        }
-        if (q.partition >= 0) {
-          (targets ??= []).push({ partition: q.partition });
-          const r = persistent ? DURABILITY_RANK[q.durability] : 0;
-          if (r > rank) rank = r;
-        }
-      } else if (d.kind === 'stream') {
-        const s = d as Stream;
-        const p = s.partitionForRouted(m.key, m.routingKey);
-        (targets ??= []).push({ partition: s.partitionIds[p]! });
-        const r = DURABILITY_RANK[s.durability];
-        if (r > rank) rank = r;
-      } else continue;
-      dests[kept++] = d;
-    }
-    dests.length = kept;
-    let durable = RESOLVED;
-    let offsets: number[] | null = null;
-    if (targets !== null) {
-      const mode: DurabilityMode = rank === 2 ? 'sync' : rank === 1 ? 'interval' : 'none';
-      const res = this.ctx.store.append({ batch: encodeMessageBatch(m, now), recordCount: 1, firstTimestamp: m.timestamp, maxTimestamp: m.timestamp, targets, durability: mode });
-      offsets = res.baseOffsets;
-      if (rank > 0) durable = res.durable;
-    }
-    let ti = 0;
-    const perMessageTtl = m.properties.expiration;
-    const priority = m.properties.priority ?? 0;
-    for (let i = 0; i < kept; i++) {
-      const d = dests[i]!;
-      if (d.kind === 'queue') {
-        const q = d as Queue;
-        const offset = q.partition >= 0 ? offsets![ti++]! : q.nextOffset++;
-        const ttl = q.settings.messageTtl;
-        let expiresAt = Infinity;
-        if (ttl !== null) expiresAt = now + ttl;
-        if (perMessageTtl !== undefined && now + perMessageTtl < expiresAt) expiresAt = now + perMessageTtl;
-        q.enqueue({ offset, message: m, size, expiresAt, priority, deliveries: 0, redelivered: false });
-      } else {
-        const s = d as Stream;
-        ti++;
-        const p = s.partitionForRouted(m.key, m.routingKey);
-        s.appended(p, this.ctx.store.endOffset(s.partitionIds[p]!));
-      }
-    }
-    if (dlx) for (const q of dlx) this.deadLetter(q, [{ offset: -1, message: m, size, expiresAt: Infinity, priority, deliveries: 0, redelivered: false }], 'maxlen');
-    const status = rejected ? 'rejected' : kept > 0 ? 'routed' : 'unroutable';
-    if (durable === RESOLVED && status === 'routed' && kept < ROUTED.length) return ROUTED[kept]!;
-    return { status, destinations: kept, durable };
-  }
-
-  /** Routes records produced to a stream through `amq.topic` to every other destination (ARCHITECTURE "Addressing"). */
   forwardToTopicExchange(s: Stream, decode: () => Message[]): void {
-    const ex = this.exchangesByName.get('amq.topic');
-    if (!ex) return;
-    let own = 0;
-    for (const b of s.boundBy ?? []) if (b.source === ex) own++;
-    if (ex.bindingCount <= own) return;
-    for (const m of decode()) {
-      m.exchange = 'amq.topic';
-      const dests = this.takeScratch();
-      try {
-        this.collect(ex, s.name, null, m.headers, dests);
-        const i = dests.indexOf(s);
-        if (i >= 0) dests.splice(i, 1);
-        if (dests.length > 0) this.store(dests, m, false);
-      } finally {
-        this.releaseScratch(dests);
-      }
-    }
+    this.router.forwardToTopicExchange(s, decode);
   }
 
   // QueueHost --------------------------------------------------------------------------------
@@ -673,7 +476,7 @@ export class VhostImpl implements Vhost, QueueHost {
       const keys = q.settings.deadLetterRoutingKey !== null ? [q.settings.deadLetterRoutingKey] : publishedRoutingKeys(e.message);
       m2.exchange = ex.name;
       m2.routingKey = keys[0]!;
-      const res = this.route(ex, keys[0]!, keys.length > 1 ? keys.slice(1) : null, m2, true);
+      const res = this.router.route(ex, keys[0]!, keys.length > 1 ? keys.slice(1) : null, m2, true);
       // At-least-once: the source lets go only once the targets hold the copy.
       if (res.durable === RESOLVED) this.settle(q, e);
       else res.durable.then(() => this.settle(q, e), (err: unknown) => this.ctx.warn({ queue: q.name, err: String(err) }, 'dead-letter append failed'));
@@ -893,78 +696,17 @@ export class VhostImpl implements Vhost, QueueHost {
     }
   }
 
-  // Durable state ----------------------------------------------------------------------------------
+  // Durable state (vhost-state.ts) -------------------------------------------------------------
 
   snapshot(cursors: Record<number, CursorState>, delivered: Record<number, number>): VhostState {
-    const vs: VhostState = { options: this.options, exchanges: {}, queues: {}, streams: {}, bindings: [], policies: {}, offsets: [] };
-    for (const ex of this.exchangesByName.values()) {
-      if (!ex.durable || ex.name === '' || ex.name.startsWith('amq.')) continue;
-      vs.exchanges[ex.name] = { name: ex.name, type: ex.type, autoDelete: ex.autoDelete, internal: ex.internal, arguments: ex.args };
-    }
-    for (const q of this.queuesByName.values()) {
-      if (q.partition < 0) continue;
-      vs.queues[q.name] = { name: q.name, autoDelete: q.autoDelete, arguments: q.args, durability: q.durabilityOption, partition: q.partition };
-      cursors[q.partition] = { markDelete: q.markDelete, settled: q.settled ? toRanges(q.settled) : [] };
-      if (q.deliveredMark >= 0) delivered[q.partition] = q.deliveredMark;
-    }
-    for (const s of this.streamsByName.values()) vs.streams[s.name] = streams.streamDef(s);
-    for (const ex of this.exchangesByName.values()) {
-      if (!ex.durable) continue;
-      for (const b of ex.bindings) {
-        const d = b.destination;
-        if (!this.isDurable(d)) continue;
-        if (d instanceof Stream && ex.name === 'amq.topic' && d.bindToTopicExchange && b.routingKey === `${d.name}.#`) continue;
-        vs.bindings.push(this.bindingDef(ex, d, b.routingKey, b.args));
-      }
-    }
-    for (const p of this.policiesByName.values()) vs.policies[p.name] = p;
-    for (const [g, m] of this.offsets) for (const [s, ps] of m) for (const [p, c] of ps) vs.offsets.push([g, s, p, c.offset, c.metadata, c.commitTimestamp]);
-    return vs;
+    return snapshotVhost(this, cursors, delivered);
   }
 
-  /** Rebuilds definitions from replayed state (messages are loaded by `loadQueues`). */
   restore(vs: VhostState, cursors: Record<number, CursorState>, delivered: Record<number, number>): void {
-    for (const p of Object.values(vs.policies)) this.policiesByName.set(p.name, p);
-    for (const d of Object.values(vs.exchanges)) {
-      const ex = new Exchange(d.name, d.type, true, d.autoDelete, d.internal, d.arguments, this.name);
-      this.exchangesByName.set(d.name, ex);
-    }
-    for (const d of Object.values(vs.queues)) {
-      const where = this.where('queue', d.name);
-      const eff = effectiveArguments(d.arguments, pickPolicy(this.policiesByName.values(), d.name, 'queues'));
-      let settings;
-      try {
-        settings = parseQueueSettings(eff, where);
-      } catch {
-        settings = parseQueueSettings(d.arguments, where);
-      }
-      const q = new Queue(d.name, this.name, true, false, d.autoDelete, d.arguments, settings, eff, this);
-      q.partition = d.partition;
-      q.durabilityOption = d.durability;
-      q.durability = d.durability ?? this.durability;
-      const c = cursors[d.partition];
-      if (c) {
-        q.markDelete = c.markDelete;
-        const set = settledSet(c);
-        if (set.size > 0) q.settled = set;
-      }
-      q.deliveredMark = delivered[d.partition] ?? -1;
-      this.queuesByName.set(d.name, q);
-      this.ctx.store.setPolicy(q.partition, { kind: 'queue' });
-    }
-    for (const d of Object.values(vs.streams)) streams.restoreStream(this, d);
-    for (const b of vs.bindings) {
-      const src = this.exchangesByName.get(b.source);
-      const dst: Routable | undefined = b.kind === 'exchange' ? this.exchangesByName.get(b.destination) : (this.queuesByName.get(b.destination) ?? this.streamsByName.get(b.destination));
-      if (!src || !dst) continue;
-      if (!src.find(dst, b.routingKey, argsKey(b.arguments))) src.add(dst, b.routingKey, b.arguments);
-    }
-    for (const [g, s, p, o, m, ts] of vs.offsets) this.setOffset(g, s, p, { offset: o, metadata: m, commitTimestamp: ts });
-    for (const ex of this.exchangesByName.values()) this.applyExchangePolicy(ex);
+    restoreVhost(this, vs, cursors, delivered);
   }
 
-  /** Reads every durable queue's unsettled messages back from the store. */
-  async loadQueues(): Promise<void> {
-    for (const q of this.queuesByName.values()) if (q.partition >= 0) await streams.loadQueue(this, q);
+  loadQueues(): Promise<void> {
+    return loadQueues(this);
   }
 }

@@ -72,8 +72,10 @@ export class AmqpConnection {
   private handshakeTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
   private mechanism: Mechanism = 'PLAIN';
-  /** socket paused because a publish arrived while the core is blocked */
+  /** reading paused because a publish arrived while the core is blocked by an alarm */
   private pausedForAlarm = false;
+  /** reading paused because the store has too many unwritten bytes */
+  private pausedForStore = false;
   private pausedForBackpressure = false;
   private readonly unsubscribeAlarm: () => void;
   private blockedSent = false;
@@ -393,7 +395,7 @@ export class AmqpConnection {
       if (wantsNotice) this.sendMethod(0, 'connection.unblocked', {});
       if (this.pausedForAlarm) {
         this.pausedForAlarm = false;
-        this.stream.resume();
+        this.updateReading();
       }
     }
   }
@@ -403,12 +405,33 @@ export class AmqpConnection {
     this.permissions.check(this.user, this.vhostName, kind, name, perm, classId, methodId);
   }
 
-  /** Called after each publish: a publishing connection stops being read while blocked. */
+  /**
+   * Called after each publish: a publishing connection stops being read while the core is
+   * blocked by an alarm, or while the store has too much unwritten data (backpressure).
+   */
   afterPublish(): void {
-    if (this.deps.core.blocked && !this.pausedForAlarm) {
+    const core = this.deps.core;
+    if (core.blocked && !this.pausedForAlarm) {
       this.pausedForAlarm = true;
-      this.stream.pause();
+      this.updateReading();
     }
+    if (!core.writable && !this.pausedForStore) {
+      this.pausedForStore = true;
+      this.updateReading();
+      core.whenWritable().then(
+        () => {
+          this.pausedForStore = false;
+          this.updateReading();
+        },
+        () => {},
+      );
+    }
+  }
+
+  private updateReading(): void {
+    if (this.state === 'closed') return;
+    if (this.pausedForAlarm || this.pausedForStore) this.stream.pause();
+    else this.stream.resume();
   }
 
   // ---- errors and closing ----------------------------------------------------------------

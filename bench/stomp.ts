@@ -1,16 +1,19 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
+import { pidListeningOn } from './peers.js';
 import type { Workload } from './stomp-load.js';
 
 /**
- * `npm run bench -- stomp [--seconds N] [--stock] [--rabbit-ws URL]`: issue 7's workloads
+ * `npm run bench -- stomp [--seconds N] [--stock] [--rabbit-ws URL] [--rabbit-port PORT]`: issue 7's workloads
  * against polybroker and RabbitMQ's STOMP plugin (../shared/peers) in one invocation, driven by
  * the lean generator (bench/stomp-load.ts, a separate process), over TCP and over WebSocket.
  * Figures: msgs/s (queues: delivered per second; topic: published per second, each delivered
  * to 10 subscribers), generator CPU and broker CPU in % of one core. `--stock` adds the queue
  * workloads driven by stompit. RabbitMQ's WebSocket rows need Web-STOMP, which the shared peer
  * does not enable: pass its URL with `--rabbit-ws ws://127.0.0.1:15674/ws` when it has it.
+ * bench/stomp-rabbitmq-ws.sh starts a private RabbitMQ node with Web-STOMP for that:
+ *   bash bench/stomp-rabbitmq-ws.sh && npm run bench -- stomp --rabbit-port 62623 --rabbit-ws ws://127.0.0.1:15694/ws
  */
 const WORKLOADS: { workload: Workload; label: string }[] = [
   { workload: 'queue-client-individual', label: 'STOMP 1 KiB /queue 1 → 1, client-individual acks' },
@@ -73,7 +76,13 @@ export async function run(h: Harness): Promise<void> {
   const seconds = Number(arg('--seconds') ?? 5);
   const stock = h.args.includes('--stock');
   const broker = await h.startBroker();
-  const rabbit = await h.startPeer('rabbitmq');
+  // `--rabbit-port`: a RabbitMQ STOMP listener already running (one with Web-STOMP too, or one
+  // no other bench stops midway); otherwise the shared peer.
+  const rabbitPort = arg('--rabbit-port');
+  const rabbit =
+    rabbitPort === undefined
+      ? await h.startPeer('rabbitmq')
+      : { ports: { stomp: Number(rabbitPort) }, pid: pidListeningOn(Number(rabbitPort)) };
   const targets: Target[] = [
     { subject: 'polybroker', port: broker.ports.stomp, wsUrl: `ws://127.0.0.1:${broker.ports.http}/ws`, pid: broker.pid },
     { subject: 'rabbitmq', port: rabbit.ports.stomp!, wsUrl: arg('--rabbit-ws'), pid: rabbit.pid },

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
@@ -51,6 +52,8 @@ export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: P
         stream.destroy();
         return;
       }
+      // Writes are already batched per event-loop turn (FrameOutput): Nagle would only add delay.
+      if (stream instanceof Socket) stream.setNoDelay(true);
       const connId = `stomp-${nextConnId++}`;
       const log = ctx.log.child({ protocol: 'stomp', connId, remote: `${origin.remoteAddress}:${origin.remotePort}`, ws: origin.websocket !== undefined });
       const session = new StompSession(stream, origin, core, options, log, (s) => sessions.delete(s));

@@ -319,11 +319,9 @@ export class GroupCoordinator {
 
   sync(req: SyncRequest): Promise<SyncResult> {
     const g = this.groups.get(req.groupId);
+    if (g && this.fenced(g, req.memberId, req.groupInstanceId)) return Promise.resolve(syncError(ErrorCode.FENCED_INSTANCE_ID));
     const member = g?.members.get(req.memberId);
     if (!g || !member) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-    if (req.groupInstanceId !== null && g.staticMembers.get(req.groupInstanceId) !== req.memberId) {
-      return Promise.resolve(syncError(ErrorCode.FENCED_INSTANCE_ID));
-    }
     if (req.generationId !== g.generationId) return Promise.resolve(syncError(ErrorCode.ILLEGAL_GENERATION));
     if ((req.protocolType !== null && req.protocolType !== g.protocolType) || (req.protocolName !== null && req.protocolName !== g.protocolName)) {
       return Promise.resolve(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
@@ -363,9 +361,9 @@ export class GroupCoordinator {
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     const g = this.groups.get(groupId);
+    if (g && this.fenced(g, memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     const member = g?.members.get(memberId);
     if (!g || !member) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (groupInstanceId !== null && g.staticMembers.get(groupInstanceId) !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.touch(g, member);
     if (g.is('PreparingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
@@ -428,6 +426,13 @@ export class GroupCoordinator {
     m.sessionTimer = null;
   }
 
+  /** KIP-345: a request naming a group.instance.id now held by another member id is a zombie's. */
+  private fenced(g: Group, memberId: string, groupInstanceId: string | null): boolean {
+    if (groupInstanceId === null) return false;
+    const current = g.staticMembers.get(groupInstanceId);
+    return current !== undefined && current !== memberId;
+  }
+
   // ------------------------------------------------------------------------- offsets
 
   /** Kafka's checks before an OffsetCommit (generation, member, state). */
@@ -439,9 +444,9 @@ export class GroupCoordinator {
       return memberId ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.ILLEGAL_GENERATION;
     }
     if (generationId < 0 && memberId === '') return ErrorCode.ILLEGAL_GENERATION;
+    if (this.fenced(g, memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     const member = g.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (groupInstanceId !== null && g.staticMembers.get(groupInstanceId) !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
     if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (g.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     this.touch(g, member);

@@ -158,24 +158,31 @@ export class Queue implements QueueLike, Routable {
     return (s.maxLength !== null && this.readyCount + 1 > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes + size > s.maxLengthBytes);
   }
 
-  /** Adds a newly published message; with drop-head, drops (dead-letters) from the head to fit. */
+  /** Adds a newly published (or recovered) message; with drop-head, drops from the head to fit. */
   enqueue(e: QueueEntry): void {
     this.level(e.priority).push(e);
     this.added(e);
-    const s = this.settings;
-    if ((s.maxLength !== null || s.maxLengthBytes !== null) && s.overflow === 'drop-head') {
-      let dropped: QueueEntry[] | null = null;
-      const dlx = s.deadLetterExchange !== null;
-      while (this.readyCount > 0 && ((s.maxLength !== null && this.readyCount > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes > s.maxLengthBytes))) {
-        const l = this.headList()!;
-        const d = l.shift()!;
-        this.removed(d);
-        if (dlx) (dropped ??= []).push(d);
-        else this.host.settle(this, d);
-      }
-      if (dropped) this.host.deadLetter(this, dropped, 'maxlen');
-    }
+    this.dropOverflow();
     if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+  }
+
+  /**
+   * x-overflow drop-head: drops (dead-letters, reason maxlen) from the head while over a limit.
+   * Runs after publishes and after requeues, as RabbitMQ's maybe_drop_head does.
+   */
+  private dropOverflow(): void {
+    const s = this.settings;
+    if ((s.maxLength === null && s.maxLengthBytes === null) || s.overflow !== 'drop-head') return;
+    let dropped: QueueEntry[] | null = null;
+    const dlx = s.deadLetterExchange !== null;
+    while (this.readyCount > 0 && ((s.maxLength !== null && this.readyCount > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes > s.maxLengthBytes))) {
+      const l = this.headList()!;
+      const d = l.shift()!;
+      this.removed(d);
+      if (dlx) (dropped ??= []).push(d);
+      else this.host.settle(this, d);
+    }
+    if (dropped) this.host.deadLetter(this, dropped, 'maxlen');
   }
 
   /** Puts entries back at their place (requeue), or dead-letters those past the delivery limit. */
@@ -192,6 +199,7 @@ export class Queue implements QueueLike, Routable {
       this.added(e);
     }
     if (poison) this.host.deadLetter(this, poison, 'delivery_limit');
+    this.dropOverflow();
     if (this.consumers.length > 0) this.host.scheduleDispatch(this);
   }
 

@@ -97,7 +97,14 @@ class Model {
         }
       }
       this.deadLetter(q, poison, 'delivery_limit');
+      this.dropOverflow(q);
     }
+  }
+  /** drop-head after a requeue or recovery, as RabbitMQ's maybe_drop_head does. */
+  dropOverflow(q: string): void {
+    const max = MAX_LEN[q];
+    const r = this.ready.get(q)!;
+    if (max !== undefined && r.length > max) this.deadLetter(q, r.splice(0, r.length - max), 'maxlen');
   }
   takeUnacked(tag: number, multiple: boolean): MUnacked[] {
     const out = this.unacked.filter((u) => (multiple ? u.tag <= tag : u.tag === tag));
@@ -160,17 +167,31 @@ function cmd(name: string, run: (m: Model, r: Real) => void | Promise<void>, che
 
 const queueName = fc.constantFrom(...QUEUES.map((q) => q.name));
 
+/** The model side of a message entering queue `q` (one copy per queue; ids are shared by fan-out copies). */
+function enqueueModel(m: Model, q: string, id: string, seq: number, persistent: boolean): void {
+  const ttl = TTL[q];
+  m.ready.get(q)!.push({ id, seq, persistent, expiresAt: ttl === undefined ? Infinity : m.now + ttl, deliveries: 0, redelivered: false });
+  const max = MAX_LEN[q];
+  const r2 = m.ready.get(q)!;
+  if (max !== undefined && r2.length > max) m.deadLetter(q, r2.splice(0, r2.length - max), 'maxlen');
+}
+
 const commands = [
   fc.tuple(queueName, fc.boolean()).map(([q, persistent]) =>
     cmd(`publish(${q},${persistent})`, (m, r) => {
       const id = `m${++m.seq}`;
       const res = r.ch.publish('', q, msg(id, { persistent }));
       expect(res.status).toBe('routed');
-      const ttl = TTL[q];
-      m.ready.get(q)!.push({ id, seq: m.seq, persistent, expiresAt: ttl === undefined ? Infinity : m.now + ttl, deliveries: 0, redelivered: false });
-      const max = MAX_LEN[q];
-      const r2 = m.ready.get(q)!;
-      if (max !== undefined && r2.length > max) m.deadLetter(q, r2.splice(0, r2.length - max), 'maxlen');
+      enqueueModel(m, q, id, m.seq, persistent);
+    }),
+  ),
+  // Fan-out to every queue: stored once, one entry per queue.
+  fc.boolean().map((persistent) =>
+    cmd(`publish-fanout(${persistent})`, (m, r) => {
+      const id = `m${++m.seq}`;
+      const res = r.ch.publish('amq.fanout', '', msg(id, { persistent }));
+      expect(res).toMatchObject({ status: 'routed', destinations: QUEUES.length });
+      for (const q of QUEUES) enqueueModel(m, q.name, id, m.seq, persistent);
     }),
   ),
   fc.tuple(queueName, fc.boolean()).map(([q, noAck]) =>
@@ -287,6 +308,7 @@ const commands = [
           x.redelivered = x.deliveries > 0;
           x.deliveries = x.deliveries > 0 ? 1 : 0;
         }
+        m.dropOverflow(q);
       }
     }),
   ),
@@ -298,7 +320,10 @@ async function setupReal(): Promise<Real> {
   await vh.declareExchange('dlx', { type: 'fanout' });
   await vh.declareQueue('dlq', { durable: true });
   await vh.bindQueue('dlq', 'dlx', '');
-  for (const q of QUEUES) await vh.declareQueue(q.name, { durable: true, arguments: q.args });
+  for (const q of QUEUES) {
+    await vh.declareQueue(q.name, { durable: true, arguments: q.args });
+    await vh.bindQueue(q.name, 'amq.fanout', '');
+  }
   return { f, ch: session(f.core).ch, pushed: [], consumerSeq: 0 };
 }
 

@@ -255,6 +255,16 @@ describe('length limits', () => {
     expect(ch.get('q', { noAck: true })!.message.body.toString()).toBe('2');
   });
 
+  it('drop-head also applies after a requeue (RabbitMQ maybe_drop_head)', async () => {
+    const { ch, vh, publish } = await setup({ 'x-max-length': 2 });
+    publish('1', '2');
+    const d = ch.get('q')!;
+    publish('3');
+    ch.nack(d.deliveryTag, false, true);
+    expect(vh.queue('q')!.messageCount).toBe(2);
+    expect(ch.get('q', { noAck: true })!.message.body.toString()).toBe('2');
+  });
+
   it('max-length-bytes counts body bytes', async () => {
     const { vh, publish } = await setup({ 'x-max-length-bytes': 5 });
     publish('aa', 'bb', 'cc');

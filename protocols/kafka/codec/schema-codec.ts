@@ -318,10 +318,20 @@ function valueSize(s: Step, v: any, compact: boolean): number {
   return scalarSize(s.kind, v, compact);
 }
 
+/** Deep equality of decoded values (tagged structs are sent only when they differ from their default). */
+function sameValue(a: any, b: any): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  for (const k of Object.keys(b)) if (!sameValue(a[k], b[k])) return false;
+  return true;
+}
+
 function isDefault(s: Step, v: any): boolean {
   if (v === undefined) return true;
   if (s.array) return v !== null && v.length === 0 && s.defaultValue() !== null;
-  if (s.struct) return false;
+  if (s.struct) return v !== null && sameValue(v, s.defaultValue());
   const d = s.defaultValue();
   if (Buffer.isBuffer(d)) return Buffer.isBuffer(v) && d.equals(v);
   return v === d;

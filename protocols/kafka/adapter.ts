@@ -38,6 +38,7 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
       closing = true;
       for (const s of [...sessions]) s.close();
       node.coordinator.close();
+      node.stopAlarms();
     },
   };
 }

@@ -28,6 +28,25 @@ export class KafkaNode {
   ) {
     this.coordinator = new GroupCoordinator(this);
     this.authenticator = options.sasl ? new SaslAuthenticator(options.sasl) : null;
+    this.stopAlarms = core.onAlarm((e) => {
+      if (e.blocked) return;
+      const waiters = this.unblockWaiters;
+      this.unblockWaiters = [];
+      waiters.forEach((w) => w());
+    });
+  }
+
+  private unblockWaiters: (() => void)[] = [];
+  readonly stopAlarms: () => void;
+
+  /**
+   * While a memory or disk alarm is active the core blocks publishers on every protocol; Kafka
+   * has no "blocked" signal, so produce requests are held (unanswered, unread) until it clears,
+   * as RabbitMQ holds AMQP publishers. Resolves at once when nothing blocks.
+   */
+  whenUnblocked(): Promise<void> {
+    if (!this.core.blocked) return Promise.resolve();
+    return new Promise((resolve) => this.unblockWaiters.push(resolve));
   }
 
   vhost(): Vhost {

@@ -26,6 +26,7 @@ import type { ConnectionState, Handler, RequestContext } from './handlers/handle
 import type { KafkaNode } from './node.js';
 import { apiVersions } from './schema/apis.js';
 
+const PRODUCE = 0;
 const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
@@ -54,6 +55,8 @@ export class KafkaSession implements ConnectionState {
   private readonly slots: Slot[] = [];
   private readonly abort = new AbortController();
   private coreConnection: Connection | null = null;
+  /** Produce requests waiting for a resource alarm to clear (they keep their order). */
+  private heldProduces = 0;
   private ended = false;
   readonly log: Logger;
 
@@ -208,13 +211,28 @@ export class KafkaSession implements ConnectionState {
       slot.done = true;
       this.flush();
     };
-    try {
-      const result = handler.handle(request, ctx);
-      if (result instanceof Promise) result.then(finish, fail);
-      else finish(result);
-    } catch (err) {
-      fail(err);
+    const run = (): void => {
+      try {
+        const result = handler.handle(request, ctx);
+        if (result instanceof Promise) result.then(finish, fail);
+        else finish(result);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    if (header.apiKey === PRODUCE && (this.node.core.blocked || this.heldProduces > 0)) {
+      // Resource alarm: hold this producer (and stop reading from it) until the alarm clears.
+      this.heldProduces++;
+      if (this.heldProduces === 1) this.log.info('resource alarm: holding produce requests');
+      this.stream.pause();
+      void this.node.whenUnblocked().then(() => {
+        this.heldProduces--;
+        if (this.heldProduces === 0 && !this.ended) this.stream.resume();
+        run();
+      });
+      return;
     }
+    run();
   }
 
   private respondUnsupportedApiVersions(header: RequestHeader): void {

@@ -98,3 +98,22 @@ describe('Produce', () => {
     expect(records.length).toBe(h.sizeBytes);
   });
 });
+
+describe('Produce under a resource alarm', () => {
+  it('holds produce requests (unapplied, unanswered) while the core blocks publishers, then applies them in order', async () => {
+    const vhost = b.core.vhost('/');
+    const before = vhost.partitionOffsets('plain', 0).highWatermark;
+    b.core.setAlarm('memory', true);
+    const p1 = c.request(produce, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'plain', partitionData: [{ index: 0, records: batch(1) }] }] });
+    const p2 = c.request(produce, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'plain', partitionData: [{ index: 0, records: batch(2) }] }] });
+    c.write(Buffer.concat([p1.bytes, p2.bytes]));
+    while (!b.logs.some((l) => l.msg === 'resource alarm: holding produce requests')) await new Promise((r) => setImmediate(r));
+    expect(vhost.partitionOffsets('plain', 0).highWatermark).toBe(before);
+    b.core.setAlarm('memory', false);
+    const r1 = await c.response(produce, 7);
+    const r2 = await c.response(produce, 7);
+    expect(r1.correlationId).toBe(p1.correlationId);
+    expect(r1.body.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: before });
+    expect(r2.body.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: before + 1 });
+  });
+});

@@ -9,12 +9,53 @@
  */
 
 class TopicNode<T> {
-  /** Literal words. A Map because keys are arbitrary strings; created lazily (most nodes are leaves). */
+  /**
+   * The only literal child while there is just one (the common case below the first levels of
+   * per-device bindings): no Map to allocate or probe, and matching compares in place.
+   */
+  soleWord: string | null = null;
+  sole: TopicNode<T> | null = null;
+  /** Literal children once there are two or more (keys are arbitrary strings). */
   words: Map<string, TopicNode<T>> | null = null;
   star: TopicNode<T> | null = null;
   hash: TopicNode<T> | null = null;
   /** Values bound with a key ending at this node. */
   values: T[] | null = null;
+
+  child(w: string): TopicNode<T> | null {
+    if (this.sole !== null) return this.soleWord === w ? this.sole : null;
+    return this.words?.get(w) ?? null;
+  }
+
+  addChild(w: string): TopicNode<T> {
+    const existing = this.child(w);
+    if (existing) return existing;
+    const next = new TopicNode<T>();
+    if (this.sole === null && this.words === null) {
+      this.soleWord = w;
+      this.sole = next;
+    } else {
+      if (this.sole !== null) {
+        this.words = new Map([[this.soleWord!, this.sole]]);
+        this.sole = this.soleWord = null;
+      }
+      this.words!.set(w, next);
+    }
+    return next;
+  }
+
+  removeChild(w: string): void {
+    if (this.sole !== null) {
+      if (this.soleWord === w) this.sole = this.soleWord = null;
+    } else if (this.words) {
+      this.words.delete(w);
+      if (this.words.size === 0) this.words = null;
+    }
+  }
+
+  isEmpty(): boolean {
+    return this.values === null && this.star === null && this.hash === null && this.sole === null && this.words === null;
+  }
 }
 
 const CACHE_MAX = 1024;
@@ -49,15 +90,7 @@ export class TopicTrie<T> {
     for (const w of topicWords(pattern)) {
       if (w === '*') node = node.star ??= new TopicNode<T>();
       else if (w === '#') node = node.hash ??= new TopicNode<T>();
-      else {
-        node.words ??= new Map();
-        let next = node.words.get(w);
-        if (!next) {
-          next = new TopicNode<T>();
-          node.words.set(w, next);
-        }
-        node = next;
-      }
+      else node = node.addChild(w);
     }
     (node.values ??= []).push(value);
     this.size_++;
@@ -70,7 +103,7 @@ export class TopicTrie<T> {
     const path: TopicNode<T>[] = [this.root];
     let node: TopicNode<T> | null = this.root;
     for (const w of words) {
-      node = w === '*' ? node.star : w === '#' ? node.hash : (node.words?.get(w) ?? null);
+      node = w === '*' ? node.star : w === '#' ? node.hash : node.child(w);
       if (!node) return false;
       path.push(node);
     }
@@ -84,12 +117,12 @@ export class TopicTrie<T> {
     // Prune from the leaf up while nodes are empty.
     for (let d = words.length; d > 0; d--) {
       const n = path[d]!;
-      if (n.values || n.star || n.hash || (n.words && n.words.size > 0)) break;
+      if (!n.isEmpty()) break;
       const parent = path[d - 1]!;
       const w = words[d - 1]!;
       if (w === '*') parent.star = null;
       else if (w === '#') parent.hash = null;
-      else parent.words!.delete(w);
+      else parent.removeChild(w);
     }
     return true;
   }
@@ -141,7 +174,12 @@ function collect<T>(node: TopicNode<T>, key: string, pos: number, out: T[]): voi
   }
   const dot = key.indexOf('.', pos);
   const next = dot < 0 ? -1 : dot + 1;
-  if (node.words) {
+  if (node.sole !== null) {
+    // Compare the word in place: no substring for the single-child case.
+    const w = node.soleWord!;
+    const end = dot < 0 ? key.length : dot;
+    if (end - pos === w.length && key.startsWith(w, pos)) collect(node.sole, key, next, out);
+  } else if (node.words !== null) {
     const lit = node.words.get(dot < 0 ? key.substring(pos) : key.substring(pos, dot));
     if (lit) collect(lit, key, next, out);
   }

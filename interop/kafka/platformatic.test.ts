@@ -53,4 +53,40 @@ describe('@platformatic/kafka', () => {
     expect(await admin.listTopics()).not.toContain('pk-topic');
     await admin.close();
   });
+
+  it('admin over flexible versions: incremental configs (SET, APPEND, DELETE), describe configs, group offsets, delete records, delete groups', async () => {
+    const bootstrapBrokers = [broker.bootstrap];
+    const admin = new Admin({ clientId: 'pk-admin2', bootstrapBrokers });
+    await admin.createTopics({ topics: ['pk-admin'], partitions: 1, replicas: 1 });
+    await admin.incrementalAlterConfigs({
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'pk-admin',
+          configs: [
+            { name: 'retention.ms', configOperation: 0, value: '90000' },
+            { name: 'cleanup.policy', configOperation: 2, value: 'compact' },
+          ],
+        },
+      ],
+    });
+    const described = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: 'pk-admin', configurationKeys: ['retention.ms', 'cleanup.policy'] }] });
+    expect(Object.fromEntries(described[0]!.configs.map((c) => [c.name, c.value]))).toEqual({ 'retention.ms': '90000', 'cleanup.policy': 'delete,compact' });
+    await admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: 'pk-admin', configs: [{ name: 'retention.ms', configOperation: 1 }] }] });
+    const after = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: 'pk-admin', configurationKeys: ['retention.ms'] }] });
+    expect(after[0]!.configs[0]!.value).toBe('604800000');
+
+    const producer = new Producer({ clientId: 'pk-p2', bootstrapBrokers, serializers: stringSerializers });
+    await producer.send({ messages: Array.from({ length: 5 }, (_, i) => ({ topic: 'pk-admin', value: `r${i}`, partition: 0 })) });
+    await producer.close();
+    const deleted = await admin.deleteRecords({ topics: [{ name: 'pk-admin', partitions: [{ partition: 0, offset: 2n }] }] });
+    expect(deleted[0]!.partitions[0]!.lowWatermark).toBe(2n);
+
+    await admin.alterConsumerGroupOffsets({ groupId: 'pk-offsets', topics: [{ name: 'pk-admin', partitionOffsets: [{ partition: 0, offset: 3n }] }] });
+    const offsets = await admin.listConsumerGroupOffsets({ groups: ['pk-offsets'] });
+    expect(offsets[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(3n);
+    await admin.deleteGroups({ groups: ['pk-offsets'] });
+    expect([...(await admin.listGroups()).keys()]).not.toContain('pk-offsets');
+    await admin.close();
+  });
 });

@@ -4,7 +4,7 @@ import type { Harness } from './harness.js';
 import type { Workload } from './amqp-load.js';
 
 /**
- * `npm run bench -- amqp [--seconds N] [--stock]`: the three workloads of issue 5 against
+ * `npm run bench -- amqp [--seconds N] [--stock] [--only a,b,c]`: the three workloads of issue 5 against
  * polybroker and RabbitMQ (../shared/peers) in one invocation, driven by the lean generator
  * (bench/amqp-load.ts, a separate process). Figures: delivered msgs/s end to end (fan-out:
  * published/s, each delivered to 10 queues), generator CPU and broker CPU in % of one core.
@@ -55,6 +55,9 @@ export async function run(h: Harness): Promise<void> {
   const secondsArg = h.args.indexOf('--seconds');
   const seconds = secondsArg >= 0 ? Number(h.args[secondsArg + 1]) : 5;
   const stock = h.args.includes('--stock');
+  const onlyArg = h.args.indexOf('--only');
+  const only = onlyArg >= 0 ? new Set(h.args[onlyArg + 1]!.split(',')) : null;
+  const workloads = WORKLOADS.filter((w) => !only || only.has(w.workload) || only.has(w.label[1]!));
   const broker = await h.startBroker();
   const rabbit = await h.startPeer('rabbitmq');
   const targets = [
@@ -63,7 +66,7 @@ export async function run(h: Harness): Promise<void> {
   ];
   const clients: ('raw' | 'amqplib')[] = stock ? ['raw', 'amqplib'] : ['raw'];
   for (const client of clients) {
-    for (const w of WORKLOADS) {
+    for (const w of workloads) {
       const label = client === 'raw' ? w.label : `${w.label} [amqplib generator]`;
       for (const t of targets) {
         await h.measure(

@@ -1,4 +1,4 @@
-import { isCoreError, type Channel, type Delivery } from '../../../src/core/index.js';
+import { isCoreError, type Channel } from '../../../src/core/index.js';
 import { decodeContentHeader, writeBodyFrames, writeHeaderFrame } from '../codec/content-header.js';
 import { AmqpChannelError, AmqpConnectionError } from '../codec/errors.js';
 import { decodePublishArgs, writeConfirmFrame, writeDeliverFrame } from '../codec/hot-frames.js';
@@ -255,11 +255,6 @@ export class AmqpChannel {
   setSocketFlow(active: boolean): void {
     this.socketFlow = active;
     if (this.state === 'open') this.core.setFlow(this.clientFlow && this.socketFlow);
-  }
-
-  /** Delivery tag of a core delivery as the client sees it. */
-  static tagOf(d: Delivery): number {
-    return d.deliveryTag;
   }
 }
 

@@ -441,10 +441,9 @@ export class AmqpConnection {
     if (this.state === 'closed') return;
     if (e instanceof AmqpChannelError && channel !== 0) {
       const ch = this.channels.get(channel);
-      if (ch) {
-        ch.closeWithError(e);
-        return;
-      }
+      if (ch) ch.closeWithError(e);
+      // A channel already gone (closed by the client meanwhile) has nobody left to tell.
+      return;
     }
     if (isCoreError(e)) {
       const mapped = amqpErrorFromCore(e, 0, 0);

@@ -11,6 +11,8 @@ export interface MqttTarget {
   stop(): Promise<void>;
   /** Unique per run, so retained messages of earlier runs on a peer never interfere. */
   prefix: string;
+  /** MQTT over WebSocket, when the broker has it. */
+  wsUrl?: string;
 }
 
 function adaptersOf(readyLine: string): string[] {
@@ -41,9 +43,11 @@ export async function startPolybroker(): Promise<MqttTarget> {
       host: '127.0.0.1',
       port: b.ports.mqtt,
       prefix: uniquePrefix(),
+      wsUrl: `ws://127.0.0.1:${b.ports.http}/mqtt`,
       async restart() {
         await b.restart();
         t.port = b.ports.mqtt;
+        t.wsUrl = `ws://127.0.0.1:${b.ports.http}/mqtt`;
       },
       async stop() {
         await b.stop();

@@ -13,6 +13,8 @@ export interface Scenario {
   name: string;
   /** Uses broker restarts: polybroker only. */
   restart?: boolean;
+  /** Needs something only polybroker offers here (the WebSocket listener). */
+  polybrokerOnly?: boolean;
   run(t: MqttTarget): Promise<unknown>;
   expected: unknown;
 }
@@ -323,6 +325,24 @@ scenarios.push({
     return { sessionPresent: again.connack.sessionPresent, queued: queued.map((m) => m.payload), all: all.map((m) => m.payload), retainFlag: withRetained[1]?.packet.retain };
   },
   expected: { sessionPresent: true, queued: ['queued'], all: ['queued', 'retained', 'after'], retainFlag: true },
+});
+
+scenarios.push({
+  name: 'mqtt.js v5 over WebSocket (/mqtt, subprotocol mqtt) to a TCP subscriber',
+  polybrokerOnly: true,
+  async run(t) {
+    if (!t.wsUrl) return { skipped: 'no WebSocket listener' };
+    const sub = await client(t, { protocolVersion: 4, clientId: `${t.prefix}tcp` });
+    await sub.c.subscribeAsync(`${t.prefix}/ws`, { qos: 1 });
+    const ws = mqtt.connect(t.wsUrl, { protocolVersion: 5, clientId: `${t.prefix}ws`, reconnectPeriod: 0 });
+    await new Promise<void>((resolve, reject) => { ws.once('connect', () => resolve()); ws.once('error', reject); });
+    await ws.publishAsync(`${t.prefix}/ws`, 'over websocket', { qos: 1 });
+    const [m] = await sub.waitFor(1);
+    await ws.endAsync();
+    await sub.end();
+    return m?.payload;
+  },
+  expected: 'over websocket',
 });
 
 export const MQTTJS_SCENARIOS = scenarios;

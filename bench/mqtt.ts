@@ -1,0 +1,131 @@
+/**
+ * `npm run bench -- mqtt [--runs N] [quick]`: MQTT throughput and idle-connection memory of
+ * polybroker beside Mosquitto 2.0 and Aedes 1.x (../shared/peers), in one invocation, with the
+ * same lean generator (bench/mqtt-load.ts, its own process; its CPU is printed beside the
+ * broker's) and once with the stock mqtt.js client (bench/mqtt-stock.ts).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Harness } from './harness.js';
+import type { IdleSpec, PubSubResult, PubSubSpec } from './mqtt-load.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Target {
+  name: string;
+  port: number;
+  pid: number | undefined;
+}
+
+interface Row {
+  name: string;
+  qos: 0 | 1;
+  publishers: number;
+  subscribers: number;
+  messages: number;
+  persistent?: boolean;
+}
+
+/** Runs a node script of this directory with a JSON argument; resolves with its last stdout line parsed. */
+function runNode<T>(script: string, arg: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, script), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err.slice(-500)}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+    });
+  });
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Opens `n` idle connections from a generator process; resolves with the broker's RSS growth per connection. */
+async function idleMemory(t: Target, n: number): Promise<number> {
+  if (!t.pid) throw new Error(`no pid for ${t.name}`);
+  const before = rssBytes(t.pid);
+  const spec: IdleSpec = { mode: 'idle', host: '127.0.0.1', port: t.port, connections: n };
+  const child = spawn(process.execPath, [join(here, 'mqtt-load.js'), JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('connected')) resolve(); });
+    child.on('close', (code) => reject(new Error(`idle generator exited ${code}: ${err.slice(-300)}`)));
+  });
+  // Let the broker settle (GC of the connect burst) before reading its resident size.
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = rssBytes(t.pid);
+  child.stdin.end();
+  await new Promise((r) => child.on('close', r));
+  return (after - before) / n;
+}
+
+export async function run(h: Harness): Promise<void> {
+  const quick = h.args.includes('quick');
+  const scale = quick ? 0.2 : 1;
+  const rows: Row[] = [
+    { name: 'QoS 0, 1 pub -> 1 sub', qos: 0, publishers: 1, subscribers: 1, messages: 200_000 },
+    { name: 'QoS 1, 1 pub -> 1 sub', qos: 1, publishers: 1, subscribers: 1, messages: 60_000 },
+    { name: 'QoS 0, 100 pubs -> 1 sub', qos: 0, publishers: 100, subscribers: 1, messages: 2_000 },
+    { name: 'QoS 1, 100 pubs -> 1 sub', qos: 1, publishers: 100, subscribers: 1, messages: 600 },
+    { name: 'QoS 0, 1 pub -> 100 subs (deliveries/s)', qos: 0, publishers: 1, subscribers: 100, messages: 2_000 },
+    { name: 'QoS 1, 1 pub -> 100 subs (deliveries/s)', qos: 1, publishers: 1, subscribers: 100, messages: 600 },
+    { name: 'QoS 1 to a persistent session (sync durability)', qos: 1, publishers: 1, subscribers: 1, messages: 30_000, persistent: true },
+  ];
+
+  const broker = await h.startBroker({ config: { storage: { durability: 'sync' }, mqtt: { sysIntervalMs: 0 } } });
+  const targets: Target[] = [{ name: 'polybroker', port: broker.ports.mqtt, pid: broker.pid }];
+  for (const peer of ['mosquitto', 'aedes'] as const) {
+    try {
+      const p = await h.startPeer(peer);
+      targets.push({ name: peer, port: p.ports.mqtt!, pid: p.pid });
+    } catch (e) {
+      h.note(`${peer} left out: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  for (const row of rows) {
+    for (const t of targets) {
+      await h.measure(row.name, async () => {
+        const spec: PubSubSpec = {
+          mode: 'pubsub', host: '127.0.0.1', port: t.port, qos: row.qos, publishers: row.publishers,
+          subscribers: row.subscribers, messages: Math.max(1, Math.round(row.messages * scale)), payloadBytes: 100,
+          persistent: row.persistent ?? false, window: 1000, topic: `bench/${row.qos}/${Date.now().toString(36)}`,
+        };
+        const cpu = t.pid ? h.meterCpu(t.pid) : null;
+        const r = await runNode<PubSubResult>('mqtt-load.js', spec);
+        const brokerCpu = cpu ? cpu.read() : NaN;
+        if (r.delivered < r.expected) h.note(`${t.name} · ${row.name}: ${r.expected - r.delivered} of ${r.expected} not delivered within 30 s`);
+        return { 'msgs/s': r.deliveriesPerSecond, 'gen cpu': r.genCpuPercent, 'broker cpu': brokerCpu };
+      }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' }, warmupRuns: 1 });
+    }
+  }
+
+  for (const t of targets) {
+    await h.measure('stock mqtt.js client, QoS 1, 1 -> 1', async () => {
+      const cpu = t.pid ? h.meterCpu(t.pid) : null;
+      const r = await runNode<{ deliveriesPerSecond: number; genCpuPercent: number }>('mqtt-stock.js', {
+        host: '127.0.0.1', port: t.port, qos: 1, messages: Math.round(20_000 * scale), payloadBytes: 100,
+      });
+      return { 'msgs/s': r.deliveriesPerSecond, 'gen cpu': r.genCpuPercent, 'broker cpu': cpu ? cpu.read() : NaN };
+    }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' } });
+  }
+
+  const connections = quick ? 2_000 : 10_000;
+  for (const t of targets) {
+    await h.measure(`memory per idle connection (${connections} connections)`, async () => ({
+      'bytes/conn': await idleMemory(t, connections),
+    }), { subject: t.name, units: 'B', runs: 3 });
+  }
+  h.note('100,000 idle connections not measured: the file descriptor limit here is 20,000 per process (ulimit -Hn).');
+  h.note('gen cpu = the load generator process (100 % = one core); broker cpu = the broker process.');
+}

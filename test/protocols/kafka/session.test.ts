@@ -153,3 +153,28 @@ describe('Kafka session', () => {
     c.end();
   });
 });
+
+describe('Metadata error codes', () => {
+  it('UNKNOWN_TOPIC_OR_PARTITION when auto-creation is not allowed, INVALID_TOPIC_EXCEPTION for an illegal name, and auto-creation otherwise', async () => {
+    const c = await RawKafkaClient.connect(b.port);
+    const m = c.request(metadata, 9, {
+      topics: [{ name: 'no-create' }, { name: 'bad name!' }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    c.write(m.bytes);
+    const r = await c.response(metadata, 9);
+    expect(r.body.topics.map((t: { name: string; errorCode: number }) => [t.name, t.errorCode])).toEqual([
+      ['no-create', 3],
+      ['bad name!', 17],
+    ]);
+    const m2 = c.request(metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: 'auto-created' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+    c.write(m2.bytes);
+    const r2 = await c.response(metadata, 12);
+    expect(r2.body.topics[0]).toMatchObject({ name: 'auto-created', errorCode: 0, partitions: [expect.objectContaining({ partitionIndex: 0, leaderId: 1 })] });
+    expect(r2.body.topics[0].topicId).not.toEqual(Buffer.alloc(16));
+    expect(r2.body.clusterId).toBe('polybroker-cluster-0001');
+    c.end();
+  });
+});

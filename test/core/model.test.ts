@@ -18,7 +18,9 @@ const QUEUES = [
   { name: 'short', args: { 'x-max-length': 3, 'x-dead-letter-exchange': 'dlx' } },
   { name: 'ttl', args: { 'x-message-ttl': 1000, 'x-dead-letter-exchange': 'dlx' } },
   { name: 'poison', args: { 'x-delivery-limit': 1, 'x-dead-letter-exchange': 'dlx' } },
+  { name: 'prio', args: { 'x-max-priority': 3 } },
 ] as const;
+const MAX_PRIORITY: Record<string, number> = { prio: 3 };
 const TTL: Record<string, number> = { ttl: 1000 };
 const MAX_LEN: Record<string, number> = { short: 3 };
 const LIMIT: Record<string, number> = { poison: 1 };
@@ -26,6 +28,8 @@ const LIMIT: Record<string, number> = { poison: 1 };
 interface MMsg {
   id: string;
   seq: number;
+  /** Effective priority in its queue (0 outside priority queues). */
+  priority: number;
   persistent: boolean;
   expiresAt: number;
   deliveries: number;
@@ -50,12 +54,23 @@ class Model {
   ready = new Map<string, MMsg[]>(QUEUES.map((q) => [q.name, []]));
   unacked: MUnacked[] = [];
   consumers: MConsumer[] = [];
+  /**
+   * Highest publish sequence delivered per queue: after a restart the core flags as redelivered
+   * every recovered message at or below it (its "delivered up to" mark), which for priority
+   * queues includes older messages overtaken by higher priorities (a redelivered hint, allowed).
+   */
+  maxDelivered = new Map<string, number>();
+  delivered(queue: string, m: MMsg): void {
+    m.deliveries++;
+    m.redelivered = true;
+    if (m.seq > (this.maxDelivered.get(queue) ?? -1)) this.maxDelivered.set(queue, m.seq);
+  }
   /** Dead-lettered copies in dlq: [id, reason, persistent]. */
   dlq: [string, string, boolean][] = [];
   tags = 0;
 
   deadLetter(queue: string, ms: MMsg[], reason: string): void {
-    if (queue === 'plain') return; // no DLX: dropped
+    if (!QUEUES.some((q) => q.name === queue && 'x-dead-letter-exchange' in q.args)) return; // no DLX: dropped
     for (const m of ms) this.dlq.push([m.id, reason, m.persistent]);
   }
   /** Removes expired messages at the head of `queue` (what a get/delivery does on its way). */
@@ -69,10 +84,11 @@ class Model {
     this.expireHead(queue);
     return this.ready.get(queue)!.shift();
   }
+  /** Ready order: higher priority first, then publish order. */
   insert(queue: string, m: MMsg): void {
     const r = this.ready.get(queue)!;
     let i = 0;
-    while (i < r.length && r[i]!.seq < m.seq) i++;
+    while (i < r.length && (r[i]!.priority > m.priority || (r[i]!.priority === m.priority && r[i]!.seq < m.seq))) i++;
     r.splice(i, 0, m);
   }
   returnToQueue(u: MUnacked[], requeue: boolean): void {
@@ -129,8 +145,7 @@ function reconcile(m: Model, r: Real): void {
     const want = m.takeHead(d.queue);
     expect(d.message.body.toString(), `queue ${d.queue} delivered out of order`).toBe(want?.id);
     expect(d.redelivered).toBe(want!.redelivered);
-    want!.deliveries++;
-    want!.redelivered = true;
+    m.delivered(d.queue, want!);
     c!.unacked++;
     expect(c!.unacked, `consumer ${c!.tag} over its prefetch`).toBeLessThanOrEqual(c!.prefetch);
     m.unacked.push({ tag: d.deliveryTag, queue: d.queue, m: want!, consumer: c!.tag });
@@ -168,30 +183,32 @@ function cmd(name: string, run: (m: Model, r: Real) => void | Promise<void>, che
 const queueName = fc.constantFrom(...QUEUES.map((q) => q.name));
 
 /** The model side of a message entering queue `q` (one copy per queue; ids are shared by fan-out copies). */
-function enqueueModel(m: Model, q: string, id: string, seq: number, persistent: boolean): void {
+function enqueueModel(m: Model, q: string, id: string, seq: number, persistent: boolean, priority: number): void {
   const ttl = TTL[q];
-  m.ready.get(q)!.push({ id, seq, persistent, expiresAt: ttl === undefined ? Infinity : m.now + ttl, deliveries: 0, redelivered: false });
-  const max = MAX_LEN[q];
+  const max = MAX_PRIORITY[q];
+  const p = max === undefined ? 0 : Math.min(priority, max);
+  m.insert(q, { id, seq, priority: p, persistent, expiresAt: ttl === undefined ? Infinity : m.now + ttl, deliveries: 0, redelivered: false });
+  const maxLen = MAX_LEN[q];
   const r2 = m.ready.get(q)!;
-  if (max !== undefined && r2.length > max) m.deadLetter(q, r2.splice(0, r2.length - max), 'maxlen');
+  if (maxLen !== undefined && r2.length > maxLen) m.deadLetter(q, r2.splice(0, r2.length - maxLen), 'maxlen');
 }
 
 const commands = [
-  fc.tuple(queueName, fc.boolean()).map(([q, persistent]) =>
-    cmd(`publish(${q},${persistent})`, (m, r) => {
+  fc.tuple(queueName, fc.boolean(), fc.integer({ min: 0, max: 5 })).map(([q, persistent, priority]) =>
+    cmd(`publish(${q},${persistent},p${priority})`, (m, r) => {
       const id = `m${++m.seq}`;
-      const res = r.ch.publish('', q, msg(id, { persistent }));
+      const res = r.ch.publish('', q, msg(id, { persistent, priority }));
       expect(res.status).toBe('routed');
-      enqueueModel(m, q, id, m.seq, persistent);
+      enqueueModel(m, q, id, m.seq, persistent, priority);
     }),
   ),
   // Fan-out to every queue: stored once, one entry per queue.
-  fc.boolean().map((persistent) =>
-    cmd(`publish-fanout(${persistent})`, (m, r) => {
+  fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 5 })).map(([persistent, priority]) =>
+    cmd(`publish-fanout(${persistent},p${priority})`, (m, r) => {
       const id = `m${++m.seq}`;
-      const res = r.ch.publish('amq.fanout', '', msg(id, { persistent }));
+      const res = r.ch.publish('amq.fanout', '', msg(id, { persistent, priority }));
       expect(res).toMatchObject({ status: 'routed', destinations: QUEUES.length });
-      for (const q of QUEUES) enqueueModel(m, q.name, id, m.seq, persistent);
+      for (const q of QUEUES) enqueueModel(m, q.name, id, m.seq, persistent, priority);
     }),
   ),
   fc.tuple(queueName, fc.boolean()).map(([q, noAck]) =>
@@ -201,8 +218,7 @@ const commands = [
       expect(d?.message.body.toString()).toBe(want?.id);
       if (!d || !want) return;
       expect(d.redelivered).toBe(want.redelivered);
-      want.deliveries++;
-      want.redelivered = true;
+      m.delivered(q, want);
       if (!noAck) m.unacked.push({ tag: d.deliveryTag, queue: q, m: want, consumer: null });
     }),
   ),
@@ -299,14 +315,14 @@ const commands = [
       m.consumers = [];
       m.dlq = m.dlq.filter((x) => x[2]);
       for (const [q, ready] of m.ready) {
-        // Transient messages do not survive; a recovered message counts one delivery if it had any.
+        // Transient messages do not survive; recovered ones at or below the delivered mark count one delivery.
         m.ready.set(
           q,
           ready.filter((x) => x.persistent),
         );
         for (const x of m.ready.get(q)!) {
-          x.redelivered = x.deliveries > 0;
-          x.deliveries = x.deliveries > 0 ? 1 : 0;
+          x.redelivered = x.seq <= (m.maxDelivered.get(q) ?? -1);
+          x.deliveries = x.redelivered ? 1 : 0;
         }
         m.dropOverflow(q);
       }

@@ -4,6 +4,7 @@
  * Metadata 9-12, JoinGroup 6-9, ApiVersions 3/4 ...), so this covers the compact encodings and
  * tagged fields of the codec.
  */
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { startKafkaBroker, type KafkaBroker } from './helpers/kafka-broker.js';
@@ -88,5 +89,19 @@ describe('@platformatic/kafka', () => {
     await admin.deleteGroups({ groups: ['pk-offsets'] });
     expect([...(await admin.listGroups()).keys()]).not.toContain('pk-offsets');
     await admin.close();
+  });
+
+  it('produces gzip, snappy and lz4 batches (its wasm codecs) that librdkafka (kcat) reads back', async () => {
+    const producer = new Producer({ clientId: 'pk-codecs', bootstrapBrokers: [broker.bootstrap], serializers: stringSerializers, autocreateTopics: true });
+    for (const compression of ['gzip', 'snappy', 'lz4'] as const) {
+      await producer.send({ messages: [0, 1].map((i) => ({ topic: 'pk-codecs', value: `${compression}-${i}`, partition: 0 })), compression });
+    }
+    await producer.close();
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('kcat', ['-b', broker.bootstrap, '-C', '-t', 'pk-codecs', '-o', 'beginning', '-e', '-f', '%o %s\n'], { timeout: 30_000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    expect(out.trim().split('\n')).toEqual(['gzip', 'snappy', 'lz4'].flatMap((c, ci) => [0, 1].map((i) => `${ci * 2 + i} ${c}-${i}`)));
   });
 });

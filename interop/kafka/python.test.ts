@@ -62,4 +62,11 @@ describe('python3-kafka (kafka-python)', () => {
       topics_after: ['kp-topic'],
     });
   });
+
+  it('produces gzip, snappy, lz4 and zstd batches that read back in order', async () => {
+    const r = await runPython('kafka_python_client.py', [broker.bootstrap, 'codecs']);
+    const codecs = ['gzip', 'snappy', 'lz4', 'zstd'];
+    expect(r.produced).toEqual(codecs.flatMap((c, ci) => [0, 1, 2].map((i) => [c, ci * 3 + i])));
+    expect(r.consumed).toEqual(codecs.flatMap((c, ci) => [0, 1, 2].map((i) => [ci * 3 + i, `${c}-${i}`])));
+  });
 });

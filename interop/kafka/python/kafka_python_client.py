@@ -33,6 +33,19 @@ if scenario == "produce-consume":
     out["topics_after"] = sorted(t for t in a.list_topics() if t.startswith("kp-"))
     a.close()
     print(json.dumps(out))
+elif scenario == "codecs":
+    # python3-lz4, python3-snappy and python3-zstandard give kafka-python its codecs.
+    out = {"produced": [], "consumed": []}
+    for codec in ["gzip", "snappy", "lz4", "zstd"]:
+        p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", compression_type=codec, linger_ms=5)
+        futures = [p.send("kp-codecs", value=b"%s-%d" % (codec.encode(), i)) for i in range(3)]
+        p.flush()
+        out["produced"] += [[codec, f.get(timeout=10).offset] for f in futures]
+        p.close()
+    c = KafkaConsumer("kp-codecs", bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    out["consumed"] = [[m.offset, m.value.decode()] for m in c]
+    c.close()
+    print(json.dumps(out))
 elif scenario == "sasl":
     mech, user, password = sys.argv[3], sys.argv[4], sys.argv[5]
     try:

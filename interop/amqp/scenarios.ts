@@ -355,6 +355,8 @@ export const SCENARIOS: Scenario[] = [
       ctx.log('first', await read('first', 5));
       ctx.log('offset-3', await read(3, 2));
       ctx.log('last', await read('last', 1));
+      ctx.log('timestamp-epoch', await read({ '!': 'timestamp', value: 0 }, 5));
+      ctx.log('interval-1h', await read('1h', 5));
       const ch = await c.createChannel();
       await ch.prefetch(10);
       const next = collect(ch, q, 1, { ack: true, arguments: { 'x-stream-offset': 'next' } });

@@ -242,7 +242,12 @@ export class LogStore implements Store {
 
   private seal(seg: Segment): void {
     this.sealing = this.sealing
-      .then(() => (seg.deleted ? undefined : writeSegmentIndex(seg, seg.length, seg.length)))
+      .then(() => {
+        if (seg.deleted) return;
+        // A stale index of the same segment (written before a crash) may be open: drop it.
+        this.fds.forget(seg.indexPath);
+        return writeSegmentIndex(seg, seg.length, seg.length);
+      })
       .catch((err: Error) => this.warn({ segment: seg.name, err: err.message }, 'writing segment index failed; it will be rebuilt on open'));
   }
 

@@ -28,7 +28,7 @@ export interface StoreOptions {
   cacheBytes?: number;
   /**
    * Appended bytes not yet handed to the OS above which `writable` turns false
-   * (default 32 MiB). Appends are still accepted; callers should await `whenWritable()`.
+   * (default 8 MiB). Appends are still accepted; callers should await `whenWritable()`.
    */
   maxPendingBytes?: number;
   /** Upper bound on read-side file descriptors (segments and their index files; default 256). */
@@ -83,7 +83,11 @@ export interface StoredBatch {
   timestamp: number;
   tagHash: number;
   position: number;
-  /** The RecordBatch bytes as stored (baseOffset field not patched). */
+  /**
+   * The RecordBatch bytes as stored (baseOffset field not patched). Shared with other
+   * readers (a view of the tail cache or of one disk read): never modify it in place; to
+   * send it with a partition's base offset, write 8 bytes then `batch.subarray(8)`.
+   */
   batch: Buffer;
 }
 
@@ -146,7 +150,11 @@ export interface Store {
   /** The same from memory only (recent appends); null when the bytes are not cached. */
   readCached(partition: number, offset: number): StoredBatch | null;
 
-  /** Queue partitions: the entry at `offset` is no longer needed (acked, expired, dead-lettered). */
+  /**
+   * Queue partitions: the entry at `offset` is no longer needed (acked, expired, dead-lettered).
+   * The released head is persisted at `reclaim()`; releases beyond it are not: after `open()`
+   * the core re-applies them from its own durable acks.
+   */
   release(partition: number, offset: number): void;
   /** Streams: moves the log start offset forward (DeleteRecords, retention). */
   truncateBefore(partition: number, offset: number): void;

@@ -204,3 +204,45 @@ describe('meta log recovery', () => {
     await again.close();
   });
 });
+
+describe('segment scan', () => {
+  it('finds the same entries whatever the read block size, and stops at a torn tail (property)', async () => {
+    const { scanSegmentFile } = await import('../../storage/recovery.js');
+    const { entryHeaderBytes, writeEntryHeader } = await import('../../storage/entry-format.js');
+    const fc = (await import('fast-check')).default;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 0, maxLength: 30 }),
+        fc.integer({ min: 40, max: 5000 }),
+        fc.nat(),
+        async (sizes, block, cutSeed) => {
+          const parts = sizes.map((n, i) => {
+            const batch = Buffer.alloc(n, i & 0xff);
+            const buf = Buffer.alloc(entryHeaderBytes(1) + n);
+            writeEntryHeader(buf, 0, batch, 1, i, i, [1], [0], [i]);
+            batch.copy(buf, entryHeaderBytes(1));
+            return buf;
+          });
+          let file = Buffer.concat(parts);
+          const whole = file.length;
+          const cut = sizes.length > 0 && cutSeed % 2 === 1 ? cutSeed % parts.at(-1)!.length : 0;
+          if (cut > 0) file = file.subarray(0, whole - cut);
+          const path = join(dir, 'scan.log');
+          writeFileSync(path, file);
+          const seen: number[] = [];
+          const result = await scanSegmentFile(path, (_buf, _at, pos, length) => seen.push(pos, length), block);
+          const expected: number[] = [];
+          let pos = 0;
+          for (const p of cut > 0 ? parts.slice(0, -1) : parts) {
+            expected.push(pos, p.length);
+            pos += p.length;
+          }
+          expect(seen).toEqual(expected);
+          expect(result.validLength).toBe(pos);
+          expect(result.problem === null).toBe(cut === 0);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

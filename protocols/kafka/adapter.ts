@@ -10,7 +10,12 @@ import { KafkaNode } from './node.js';
 import { defaultKafkaOptions, type KafkaOptions } from './options.js';
 import { KafkaSession } from './session.js';
 
-export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: Partial<KafkaOptions> = {}): ProtocolAdapter {
+/** The adapter, with the Kafka node its sessions share (issue 9 installs its produce guard there). */
+export interface KafkaAdapter extends ProtocolAdapter {
+  readonly node: KafkaNode;
+}
+
+export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: Partial<KafkaOptions> = {}): KafkaAdapter {
   const fromConfig: Partial<KafkaOptions> = ctx.config?.kafka ?? {};
   const options: KafkaOptions = { ...defaultKafkaOptions, ...fromConfig, ...overrides };
   const log = ctx.log.child({ protocol: 'kafka' });
@@ -22,6 +27,7 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
 
   return {
     protocol: 'kafka',
+    node,
     accept(stream: Duplex, origin: ConnectionOrigin): void {
       if (closing) {
         stream.destroy();

@@ -11,10 +11,13 @@ import type { KafkaOptions } from './options.js';
 import type { ConnectionState, Handler } from './handlers/handler.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { SaslAuthenticator } from './sasl/authenticator.js';
+import type { ProduceGuard } from './mapping/produce-guard.js';
 
 export class KafkaNode {
   readonly coordinator: GroupCoordinator;
   readonly authenticator: SaslAuthenticator | null;
+  /** Idempotence/transactions (issue 9) install their sequence and epoch checks here. */
+  produceGuard: ProduceGuard | null = null;
   private readonly topicIds = new Map<string, Buffer>();
   private readonly topicNames = new Map<string, string>();
   /** Auto-creations in flight, so concurrent requests for a new topic create it once. */

@@ -14,6 +14,9 @@ export const apiVersionsHandler: Handler = {
   handle(req, { node, conn }) {
     if (req.clientSoftwareName) conn.clientSoftwareName = req.clientSoftwareName;
     if (req.clientSoftwareVersion) conn.clientSoftwareVersion = req.clientSoftwareVersion;
+    if (req.clientSoftwareName) {
+      node.log.debug({ connId: conn.id, clientId: conn.clientId, software: req.clientSoftwareName, softwareVersion: req.clientSoftwareVersion }, 'kafka client identified');
+    }
     return {
       errorCode: ErrorCode.NONE,
       apiKeys: apiKeyRanges(node.handlers),

@@ -1,6 +1,7 @@
 import { produce } from '../schema/apis.js';
 import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
 import { checkProducedRecords, withLogAppendTime } from '../mapping/produce-batch.js';
+import { batchProducerId } from '../mapping/produce-guard.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
 
@@ -13,7 +14,8 @@ import type { Message } from '../codec/schema-codec.js';
  *
  * Appends happen synchronously in request order when the topic exists, so pipelined produce
  * requests on one connection keep their order. Idempotent and transactional batches (producer
- * id >= 0) are stored as they come; sequence checks belong to issue 9.
+ * id >= 0) pass through `node.produceGuard` when one is installed (issue 9); without one they are
+ * stored as they come.
  */
 export const produceHandler: Handler = {
   api: produce,
@@ -45,7 +47,7 @@ export const produceHandler: Handler = {
           continue;
         }
       }
-      for (const p of t.partitionData as Message[]) partitionResponses.push(appendPartition(ctx, t.name, p, durable));
+      for (const p of t.partitionData as Message[]) partitionResponses.push(appendPartition(ctx, t.name, p, durable, req.transactionalId));
     }
     if (acks === 0) return null;
     if (acks === -1 && durable.length > 0) {
@@ -64,7 +66,7 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
 }
 
-function appendPartition(ctx: RequestContext, topic: string, p: Message, durable: Promise<void>[]): Message {
+function appendPartition(ctx: RequestContext, topic: string, p: Message, durable: Promise<void>[], transactionalId: string | null): Message {
   const { node, conn, apiVersion } = ctx;
   const vhost = node.vhost();
   try {
@@ -79,9 +81,20 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
     const logAppendTime = config['message.timestamp.type'] === 'LogAppendTime';
     const now = Date.now();
     let baseOffset = -1;
+    const guard = node.produceGuard;
     for (const batch of check.batches) {
+      const guarded = guard !== null && batchProducerId(batch) >= 0;
+      if (guarded) {
+        const verdict = guard.check(topic, p.index, batch, transactionalId);
+        if (verdict.kind === 'reject') return partitionError(p.index, verdict.errorCode, verdict.errorMessage);
+        if (verdict.kind === 'duplicate') {
+          if (baseOffset < 0) baseOffset = verdict.baseOffset;
+          continue;
+        }
+      }
       const stored = logAppendTime ? withLogAppendTime(batch, now) : batch;
       const r = vhost.produce(topic, p.index, stored, undefined, conn.core().origin);
+      if (guarded) guard.appended(topic, p.index, stored, r.baseOffset);
       if (baseOffset < 0) baseOffset = r.baseOffset;
       durable.push(r.durable);
     }

@@ -117,3 +117,33 @@ describe('Produce under a resource alarm', () => {
     expect(r2.body.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: before + 1 });
   });
 });
+
+describe('Produce guard (the seam for idempotent producers, issue 9)', () => {
+  it('lets a guard answer a duplicate with its original offset, refuse a batch, or append and learn the offset', async () => {
+    const seen: number[] = [];
+    b.adapter.node.produceGuard = {
+      check: (_t, _p, batch) => {
+        const seq = batch.readInt32BE(53);
+        if (seq === 0 && seen.length > 0) return { kind: 'duplicate', baseOffset: seen[0]! };
+        if (seq > 5) return { kind: 'reject', errorCode: 45, errorMessage: 'out of order' };
+        return { kind: 'append' };
+      },
+      appended: (_t, _p, _batch, baseOffset) => void seen.push(baseOffset),
+    };
+    try {
+      const idem = (seq: number) => batch(1, { producerId: 7, producerEpoch: 0, baseSequence: seq });
+      const first = await produceTo('plain', idem(0));
+      const dup = await produceTo('plain', idem(0));
+      const bad = await produceTo('plain', idem(9), 8);
+      expect(first).toMatchObject({ errorCode: 0 });
+      expect(dup).toMatchObject({ errorCode: 0, baseOffset: first.baseOffset });
+      expect(bad).toMatchObject({ errorCode: 45, errorMessage: 'out of order' });
+      expect(seen).toEqual([first.baseOffset]);
+      // Plain producers never reach the guard.
+      expect(await produceTo('plain', batch(1))).toMatchObject({ errorCode: 0 });
+      expect(seen).toHaveLength(1);
+    } finally {
+      b.adapter.node.produceGuard = null;
+    }
+  });
+});

@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createStore } from '../../../../storage/index.js';
 import { createCore, type Core } from '../../../../src/core/index.js';
-import type { ProtocolAdapter } from '../../../../src/listeners/adapter.js';
-import { createKafkaAdapter } from '../../../../protocols/kafka/adapter.js';
+import { createKafkaAdapter, type KafkaAdapter } from '../../../../protocols/kafka/adapter.js';
 import type { KafkaOptions } from '../../../../protocols/kafka/options.js';
 
 export interface InProcessKafka {
   port: number;
   core: Core;
-  adapter: ProtocolAdapter;
+  adapter: KafkaAdapter;
   dir: string;
   /** Log lines written by the adapter (JSON objects). */
   logs: Record<string, unknown>[];

@@ -156,6 +156,12 @@ export function collect(ch: Channel, queue: string, n: number, options: { noAck?
   });
 }
 
+/** A basic.get result that must be a message. */
+export function must<T>(v: T | false | null | undefined): T {
+  if (!v) throw new Error('expected a message, got none');
+  return v;
+}
+
 /** Polls basic.get until a message arrives (TTL and dead-lettering happen on the broker's clock). */
 export async function getEventually(ch: Channel, queue: string, timeoutMs = 5000): Promise<GetMessage> {
   const deadline = Date.now() + timeoutMs;

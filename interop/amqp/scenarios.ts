@@ -1,4 +1,4 @@
-import { channelClosed, collect, connectionClosed, expectError, getEventually, seen, type Scenario } from './scenario-kit.js';
+import { channelClosed, collect, connectionClosed, expectError, getEventually, must, seen, type Scenario } from './scenario-kit.js';
 
 /**
  * Scripted scenarios with amqplib's promise API. Each logs what the client observes: replies,
@@ -54,16 +54,16 @@ export const SCENARIOS: Scenario[] = [
       ch.sendToQueue(q, Buffer.from('a'));
       ch.sendToQueue(q, Buffer.from('b'));
       await ch.checkQueue(q);
-      const a1 = (await ch.get(q))!;
+      const a1 = must(await ch.get(q));
       ctx.log('first', seen(a1));
       ch.nack(a1, false, true);
-      const a2 = (await ch.get(q))!;
+      const a2 = must(await ch.get(q));
       ctx.log('after-nack-requeue', seen(a2));
       ch.reject(a2, true);
-      const a3 = (await ch.get(q))!;
+      const a3 = must(await ch.get(q));
       ctx.log('after-reject-requeue', seen(a3));
       ch.reject(a3, false);
-      const b = (await ch.get(q))!;
+      const b = must(await ch.get(q));
       ctx.log('next', seen(b));
       ch.nack(b, false, false);
       ctx.log('left', await ch.checkQueue(q));
@@ -73,7 +73,7 @@ export const SCENARIOS: Scenario[] = [
       const ch2 = await c.createChannel();
       await ch2.get(q);
       await ch2.close();
-      const again = (await ch.get(q, { noAck: true }))!;
+      const again = must(await ch.get(q, { noAck: true }));
       ctx.log('after-channel-close', seen(again));
       await ch.deleteQueue(q);
     },
@@ -139,7 +139,7 @@ export const SCENARIOS: Scenario[] = [
       const c = await ctx.connect();
       const ch = await c.createConfirmChannel();
       const order: string[] = [];
-      ch.on('return', (m) => order.push(`return ${m.fields.replyCode} ${m.fields.replyText} ${m.fields.exchange} ${m.fields.routingKey} ${m.content.toString()}`));
+      ch.on('return', (m: { fields: Record<string, unknown>; content: Buffer }) => order.push(`return ${String(m.fields.replyCode)} ${String(m.fields.replyText)} ${String(m.fields.exchange)} ${String(m.fields.routingKey)} ${m.content.toString()}`));
       await new Promise<void>((resolve, reject) => {
         ch.publish('amq.direct', `nowhere-${ctx.id}`, Buffer.from('lost'), { mandatory: true }, (err) => {
           order.push(err ? 'nack' : 'ack');
@@ -172,7 +172,7 @@ export const SCENARIOS: Scenario[] = [
       ch.sendToQueue(q, Buffer.from('c2'));
       await rpc('commit', 'commitOk');
       ctx.log('after-commit', await ch.checkQueue(q));
-      const m = (await ch.get(q))!;
+      const m = must(await ch.get(q));
       ch.ack(m);
       await rpc('rollback', 'rollbackOk');
       ctx.log('ack-rolled-back', await ch.checkQueue(q));
@@ -193,14 +193,14 @@ export const SCENARIOS: Scenario[] = [
       await ch.assertQueue(q, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dq } });
       ch.sendToQueue(q, Buffer.from('poison'), { headers: { keep: 'me' } });
       await ch.checkQueue(q);
-      const m = (await ch.get(q))!;
+      const m = must(await ch.get(q));
       ch.reject(m, false);
       const d = await getEventually(ch, dq);
       ctx.log('dead-lettered', seen(d));
       // a second death on the same queue raises count
       ch.sendToQueue(q, d.content, { headers: d.properties.headers });
       await ch.checkQueue(q);
-      ch.nack((await ch.get(q))!, false, false);
+      ch.nack(must(await ch.get(q)), false, false);
       ctx.log('dead-lettered-twice', seen(await getEventually(ch, dq)));
       await ch.deleteQueue(q);
       await ch.deleteQueue(dq);

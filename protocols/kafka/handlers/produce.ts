@@ -1,6 +1,6 @@
 import { produce } from '../schema/apis.js';
 import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
-import { checkProducedRecords, withLogAppendTime } from '../mapping/produce-batch.js';
+import { checkProducedRecords, isCorruptBatchError, withLogAppendTime } from '../mapping/produce-batch.js';
 import { batchProducerId } from '../mapping/produce-guard.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -76,9 +76,9 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
     }
     const config = vhost.streamConfig(topic);
     const maxBytes = config['max.message.bytes'] !== undefined ? Number(config['max.message.bytes']) : node.options.maxMessageBytes;
-    const check = checkProducedRecords(p.records, maxBytes, apiVersion);
-    if (check.errorCode !== ErrorCode.NONE) return partitionError(p.index, check.errorCode, check.errorMessage);
     const logAppendTime = config['message.timestamp.type'] === 'LogAppendTime';
+    const check = checkProducedRecords(p.records, maxBytes, apiVersion, logAppendTime);
+    if (check.errorCode !== ErrorCode.NONE) return partitionError(p.index, check.errorCode, check.errorMessage);
     const now = Date.now();
     let baseOffset = -1;
     const guard = node.produceGuard;
@@ -108,6 +108,7 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
       errorMessage: null,
     };
   } catch (e) {
+    if (isCorruptBatchError(e)) return partitionError(p.index, ErrorCode.CORRUPT_MESSAGE, (e as Error).message);
     if (!(e instanceof KafkaError)) node.log.warn({ err: e, topic, partition: p.index }, 'produce failed');
     return partitionError(p.index, errorCodeFor(e), (e as Error).message);
   }

@@ -20,8 +20,13 @@ export interface BatchCheck {
   batches: Buffer[];
 }
 
-/** Splits `records` into batches and validates each one; the first failure wins. */
-export function checkProducedRecords(records: Buffer | null, maxMessageBytes: number, apiVersion: number): BatchCheck {
+/**
+ * Splits `records` into batches and validates each one; the first failure wins. The CRC is
+ * checked here only when asked (`verifyCrc`, before a LogAppendTime restamp would recompute
+ * it): otherwise the core checks it on append, and checking twice cost ~6 % of the broker's CPU
+ * in a produce profile.
+ */
+export function checkProducedRecords(records: Buffer | null, maxMessageBytes: number, apiVersion: number, verifyCrc: boolean): BatchCheck {
   const fail = (errorCode: number, errorMessage: string): BatchCheck => ({ errorCode, errorMessage, batches: [] });
   if (records === null || records.length === 0) return fail(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
   const batches: Buffer[] = [];
@@ -38,7 +43,7 @@ export function checkProducedRecords(records: Buffer | null, maxMessageBytes: nu
     if (size > maxMessageBytes) {
       return fail(ErrorCode.MESSAGE_TOO_LARGE, `The record batch of ${size} bytes exceeds max.message.bytes (${maxMessageBytes})`);
     }
-    if (crc32c(batch.subarray(21)) !== batch.readUInt32BE(17)) return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch');
+    if (verifyCrc && crc32c(batch.subarray(21)) !== batch.readUInt32BE(17)) return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch');
     const codec = batch.readInt16BE(21) & 0x07;
     if (codec > 4) return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression codec ${codec}`);
     // KIP-110: zstd needs Produce v7+ so that old consumers are never sent zstd batches.
@@ -50,6 +55,14 @@ export function checkProducedRecords(records: Buffer | null, maxMessageBytes: nu
     pos += size;
   }
   return { errorCode: ErrorCode.NONE, errorMessage: null, batches };
+}
+
+/**
+ * The core refuses a batch whose CRC does not match with InvalidArgument ("record batch CRC
+ * mismatch", "corrupt record batch"); Kafka calls that CORRUPT_MESSAGE.
+ */
+export function isCorruptBatchError(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: string }).code === 'INVALID_ARGUMENT' && /CRC mismatch|corrupt record batch/.test(e.message);
 }
 
 export function batchRecordCount(batch: Buffer): number {

@@ -147,3 +147,11 @@ describe('Produce guard (the seam for idempotent producers, issue 9)', () => {
     }
   });
 });
+
+describe('Produce CRC on a LogAppendTime topic', () => {
+  it('refuses a corrupt batch before restamping it (a recomputed CRC must not hide the corruption)', async () => {
+    const bad = batch(1);
+    bad[bad.length - 1] ^= 0xff;
+    expect(await produceTo('appendtime', bad)).toMatchObject({ errorCode: 2 });
+  });
+});

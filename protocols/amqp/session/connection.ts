@@ -15,6 +15,7 @@ import { ReplyCode, replyText } from '../spec/reply-codes.js';
 import { MECHANISMS, parseSaslResponse, type Authenticate, type Mechanism } from './auth.js';
 import { AmqpChannel } from './channel.js';
 import type { DirectReplyRegistry } from '../mapping/direct-reply-to.js';
+import { Heartbeat } from './heartbeat.js';
 import { serverProperties } from './server-properties.js';
 import { UserPermissions } from './permissions.js';
 
@@ -50,7 +51,7 @@ type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' 
  */
 export class AmqpConnection {
   readonly writer: Writer = new Writer(64 * 1024, (bytes) => this.write(bytes));
-  readonly log: Logger;
+  log: Logger;
   state: State = 'header';
   /** negotiated; what we split outgoing bodies by and accept incoming frames up to */
   frameMax = FRAME_MIN_SIZE;
@@ -65,10 +66,17 @@ export class AmqpConnection {
   private readonly channels = new Map<number, AmqpChannel>();
   private readonly parser: FrameParser;
   private flushScheduled = false;
-  private sentSinceBeat = false;
-  private receivedSinceBeat = false;
-  private missedBeats = 0;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly heartbeat = new Heartbeat(
+    () => {
+      this.writer.ensure(HEARTBEAT_FRAME.length);
+      this.writer.bytes(HEARTBEAT_FRAME);
+      this.flush();
+    },
+    () => {
+      this.log.info({ heartbeatSec: this.heartbeatSec }, `missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
+      this.destroy();
+    },
+  );
   private handshakeTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
   private mechanism: Mechanism = 'PLAIN';
@@ -110,7 +118,7 @@ export class AmqpConnection {
   // ---- input -----------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    this.receivedSinceBeat = true;
+    this.heartbeat.received();
     try {
       this.parser.push(chunk);
     } catch (e) {
@@ -290,7 +298,7 @@ export class AmqpConnection {
     this.channelMax = a.channelMax === 0 ? l.channelMax || 65535 : a.channelMax;
     this.heartbeatSec = a.heartbeat;
     this.state = 'open';
-    this.startHeartbeats();
+    this.heartbeat.start(this.heartbeatSec);
   }
 
   private onOpen(a: MethodArgs['connection.open']): void {
@@ -317,33 +325,10 @@ export class AmqpConnection {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.state = 'running';
+    this.log = this.log.child({ vhost, user: this.user });
+    this.log.debug('connection opened');
     this.sendMethod(0, 'connection.open-ok', { knownHosts: '' });
     if (this.deps.core.blocked) this.onAlarm(true, [...this.deps.core.alarms][0] ?? 'memory');
-  }
-
-  // ---- heartbeats ------------------------------------------------------------------------
-
-  private startHeartbeats(): void {
-    if (this.heartbeatSec <= 0) return;
-    // Send a heartbeat when nothing else went out for half an interval; give up on a peer
-    // silent for two intervals (RabbitMQ's rule).
-    const halfMs = (this.heartbeatSec * 1000) / 2;
-    this.heartbeatTimer = setInterval(() => {
-      if (!this.sentSinceBeat) {
-        this.writer.ensure(HEARTBEAT_FRAME.length);
-        this.writer.bytes(HEARTBEAT_FRAME);
-        this.flush();
-      }
-      this.sentSinceBeat = false;
-      if (this.receivedSinceBeat) {
-        this.missedBeats = 0;
-      } else if (++this.missedBeats >= 4) {
-        this.log.info({ heartbeatSec: this.heartbeatSec }, `missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
-        this.destroy();
-      }
-      this.receivedSinceBeat = false;
-    }, halfMs);
-    this.heartbeatTimer.unref();
   }
 
   // ---- output ----------------------------------------------------------------------------
@@ -367,7 +352,7 @@ export class AmqpConnection {
 
   private write(bytes: Buffer): void {
     if (this.stream.destroyed) return;
-    this.sentSinceBeat = true;
+    this.heartbeat.sent();
     const ok = this.stream.write(bytes);
     if (!ok && !this.pausedForBackpressure) {
       // The client reads slower than we deliver: stop deliveries until 'drain'.
@@ -501,14 +486,14 @@ export class AmqpConnection {
   }
 
   private teardown(): void {
-    if (this.state === 'closed' && !this.heartbeatTimer && !this.core && !this.handshakeTimer && this.torndown) return;
+    if (this.torndown) return;
     this.torndown = true;
     this.state = 'closed';
     this.parser.stopped = true;
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeat.stop();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
-    this.heartbeatTimer = this.handshakeTimer = this.closeTimer = null;
+    this.handshakeTimer = this.closeTimer = null;
     this.unsubscribeAlarm();
     this.releaseCore();
     this.deps.directReply.dropConnection(this);

@@ -179,19 +179,18 @@ export class CommitLog {
   }
 
   /**
-   * Adds the batch behind the header space; returns where the batch bytes now are (the
-   * slab copy for small batches, so the header's CRC can cover both in one pass).
+   * Adds the batch behind the header space; true when it was copied right behind the
+   * header (so the header's CRC can cover both in one pass).
    */
-  pushBatch(batch: Buffer): Buffer {
+  pushBatch(batch: Buffer): boolean {
     if (batch.length <= COPY_MAX_BYTES) {
-      const at = this.slabUsed;
-      this.slab.set(batch, at);
+      this.slab.set(batch, this.slabUsed);
       this.slabUsed += batch.length;
-      return this.slab.subarray(at, at + batch.length);
+      return true;
     }
     this.closeRegion();
     this.run!.chunks.push(batch);
-    return batch;
+    return false;
   }
 
   /** The promise of the append just made, per its durability; schedules the flush. */

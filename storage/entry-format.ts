@@ -47,7 +47,8 @@ export function writeInt64(buf: Buffer, pos: number, value: number): void {
 
 /**
  * Writes an entry header at `pos` (targets included, CRC computed over header and batch).
- * `offsets[i]` is the base offset assigned in `partitions[i]`.
+ * `offsets[i]` is the base offset assigned in `partitions[i]`; `batchFollows` says the batch
+ * bytes are already in `buf` right behind the header.
  */
 export function writeEntryHeader(
   buf: Buffer,
@@ -59,6 +60,7 @@ export function writeEntryHeader(
   partitions: ArrayLike<number>,
   tagHashes: ArrayLike<number>,
   offsets: ArrayLike<number>,
+  batchFollows = false,
 ): number {
   const n = partitions.length;
   const headerBytes = entryHeaderBytes(n);
@@ -76,8 +78,7 @@ export function writeEntryHeader(
     writeInt64(buf, t + 8, offsets[i]!);
   }
   // When the batch was already copied right behind the header, one CRC call covers both.
-  const contiguous = batch.buffer === buf.buffer && batch.byteOffset === buf.byteOffset + pos + headerBytes;
-  const crc = contiguous
+  const crc = batchFollows
     ? crc32c(buf.subarray(pos + 8, pos + headerBytes + batch.length))
     : crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
   buf.writeUInt32BE(crc, pos + 4);

@@ -312,17 +312,18 @@ export class LogStore implements Store {
     }
     const slab = this.log.headerSpace(headerBytes, batch.length);
     const headerPos = this.log.headerPos;
-    const stored = this.log.pushBatch(batch);
+    const copied = this.log.pushBatch(batch);
     writeEntryHeader(
       slab,
       headerPos,
-      stored,
+      batch,
       recordCount,
       req.firstTimestamp,
       req.maxTimestamp,
       n === this.tPartitions.length ? this.tPartitions : this.tPartitions.subarray(0, n),
       this.tTags,
       this.tOffsets,
+      copied,
     );
     this.cache.put(position, batch);
     const durable = this.log.commit(req.durability ?? this.durability);

@@ -3,67 +3,93 @@
  * consumers that keep up with producers are served from memory (`readCached`), everyone
  * else reads from disk.
  *
- * Batches are copied into a ring of 1 MiB chunks owned by the cache. Keeping the producer's
- * Buffers instead would retain whatever they are views of (a 64 KiB socket chunk behind a
- * 100-byte batch), so the bound would not hold. A chunk is never overwritten, only dropped. Each entry is one number in a Map
- * (slot, offset and length packed), and a Buffer view is made only when it is read: no
- * object per cached batch. Batches larger than a chunk are kept by reference.
- * Eviction order is a FIFO of positions: re-iterating a Map from its start after deleting
- * its head walks every tombstone, which profiled at 78% of append time.
+ * Batches are copied into 1 MiB chunks owned by the cache. Keeping the producer's Buffers
+ * instead would retain whatever they are views of (a 64 KiB socket chunk behind a 100-byte
+ * batch), so the bound would not hold. A chunk is never overwritten, only dropped, so a
+ * view handed to a reader stays valid. Entries arrive in position order, so the index is
+ * three typed arrays (position, chunk location, length) searched by bisection: no object
+ * and no Map entry per batch (a Map cost 25% of a 100-byte append, profiled). Batches
+ * larger than a chunk are kept by reference.
  */
 const CHUNK_BYTES = 1024 * 1024;
-const OFFSET_BITS = 2 ** 21; // offset within a chunk and length both < 2^21
-const SLOT_MUL = OFFSET_BITS * OFFSET_BITS; // slot * 2^42 stays below 2^53 for 2^11 slots
-const MAX_SLOTS = 2048;
+const SLOT_MUL = 2 ** 21; // location = slot * 2^21 + offset within the chunk (< 2^20)
+const BIG = -1;
 
 export class TailCache {
-  /** position -> slot * 2^42 + offset * 2^21 + length */
-  private readonly packed = new Map<number, number>();
-  private readonly big = new Map<number, Buffer>();
-  private fifo: number[] = [];
+  private pos = new Float64Array(1024);
+  private loc = new Float64Array(1024);
+  private len = new Int32Array(1024);
   private head = 0;
+  private tail = 0;
+  private readonly big = new Map<number, Buffer>();
   private bytes = 0;
   private readonly chunks: Buffer[] = [];
-  /** Slot of each ring position, oldest first; the last is being filled. */
+  /** Chunk slots, oldest first; the last is being filled. */
   private readonly ring: number[] = [];
   private used = CHUNK_BYTES;
   private readonly maxChunks: number;
 
   constructor(private readonly maxBytes: number) {
-    this.maxChunks = Math.min(MAX_SLOTS, Math.floor(maxBytes / CHUNK_BYTES));
+    this.maxChunks = Math.floor(maxBytes / CHUNK_BYTES);
   }
 
   put(position: number, batch: Buffer): void {
     if (this.maxChunks < 1) return;
-    if (batch.length > CHUNK_BYTES) {
+    // Make room in the chunks first: that may evict, and must not see this entry half-made.
+    const small = batch.length <= CHUNK_BYTES;
+    if (small && this.used + batch.length > CHUNK_BYTES) this.nextChunk();
+    if (this.tail === this.pos.length) this.makeRoom();
+    const i = this.tail++;
+    this.pos[i] = position;
+    if (!small) {
       this.big.set(position, batch);
+      this.len[i] = BIG;
     } else {
-      if (this.used + batch.length > CHUNK_BYTES) this.nextChunk();
       const slot = this.ring[this.ring.length - 1]!;
       this.chunks[slot]!.set(batch, this.used);
-      this.packed.set(position, slot * SLOT_MUL + this.used * OFFSET_BITS + batch.length);
+      this.loc[i] = slot * SLOT_MUL + this.used;
+      this.len[i] = batch.length;
       this.used += batch.length;
     }
-    this.fifo.push(position);
     this.bytes += batch.length;
-    while (this.bytes > this.maxBytes && this.head < this.fifo.length) this.evictOne();
+    while (this.bytes > this.maxBytes && this.head < this.tail) this.evictOne();
   }
 
-  /** Starts filling another chunk, recycling the oldest one (evicting its entries) at the bound. */
+  private makeRoom(): void {
+    const live = this.tail - this.head;
+    if (this.head > 0 && live <= this.pos.length / 2) {
+      this.pos.copyWithin(0, this.head, this.tail);
+      this.loc.copyWithin(0, this.head, this.tail);
+      this.len.copyWithin(0, this.head, this.tail);
+    } else {
+      const size = this.pos.length * 2;
+      const pos = new Float64Array(size);
+      const loc = new Float64Array(size);
+      const len = new Int32Array(size);
+      pos.set(this.pos.subarray(this.head, this.tail));
+      loc.set(this.loc.subarray(this.head, this.tail));
+      len.set(this.len.subarray(this.head, this.tail));
+      this.pos = pos;
+      this.loc = loc;
+      this.len = len;
+    }
+    this.head = 0;
+    this.tail = live;
+  }
+
+  /** Starts filling another chunk, dropping the oldest one (and its entries) at the bound. */
   private nextChunk(): void {
     if (this.chunks.length < this.maxChunks) {
       this.chunks.push(Buffer.allocUnsafeSlow(CHUNK_BYTES));
       this.ring.push(this.chunks.length - 1);
     } else {
       const slot = this.ring.shift()!;
-      // Entries of the oldest chunk precede every entry of newer chunks in the FIFO.
-      while (this.head < this.fifo.length) {
-        const v = this.packed.get(this.fifo[this.head]!);
-        if (v !== undefined && Math.floor(v / SLOT_MUL) !== slot) break;
+      // Entries of the oldest chunk precede every entry of newer chunks.
+      while (this.head < this.tail) {
+        const l = this.len[this.head]!;
+        if (l !== BIG && Math.floor(this.loc[this.head]! / SLOT_MUL) !== slot) break;
         this.evictOne();
       }
-      // A fresh chunk, not the old one overwritten: views handed to readers (maybe queued on
-      // a slow socket) keep the old bytes alive and unchanged until they are dropped.
       this.chunks[slot] = Buffer.allocUnsafeSlow(CHUNK_BYTES);
       this.ring.push(slot);
     }
@@ -71,36 +97,41 @@ export class TailCache {
   }
 
   private evictOne(): void {
-    const pos = this.fifo[this.head++]!;
-    const v = this.packed.get(pos);
-    if (v !== undefined) {
-      this.packed.delete(pos);
-      this.bytes -= v % OFFSET_BITS;
+    const i = this.head++;
+    const l = this.len[i]!;
+    if (l === BIG) {
+      const p = this.pos[i]!;
+      this.bytes -= this.big.get(p)!.length;
+      this.big.delete(p);
     } else {
-      const b = this.big.get(pos);
-      if (b !== undefined) {
-        this.big.delete(pos);
-        this.bytes -= b.length;
-      }
-    }
-    if (this.head > 4096 && this.head * 2 > this.fifo.length) {
-      this.fifo = this.fifo.slice(this.head);
-      this.head = 0;
+      this.bytes -= l;
     }
   }
 
   get(position: number): Buffer | undefined {
-    const v = this.packed.get(position);
-    if (v === undefined) return this.big.get(position);
-    const slot = Math.floor(v / SLOT_MUL);
-    const rest = v - slot * SLOT_MUL;
-    const offset = Math.floor(rest / OFFSET_BITS);
-    return this.chunks[slot]!.subarray(offset, offset + (rest % OFFSET_BITS));
+    let lo = this.head;
+    let hi = this.tail - 1;
+    const pos = this.pos;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = pos[mid]!;
+      if (p < position) lo = mid + 1;
+      else if (p > position) hi = mid - 1;
+      else {
+        const l = this.len[mid]!;
+        if (l === BIG) return this.big.get(position);
+        const v = this.loc[mid]!;
+        const slot = Math.floor(v / SLOT_MUL);
+        const offset = v - slot * SLOT_MUL;
+        return this.chunks[slot]!.subarray(offset, offset + l);
+      }
+    }
+    return undefined;
   }
 
   /** Drops entries below `position` (their segment was deleted). */
   dropBefore(position: number): void {
-    while (this.head < this.fifo.length && this.fifo[this.head]! < position) this.evictOne();
+    while (this.head < this.tail && this.pos[this.head]! < position) this.evictOne();
   }
 
   get size(): number {

@@ -281,6 +281,15 @@ export class LogStore implements Store {
     if (!(recordCount >= 1)) throw new RangeError(`recordCount must be >= 1, got ${recordCount}`);
     const n = targets.length;
     if (n > 0xffff) throw new RangeError(`at most 65535 targets per append, got ${n}`);
+    // Validate before any state changes: a throw half-way would leave offsets assigned.
+    if (!Number.isSafeInteger(req.firstTimestamp) || !Number.isSafeInteger(req.maxTimestamp)) {
+      throw new RangeError(`timestamps must be integers (ms), got ${req.firstTimestamp}/${req.maxTimestamp}`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = targets[i]!.partition;
+      if (!(id >= 0 && id <= 0xffffffff && Number.isInteger(id))) throw new RangeError(`partition id must be a uint32, got ${id}`);
+    }
+    if (recordCount > 0xffffffff) throw new RangeError(`recordCount too large: ${recordCount}`);
     if (this.tPartitions.length < n) {
       this.tPartitions = new Uint32Array(n);
       this.tTags = new Uint32Array(n);

@@ -256,6 +256,15 @@ export function describeStoreContract(name: string, make: StoreFactory): void {
       expect(again.recordsSinceSnapshot).toBe(1);
     });
 
+    it('rejects a malformed append without assigning offsets', async () => {
+      expect(() => appendValues(store, ['a'], [{ partition: 1 }, { partition: -1 }])).toThrow(RangeError);
+      expect(() => store.append({ batch: batchOf(['a']), recordCount: 0, firstTimestamp: 1, maxTimestamp: 1, targets: [{ partition: 1 }] })).toThrow(RangeError);
+      expect(() => store.append({ batch: batchOf(['a']), recordCount: 1, firstTimestamp: NaN, maxTimestamp: 1, targets: [{ partition: 1 }] })).toThrow(RangeError);
+      expect(store.endOffset(1)).toBe(0);
+      await appendValues(store, ['ok'], [{ partition: 1 }]).durable;
+      expect(valuesOf((await store.read(1, 0, 1))[0]!.batch)).toEqual(['ok']);
+    });
+
     it('offers a backpressure signal', async () => {
       expect(store.writable).toBe(true);
       await store.whenWritable();

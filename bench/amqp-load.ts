@@ -123,7 +123,6 @@ function ackFrame(channel: number, tag: number): Buffer {
 async function runRaw(o: Required<Options>): Promise<Result> {
   const run = Math.random().toString(36).slice(2, 8);
   const pub = await RawConnection.open(o.host, o.port);
-  const sub = await RawConnection.open(o.host, o.port);
   await pub.rpc(1, 'channel.open', {}, 'channel.open-ok');
   const queues: string[] = [];
   let exchange = '';
@@ -146,36 +145,35 @@ async function runRaw(o: Required<Options>): Promise<Result> {
   }
   if (o.workload === 'confirms') await pub.rpc(1, 'confirm.select', {}, 'confirm.select-ok');
 
-  // consumers: one channel each
+  // consumers: one connection each (as RabbitMQ PerfTest does), so a broker can spread them
   const noAck = o.workload !== 'confirms';
-  const lastTag = new Array<number>(queues.length + 1).fill(0);
-  const ackedTag = new Array<number>(queues.length + 1).fill(0);
   let delivered = 0;
-  for (let i = 0; i < queues.length; i++) {
-    const ch = i + 1;
-    await sub.rpc(ch, 'channel.open', {}, 'channel.open-ok');
-    if (!noAck) await sub.rpc(ch, 'basic.qos', { prefetchCount: 1000 }, 'basic.qos-ok');
-    await sub.rpc(ch, 'basic.consume', { queue: queues[i]!, noAck }, 'basic.consume-ok');
-  }
-  sub.onHot = (type, channel, payload) => {
-    if (type !== 1 || payload.readUInt32BE(0) !== MethodId.basicDeliver) return;
-    delivered++;
-    if (!noAck) {
-      // delivery-tag follows the consumer-tag shortstr
-      const ctLen = payload[4]!;
-      const off = 5 + ctLen;
-      lastTag[channel] = payload.readUInt32BE(off) * 0x1_0000_0000 + payload.readUInt32BE(off + 4);
-    }
-  };
-  sub.onChunkEnd = () => {
-    if (noAck) return;
-    for (let ch = 1; ch <= queues.length; ch++) {
-      if (lastTag[ch]! > ackedTag[ch]!) {
-        ackedTag[ch] = lastTag[ch]!;
-        sub.socket.write(ackFrame(ch, lastTag[ch]!));
+  const subs: RawConnection[] = [];
+  for (const q of queues) {
+    const sub = await RawConnection.open(o.host, o.port);
+    subs.push(sub);
+    await sub.rpc(1, 'channel.open', {}, 'channel.open-ok');
+    if (!noAck) await sub.rpc(1, 'basic.qos', { prefetchCount: 1000 }, 'basic.qos-ok');
+    await sub.rpc(1, 'basic.consume', { queue: q, noAck }, 'basic.consume-ok');
+    let lastTag = 0;
+    let ackedTag = 0;
+    sub.onHot = (type, _channel, payload) => {
+      if (type !== 1 || payload.readUInt32BE(0) !== MethodId.basicDeliver) return;
+      delivered++;
+      if (!noAck) {
+        // delivery-tag follows the consumer-tag shortstr
+        const off = 5 + payload[4]!;
+        lastTag = payload.readUInt32BE(off) * 0x1_0000_0000 + payload.readUInt32BE(off + 4);
       }
-    }
-  };
+    };
+    sub.onChunkEnd = () => {
+      if (!noAck && lastTag > ackedTag) {
+        ackedTag = lastTag;
+        sub.socket.write(ackFrame(1, lastTag));
+      }
+      schedule();
+    };
+  }
 
   // publisher
   const body = Buffer.alloc(o.bodyBytes, 0x61);
@@ -220,10 +218,6 @@ async function runRaw(o: Required<Options>): Promise<Result> {
       setImmediate(pump);
     }
   };
-  sub.onChunkEnd = ((prev) => () => {
-    prev?.();
-    schedule();
-  })(sub.onChunkEnd);
   pub.onChunkEnd = schedule;
   let stop = false;
   schedule();
@@ -237,7 +231,7 @@ async function runRaw(o: Required<Options>): Promise<Result> {
   const result = { published: published - p0, delivered: delivered - d0, seconds };
   stop = true;
   // cleanup: delete what we declared (fresh connection state not needed)
-  sub.close();
+  for (const sub of subs) sub.close();
   try {
     for (const q of queues) await pub.rpc(1, 'queue.delete', { queue: q }, 'queue.delete-ok');
     if (exchange) await pub.rpc(1, 'exchange.delete', { exchange }, 'exchange.delete-ok');

@@ -265,9 +265,20 @@ export function describeStoreContract(name: string, make: StoreFactory): void {
       expect(valuesOf((await store.read(1, 0, 1))[0]!.batch)).toEqual(['ok']);
     });
 
-    it('offers a backpressure signal', async () => {
+    it('signals backpressure under a burst and lifts it once the bytes are written', async () => {
       expect(store.writable).toBe(true);
       await store.whenWritable();
+      await store.close();
+      store = make(opts({ maxPendingBytes: 1024 * 1024, durability: 'none' }));
+      await store.open();
+      const big = 'b'.repeat(64 * 1024);
+      let last: Promise<void> = Promise.resolve();
+      for (let i = 0; i < 64; i++) last = appendValues(store, [big], [{ partition: 1 }]).durable;
+      expect(store.writable).toBe(false);
+      await store.whenWritable();
+      expect(store.writable).toBe(true);
+      await last;
+      expect(store.endOffset(1)).toBe(64);
     });
 
     it('reads back what was appended, for random appends over random partitions (property)', async () => {

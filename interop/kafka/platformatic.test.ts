@@ -86,6 +86,10 @@ describe('@platformatic/kafka', () => {
     await admin.alterConsumerGroupOffsets({ groupId: 'pk-offsets', topics: [{ name: 'pk-admin', partitionOffsets: [{ partition: 0, offset: 3n }] }] });
     const offsets = await admin.listConsumerGroupOffsets({ groups: ['pk-offsets'] });
     expect(offsets[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(3n);
+    // OffsetDelete (KIP-496) on a group with no members.
+    await admin.deleteConsumerGroupOffsets({ groupId: 'pk-offsets', topics: [{ name: 'pk-admin', partitionIndexes: [0] }] });
+    const cleared = await admin.listConsumerGroupOffsets({ groups: ['pk-offsets'] });
+    expect(cleared[0]!.topics.flatMap((t) => t.partitions.map((p) => p.committedOffset))).toEqual([]);
     await admin.deleteGroups({ groups: ['pk-offsets'] });
     expect([...(await admin.listGroups()).keys()]).not.toContain('pk-offsets');
     await admin.close();

@@ -178,3 +178,40 @@ describe('Metadata error codes', () => {
     c.end();
   });
 });
+
+describe('APIs no stock client here reaches', () => {
+  it('OffsetForLeaderEpoch answers epoch 0 with the high watermark; DescribeCluster names this node; ListOffsets -3 finds the max timestamp record', async () => {
+    const { offsetForLeaderEpoch, describeCluster, listOffsets } = await import('../../../protocols/kafka/schema/apis.js');
+    const { encodeRecordBatch } = await import('../../../storage/record-batch.js');
+    const c = await RawKafkaClient.connect(b.port);
+    const m = c.request(metadata, 4, { topics: [{ name: 'epochs' }], allowAutoTopicCreation: true });
+    c.write(m.bytes);
+    await c.response(metadata, 4);
+    const records = encodeRecordBatch({ records: [1000, 3000, 2000].map((ts) => ({ value: Buffer.from('x'), timestamp: ts })) });
+    const p = c.request(produce, 7, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'epochs', partitionData: [{ index: 0, records }] }] });
+    c.write(p.bytes);
+    await c.response(produce, 7);
+
+    const e = c.request(offsetForLeaderEpoch, 3, { replicaId: -1, topics: [{ topic: 'epochs', partitions: [{ partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }, { partition: 5, currentLeaderEpoch: 0, leaderEpoch: 0 }] }] });
+    c.write(e.bytes);
+    const er = await c.response(offsetForLeaderEpoch, 3);
+    expect(er.body.topics[0].partitions).toEqual([
+      { errorCode: 0, partition: 0, leaderEpoch: 0, endOffset: 3 },
+      { errorCode: 3, partition: 5, leaderEpoch: -1, endOffset: -1 },
+    ]);
+
+    const d = c.request(describeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    c.write(d.bytes);
+    const dr = await c.response(describeCluster, 1);
+    expect(dr.body).toMatchObject({ errorCode: 0, clusterId: 'polybroker-cluster-0001', controllerId: 1, brokers: [{ brokerId: 1, host: '127.0.0.1', port: b.port, rack: null }] });
+
+    const l = c.request(listOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'epochs', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3 }, { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: 1500 }] }] });
+    c.write(l.bytes);
+    const lr = await c.response(listOffsets, 7);
+    expect(lr.body.topics[0].partitions.map((x: { offset: number; timestamp: number }) => [x.offset, x.timestamp])).toEqual([
+      [1, 3000],
+      [1, 3000],
+    ]);
+    c.end();
+  });
+});

@@ -83,7 +83,9 @@ class CoreImpl implements Core {
     const log = await this.store.metaLog('core');
     const state = Journal.replay(log);
     this.nextPartition = Math.max(1, state.nextPartition);
-    this.journal = new Journal(log, this.options.snapshotEvery ?? 10_000, () => this.snapshotState());
+    this.journal = new Journal(log, this.options.snapshotEvery ?? 10_000, () => this.snapshotState(), (err) =>
+      this.warn({ err: String(err) }, 'journal write failed (acks may be redelivered after a restart)'),
+    );
     const ctx = this.ctx();
     for (const [name, vs] of Object.entries(state.vhosts)) {
       const vh = new VhostImpl(name, vs.options, ctx);
@@ -124,8 +126,14 @@ class CoreImpl implements Core {
   }
 
   async flush(): Promise<void> {
+    await this.settlePending();
     if (this.journal) await this.journal.flush();
     await this.store.flush();
+  }
+
+  /** Waits for dead-lettered sources whose copies are still being made durable. */
+  private async settlePending(): Promise<void> {
+    for (const vh of this.vhosts.values()) while (vh.pendingSettles.size > 0) await Promise.all([...vh.pendingSettles]);
   }
 
   async close(): Promise<void> {
@@ -140,6 +148,7 @@ class CoreImpl implements Core {
       for (const s of vh.streamsByName.values()) s.wakeAll();
       for (const c of vh.streamConsumers) c.cancel();
     }
+    await this.settlePending();
     if (this.journal) await this.journal.close();
     this.journal = null;
     this.opened = false;

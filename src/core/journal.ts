@@ -237,6 +237,8 @@ export class Journal {
     private readonly log: MetaLog,
     private readonly snapshotEvery: number,
     private readonly snapshotState: () => JournalState,
+    /** Failures of background writes (tick records, snapshots); they cost redeliveries only. */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   static replay(log: MetaLog): JournalState {
@@ -270,11 +272,21 @@ export class Journal {
   private schedule(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => {
+      this.flush().catch((err: unknown) => this.onError(err));
+    });
   }
 
   /** Writes the tick's ack and delivered records (no fsync: a lost ack only redelivers). */
   flush(): Promise<void> {
+    try {
+      return this.flushNow();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private flushNow(): Promise<void> {
     this.flushScheduled = false;
     const ps: Promise<void>[] = [];
     if (this.delivered.size > 0) {
@@ -295,7 +307,7 @@ export class Journal {
   private snapshotting = false;
   private maybeSnapshot(): void {
     if (this.snapshotting || this.log.recordsSinceSnapshot < this.snapshotEvery) return;
-    void this.snapshot();
+    this.snapshot().catch((err: unknown) => this.onError(err));
   }
 
   /** Replaces the log with one snapshot of the current state. */

@@ -91,6 +91,9 @@ const READ_CHUNK_BYTES = 1 << 20;
 async function loadQueue(vh: VhostImpl, q: Queue): Promise<void> {
   const store = vh.ctx.store;
   const end = store.endOffset(q.partition);
+  // The store keeps only its released head across restarts: re-apply the settled offsets.
+  for (let o = store.startOffset(q.partition); o < Math.min(q.markDelete, end); o++) vh.release(q, o);
+  if (q.settled) for (const o of q.settled) if (o < end) vh.release(q, o);
   let off = Math.max(q.markDelete, store.startOffset(q.partition));
   while (off < end) {
     const batches = await store.read(q.partition, off, READ_CHUNK_BYTES);

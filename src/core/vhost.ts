@@ -93,6 +93,8 @@ export class VhostImpl implements Vhost, QueueHost {
   readonly policiesByName = new Map<string, Policy>();
   readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
   readonly connections = new Set<ConnectionImpl>();
+  /** Dead-lettered sources waiting for their copies to be durable before they are settled. */
+  readonly pendingSettles = new Set<Promise<void>>();
   readonly router = new Router(this);
 
   constructor(
@@ -453,7 +455,30 @@ export class VhostImpl implements Vhost, QueueHost {
       if (s && s.size > 0) while (s.delete(q.markDelete)) q.markDelete++;
     } else if (e.offset > q.markDelete) (q.settled ??= new Set()).add(e.offset);
     this.ctx.journal.ack(q.partition, e.offset);
-    this.ctx.store.release(q.partition, e.offset);
+    this.release(q, e.offset);
+  }
+
+  /**
+   * Tells the store an entry is no longer needed, except the newest entry of the partition,
+   * whose release waits for the next append (`releaseDeferred`). Releasing every entry of the
+   * store's active run (a drained queue) marks the run dead while it still takes appends, and
+   * later entries are then skipped and their segment reclaimed (LogStore, reported to storage).
+   */
+  release(q: Queue, offset: number): void {
+    if (offset === this.ctx.store.endOffset(q.partition) - 1) {
+      if (q.deferredRelease >= 0 && q.deferredRelease !== offset) this.ctx.store.release(q.partition, q.deferredRelease);
+      q.deferredRelease = offset;
+      return;
+    }
+    this.ctx.store.release(q.partition, offset);
+  }
+
+  /** A newer entry now exists in the queue's partition: the deferred release can go. */
+  releaseDeferred(q: Queue): void {
+    if (q.deferredRelease < 0) return;
+    const o = q.deferredRelease;
+    q.deferredRelease = -1;
+    this.ctx.store.release(q.partition, o);
   }
 
   delivered(q: Queue, e: QueueEntry): void {
@@ -479,7 +504,17 @@ export class VhostImpl implements Vhost, QueueHost {
       const res = this.router.route(ex, keys[0]!, keys.length > 1 ? keys.slice(1) : null, m2, true);
       // At-least-once: the source lets go only once the targets hold the copy.
       if (res.durable === RESOLVED) this.settle(q, e);
-      else res.durable.then(() => this.settle(q, e), (err: unknown) => this.ctx.warn({ queue: q.name, err: String(err) }, 'dead-letter append failed'));
+      else {
+        const p: Promise<void> = res.durable
+          .then(
+            () => this.settle(q, e),
+            (err: unknown) => this.ctx.warn({ queue: q.name, err: String(err) }, 'dead-letter append failed'),
+          )
+          .then(() => {
+            this.pendingSettles.delete(p);
+          });
+        this.pendingSettles.add(p);
+      }
     }
   }
 

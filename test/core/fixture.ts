@@ -47,6 +47,9 @@ export async function openCore(options: CoreOptions = {}, kind: 'memory' | 'log'
       await start(f.disk);
     },
     async crash() {
+      // Memory: a copy of the disk as it is. Log: the old store is closed under the core (no
+      // core close: no snapshot, no journal flush), then reopened.
+      if (kind === 'log') await current.close();
       await start(f.disk.crashCopy());
     },
     async close() {
@@ -54,11 +57,13 @@ export async function openCore(options: CoreOptions = {}, kind: 'memory' | 'log'
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+  let current: Store;
   async function start(disk: MemoryDisk): Promise<void> {
     f.disk = disk;
     let store: Store;
     if (kind === 'log') store = new LogStore({ dir, segmentBytes: 1 << 20, durability: 'sync', intervalMs: 100 });
     else store = f.store = new MemoryStore(disk);
+    current = store;
     f.core = createCore(store, { now: clock.now, sweepIntervalMs: 0, alarmCheckIntervalMs: 0, dataDir: dir || undefined, ...options });
     await f.core.open();
   }

@@ -5,12 +5,13 @@ import type { Handler } from './handler.js';
 /**
  * ApiVersions: the supported range of every API key, computed from the handler table (as
  * redpanda's api_versions.cc does), so it advertises exactly what is implemented. A request
- * newer than v3 is answered by the session in v0 with UNSUPPORTED_VERSION (KIP-511).
+ * newer than v4 is answered by the session in v0 with UNSUPPORTED_VERSION (KIP-511). v4 only
+ * lifts a restriction on feature ranges (KAFKA-17011); this broker reports no features.
  */
 export const apiVersionsHandler: Handler = {
   api: apiVersions,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 4,
   handle(req, { node, conn }) {
     if (req.clientSoftwareName) conn.clientSoftwareName = req.clientSoftwareName;
     if (req.clientSoftwareVersion) conn.clientSoftwareVersion = req.clientSoftwareVersion;

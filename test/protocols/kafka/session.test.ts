@@ -43,7 +43,7 @@ describe('Kafka session', () => {
     const r = await c.response(apiVersions, 0);
     expect(r.correlationId).toBe(77);
     expect(r.body.errorCode).toBe(35);
-    expect(r.body.apiKeys.find((k: { apiKey: number }) => k.apiKey === 18)).toEqual({ apiKey: 18, minVersion: 0, maxVersion: 3 });
+    expect(r.body.apiKeys.find((k: { apiKey: number }) => k.apiKey === 18)).toEqual({ apiKey: 18, minVersion: 0, maxVersion: 4 });
     c.end();
   });
 

@@ -49,8 +49,20 @@ describe('python3-confluent-kafka', () => {
   });
 });
 
+describe('python3-confluent-kafka with the cooperative-sticky assignor', () => {
+  it('two members share four partitions (disjoint, complete) and consume every record', async () => {
+    const r = await runPython('confluent_kafka_client.py', [broker.bootstrap, 'cooperative']);
+    expect(r.consumed).toBe(40);
+    const a = r.a as number[];
+    const b = r.b as number[];
+    expect([...a, ...b].sort()).toEqual([0, 1, 2, 3]);
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.length).toBeGreaterThan(0);
+  });
+});
+
 describe('python3-kafka (kafka-python)', () => {
-  it('produces with acks=all and gzip, consumes as a group, commits; admin creates, grows, describes and deletes', async () => {
+  it('produces with acks=all and gzip, consumes as a group, commits with metadata; admin creates, grows, describes and deletes', async () => {
     const r = await runPython('kafka_python_client.py', [broker.bootstrap, 'produce-consume']);
     expect(r).toEqual({
       produced: [[0, 0], [0, 1], [0, 2], [0, 3], [0, 4]],
@@ -58,7 +70,7 @@ describe('python3-kafka (kafka-python)', () => {
       committed: 5,
       topics: ['kp-admin', 'kp-topic'],
       groups: [['kp-g', 'Empty']],
-      offsets: [['kp-topic', 0, 5]],
+      offsets: [['kp-topic', 0, 5, 'kp-meta']],
       topics_after: ['kp-topic'],
     });
   });

@@ -57,6 +57,38 @@ if scenario == "produce-consume":
     got2, _ = consume("ck-codecs", "ck-g1", 1, {"session.timeout.ms": 6000})
     out["after_restart"] = got2
     print(json.dumps(out))
+elif scenario == "cooperative":
+    # Two members with the cooperative-sticky assignor (KIP-429): the broker passes its
+    # subscription metadata through; librdkafka does the incremental rebalance itself.
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    for f in a.create_topics([NewTopic("ck-coop", 4, 1)]).values():
+        f.result()
+    p = Producer({"bootstrap.servers": bootstrap})
+    for i in range(40):
+        p.produce("ck-coop", key=b"k%d" % i, value=b"v%d" % i)
+    p.flush(10)
+    conf = {"bootstrap.servers": bootstrap, "group.id": "ck-coop-g", "auto.offset.reset": "earliest",
+            "partition.assignment.strategy": "cooperative-sticky", "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 500}
+    assigned = {"a": set(), "b": set()}
+    c1 = Consumer(conf)
+    c2 = Consumer(conf)
+    c1.subscribe(["ck-coop"], on_assign=lambda c, ps: assigned["a"].update(p.partition for p in ps),
+                 on_revoke=lambda c, ps: assigned["a"].difference_update(p.partition for p in ps))
+    c2.subscribe(["ck-coop"], on_assign=lambda c, ps: assigned["b"].update(p.partition for p in ps),
+                 on_revoke=lambda c, ps: assigned["b"].difference_update(p.partition for p in ps))
+    seen = set()
+    for _ in range(200):
+        for c in (c1, c2):
+            m = c.poll(0.1)
+            if m is not None and not m.error():
+                seen.add(m.value().decode())
+        if len(seen) == 40 and assigned["a"] and assigned["b"] and len(assigned["a"] | assigned["b"]) == 4:
+            break
+    out = {"consumed": len(seen), "a": sorted(assigned["a"]), "b": sorted(assigned["b"])}
+    c1.close()
+    c2.close()
+    print(json.dumps(out))
 elif scenario == "admin":
     a = AdminClient({"bootstrap.servers": bootstrap})
     out = {}

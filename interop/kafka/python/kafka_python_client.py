@@ -5,7 +5,7 @@ usage: kafka_python_client.py <bootstrap> <scenario> [sasl mechanism user passwo
 import json
 import sys
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.admin import NewPartitions, NewTopic
 
 bootstrap, scenario = sys.argv[1], sys.argv[2]
@@ -20,7 +20,8 @@ if scenario == "produce-consume":
     c = KafkaConsumer("kp-topic", bootstrap_servers=bootstrap, group_id="kp-g", auto_offset_reset="earliest",
                       enable_auto_commit=False, consumer_timeout_ms=3000)
     out["consumed"] = [[m.offset, m.key.decode(), m.value.decode(), [[k, v.decode()] for k, v in m.headers]] for m in c]
-    c.commit()
+    # A commit with metadata, as kafka-python's OffsetAndMetadata carries it.
+    c.commit({TopicPartition("kp-topic", 0): OffsetAndMetadata(5, "kp-meta")})
     out["committed"] = c.committed(TopicPartition("kp-topic", 0))
     c.close()
     a = KafkaAdminClient(bootstrap_servers=bootstrap)
@@ -28,7 +29,7 @@ if scenario == "produce-consume":
     a.create_partitions({"kp-admin": NewPartitions(4)})
     out["topics"] = sorted(t for t in a.list_topics() if t.startswith("kp-"))
     out["groups"] = [[g.group, g.state] for g in a.describe_consumer_groups(["kp-g"])]
-    out["offsets"] = [[tp.topic, tp.partition, om.offset] for tp, om in a.list_consumer_group_offsets("kp-g").items()]
+    out["offsets"] = [[tp.topic, tp.partition, om.offset, om.metadata] for tp, om in a.list_consumer_group_offsets("kp-g").items()]
     a.delete_topics(["kp-admin"])
     out["topics_after"] = sorted(t for t in a.list_topics() if t.startswith("kp-"))
     a.close()

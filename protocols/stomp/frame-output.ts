@@ -1,15 +1,22 @@
 /**
- * The bytes a connection will write on its next flush. Frames are appended into a 64 KiB
- * region that is handed to the socket as one slice per flush (a bump allocator: the next
- * frames go after it, never over bytes already handed out), so a burst of deliveries costs one
- * write and almost no allocation. Large bodies are not copied: the region is sealed and the
- * body Buffer itself becomes the next piece (ws's Sender does the same with cork/uncork).
+ * The bytes a connection will write on its next flush. Frames are appended into a region that
+ * is handed to the socket as one slice per flush (a bump allocator: the next frames go after
+ * it, never over bytes already handed out), so a burst of deliveries costs one write and almost
+ * no allocation. Large bodies are not copied: the region is sealed and the body Buffer itself
+ * becomes the next piece (ws's Sender does the same with cork/uncork).
+ *
+ * Busy connections get 64 KiB regions; a connection whose last flush was small keeps none (its
+ * next frame takes a small one from Node's shared pool), so idle connections cost no buffer.
  */
-const CHUNK_BYTES = 64 * 1024;
+const BUSY_CHUNK_BYTES = 64 * 1024;
+const QUIET_CHUNK_BYTES = 2 * 1024;
+const QUIET_FLUSH_BYTES = 4 * 1024;
 const COPY_LIMIT = 8 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class FrameOutput {
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk: Buffer = EMPTY;
+  private chunkBytes = QUIET_CHUNK_BYTES;
   /** Start of the bytes not yet handed out, and the write position. */
   private start = 0;
   private pos = 0;
@@ -24,7 +31,7 @@ export class FrameOutput {
   private ensure(n: number): void {
     if (this.chunk.length - this.pos >= n) return;
     this.seal();
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, n));
+    this.chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, n));
     this.start = 0;
     this.pos = 0;
   }
@@ -86,10 +93,12 @@ export class FrameOutput {
   take(): Buffer[] {
     this.seal();
     const pieces = this.pieces;
+    const flushed = this.piecesBytes;
     this.pieces = [];
     this.piecesBytes = 0;
-    if (this.chunk.length - this.pos < 512) {
-      this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.chunkBytes = flushed < QUIET_FLUSH_BYTES ? QUIET_CHUNK_BYTES : BUSY_CHUNK_BYTES;
+    if (flushed < QUIET_FLUSH_BYTES || this.chunk.length - this.pos < 512) {
+      this.chunk = EMPTY;
       this.start = 0;
       this.pos = 0;
     }

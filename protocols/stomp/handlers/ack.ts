@@ -52,13 +52,32 @@ export function applyNack(session: StompSession, sub: Subscription, deliveryTag:
 function target(session: StompSession, frame: StompFrame): { sub: Subscription; deliveryTag: number } {
   const name = session.version === '1.2' ? 'id' : 'message-id';
   const ackId = headerOf(frame.headers, name)!;
-  const m = /^([0-9]{1,9})-([0-9]{1,15})$/.exec(ackId);
-  if (m === null) throw new StompError('Invalid header', `${frame.command} ${name} '${ackId}' is not an id this server gave a MESSAGE`);
-  const sub = session.subscriptionsByChannel.get(Number(m[1]));
+  const [channel, deliveryTag] = parseAckId(ackId);
+  if (channel < 0) throw new StompError('Invalid header', `${frame.command} ${name} '${ackId}' is not an id this server gave a MESSAGE`);
+  const sub = session.subscriptionsByChannel.get(channel);
   if (sub === undefined) {
     throw new StompError('Subscription not found', `${frame.command} ${name} '${ackId}' belongs to no active subscription of this connection`);
   }
-  return { sub, deliveryTag: Number(m[2]) };
+  return { sub, deliveryTag };
+}
+
+/** `<channel>-<delivery tag>` → the two numbers, or [-1, -1]; by hand, as it runs once per ACK. */
+function parseAckId(id: string): [number, number] {
+  let channel = 0;
+  let tag = 0;
+  let i = 0;
+  for (; i < id.length && i < 10; i++) {
+    const c = id.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    channel = channel * 10 + c;
+  }
+  if (i === 0 || id.charCodeAt(i) !== 45 /* - */ || i + 1 >= id.length || id.length - i > 16) return [-1, -1];
+  for (i++; i < id.length; i++) {
+    const c = id.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return [-1, -1];
+    tag = tag * 10 + c;
+  }
+  return [channel, tag];
 }
 
 function transaction(session: StompSession, tx: string) {

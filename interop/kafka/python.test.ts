@@ -61,6 +61,16 @@ describe('python3-confluent-kafka with the cooperative-sticky assignor', () => {
   });
 });
 
+describe('python3-confluent-kafka static membership (KIP-345)', () => {
+  it('a restarted static member gets its partitions back and the other member is not revoked', async () => {
+    const r = await runPython('confluent_kafka_client.py', [broker.bootstrap, 'static']);
+    const before = r.before as Record<string, number[]>;
+    expect([...before.i1!, ...before.i2!].sort()).toEqual([0, 1, 2, 3]);
+    expect(r.i1_after).toEqual(before.i1);
+    expect(r.i2_revoked_after_restart).toBe(0);
+  });
+});
+
 describe('python3-kafka (kafka-python)', () => {
   it('produces with acks=all and gzip, consumes as a group, commits with metadata; admin creates, grows, describes and deletes', async () => {
     const r = await runPython('kafka_python_client.py', [broker.bootstrap, 'produce-consume']);

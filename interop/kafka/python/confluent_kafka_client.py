@@ -89,6 +89,50 @@ elif scenario == "cooperative":
     c1.close()
     c2.close()
     print(json.dumps(out))
+elif scenario == "static":
+    # KIP-345: members with group.instance.id; one restarts (librdkafka sends no LeaveGroup for
+    # a static member) and gets its partitions back while the other is never revoked.
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    for f in a.create_topics([NewTopic("ck-static", 4, 1)]).values():
+        f.result()
+    base = {"bootstrap.servers": bootstrap, "group.id": "ck-static-g", "auto.offset.reset": "earliest",
+            "session.timeout.ms": 10000, "heartbeat.interval.ms": 500}
+    events = {"i1": [], "i2": []}
+
+    def member(instance):
+        c = Consumer(dict(base, **{"group.instance.id": instance}))
+        c.subscribe(["ck-static"],
+                    on_assign=lambda c, ps: events[instance].append(["assign", sorted(p.partition for p in ps)]),
+                    on_revoke=lambda c, ps: events[instance].append(["revoke", sorted(p.partition for p in ps)]))
+        return c
+
+    def settle(consumers, check):
+        for _ in range(300):
+            for c in consumers:
+                c.poll(0.05)
+            if check():
+                return True
+        return False
+
+    def assigned(instance):
+        e = [x for x in events[instance] if x[0] == "assign"]
+        return e[-1][1] if e else []
+
+    c1, c2 = member("i1"), member("i2")
+    settle([c1, c2], lambda: len(assigned("i1")) + len(assigned("i2")) == 4 and assigned("i1") and assigned("i2"))
+    before = {"i1": assigned("i1"), "i2": assigned("i2")}
+    revokes_i2 = len([x for x in events["i2"] if x[0] == "revoke"])
+    c1.close()
+    events["i1"] = []
+    c1 = member("i1")
+    settle([c1, c2], lambda: assigned("i1") != [])
+    for _ in range(20):
+        c2.poll(0.05)
+    out = {"before": before, "i1_after": assigned("i1"),
+           "i2_revoked_after_restart": len([x for x in events["i2"] if x[0] == "revoke"]) - revokes_i2}
+    c1.close()
+    c2.close()
+    print(json.dumps(out))
 elif scenario == "admin":
     a = AdminClient({"bootstrap.servers": bootstrap})
     out = {}

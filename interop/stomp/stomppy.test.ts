@@ -21,6 +21,7 @@ const EXPECTED: Record<string, unknown> = {
   durable: ['while-away'],
   'temp-queue': { reply: 'pong', subscription: '/temp-queue/answers', 'reply-to-prefix': '/reply-queue' },
   heartbeat: { connected: true, 'server-beats': true, timeouts: 0 },
+  'silent-client': { disconnected: true, error: 'Heart-beat timeout', 'within-2s': true },
   'wrong-passcode': { connected: false, exception: 'ConnectFailedException' },
   'bad-destination': { error: 'Unknown destination' },
 };

@@ -245,6 +245,17 @@ def scenario_heartbeat():
     return out
 
 
+def scenario_silent_client():
+    # Promise beats every 200 ms, then stop stomp.py's beat thread: the server must give up on us.
+    conn, l = connect(heartbeats=(200, 0))
+    conn.running = False
+    conn.heartbeat_terminate_event.set()
+    started = time.monotonic()
+    l.disconnected.wait(WAIT)
+    return {"disconnected": l.disconnected.is_set(), "error": l.errors[0] if l.errors else None,
+            "within-2s": time.monotonic() - started < 2}
+
+
 def scenario_wrong_passcode():
     try:
         conn, l = connect(passcode="wrong")
@@ -267,6 +278,7 @@ SCENARIOS = {
     "durable": scenario_durable,
     "temp-queue": scenario_temp_queue,
     "heartbeat": scenario_heartbeat,
+    "silent-client": scenario_silent_client,
     "wrong-passcode": scenario_wrong_passcode,
     "bad-destination": scenario_bad_destination,
 }

@@ -20,6 +20,7 @@ export const STOMPPY_SCENARIO_NAMES: Record<string, readonly string[]> = {
   durable: STOMPPY_VERSIONS,
   'temp-queue': STOMPPY_VERSIONS,
   heartbeat: ['1.1', '1.2'],
+  'silent-client': ['1.1', '1.2'],
   'wrong-passcode': STOMPPY_VERSIONS,
   'bad-destination': STOMPPY_VERSIONS,
 };

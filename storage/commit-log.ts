@@ -34,6 +34,8 @@ class Cycle {
   private resolveS: (() => void) | null = null;
   private rejectS: ((e: Error) => void) | null = null;
   wantsSync = false;
+  /** Some append of this flush is `interval`: the timer must fsync what it wrote. */
+  wantsTimedSync = false;
 
   written(): Promise<void> {
     if (this.writtenP === null) {
@@ -122,11 +124,10 @@ export class CommitLog {
   headerPos = 0;
 
   constructor(private readonly opts: CommitLogOptions) {
-    if (opts.durability === 'interval' || opts.durability === 'sync') {
-      // `sync` appends fsync per tick; the timer also bounds loss of `interval`/`none` overrides.
-      this.intervalTimer = setInterval(() => void this.syncDirty().catch((e: Error) => this.fail(e)), opts.intervalMs);
-      this.intervalTimer.unref();
-    }
+    // fsyncs what `interval` appends wrote, whatever the store's default mode (an append may
+    // override it); `none` writes are left to the OS unless a later sync covers them.
+    this.intervalTimer = setInterval(() => void this.syncDirty().catch((e: Error) => this.fail(e)), opts.intervalMs);
+    this.intervalTimer.unref();
   }
 
   get active(): Segment {
@@ -199,7 +200,9 @@ export class CommitLog {
       this.scheduled = true;
       setImmediate(this.flushBound);
     }
-    return durability === 'sync' ? this.cycle.synced() : this.cycle.written();
+    if (durability === 'sync') return this.cycle.synced();
+    if (durability === 'interval') this.cycle.wantsTimedSync = true;
+    return this.cycle.written();
   }
 
   private nextSlab(need: number): void {
@@ -275,7 +278,11 @@ export class CommitLog {
           const { bytesWritten: n } = await writevAsync(fd, run.chunks, run.fileOffset);
           if (n !== run.bytes) throw new Error(`short write to ${run.segment.path}: ${n} of ${run.bytes}`);
           run.segment.writtenLength = run.fileOffset + run.bytes;
-          run.segment.dirty = !run.segment.dsync;
+          // Only writes someone must see fsynced make the segment dirty (`none` ones do not).
+          if (!run.segment.dsync) {
+            run.segment.unsynced = true;
+            if (cycle.wantsSync || cycle.wantsTimedSync) run.segment.dirty = true;
+          }
           this.pendingBytes -= run.bytes;
           if (!touched.includes(run.segment)) touched.push(run.segment);
           for (const slab of run.slabs) if (this.slabPool.length < SLAB_POOL_MAX) this.slabPool.push(slab);
@@ -311,13 +318,16 @@ export class CommitLog {
     }
     const dirty = this.segments.filter((s) => s.dirty && s.writeFd !== null);
     if (dirty.length === 0) return Promise.resolve();
-    for (const s of dirty) s.dirty = false;
+    for (const s of dirty) {
+      s.dirty = false;
+      s.unsynced = false;
+    }
     const fds = dirty.map((s) => s.writeFd!);
     const p = (async () => {
       try {
         for (const fd of fds) await fdatasyncAsync(fd);
       } catch (err) {
-        for (const s of dirty) s.dirty = true;
+        for (const s of dirty) s.dirty = s.unsynced = true;
         throw err;
       } finally {
         this.syncing = null;
@@ -341,7 +351,7 @@ export class CommitLog {
         seg.writeFd = null;
         seg.dirty = false;
         if (this.syncing !== null) await this.syncing.catch(() => {});
-        if (this.opts.durability !== 'none' && dirty) await fdatasyncAsync(fd);
+        if (dirty) await fdatasyncAsync(fd);
         await closeFd(fd);
       }
       this.opts.onSealable(seg);
@@ -383,6 +393,7 @@ export class CommitLog {
   /** Writes and fsyncs everything appended so far. */
   async flushAll(): Promise<void> {
     await this.whenWritten();
+    for (const seg of this.segments) if (seg.unsynced && seg.writeFd !== null) seg.dirty = true;
     await this.syncDirty();
   }
 

@@ -36,8 +36,10 @@ export class Segment {
   sealed = false;
   /** Write-side descriptor (active segment and segments awaiting their last fsync). */
   writeFd: number | null = null;
-  /** Written since the last fdatasync. */
+  /** Written since the last fdatasync, by appends that need it fsynced (`sync`, `interval`). */
   dirty = false;
+  /** Written since the last fdatasync at all (`flush()` and `close()` sync these too). */
+  unsynced = false;
   /** The write fd is O_DSYNC: every write is durable when it returns. */
   dsync = false;
   deleted = false;

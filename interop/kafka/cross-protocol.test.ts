@@ -54,3 +54,16 @@ describe('Kafka across protocols', () => {
     expect(value).toBe('from mqtt');
   });
 });
+
+describe('Kafka topic names taken by AMQP queues', () => {
+  it('a produce to the name of an existing AMQP queue is refused with INVALID_TOPIC_EXCEPTION', async () => {
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const ch = await conn.createChannel();
+    await ch.assertQueue('xp-plain-queue', { durable: false });
+    const producer = new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).producer();
+    await producer.connect();
+    await expect(producer.send({ topic: 'xp-plain-queue', messages: [{ value: 'x' }] })).rejects.toMatchObject({ cause: expect.objectContaining({ type: 'INVALID_TOPIC_EXCEPTION' }) });
+    await producer.disconnect();
+    await conn.close();
+  });
+});

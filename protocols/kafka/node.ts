@@ -110,7 +110,9 @@ export class KafkaNode {
     try {
       return await pending;
     } catch (e) {
-      throw new KafkaError(errorCodeFor(e) === ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_TOPIC_EXCEPTION : errorCodeFor(e), (e as Error).message);
+      // e.g. an AMQP queue of that name already exists: the name cannot be a topic.
+      if (errorCodeFor(e) === ErrorCode.POLICY_VIOLATION) throw new KafkaError(ErrorCode.POLICY_VIOLATION, (e as Error).message);
+      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, (e as Error).message);
     }
   }
 }

@@ -13,6 +13,8 @@ import { FrameOutput } from './frame-output.js';
 import type { Handler } from './handlers/handler.js';
 import { HANDLERS } from './handlers/index.js';
 import type { HeartBeatSettings, NegotiatedHeartBeat } from './heart-beat.js';
+import { HeartBeatMonitor } from './heart-beat-monitor.js';
+import { ReceiptQueue } from './receipt-queue.js';
 import { toStompError } from './mapping/errors.js';
 import { writeMessageFrame } from './mapping/message-frame.js';
 import type { SendTarget } from './mapping/send-target.js';
@@ -78,12 +80,13 @@ export class StompSession {
   private busy = false;
   private readPaused = false;
   private alarmBlocked = false;
-  /** Receipts wait for earlier ones and for their frame's durability promise, in frame order. */
-  private receiptChain: Promise<void> = Promise.resolve();
-  private receiptsPending = 0;
-  private heartBeatTimer: NodeJS.Timeout | null = null;
-  private lastReadAt = Date.now();
-  private wroteSinceBeat = false;
+  private readonly receipts = new ReceiptQueue(
+    (receiptId) => {
+      if (this.state === 'open') this.writeFrame('RECEIPT', ['receipt-id', receiptId]);
+    },
+    (e, receiptId) => this.fail(e, receiptId),
+  );
+  private heartBeat: HeartBeatMonitor | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -119,7 +122,7 @@ export class StompSession {
   // Input
 
   private onData(chunk: Buffer): void {
-    this.lastReadAt = Date.now();
+    this.heartBeat?.noteRead();
     if (this.state === 'closing' || this.state === 'closed' || this.parseFailed) return;
     try {
       this.parser.push(chunk);
@@ -240,32 +243,18 @@ export class StompSession {
     this.parser.version = version;
   }
 
-  private startHeartBeat({ sendMs, receiveMs }: NegotiatedHeartBeat): void {
-    if (sendMs === 0 && receiveMs === 0) return;
-    const deadMs = receiveMs * this.options.heartBeat.graceFactor;
-    const periods = [sendMs > 0 ? sendMs / 2 : Infinity, receiveMs > 0 ? receiveMs / 2 : Infinity];
-    const tickMs = Math.max(10, Math.floor(Math.min(...periods)));
-    let sinceBeatMs = 0;
-    this.lastReadAt = Date.now();
-    this.heartBeatTimer = setInterval(() => {
-      if (receiveMs > 0 && Date.now() - this.lastReadAt > deadMs) {
-        this.fail(new StompError('Heart-beat timeout', `no data from the client for more than ${deadMs} ms (heart-beat ${receiveMs} ms)`));
-        return;
-      }
-      if (sendMs > 0) {
-        sinceBeatMs += tickMs;
-        if (this.wroteSinceBeat) {
-          this.wroteSinceBeat = false;
-          sinceBeatMs = 0;
-        } else if (sinceBeatMs + tickMs > sendMs) {
-          this.out.bytes(HEARTBEAT);
-          this.flush();
-          this.wroteSinceBeat = false;
-          sinceBeatMs = 0;
-        }
-      }
-    }, tickMs);
-    this.heartBeatTimer.unref();
+  private startHeartBeat(negotiated: NegotiatedHeartBeat): void {
+    this.heartBeat = new HeartBeatMonitor(
+      negotiated,
+      this.options.heartBeat.graceFactor,
+      () => {
+        this.out.bytes(HEARTBEAT);
+        this.flush();
+      },
+      (silentMs) =>
+        this.fail(new StompError('Heart-beat timeout', `no data from the client for more than ${silentMs} ms (heart-beat ${negotiated.receiveMs} ms)`)),
+    );
+    this.heartBeat.start();
   }
 
   /** Sends ERROR for `e` and closes (STOMP 1.2: the server MUST close after ERROR). */
@@ -301,8 +290,7 @@ export class StompSession {
 
   private release(): Promise<void> {
     if (this.releasing !== null) return this.releasing;
-    if (this.heartBeatTimer !== null) clearInterval(this.heartBeatTimer);
-    this.heartBeatTimer = null;
+    this.heartBeat?.stop();
     // A disconnect discards open transactions (STOMP 1.2 "ABORT"; nothing was applied yet).
     this.transactions.clear();
     this.inbox = [];
@@ -341,33 +329,16 @@ export class StompSession {
    * as durable as the mode promises) and every earlier receipt has gone out.
    */
   receipt(receiptId: string | undefined, durable?: Promise<unknown>): void {
-    if (receiptId === undefined) return;
-    if (durable === undefined && this.receiptsPending === 0) {
-      this.writeFrame('RECEIPT', ['receipt-id', receiptId]);
-      return;
-    }
-    this.receiptsPending++;
-    this.receiptChain = this.receiptChain
-      .then(() => durable)
-      .then(
-        () => {
-          this.receiptsPending--;
-          if (this.state === 'open') this.writeFrame('RECEIPT', ['receipt-id', receiptId]);
-        },
-        (e: unknown) => {
-          this.receiptsPending--;
-          this.fail(e, receiptId);
-        },
-      );
+    this.receipts.add(receiptId, durable);
   }
 
   /** Resolves once every receipt asked for so far is written (DISCONNECT waits for it). */
   receiptsWritten(): Promise<void> {
-    return this.receiptChain;
+    return this.receipts.written();
   }
 
   private scheduleFlush(): void {
-    this.wroteSinceBeat = true;
+    this.heartBeat?.noteWrite();
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());

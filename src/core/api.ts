@@ -521,7 +521,10 @@ export interface Vhost {
    * AccessRefused unless passive. Passive: NotFound when absent.
    */
   declareExchange(name: string, options: ExchangeOptions): Promise<ExchangeInfo>;
-  /** Deletes an exchange and its bindings. ifUnused: PreconditionFailed when it has bindings as source. */
+  /**
+   * Deletes an exchange and its bindings (a no-op when absent, as RabbitMQ answers delete-ok).
+   * ifUnused: PreconditionFailed when it has bindings as source. Default exchanges: AccessRefused.
+   */
   deleteExchange(name: string, options?: { ifUnused?: boolean }): Promise<void>;
   exchange(name: string): ExchangeInfo | null;
   exchanges(): ExchangeInfo[];
@@ -538,13 +541,20 @@ export interface Vhost {
    * `x-queue-type: stream` creates a one-partition stream of that name instead.
    */
   declareQueue(name: string, options?: QueueOptions, connectionId?: string): Promise<QueueDeclareResult>;
-  /** Deletes a queue; returns the number of ready messages it held. Consumers get onCancel. */
+  /**
+   * Deletes a queue (or stream queue); returns the number of ready messages it held, 0 when it
+   * does not exist (RabbitMQ answers delete-ok). Its consumers get onCancel; its unacked
+   * deliveries can still be acked (no-ops). ifUnused/ifEmpty: PreconditionFailed.
+   */
   deleteQueue(name: string, options?: DeleteQueueOptions, connectionId?: string): Promise<number>;
   /** Removes every ready message (not unacked ones); returns how many. */
   purgeQueue(name: string, connectionId?: string): Promise<number>;
   queue(name: string): QueueInfo | null;
   queues(): QueueInfo[];
-  /** Binds a queue or stream (a name declared either way) to an exchange. Idempotent. */
+  /**
+   * Binds a queue or stream (a name declared either way) to an exchange. Idempotent. NotFound
+   * for either; AccessRefused for the default exchange; InvalidArgument for a bad x-match.
+   */
   bindQueue(queue: string, exchange: string, routingKey: string, args?: Arguments, connectionId?: string): Promise<void>;
   unbindQueue(queue: string, exchange: string, routingKey: string, args?: Arguments, connectionId?: string): Promise<void>;
   bindings(): BindingInfo[];

@@ -31,7 +31,7 @@ export function startSubscription(session: StompSession, req: SubscriptionReques
     queue: req.queue,
     ownQueue: req.ownQueue,
     durable: req.durable,
-    head: createMessageFrameHead(session.version, req.id, channel.id, withAck),
+    head: createMessageFrameHead(session.version, req.id, channel.id, withAck, connection.vhost.queue(req.queue)?.type === 'stream'),
   };
   // Registered before consume: the core may deliver from inside consume().
   session.subscriptions.set(sub.id, sub);

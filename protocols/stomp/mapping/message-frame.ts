@@ -13,6 +13,7 @@ import { destinationOf } from './destination.js';
  *   message-id:<ack id>
  *   redelivered:<bool>            (RabbitMQ writes it on every MESSAGE)
  *   ack:<ack id>                  1.2, client and client-individual modes
+ *   x-stream-offset:<offset>      stream queues
  *   <message headers>             the stored STOMP header lines, or the mapped properties
  *   content-length:<n>
  *
@@ -29,19 +30,22 @@ export interface MessageFrameHead {
   messageIdPrefix: Buffer;
   /** `ack:<channel>-`, or null when the frame carries no `ack` header. */
   ackPrefix: Buffer | null;
+  /** Stream queues: each MESSAGE says its offset (`x-stream-offset`, as RabbitMQ does). */
+  streamOffsets: boolean;
   /** Last destination line and the exchange/routing key it was built for. */
   lastExchange: string | undefined;
   lastRoutingKey: string | undefined;
   lastDestinationLine: Buffer;
 }
 
-export function createMessageFrameHead(version: StompVersion, subscriptionId: string, channelId: number, withAck: boolean): MessageFrameHead {
+export function createMessageFrameHead(version: StompVersion, subscriptionId: string, channelId: number, withAck: boolean, streamOffsets = false): MessageFrameHead {
   const mode = escapeModeOf(version);
   return {
     version,
     prefix: Buffer.from(`MESSAGE\nsubscription:${escapeValue(subscriptionId, mode)}\n`, 'utf8'),
     messageIdPrefix: Buffer.from(`message-id:${channelId}-`, 'latin1'),
     ackPrefix: withAck ? Buffer.from(`ack:${channelId}-`, 'latin1') : null,
+    streamOffsets,
     lastExchange: undefined,
     lastRoutingKey: undefined,
     lastDestinationLine: Buffer.alloc(0),
@@ -51,6 +55,7 @@ export function createMessageFrameHead(version: StompVersion, subscriptionId: st
 const REDELIVERED_TRUE = Buffer.from('redelivered:true\n', 'latin1');
 const REDELIVERED_FALSE = Buffer.from('redelivered:false\n', 'latin1');
 const CONTENT_LENGTH = Buffer.from('content-length:', 'latin1');
+const STREAM_OFFSET = Buffer.from('x-stream-offset:', 'latin1');
 const LF = 0x0a;
 
 export function writeMessageFrame(out: FrameOutput, head: MessageFrameHead, delivery: Delivery): void {
@@ -72,6 +77,11 @@ export function writeMessageFrame(out: FrameOutput, head: MessageFrameHead, deli
   if (head.ackPrefix !== null) {
     out.bytes(head.ackPrefix);
     out.decimal(delivery.deliveryTag);
+    out.byte(LF);
+  }
+  if (head.streamOffsets) {
+    out.bytes(STREAM_OFFSET);
+    out.decimal(delivery.offset);
     out.byte(LF);
   }
   out.bytes(messageHeaderLines(message, head.version));

@@ -274,6 +274,28 @@ describe('NACK per queue policy', () => {
   });
 });
 
+describe('stream queues (RabbitMQ x-stream-offset)', () => {
+  it('reads a stream queue from the first offset and from a given offset', async () => {
+    const c = await open(
+      CONNECT_12 +
+        'SEND\ndestination:/queue/str.q\nx-queue-type:stream\nreceipt:1\n\ns0\0' +
+        'SEND\ndestination:/queue/str.q\nreceipt:2\n\ns1\0' +
+        'SEND\ndestination:/queue/str.q\nreceipt:3\n\ns2\0',
+    );
+    expect((await c.frame(3)).headers['receipt-id']).toBe('3');
+    c.write('SUBSCRIBE\nid:all\ndestination:/queue/str.q\nack:client\nprefetch-count:10\nx-stream-offset:first\n\n\0');
+    const all = [await c.frame(4), await c.frame(5), await c.frame(6)];
+    expect(all.map((m) => m.body.toString())).toEqual(['s0', 's1', 's2']);
+    c.write('SUBSCRIBE\nid:from1\ndestination:/queue/str.q\nack:client\nprefetch-count:10\nx-stream-offset:offset=1\n\n\0');
+    const from1 = [await c.frame(7), await c.frame(8)];
+    expect(from1.map((m) => [m.headers.subscription, m.headers['x-stream-offset'], m.body.toString()])).toEqual([
+      ['from1', '1', 's1'],
+      ['from1', '2', 's2'],
+    ]);
+    c.close();
+  });
+});
+
 describe('durability across a broker restart', () => {
   it('keeps persistent messages and a durable topic subscription', async () => {
     const a = await open(

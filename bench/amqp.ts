@@ -84,5 +84,5 @@ export async function run(h: Harness): Promise<void> {
   }
   h.note('msgs/s = delivered per second end to end (fan-out: published/s, each delivered to 10 queues); medians of the runs.');
   h.note('gen cpu / broker cpu = CPU share of the generator process and of the broker process over the measured window (100 % = one core).');
-  h.note(`publishers are closed-loop: at most 1,000 unconfirmed (a) or 5,000 ahead of the consumers (b, c); ${seconds} s windows after 1 s warm-up.`);
+  h.note(`publishers are closed-loop: at most 1,000 unconfirmed (a), 20,000 (b) or 5,000 (c) messages ahead of the consumers; ${seconds} s windows after 1 s warm-up.`);
 }

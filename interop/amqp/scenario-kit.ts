@@ -136,7 +136,7 @@ function stripTimes(h: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Collects `n` deliveries from a consumer (or fails after `timeoutMs`). */
-export function collect(ch: Channel, queue: string, n: number, options: { noAck?: boolean; ack?: boolean; arguments?: Record<string, unknown>; timeoutMs?: number } = {}): Promise<ConsumeMessage[]> {
+export function collect(ch: Channel, queue: string, n: number, options: { noAck?: boolean; ack?: boolean; arguments?: Record<string, unknown>; timeoutMs?: number; onConsumeOk?: () => void } = {}): Promise<ConsumeMessage[]> {
   return new Promise((resolve, reject) => {
     const got: ConsumeMessage[] = [];
     let tag = '';
@@ -152,7 +152,10 @@ export function collect(ch: Channel, queue: string, n: number, options: { noAck?
         clearTimeout(timer);
         void ch.cancel(tag).then(() => resolve(got), reject);
       }
-    }, { noAck: options.noAck ?? false, arguments: options.arguments }).then((ok) => (tag = ok.consumerTag), reject);
+    }, { noAck: options.noAck ?? false, arguments: options.arguments }).then((ok) => {
+      tag = ok.consumerTag;
+      options.onConsumeOk?.();
+    }, reject);
   });
 }
 

@@ -317,10 +317,10 @@ export const SCENARIOS: Scenario[] = [
         server.sendToQueue(m.properties.replyTo as string, Buffer.from(`re:${m.content.toString()}`), { correlationId: m.properties.correlationId });
         server.ack(m);
       });
-      const reply = new Promise<import('amqplib').ConsumeMessage>((resolve) => {
-        void client.consume('amq.rabbitmq.reply-to', (m) => m && resolve(m), { noAck: true });
-      });
-      await new Promise((r) => setImmediate(r));
+      let resolveReply!: (m: import('amqplib').ConsumeMessage) => void;
+      const reply = new Promise<import('amqplib').ConsumeMessage>((resolve) => (resolveReply = resolve));
+      // consume-ok must be in before the request names amq.rabbitmq.reply-to
+      await client.consume('amq.rabbitmq.reply-to', (m) => m && resolveReply(m), { noAck: true });
       client.sendToQueue(q, Buffer.from('ping'), { replyTo: 'amq.rabbitmq.reply-to', correlationId: 'c1' });
       const r = await reply;
       ctx.log('reply', { body: r.content.toString(), correlationId: r.properties.correlationId, exchange: r.fields.exchange, prefix: r.fields.routingKey.startsWith('amq.rabbitmq.reply-to.') });
@@ -359,8 +359,10 @@ export const SCENARIOS: Scenario[] = [
       ctx.log('interval-1h', await read('1h', 5));
       const ch = await c.createChannel();
       await ch.prefetch(10);
-      const next = collect(ch, q, 1, { ack: true, arguments: { 'x-stream-offset': 'next' } });
-      await new Promise((r) => setTimeout(r, 200));
+      let ready!: () => void;
+      const consuming = new Promise<void>((r) => (ready = r));
+      const next = collect(ch, q, 1, { ack: true, arguments: { 'x-stream-offset': 'next' }, onConsumeOk: ready });
+      await consuming; // 'next' starts at the end as of consume-ok: publish only after it
       pub.sendToQueue(q, Buffer.from('s5'));
       ctx.log('next', (await next).map((m) => `${m.content.toString()}@${String(m.properties.headers?.['x-stream-offset'])}`));
       const noPrefetch = await c.createChannel();

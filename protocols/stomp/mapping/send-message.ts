@@ -108,13 +108,28 @@ export function messageFromSend(frame: StompFrame, version: StompVersion, replyT
         break;
     }
   }
-  return createMessage(frame.body, {
+  return createMessage(ownedBody(frame.body), {
     timestamp: now,
     properties,
     headers,
     native: { protocol: 'stomp', bytes: nativeHeaderLines(frame, version, replyTo) },
   });
 }
+
+/**
+ * The body as a buffer of its own. A frame that arrived whole is a view of the socket's read
+ * buffer (64 KiB); a queued message must not keep all of that alive, so small views are copied
+ * once here (a body that spanned reads already has its own buffer).
+ */
+function ownedBody(body: Buffer): Buffer {
+  if (body.length === 0) return EMPTY_BODY;
+  if (body.byteOffset === 0 && body.length === body.buffer.byteLength) return body;
+  const own = Buffer.allocUnsafeSlow(body.length);
+  body.copy(own);
+  return own;
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 function isRepeat(h: readonly string[], i: number): boolean {
   const name = h[i];

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LISTENER_NAMES, runCli, startBroker, tempDir, type RunningBroker } from '../helpers/broker.js';
 
 const started: RunningBroker[] = [];
@@ -30,9 +30,16 @@ async function fetchJson(port: number, path: string): Promise<{ status: number; 
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
+// Checks that only look at a running broker share one (each start costs a process and a store).
+let shared: Promise<RunningBroker> | undefined;
+const sharedBroker = () => (shared ??= startBroker());
+afterAll(async () => {
+  if (shared) await (await shared).stop();
+});
+
 describe('broker start and ready line', () => {
   it('logs one ready line naming the actual port of every port-0 listener', async () => {
-    const broker = await start();
+    const broker = await sharedBroker();
     for (const name of LISTENER_NAMES) {
       expect(broker.ports[name], name).toBeGreaterThan(0);
       expect(broker.hosts[name], name).toBe('::');
@@ -53,7 +60,7 @@ describe('broker start and ready line', () => {
   });
 
   it('listens dual-stack: the same port accepts IPv4 and IPv6 loopback', async () => {
-    const broker = await start();
+    const broker = await sharedBroker();
     const v4 = await connectTo('127.0.0.1', broker.ports.http);
     v4.destroy();
     const v6 = await connectTo('::1', broker.ports.http);
@@ -83,7 +90,7 @@ describe('broker start and ready line', () => {
   });
 
   it('answers GET / and GET /api/health on the http listener', async () => {
-    const broker = await start();
+    const broker = await sharedBroker();
     const about = await fetchJson(broker.ports.http, '/');
     expect(about).toMatchObject({ status: 200, body: { name: 'polybroker' } });
     const health = await fetchJson(broker.ports.http, '/api/health');
@@ -92,7 +99,7 @@ describe('broker start and ready line', () => {
   });
 
   it('fails to start, naming the listener and port, when a port is taken', async () => {
-    const first = await start();
+    const first = await sharedBroker();
     const dir = tempDir();
     const result = await runCli(['start', '--data-dir', join(dir, 'data')], {
       cwd: dir,
@@ -113,13 +120,13 @@ describe('broker start and ready line', () => {
 
 describe('data dir lock', () => {
   it('holds a lock file with the broker pid while running', async () => {
-    const broker = await start();
+    const broker = await sharedBroker();
     const lock = JSON.parse(readFileSync(join(broker.dataDir, 'polybroker.lock'), 'utf8')) as { pid: number };
     expect(lock.pid).toBe(broker.pid);
   });
 
   it('makes a second broker on the same data dir exit non-zero naming the pid that holds it', async () => {
-    const broker = await start();
+    const broker = await sharedBroker();
     const result = await runCli(['start', '--data-dir', broker.dataDir], {
       cwd: tempDir(),
       env: Object.fromEntries(LISTENER_NAMES.map((n) => [`POLYBROKER_${n.toUpperCase()}_PORT`, '0'])),

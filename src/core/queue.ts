@@ -70,7 +70,9 @@ export class Queue implements QueueLike, Routable {
   readyBytes = 0;
   /** Entries carrying a deadline (skip TTL sweeps when 0). */
   expiring = 0;
-  private ready: ReadyList<QueueEntry> | ReadyList<QueueEntry>[] | null = null;
+  /** FIFO queues: one list; priority queues: one list per level (separate fields keep access monomorphic). */
+  private fifo: ReadyList<QueueEntry> | null = null;
+  private levels: ReadyList<QueueEntry>[] | null = null;
   private readyCount = 0;
   consumers: Consumer[] = [];
   private rr = 0;
@@ -107,20 +109,29 @@ export class Queue implements QueueLike, Routable {
 
   private level(priority: number): ReadyList<QueueEntry> {
     const max = this.settings.maxPriority;
-    if (max === 0) return (this.ready ??= new ReadyList<QueueEntry>()) as ReadyList<QueueEntry>;
-    const levels = (this.ready ??= []) as ReadyList<QueueEntry>[];
+    if (max === 0) return (this.fifo ??= new ReadyList<QueueEntry>());
+    const levels = (this.levels ??= []);
     const p = priority > max ? max : priority;
     return (levels[p] ??= new ReadyList<QueueEntry>());
   }
 
   private headList(): ReadyList<QueueEntry> | null {
-    if (this.readyCount === 0 || !this.ready) return null;
-    if (!Array.isArray(this.ready)) return this.ready;
-    for (let p = this.ready.length - 1; p >= 0; p--) {
-      const l = this.ready[p];
+    if (this.readyCount === 0) return null;
+    if (this.fifo !== null && this.fifo.length > 0) return this.fifo;
+    const levels = this.levels;
+    if (levels === null) return null;
+    for (let p = levels.length - 1; p >= 0; p--) {
+      const l = levels[p];
       if (l && l.length > 0) return l;
     }
     return null;
+  }
+
+  private lists(): ReadyList<QueueEntry>[] {
+    const out: ReadyList<QueueEntry>[] = [];
+    if (this.fifo) out.push(this.fifo);
+    if (this.levels) for (const l of this.levels) if (l) out.push(l);
+    return out;
   }
 
   private added(e: QueueEntry): void {
@@ -207,12 +218,9 @@ export class Queue implements QueueLike, Routable {
 
   /** Removes every ready message; returns them (the caller settles them). */
   takeAllReady(): QueueEntry[] {
-    if (!this.ready) return [];
     const out: QueueEntry[] = [];
-    if (Array.isArray(this.ready)) {
-      for (const l of this.ready) if (l) out.push(...l.clear());
-      out.sort((a, b) => a.offset - b.offset);
-    } else out.push(...this.ready.clear());
+    for (const l of this.lists()) out.push(...l.clear());
+    if (this.levels) out.sort((a, b) => a.offset - b.offset);
     this.readyCount = 0;
     this.readyBytes = 0;
     this.expiring = 0;
@@ -221,11 +229,9 @@ export class Queue implements QueueLike, Routable {
 
   /** Removes expired ready messages anywhere in the queue and dead-letters them. */
   expire(now: number): void {
-    if (this.expiring === 0 || !this.ready) return;
-    const lists = Array.isArray(this.ready) ? this.ready : [this.ready];
+    if (this.expiring === 0) return;
     const expired: QueueEntry[] = [];
-    for (const l of lists) {
-      if (!l) continue;
+    for (const l of this.lists()) {
       for (const e of l.removeWhere((x) => x.expiresAt <= now)) {
         this.removed(e);
         expired.push(e);
@@ -239,10 +245,7 @@ export class Queue implements QueueLike, Routable {
 
   /** Every ready entry (recovery, snapshots). */
   *readyEntries(): IterableIterator<QueueEntry> {
-    if (!this.ready) return;
-    if (Array.isArray(this.ready)) {
-      for (const l of this.ready) if (l) yield* l;
-    } else yield* this.ready;
+    for (const l of this.lists()) yield* l;
   }
 
   // Consumers ----------------------------------------------------------------------------

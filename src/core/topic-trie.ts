@@ -79,6 +79,7 @@ export class TopicTrie<T> {
   private lookups = 0;
   private hits = 0;
   private sample = 0;
+  private readonly scratch: T[] = [];
 
   get size(): number {
     return this.size_;
@@ -130,7 +131,8 @@ export class TopicTrie<T> {
   /**
    * Values whose pattern matches `key`. May contain a value twice when two of its patterns
    * match (e.g. 'a.#' and '#.b'): callers dedupe, as they dedupe across exchanges anyway.
-   * The returned array is shared with the cache: do not modify it.
+   * The returned array is shared (cache or scratch): read it before the next `match` on this
+   * trie and do not modify it.
    */
   match(key: string): readonly T[] {
     if (++this.lookups === CACHE_WINDOW) {
@@ -142,10 +144,13 @@ export class TopicTrie<T> {
       this.hits++;
       return cached;
     }
-    const out: T[] = [];
+    const caching = this.cacheOn || (++this.sample & 15) === 0;
+    // Uncached results go to one reused array: callers read it before the next match.
+    const out: T[] = caching ? [] : this.scratch;
+    out.length = 0;
     collect(this.root, key, key === '' ? -1 : 0, out);
     const result: readonly T[] = out.length > 0 ? out : NONE;
-    if (this.cacheOn || (++this.sample & 15) === 0) {
+    if (caching) {
       if (this.cache.size >= CACHE_MAX) {
         // Sweep the oldest half (Map iterates in insertion order), as nats' sublist does.
         let drop = this.cache.size - CACHE_SWEEP_TO;

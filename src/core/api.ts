@@ -609,6 +609,8 @@ export interface Vhost {
   /** Groups with committed offsets. */
   groups(): string[];
   deleteGroup(group: string): Promise<void>;
+  /** Removes one committed offset of a group (Kafka OffsetDelete); durable when resolved. */
+  deleteOffset(group: string, stream: string, partition: number): Promise<void>;
   /** High watermark - committed offset (or - start offset when nothing is committed). */
   lag(group: string, stream: string, partition: number): number;
 

@@ -87,6 +87,7 @@ export type JournalRecord =
   | { t: 'p-'; v: string; n: string }
   | { t: 'o'; v: string; d: OffsetDef }
   | { t: 'g-'; v: string; g: string }
+  | { t: 'o-'; v: string; g: string; s: string; p: number }
   | { t: 'a'; a: number[] }
   | { t: 'd'; d: number[] };
 
@@ -188,6 +189,11 @@ export function applyRecord(s: JournalState, r: JournalRecord): void {
       const i = v.offsets.findIndex((o) => o[0] === g && o[1] === st && o[2] === p);
       if (i >= 0) v.offsets[i] = r.d;
       else v.offsets.push(r.d);
+      break;
+    }
+    case 'o-': {
+      const v = vh(r.v);
+      v.offsets = v.offsets.filter((o) => !(o[0] === r.g && o[1] === r.s && o[2] === r.p));
       break;
     }
     case 'g-': {

@@ -670,6 +670,15 @@ export class VhostImpl implements Vhost, QueueHost {
     await this.ctx.journal.write({ t: 'g-', v: this.name, g: group });
   }
 
+  async deleteOffset(group: string, stream: string, partition: number): Promise<void> {
+    const g = this.offsets.get(group);
+    const st = g?.get(stream);
+    if (!st || !st.delete(partition)) return;
+    if (st.size === 0) g!.delete(stream);
+    if (g!.size === 0) this.offsets.delete(group);
+    await this.ctx.journal.write({ t: 'o-', v: this.name, g: group, s: stream, p: partition });
+  }
+
   lag(group: string, stream: string, partition: number): number {
     const o = this.partitionOffsets(stream, partition);
     const c = this.committedOffset(group, stream, partition);

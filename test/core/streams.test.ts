@@ -126,8 +126,15 @@ describe('streams', () => {
     await f.restart();
     const vh2 = f.core.vhost('/');
     expect(vh2.committedOffset('g', 't', 0)).toMatchObject({ offset: 2, metadata: 'meta' });
-    await vh2.deleteGroup('g');
+    await vh2.commitOffset('g', 't', 1, 0);
+    await vh2.deleteOffset('g', 't', 0);
     expect(vh2.committedOffset('g', 't', 0)).toBeNull();
+    await f.restart();
+    const vh3 = f.core.vhost('/');
+    expect(vh3.committedOffset('g', 't', 0)).toBeNull();
+    expect(vh3.committedOffset('g', 't', 1)).toMatchObject({ offset: 0 });
+    await vh3.deleteGroup('g');
+    expect(vh3.committedOffset('g', 't', 1)).toBeNull();
   });
 
   it('grows partitions, never shrinks, and checks declared counts', async () => {

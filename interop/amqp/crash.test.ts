@@ -49,8 +49,11 @@ describe('crash: SIGKILL under confirmed persistent load', () => {
       if (m) unacked.push(m.content.toString());
     }
     expect(unacked.length).toBe(5);
-
+    // The core writes delivery marks in the tick after the delivery (without fsync; a SIGKILL
+    // keeps what reached the OS). One more confirmed publish makes sure that tick has passed.
     stopped = true;
+    await new Promise<void>((resolve, reject) => ch.publish('', q, Buffer.from('-1'), { persistent: true }, (err) => (err ? reject(err) : resolve())));
+
     await target.crashRestart();
     const conn2 = await amqp.connect(url());
     const ch2 = await conn2.createChannel();

@@ -16,6 +16,7 @@ import { MECHANISMS, parseSaslResponse, type Authenticate, type Mechanism } from
 import { AmqpChannel } from './channel.js';
 import type { DirectReplyRegistry } from '../mapping/direct-reply-to.js';
 import { Heartbeat } from './heartbeat.js';
+import { FRAME_MIN_SIZE, negotiateTune } from './tune.js';
 import { serverProperties } from './server-properties.js';
 import { UserPermissions } from './permissions.js';
 
@@ -29,8 +30,6 @@ export interface AmqpLimits {
 
 export const DEFAULT_LIMITS: AmqpLimits = { frameMax: 131072, channelMax: 2047, heartbeatSec: 60, handshakeTimeoutMs: 10_000 };
 
-/** Frames before tune-ok may be at most FRAME-MIN-SIZE (spec §4.2.1, as RabbitMQ enforces). */
-const FRAME_MIN_SIZE = 4096;
 
 export interface ConnectionDeps {
   core: Core;
@@ -283,20 +282,11 @@ export class AmqpConnection {
   }
 
   private onTuneOk(a: MethodArgs['connection.tune-ok']): void {
-    const l = this.deps.limits;
-    if (a.frameMax !== 0 && a.frameMax < FRAME_MIN_SIZE) {
-      throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `frame_max=${a.frameMax} < ${FRAME_MIN_SIZE} min size`, 10, 31);
-    }
-    if (a.frameMax > l.frameMax || (a.frameMax === 0 && l.frameMax !== 0)) {
-      throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `frame_max=${a.frameMax} > ${l.frameMax} max size`, 10, 31);
-    }
-    if (l.channelMax !== 0 && a.channelMax > l.channelMax) {
-      throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `negotiated channel_max = ${a.channelMax} is higher than the maximum allowed value (${l.channelMax})`, 10, 31);
-    }
-    this.frameMax = a.frameMax;
-    this.parser.frameMax = a.frameMax;
-    this.channelMax = a.channelMax === 0 ? l.channelMax || 65535 : a.channelMax;
-    this.heartbeatSec = a.heartbeat;
+    const t = negotiateTune(this.deps.limits, a);
+    this.frameMax = t.frameMax;
+    this.parser.frameMax = t.frameMax;
+    this.channelMax = t.channelMax;
+    this.heartbeatSec = t.heartbeatSec;
     this.state = 'open';
     this.heartbeat.start(this.heartbeatSec);
   }
@@ -319,7 +309,8 @@ export class AmqpConnection {
         remote: `${this.origin.remoteAddress}:${this.origin.remotePort}`,
       });
     } catch (e) {
-      if (isCoreError(e)) throw new AmqpConnectionError(e.code === 'RESOURCE_ERROR' ? ReplyCode.NOT_ALLOWED : ReplyCode.NOT_ALLOWED, e.message, 10, 40);
+      // A missing vhost or a vhost connection limit: NOT_ALLOWED on the connection, as RabbitMQ.
+      if (isCoreError(e)) throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, e.message, 10, 40);
       throw e;
     }
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);

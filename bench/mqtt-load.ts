@@ -176,7 +176,9 @@ export async function runPubSub(spec: PubSubSpec): Promise<PubSubResult> {
   const cpuStart = process.cpuUsage();
   const start = performance.now();
   let publishedAll = 0;
-  await Promise.all(pubs.map((c) => publishLoop(c, spec, template)));
+  // A broker that stalls or drops a publisher must not hang the bench: 60 s at most for publishing.
+  const deadline = new Promise<void>((r) => setTimeout(r, 60_000).unref());
+  await Promise.race([Promise.all(pubs.map((c) => publishLoop(c, spec, template))), deadline]);
   publishedAll = performance.now();
   const timeout = setTimeout(() => done(), 30_000);
   await allDelivered;
@@ -224,6 +226,7 @@ function publishLoop(c: RawConn, spec: PubSubSpec, template: { frame: Buffer; id
       }
       if (spec.qos === 0) resolve();
     };
+    c.socket.once('close', () => resolve());
     if (spec.qos > 0) {
       c.onFrame = (type) => {
         if (type !== 4) return;
@@ -236,28 +239,49 @@ function publishLoop(c: RawConn, spec: PubSubSpec, template: { frame: Buffer; id
   });
 }
 
-/** Opens idle connections and holds them until stdin ends; prints when all are connected. */
+/**
+ * Opens idle connections in two halves and holds them until stdin ends. After each half it
+ * prints `{"connected":n}` and waits for a line on stdin, so the bench can read the broker's
+ * memory between the halves: the second half's growth is the marginal cost per connection,
+ * free of start-up allocations and garbage.
+ */
 export async function runIdle(spec: IdleSpec): Promise<void> {
   const conns: RawConn[] = [];
   const run = Date.now().toString(36);
   const parallel = 200;
-  for (let i = 0; i < spec.connections; i += parallel) {
-    const batch = [];
-    for (let j = i; j < Math.min(spec.connections, i + parallel); j++) {
-      batch.push((async () => {
-        const c = await open(spec.host, spec.port, () => undefined);
-        await handshake(c, connectFrame(`idle-${run}-${j}`, true), 2);
-        conns.push(c);
-      })());
-    }
-    await Promise.all(batch);
-  }
-  process.stdout.write(JSON.stringify({ connected: conns.length }) + '\n');
-  await new Promise<void>((resolve) => {
-    process.stdin.on('end', resolve);
-    process.stdin.on('close', resolve);
-    process.stdin.resume();
+  const lines: string[] = [];
+  let waiting: (() => void) | null = null;
+  let ended = false;
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d: string) => {
+    lines.push(...d.split('\n').filter(Boolean));
+    waiting?.();
   });
+  process.stdin.on('end', () => {
+    ended = true;
+    waiting?.();
+  });
+  const nextLine = async () => {
+    while (lines.length === 0 && !ended) await new Promise<void>((r) => { waiting = r; });
+    waiting = null;
+    lines.shift();
+  };
+  const half = Math.floor(spec.connections / 2);
+  for (const target of [half, spec.connections]) {
+    for (let i = conns.length; i < target; i += parallel) {
+      const batch = [];
+      for (let j = i; j < Math.min(target, i + parallel); j++) {
+        batch.push((async () => {
+          const c = await open(spec.host, spec.port, () => undefined);
+          await handshake(c, connectFrame(`idle-${run}-${j}`, true), 2);
+          conns.push(c);
+        })());
+      }
+      await Promise.all(batch);
+    }
+    process.stdout.write(JSON.stringify({ connected: conns.length }) + '\n');
+    await nextLine();
+  }
   for (const c of conns) c.socket.destroy();
 }
 
@@ -265,11 +289,12 @@ async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as PubSubSpec | IdleSpec;
   if (spec.mode === 'idle') {
     await runIdle(spec);
+    process.exit(0);
   } else {
     const r = await runPubSub(spec);
-    process.stdout.write(JSON.stringify(r) + '\n');
+    // Exit only once the line is out: a pipe write is asynchronous.
+    process.stdout.write(JSON.stringify(r) + '\n', () => process.exit(0));
   }
-  process.exit(0);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {

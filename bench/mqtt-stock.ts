@@ -57,10 +57,7 @@ async function main(): Promise<void> {
     delivered: received,
     deliveriesPerSecond: received / seconds,
     genCpuPercent: ((used.user + used.system) / 1e6 / seconds) * 100,
-  }) + '\n');
-  await pub.endAsync();
-  await sub.endAsync();
-  process.exit(0);
+  }) + '\n', () => process.exit(0));
 }
 
 main().catch((e) => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
+import { startPeer } from './peers.js';
 import type { IdleSpec, PubSubResult, PubSubSpec } from './mqtt-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +39,11 @@ function runNode<T>(script: string, arg: unknown): Promise<T> {
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err.slice(-500)}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new Error(`${script} printed no result: ${err.slice(-300)}`));
+      }
     });
   });
 }
@@ -49,24 +54,46 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** Opens `n` idle connections from a generator process; resolves with the broker's RSS growth per connection. */
+/**
+ * Opens `n` idle connections from a generator process in two halves; the broker's RSS growth
+ * over the second half, per connection, is the marginal memory of an idle connection.
+ */
 async function idleMemory(t: Target, n: number): Promise<number> {
   if (!t.pid) throw new Error(`no pid for ${t.name}`);
-  const before = rssBytes(t.pid);
+  const pid = t.pid;
   const spec: IdleSpec = { mode: 'idle', host: '127.0.0.1', port: t.port, connections: n };
   const child = spawn(process.execPath, [join(here, 'mqtt-load.js'), JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
+  let waiter: (() => void) | null = null;
   child.stderr.on('data', (d) => (err += d));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('connected')) resolve(); });
-    child.on('close', (code) => reject(new Error(`idle generator exited ${code}: ${err.slice(-300)}`)));
-  });
-  // Let the broker settle (GC of the connect burst) before reading its resident size.
-  await new Promise((r) => setTimeout(r, 2000));
-  const after = rssBytes(t.pid);
+  child.stdout.on('data', (d) => { out += d; waiter?.(); });
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  const connected = async (count: number) => {
+    while (!out.includes(`"connected":${count}}`)) {
+      const done = await Promise.race([new Promise<'data'>((r) => { waiter = () => r('data'); }), exited.then(() => 'exit' as const)]);
+      if (done === 'exit') throw new Error(`idle generator exited: ${err.slice(-300)}`);
+    }
+    // Let the broker settle (collect the connect burst's garbage) before reading its resident size.
+    await new Promise((r) => setTimeout(r, 3000));
+    return rssBytes(pid);
+  };
+  const half = Math.floor(n / 2);
+  const first = await connected(half);
+  child.stdin.write('next\n');
+  const second = await connected(n);
   child.stdin.end();
-  await new Promise((r) => child.on('close', r));
-  return (after - before) / n;
+  await exited;
+  return (second - first) / (n - half);
+}
+
+/** Runs one measurement; a failure becomes a note instead of ending the whole bench. */
+async function guarded(h: Harness, what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    h.note(`${what}: failed (${(e as Error).message.split('\n')[0]})`);
+  }
 }
 
 export async function run(h: Harness): Promise<void> {
@@ -86,6 +113,8 @@ export async function run(h: Harness): Promise<void> {
   const targets: Target[] = [{ name: 'polybroker', port: broker.ports.mqtt, pid: broker.pid }];
   for (const peer of ['mosquitto', 'aedes'] as const) {
     try {
+      // A fresh process: one that served earlier runs reuses freed memory and hides the idle-connection cost.
+      await (await startPeer(peer)).stop();
       const p = await h.startPeer(peer);
       targets.push({ name: peer, port: p.ports.mqtt!, pid: p.pid });
     } catch (e) {
@@ -93,9 +122,17 @@ export async function run(h: Harness): Promise<void> {
     }
   }
 
+  // Memory first, on fresh brokers: after the throughput rows, allocators reuse freed memory and hide growth.
+  const connections = quick ? 2_000 : 10_000;
+  for (const t of targets) {
+    await guarded(h, `${t.name} · idle memory`, () => h.measure(`memory per idle connection (${connections} connections)`, async () => ({
+      'bytes/conn': await idleMemory(t, connections),
+    }), { subject: t.name, units: 'B', runs: 3 }));
+  }
+
   for (const row of rows) {
     for (const t of targets) {
-      await h.measure(row.name, async () => {
+      await guarded(h, `${t.name} · ${row.name}`, () => h.measure(row.name, async () => {
         const spec: PubSubSpec = {
           mode: 'pubsub', host: '127.0.0.1', port: t.port, qos: row.qos, publishers: row.publishers,
           subscribers: row.subscribers, messages: Math.max(1, Math.round(row.messages * scale)), payloadBytes: 100,
@@ -106,26 +143,20 @@ export async function run(h: Harness): Promise<void> {
         const brokerCpu = cpu ? cpu.read() : NaN;
         if (r.delivered < r.expected) h.note(`${t.name} · ${row.name}: ${r.expected - r.delivered} of ${r.expected} not delivered within 30 s`);
         return { 'msgs/s': r.deliveriesPerSecond, 'gen cpu': r.genCpuPercent, 'broker cpu': brokerCpu };
-      }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' }, warmupRuns: 1 });
+      }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' }, warmupRuns: 1 }));
     }
   }
 
   for (const t of targets) {
-    await h.measure('stock mqtt.js client, QoS 1, 1 -> 1', async () => {
+    await guarded(h, `${t.name} · stock client`, () => h.measure('stock mqtt.js client, QoS 1, 1 -> 1', async () => {
       const cpu = t.pid ? h.meterCpu(t.pid) : null;
       const r = await runNode<{ deliveriesPerSecond: number; genCpuPercent: number }>('mqtt-stock.js', {
         host: '127.0.0.1', port: t.port, qos: 1, messages: Math.round(20_000 * scale), payloadBytes: 100,
       });
       return { 'msgs/s': r.deliveriesPerSecond, 'gen cpu': r.genCpuPercent, 'broker cpu': cpu ? cpu.read() : NaN };
-    }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' } });
+    }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' } }));
   }
 
-  const connections = quick ? 2_000 : 10_000;
-  for (const t of targets) {
-    await h.measure(`memory per idle connection (${connections} connections)`, async () => ({
-      'bytes/conn': await idleMemory(t, connections),
-    }), { subject: t.name, units: 'B', runs: 3 });
-  }
   h.note('100,000 idle connections not measured: the file descriptor limit here is 20,000 per process (ulimit -Hn).');
   h.note('gen cpu = the load generator process (100 % = one core); broker cpu = the broker process.');
 }

@@ -19,7 +19,7 @@ import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { deliveryToMqtt } from './mapping/message-mapping.js';
 import type { MqttAdapter } from './adapter.js';
 import type { MqttSession } from './session.js';
-import { levelsMatch } from './topic.js';
+import { splitMatch } from './topic.js';
 
 type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
@@ -47,9 +47,11 @@ export class MqttConnection {
   clientMaxPacketSize = 268435460;
   clientTopicAliasMaximum = 0;
   requestProblemInformation = true;
-  /** Topic aliases: inbound (client → us) and outbound (us → client). */
-  readonly inboundAliases = new Map<number, string>();
-  readonly outboundAliases = new Map<string, number>();
+  /** Topic aliases: inbound (client → us) and outbound (us → client); made on first use (idle connections stay small). */
+  inboundAliases: Map<number, string> | null = null;
+  outboundAliases: Map<string, number> | null = null;
+  /** Credit of the core channel: the client's Receive Maximum (5.0) or the 3.1.x window. */
+  outboundWindow = 1000;
   /** Inbound QoS 1/2 PUBLISHes not yet answered (PUBACK or PUBCOMP sent), for Receive Maximum. */
   inboundUnacked = 0;
   /** A normal DISCONNECT arrived (no will), or 5.0 reason 0x04 asked for the will. */
@@ -59,15 +61,33 @@ export class MqttConnection {
   private busy = false;
   private corked = false;
   private paused = false;
-  readonly log: Logger;
+  private logger: Logger | null = null;
 
   constructor(readonly broker: MqttAdapter, readonly stream: Duplex, readonly origin: ConnectionOrigin, readonly id: number) {
     this.reader = new FrameReader(broker.options.maxPacketSize);
-    this.log = broker.log.child({ protocol: 'mqtt', connId: id, remote: `${origin.remoteAddress}:${origin.remotePort}` });
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     stream.on('close', () => void this.onClose());
     stream.on('drain', () => this.channel?.setFlow(true));
+  }
+
+  /** The connection's child logger, made on first use: most connections never log. */
+  get log(): Logger {
+    return (this.logger ??= this.broker.log.child({ protocol: 'mqtt', connId: this.id, remote: `${this.origin.remoteAddress}:${this.origin.remotePort}`, clientId: this.clientId }));
+  }
+
+  /**
+   * The core connection and channel, opened on first need (publish, subscribe, a resumed
+   * session's queue): an idle MQTT connection holds no core objects.
+   */
+  ensureChannel(): Channel {
+    if (this.channel) return this.channel;
+    this.core = this.broker.core.connect({
+      vhost: this.broker.options.vhost, protocol: 'mqtt', clientId: this.clientId, user: this.username ?? '', remote: this.origin.remoteAddress,
+    });
+    this.channel = this.core.openChannel();
+    this.channel.qos(this.outboundWindow, true);
+    return this.channel;
   }
 
   private onData(chunk: Buffer): void {
@@ -235,9 +255,10 @@ export class MqttConnection {
     let retainAsPublished = false;
     let subIds: number[] | undefined;
     const fromOwnQueue = d.queue === session.queue;
+    const topicLevels = m.topic.split('/');
     for (const sub of session.subscriptions.values()) {
       if (fromOwnQueue ? sub.shared !== null : sub.queue !== d.queue) continue;
-      if (!levelsMatch(sub.levels, m.topic)) continue;
+      if (!splitMatch(sub.levels, topicLevels)) continue;
       // No Local: not to the connection that published it [MQTT-3.8.3-3] (not for shared ones).
       if (sub.noLocal && !sub.shared && m.publisherClientId === this.clientId) continue;
       if (sub.qos > qos) qos = sub.qos;
@@ -268,14 +289,15 @@ export class MqttConnection {
     }
     let topic = m.topic;
     if (this.clientTopicAliasMaximum > 0) {
-      const alias = this.outboundAliases.get(topic);
+      const aliases = (this.outboundAliases ??= new Map());
+      const alias = aliases.get(topic);
       const aliasProp = (n: number) => encodeProperties({ topicAlias: n });
       if (alias !== undefined) {
         properties = properties ? Buffer.concat([aliasProp(alias), properties]) : aliasProp(alias);
         topic = '';
-      } else if (this.outboundAliases.size < this.clientTopicAliasMaximum) {
-        const n = this.outboundAliases.size + 1;
-        this.outboundAliases.set(topic, n);
+      } else if (aliases.size < this.clientTopicAliasMaximum) {
+        const n = aliases.size + 1;
+        aliases.set(topic, n);
         properties = properties ? Buffer.concat([aliasProp(n), properties]) : aliasProp(n);
       }
     }

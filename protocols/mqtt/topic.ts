@@ -61,9 +61,14 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** topicMatches with the filter already split (sessions keep their filters split). */
 export function levelsMatch(filterLevels: readonly string[], topic: string): boolean {
+  return splitMatch(filterLevels, topic.split('/'));
+}
+
+/** topicMatches with both split: a delivery splits its topic once for all subscriptions. */
+export function splitMatch(filterLevels: readonly string[], topicLevels: readonly string[]): boolean {
   const first = filterLevels[0];
-  if (topic.charCodeAt(0) === 0x24 /* $ */ && (first === '+' || first === '#')) return false;
-  const t = topic.split('/');
+  if ((first === '+' || first === '#') && topicLevels[0]!.charCodeAt(0) === 0x24 /* $ */) return false;
+  const t = topicLevels;
   for (let i = 0; i < filterLevels.length; i++) {
     const f = filterLevels[i]!;
     if (f === '#') return true;

@@ -16,15 +16,20 @@ const ACK_NAMES = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' } as con
  * DISCONNECT and AUTH go through mqtt-packet's parser, and what it does not check
  * (UTF-8 well-formedness, duplicate properties, flag combinations) is checked after it.
  */
-export class PacketDecoder {
-  private parser = mqttPacket.parser({ protocolVersion: 4 });
-  private parsed: mqttPacket.Packet | null = null;
-  private parseError: Error | null = null;
+/**
+ * One mqtt-packet parser for every connection: it is fed one whole frame at a time and
+ * answers synchronously, so no connection needs its own (they cost ~1 KiB each).
+ */
+const shared = {
+  parser: mqttPacket.parser({ protocolVersion: 4 }),
+  parsed: null as mqttPacket.Packet | null,
+  error: null as Error | null,
+};
+shared.parser.on('packet', (p) => { shared.parsed = p; });
+shared.parser.on('error', (e: Error) => { shared.error = e; });
 
-  constructor(public protocolLevel: ProtocolLevel = 4) {
-    this.parser.on('packet', (p) => { this.parsed = p; });
-    this.parser.on('error', (e: Error) => { this.parseError = e; });
-  }
+export class PacketDecoder {
+  constructor(public protocolLevel: ProtocolLevel = 4) {}
 
   decode(frame: Frame): InboundPacket {
     switch (frame.type) {
@@ -134,13 +139,22 @@ export class PacketDecoder {
       if (len > 0) byte |= 0x80;
       header[n++] = byte;
     } while (len > 0);
-    this.parsed = null;
-    this.parseError = null;
-    (this.parser as unknown as { settings: { protocolVersion: number } }).settings = { protocolVersion: this.protocolLevel };
-    this.parser.parse(Buffer.concat([header.subarray(0, n), frame.body]));
-    if (this.parseError) throw malformed((this.parseError as Error).message);
-    if (!this.parsed) throw malformed('incomplete packet');
-    return this.parsed;
+    shared.parsed = null;
+    shared.error = null;
+    const parser = shared.parser as unknown as { settings: { protocolVersion: number }; _resetState(): void };
+    parser._resetState();
+    parser.settings = { protocolVersion: this.protocolLevel };
+    shared.parser.parse(Buffer.concat([header.subarray(0, n), frame.body]));
+    const parsed = shared.parsed as mqttPacket.Packet | null;
+    const error = shared.error as Error | null;
+    shared.parsed = null;
+    shared.error = null;
+    if (error) throw malformed(error.message);
+    if (!parsed) {
+      parser._resetState();
+      throw malformed('incomplete packet');
+    }
+    return parsed;
   }
 
   /** CONNECT (§3.1). Protocol name and level are checked first so the CONNACK can say why. */

@@ -5,13 +5,13 @@ import type { MqttConnection } from '../connection.js';
 /** PUBACK, PUBREC and PUBCOMP from the client for PUBLISHes we sent (§4.3.2, §4.3.3). */
 export function handleAck(conn: MqttConnection, p: AckPacket): void {
   const session = conn.session!;
-  const channel = conn.channel!;
+  const channel = conn.channel;
   if (p.cmd === 'pubcomp') {
     session.awaitingPubcomp.delete(p.packetId);
     return;
   }
   const inflight = session.inflight.get(p.packetId);
-  if (!inflight) {
+  if (!inflight || !channel) {
     if (p.cmd === 'pubrec') conn.sendAck('pubrel', p.packetId, conn.level === 5 ? ReasonCode.PacketIdentifierNotFound : 0);
     return;
   }

@@ -25,7 +25,12 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
   const adapter = conn.broker;
   const opts = adapter.options;
   conn.level = p.protocolLevel;
-  await adapter.ready;
+  try {
+    await adapter.ready;
+  } catch {
+    // The adapter could not open its stores on the core.
+    return refuse(conn, ReasonCode.ServerUnavailable);
+  }
 
   if (p.properties.authenticationMethod !== undefined) {
     // No enhanced authentication method is offered (§4.12): 0x8C, as Mosquitto without plugins.
@@ -77,7 +82,11 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
 
   let session = adapter.sessions.get(clientId) ?? null;
   let sessionPresent = false;
-  if (p.clean && session) {
+  if (session && !session.persistent) {
+    // A session without expiry ended with its connection (a takeover of a clean session).
+    await adapter.endSession(session);
+    session = null;
+  } else if (p.clean && session) {
     // Clean Start: the old session ends (its delayed will goes out) [MQTT-3.1.2-4].
     await adapter.endSession(session);
     session = null;
@@ -105,17 +114,17 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
   adapter.sessions.set(clientId, session);
   conn.session = session;
 
-  try {
-    conn.core = adapter.core.connect({
-      vhost: opts.vhost, protocol: 'mqtt', clientId, user: p.username ?? '', remote: conn.origin.remoteAddress,
-    });
-  } catch (e) {
-    adapter.live.delete(clientId);
-    return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
+  conn.outboundWindow = conn.level === 5 ? conn.clientReceiveMaximum : opts.outboundInflight311;
+  if (session.subscriptions.size > 0 || session.sessionQueueDeclared) {
+    // A resumed session has messages to deliver: its core connection opens now, so a
+    // refusal (vhost connection limit) still goes into the CONNACK.
+    try {
+      conn.ensureChannel();
+    } catch (e) {
+      adapter.live.delete(clientId);
+      return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
+    }
   }
-  conn.channel = conn.core.openChannel();
-  const window = conn.level === 5 ? conn.clientReceiveMaximum : opts.outboundInflight311;
-  conn.channel.qos(window, true);
   if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));
 
   const connackProps: MqttProperties = {};

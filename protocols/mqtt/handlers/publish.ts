@@ -18,11 +18,11 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
   if (alias !== undefined) {
     if (alias === 0 || alias > opts.topicAliasMaximum) throw new MqttProtocolError(ReasonCode.TopicAliasInvalid, `topic alias ${alias} out of range [MQTT-3.3.2-9]`);
     if (topic === '') {
-      const known = conn.inboundAliases.get(alias);
+      const known = conn.inboundAliases?.get(alias);
       if (known === undefined) throw new MqttProtocolError(ReasonCode.ProtocolError, `unknown topic alias ${alias}`);
       topic = known;
     } else {
-      conn.inboundAliases.set(alias, topic);
+      (conn.inboundAliases ??= new Map()).set(alias, topic);
     }
   }
   if (topic === '') throw new MqttProtocolError(ReasonCode.ProtocolError, 'zero-length topic without a topic alias [MQTT-3.3.2-1]');
@@ -45,7 +45,7 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
     // $SYS belongs to the broker: client publishes there are dropped, as Mosquitto does.
   } else {
     try {
-      const r = conn.broker.publish(conn.channel!, topic, publishToMessage(p, topic, Date.now()), p.retain);
+      const r = conn.broker.publish(conn.ensureChannel(), topic, publishToMessage(p, topic, Date.now()), p.retain);
       status = r.status;
       durable = r.durable;
     } catch (e) {

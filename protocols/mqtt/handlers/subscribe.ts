@@ -35,9 +35,9 @@ export async function startConsuming(conn: MqttConnection): Promise<void> {
 }
 
 function consume(conn: MqttConnection, queue: string): void {
-  if (conn.consuming.has(queue) || !conn.channel) return;
+  if (conn.consuming.has(queue) || conn.state === 'closed') return;
   conn.consuming.add(queue);
-  conn.channel.consume(queue, { consumerTag: queue, onDelivery: conn.onDelivery });
+  conn.ensureChannel().consume(queue, { consumerTag: queue, onDelivery: conn.onDelivery });
 }
 
 /** SUBSCRIBE (§3.8): bindings on amq.topic, SUBACK, then retained messages per Retain Handling. */
@@ -96,7 +96,7 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
       const replay = replayMessage(message, topic);
       if (remainingMs !== null) replay.properties.expiration = remainingMs;
       else delete replay.properties.expiration;
-      conn.channel!.publish('', session.queue, replay);
+      conn.ensureChannel().publish('', session.queue, replay);
     }
   }
 }

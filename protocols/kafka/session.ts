@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Connection } from '../../src/core/index.js';
 import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
 import { FrameSplitter, FrameTooLargeError } from './codec/frame-splitter.js';
-import { encodeResponseFrame, readHeaderRest, readHeaderStart, type RequestHeader } from './codec/frame.js';
+import { encodeResponseFrame, encodeResponseFrameSpliced, readHeaderRest, readHeaderStart, type RequestHeader } from './codec/frame.js';
 import { Reader } from './codec/reader.js';
 import { decode, isFlexible, type Message } from './codec/schema-codec.js';
 import { Writer } from './codec/writer.js';
@@ -31,9 +31,14 @@ const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
 const SASL_AUTHENTICATE = 36;
 
+/** Fetch responses splice stored batches of at least this size instead of copying them. */
+const SPLICE_MIN_BYTES = 16 * 1024;
+const FETCH = 1;
+
 interface Slot {
   done: boolean;
-  frame: Buffer | null;
+  /** One Buffer, or segments written in order (a Fetch response around its stored batches). */
+  frame: Buffer | Buffer[] | null;
   closeAfter: boolean;
 }
 
@@ -192,7 +197,10 @@ export class KafkaSession implements ConnectionState {
       if (body !== null && !this.ended) {
         const flexibleHeader = header.apiKey !== API_VERSIONS && isFlexible(handler.api.response, header.apiVersion);
         try {
-          slot.frame = encodeResponseFrame(this.writer, header.correlationId, flexibleHeader, handler.api.response, header.apiVersion, body);
+          slot.frame =
+            header.apiKey === FETCH
+              ? encodeResponseFrameSpliced(this.writer, header.correlationId, flexibleHeader, handler.api.response, header.apiVersion, body, SPLICE_MIN_BYTES)
+              : encodeResponseFrame(this.writer, header.correlationId, flexibleHeader, handler.api.response, header.apiVersion, body);
         } catch (err) {
           this.log.error({ err, api: handler.api.name, apiVersion: header.apiVersion }, 'response encoding failed: closing connection');
           slot.closeAfter = true;
@@ -280,7 +288,10 @@ export class KafkaSession implements ConnectionState {
           this.stream.cork();
           corked = true;
         }
-        if (!this.stream.write(slot.frame)) this.pauseUntilDrain();
+        let ok = true;
+        if (Array.isArray(slot.frame)) for (const part of slot.frame) ok = this.stream.write(part) && ok;
+        else ok = this.stream.write(slot.frame);
+        if (!ok) this.pauseUntilDrain();
       }
       if (slot.closeAfter) {
         if (corked) this.stream.uncork();

@@ -12,7 +12,7 @@
  */
 import type { MessageDef } from '../schema/types.js';
 import { Reader } from './reader.js';
-import { compile, structSize, writeStruct, type Message } from './schema-codec.js';
+import { compile, structSize, structSizeSpliced, writeStruct, type Message } from './schema-codec.js';
 import { Writer } from './writer.js';
 
 export interface RequestHeader {
@@ -63,6 +63,37 @@ export function encodeResponseFrame(
   if (flexibleHeader) w.uvarint(0);
   writeStruct(w, c, body);
   return buf;
+}
+
+/**
+ * As `encodeResponseFrame`, but record chunks of at least `spliceMin` bytes (stored batches of a
+ * Fetch response) are not copied: the frame comes back as segments to write in order. The
+ * stored Buffers are never written to after the store hands them out (storage/tail-cache.ts).
+ */
+export function encodeResponseFrameSpliced(
+  w: Writer,
+  correlationId: number,
+  flexibleHeader: boolean,
+  def: MessageDef,
+  version: number,
+  body: Message,
+  spliceMin: number,
+): Buffer | Buffer[] {
+  const c = compile(def, version);
+  const headerBytes = flexibleHeader ? 5 : 4;
+  const { size: bodyBytes, spliced } = structSizeSpliced(c, body, spliceMin);
+  const buf = Buffer.allocUnsafe(4 + headerBytes + bodyBytes - spliced);
+  w.reset(buf);
+  w.spliceMin = spliceMin;
+  try {
+    w.int32(headerBytes + bodyBytes);
+    w.int32(correlationId);
+    if (flexibleHeader) w.uvarint(0);
+    writeStruct(w, c, body);
+    return w.finish();
+  } finally {
+    w.spliceMin = Infinity;
+  }
 }
 
 /** Encodes a request frame (used by tests and benches that speak Kafka to the broker). */

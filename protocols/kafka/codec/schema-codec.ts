@@ -299,8 +299,28 @@ function scalarSize(kind: Kind, v: any, compact: boolean): number {
 
 function chunksLength(chunks: readonly Buffer[]): number {
   let n = 0;
-  for (const c of chunks) n += c.length;
+  for (const c of chunks) {
+    n += c.length;
+    if (c.length >= spliceMin) splicedBytes += c.length;
+  }
   return n;
+}
+
+/** Set while sizing a frame that will splice record chunks of at least this many bytes. */
+let spliceMin = Infinity;
+let splicedBytes = 0;
+
+/** Sizes `o` and reports how many of its bytes are record chunks that will be spliced, not copied. */
+export function structSizeSpliced(c: CompiledStruct, o: Message, min: number): { size: number; spliced: number } {
+  spliceMin = min;
+  splicedBytes = 0;
+  try {
+    const size = structSize(c, o);
+    return { size, spliced: splicedBytes };
+  } finally {
+    spliceMin = Infinity;
+    splicedBytes = 0;
+  }
 }
 
 function valueSize(s: Step, v: any, compact: boolean): number {
@@ -395,8 +415,10 @@ function writeScalar(w: Writer, kind: Kind, v: any, compact: boolean): void {
     case Kind.Bytes:
     case Kind.Records:
       if (Array.isArray(v)) {
-        w.length(chunksLength(v), compact, true);
-        for (const c of v as Buffer[]) w.raw(c);
+        let n = 0;
+        for (const c of v as Buffer[]) n += c.length;
+        w.length(n, compact, true);
+        for (const c of v as Buffer[]) w.rawOrSplice(c);
       } else w.bytes(v ?? null, compact);
       return;
     default:

@@ -6,11 +6,42 @@
 export class Writer {
   buf: Buffer = EMPTY;
   pos = 0;
+  /**
+   * Splicing (Fetch responses): Buffers at least this long are not copied; the frame becomes a
+   * list of segments that alternates our bytes with the spliced Buffers (stored record batches),
+   * written to the socket in order. Infinity = copy everything.
+   */
+  spliceMin = Infinity;
+  private segments: Buffer[] | null = null;
+  private segStart = 0;
 
   reset(buf: Buffer, pos = 0): this {
     this.buf = buf;
     this.pos = pos;
+    this.segments = null;
+    this.segStart = pos;
     return this;
+  }
+
+  /** Copies `v`, or splices it in when it is at least `spliceMin` long. */
+  rawOrSplice(v: Buffer): void {
+    if (v.length < this.spliceMin) {
+      this.raw(v);
+      return;
+    }
+    this.segments ??= [];
+    if (this.pos > this.segStart) this.segments.push(this.buf.subarray(this.segStart, this.pos));
+    this.segments.push(v);
+    this.segStart = this.pos;
+  }
+
+  /** The frame: the buffer alone, or its segments around the spliced Buffers. */
+  finish(): Buffer | Buffer[] {
+    if (this.segments === null) return this.buf;
+    if (this.pos > this.segStart) this.segments.push(this.buf.subarray(this.segStart, this.pos));
+    const out = this.segments;
+    this.segments = null;
+    return out;
   }
 
   bool(v: boolean): void {

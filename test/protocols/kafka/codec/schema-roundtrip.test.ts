@@ -123,3 +123,28 @@ describe('Kafka schema codec round trip (every API, every version)', () => {
     expect(r.error).toBe('length exceeds remaining bytes');
   });
 });
+
+describe('Fetch responses with spliced record batches', () => {
+  it('the segments, written in order, are byte-identical to the copied frame', async () => {
+    const { encodeResponseFrame, encodeResponseFrameSpliced } = await import('../../../../protocols/kafka/codec/frame.js');
+    const { Writer } = await import('../../../../protocols/kafka/codec/writer.js');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 6 }), fc.constantFrom(4, 11, 12, 16), (sizes, version) => {
+        const chunks = sizes.flatMap((n, i) => [Buffer.alloc(8, i), Buffer.alloc(n, i + 1)]);
+        const body = {
+          throttleTimeMs: 0,
+          errorCode: 0,
+          sessionId: 0,
+          responses: [{ topic: 't', topicId: Buffer.alloc(16, 7), partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 5, lastStableOffset: 5, logStartOffset: 0, abortedTransactions: [], preferredReadReplica: -1, records: chunks }] }],
+        };
+        const w = new Writer();
+        const copied = encodeResponseFrame(w, 9, version >= 12, apis.fetch.response, version, body);
+        const spliced = encodeResponseFrameSpliced(w, 9, version >= 12, apis.fetch.response, version, body, 16 * 1024);
+        const joined = Array.isArray(spliced) ? Buffer.concat(spliced) : spliced;
+        expect(joined).toEqual(copied);
+        if (sizes.some((n) => n >= 16 * 1024)) expect(Array.isArray(spliced)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

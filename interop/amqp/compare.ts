@@ -30,8 +30,6 @@ const INTENDED_NORMALIZATIONS: { reason: string; apply(v: unknown): unknown }[] 
 export const KNOWN_BUGS: Record<string, string> = {
   'quorum-delivery-limit-expires-max-bytes/max-length-bytes':
     'core: x-max-length-bytes 10 with three 4-byte messages keeps 2 (RabbitMQ 3.10 keeps 1)',
-  'quorum-delivery-limit-expires-max-bytes/x-expires':
-    "core: a passive queue.declare resets the x-expires timer (src/core/vhost.ts declareQueue passive sets lastUsed); RabbitMQ does not count it as use",
 };
 
 /** Canonical JSON: object keys sorted, so key order (not significant in AMQP tables) is ignored. */

@@ -561,12 +561,15 @@ export const SCENARIOS: Scenario[] = [
       await ch.deleteQueue(mb);
       const ex = `expires-${ctx.id}`;
       await ch.assertQueue(ex, { durable: false, arguments: { 'x-expires': 100 } });
-      const deadline = Date.now() + 5000;
+      // Probe without using the queue: a passive declare would count as use (RabbitMQ's stat
+      // resets the expiry timer), a mandatory publish does not and comes back once it is gone.
+      const probe = await c.createConfirmChannel();
       let gone = false;
+      probe.on('return', () => (gone = true));
+      const deadline = Date.now() + 5000;
       while (!gone && Date.now() < deadline) {
-        const probe = await c.createChannel();
-        gone = await probe.checkQueue(ex).then(() => false, () => true);
-        if (!gone) { await probe.close(); await new Promise((r) => setTimeout(r, 50)); }
+        await new Promise<void>((r) => probe.publish('', ex, Buffer.from('probe'), { mandatory: true }, () => r()));
+        if (!gone) await new Promise((r) => setTimeout(r, 50));
       }
       ctx.log('x-expires', gone ? 'queue expired' : 'still there');
     },

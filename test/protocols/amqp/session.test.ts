@@ -174,6 +174,22 @@ describe('AMQP session', () => {
     await expect(amqp.connect(url(server, 'limited:wrong'))).rejects.toThrow(/ACCESS_REFUSED|403/);
   });
 
+  it('releases everything a connection held when clients come and go (no leaks)', async () => {
+    const before = server.core.vhost('/').connectionCount;
+    for (let i = 0; i < 50; i++) {
+      const c = await amqp.connect(url(server));
+      const ch = await c.createChannel();
+      await ch.assertQueue('', { exclusive: true });
+      await ch.consume('amq.rabbitmq.reply-to', () => {}, { noAck: true });
+      if (i % 2) await c.close();
+      else (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    }
+    const deadline = Date.now() + 5000;
+    while (server.core.vhost('/').connectionCount !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(server.core.vhost('/').connectionCount).toBe(before);
+    expect(server.core.vhost('/').queues().filter((q) => q.exclusive)).toEqual([]);
+  });
+
   it('sends heartbeats when negotiated', async () => {
     const c = await RawClient.connect('127.0.0.1', server.port);
     await c.handshake(1);

@@ -84,8 +84,24 @@ function maxAge(args: Arguments, where: string): number | null {
   return Number(m[1]) * unit[m[2]!]!;
 }
 
-/** Validates and parses queue arguments (already merged with the policy). */
+/** Settings of every queue declared without arguments: one shared object (idle-queue memory). */
+let defaultSettings: QueueSettings | null = null;
+
+/**
+ * Validates and parses queue arguments (already merged with the policy). Queues without
+ * arguments share one settings object; callers replace settings, never modify them.
+ */
 export function parseQueueSettings(args: Arguments, where: string): QueueSettings {
+  let empty = true;
+  for (const _ in args) {
+    empty = false;
+    break;
+  }
+  if (empty) return (defaultSettings ??= Object.freeze(parseArgs({}, where)) as QueueSettings);
+  return parseArgs(args, where);
+}
+
+function parseArgs(args: Arguments, where: string): QueueSettings {
   const overflow = text(args['x-overflow']) ?? 'drop-head';
   if (overflow !== 'drop-head' && overflow !== 'reject-publish' && overflow !== 'reject-publish-dlx') {
     invalid('x-overflow', "expected 'drop-head', 'reject-publish' or 'reject-publish-dlx'", overflow, where);

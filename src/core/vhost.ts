@@ -70,9 +70,20 @@ const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
   ['amq.match', 'headers'],
 ];
 
-/** Argument values as JSON-safe plain values (AMQP tables may carry Buffers and bigints). */
+const NO_ARGS: Arguments = Object.freeze({});
+
+/**
+ * Argument values as JSON-safe plain values (AMQP tables may carry Buffers and bigints);
+ * empty arguments are one shared frozen object.
+ */
 export function normalizeArgs(args: Arguments | undefined): Arguments {
-  if (!args) return {};
+  if (!args) return NO_ARGS;
+  let any = false;
+  for (const _ in args) {
+    any = true;
+    break;
+  }
+  if (!any) return NO_ARGS;
   const out: Arguments = {};
   for (const [k, v] of Object.entries(args)) {
     if (v === undefined) continue;
@@ -716,10 +727,9 @@ export class VhostImpl implements Vhost, QueueHost {
     for (const q of this.queuesByName.values()) {
       const eff = effectiveArguments(q.args, pickPolicy(this.policiesByName.values(), q.name, 'queues'));
       try {
-        const s = parseQueueSettings(eff, q.describe());
-        // The ready list's shape is fixed at declaration.
-        s.maxPriority = q.settings.maxPriority;
-        q.settings = s;
+        const parsed = parseQueueSettings(eff, q.describe());
+        // The ready list's shape is fixed at declaration (settings objects may be shared: copy).
+        q.settings = parsed.maxPriority === q.settings.maxPriority ? parsed : { ...parsed, maxPriority: q.settings.maxPriority };
         q.effectiveArgs = eff;
       } catch (err) {
         this.ctx.warn({ queue: q.name, err: String(err) }, 'policy not applied: invalid arguments');

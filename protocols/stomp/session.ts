@@ -44,6 +44,9 @@ interface ParseFailure {
   parseError: unknown;
 }
 
+/** Bytes queued in the stream beyond which deliveries pause until 'drain'. */
+const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+
 /** Frames queued while an earlier frame's handler is still running, before reading pauses. */
 const INBOX_HIGH_WATER = 256;
 
@@ -352,16 +355,17 @@ export class StompSession {
     }
     const pieces = this.out.take();
     if (pieces.length === 0) return;
-    let ok: boolean;
     if (pieces.length === 1) {
-      ok = this.stream.write(pieces[0]);
+      this.stream.write(pieces[0]);
     } else {
       this.stream.cork();
-      ok = true;
-      for (const p of pieces) ok = this.stream.write(p);
+      for (const p of pieces) this.stream.write(p);
       this.stream.uncork();
     }
-    if (!ok && !this.writeBlocked) {
+    // Deliveries pause only past our own mark, not the stream's 16 KiB highWaterMark: one burst
+    // of deliveries is already bigger than that, and pausing on every flush stalls the pipeline.
+    // 'drain' still follows, since write() returned false on the way up.
+    if (this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES && !this.writeBlocked) {
       this.writeBlocked = true;
       for (const sub of this.subscriptions.values()) sub.channel.setFlow(false);
     }

@@ -588,7 +588,11 @@ export interface Vhost {
   partitionOffsets(stream: string, partition: number): PartitionOffsets;
   /** Resolves an offset spec to a concrete offset ('next' = high watermark, 'last' = hw-1 or start). */
   resolveOffset(stream: string, partition: number, spec: OffsetSpec): number;
-  /** Stored batches from `offset` (Kafka fetch): whole batches, at least one when any exists. */
+  /**
+   * Stored batches from `offset` (Kafka fetch): whole batches (the first may start before
+   * `offset`), at least one when any exists, up to `maxBytes`. An offset below the log start
+   * reads from the log start: check `partitionOffsets` first for OFFSET_OUT_OF_RANGE.
+   */
   fetch(stream: string, partition: number, offset: number, maxBytes: number): Promise<StreamBatch[]>;
   /** Decoded messages from `offset` (non-Kafka consumers), at most `maxMessages`. */
   readMessages(stream: string, partition: number, offset: number, maxMessages: number): Promise<StreamMessage[]>;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import WebSocket from 'ws';
 import { startStompServer, type StompServer } from './harness.js';
 import { CONNECT_12, RawClient } from './raw-client.js';
 
@@ -77,6 +78,20 @@ describe('CONNECT and version negotiation [STOMP 1.2 Protocol Negotiation]', () 
   it('refuses a second CONNECT', async () => {
     const c = await open(CONNECT_12 + CONNECT_12);
     await expectError(c, 1, 'Bad CONNECT');
+  });
+});
+
+describe('WebSocket /ws', () => {
+  it('takes the version from the subprotocol when CONNECT has no accept-version', async () => {
+    const ws = new WebSocket(server.wsUrl, ['v11.stomp']);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const first = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString())));
+    ws.send('CONNECT\nlogin:guest\npasscode:guest\n\n\0');
+    expect(await first).toMatch(/^CONNECTED\nversion:1\.1\n/);
+    ws.close();
   });
 });
 

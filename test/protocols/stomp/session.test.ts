@@ -289,6 +289,28 @@ describe('NACK per queue policy', () => {
   });
 });
 
+describe('resource alarms', () => {
+  it('stops reading from publishing connections while an alarm is active, not from others', async () => {
+    const a = await open(CONNECT_12 + 'SEND\ndestination:/queue/alarm.q\nreceipt:r0\n\nbefore\0');
+    expect((await a.frame(1)).headers['receipt-id']).toBe('r0');
+    server.core.setAlarm('memory', true);
+    try {
+      a.write('SEND\ndestination:/queue/alarm.q\nreceipt:r1\n\nduring\0');
+      // A connection that never published is not blocked: its receipt is the barrier.
+      const b = await open(CONNECT_12 + 'BEGIN\ntransaction:t\nreceipt:b\n\n\0');
+      expect((await b.frame(1)).headers['receipt-id']).toBe('b');
+      b.close();
+      expect(server.core.vhost('/').queue('alarm.q')!.messageCount).toBe(1);
+      expect(a.frames).toHaveLength(2);
+    } finally {
+      server.core.setAlarm('memory', false);
+    }
+    expect((await a.frame(2)).headers['receipt-id']).toBe('r1');
+    expect(server.core.vhost('/').queue('alarm.q')!.messageCount).toBe(2);
+    a.close();
+  });
+});
+
 describe('stream queues (RabbitMQ x-stream-offset)', () => {
   it('reads a stream queue from the first offset and from a given offset', async () => {
     const c = await open(

@@ -137,3 +137,32 @@ describe('more rules', () => {
     expect(v2.queue('dlq')!.messageCount).toBe(1);
   });
 });
+
+describe('alarms and definitions, more', () => {
+  it('raises the disk alarm when free space is below the limit', async () => {
+    const f = await openCore({ diskFreeLimitBytes: Number.MAX_SAFE_INTEGER }, 'log');
+    await f.core.checkResources();
+    expect(f.core.alarms.has('disk')).toBe(true);
+    expect(f.core.blocked).toBe(true);
+    await f.close();
+  });
+
+  it('YAML: a conflicting exchange type names both definitions; streams can be binding destinations', async () => {
+    const { applyVhostDefinitions } = await import('../../src/core/index.js');
+    const f = await openCore();
+    await f.core.vhost('/').declareExchange('events', { type: 'fanout' });
+    await expect(applyVhostDefinitions(f.core, { '/': { exchanges: [{ name: 'events', type: 'topic' }] } })).rejects.toThrow(
+      /exchange 'events' in vhost '\/' as .*"topic".*conflicts with the existing definition .*"fanout"/,
+    );
+    await applyVhostDefinitions(f.core, {
+      '/': {
+        exchanges: [{ name: 'audit', type: 'fanout' }],
+        streams: [{ name: 'log', partitions: 1, bindToTopicExchange: false }],
+        bindings: [{ source: 'audit', destination: 'log', destinationType: 'stream' }],
+      },
+    });
+    const { ch } = session(f.core);
+    expect(ch.publish('audit', 'x', msg('entry')).destinations).toBe(1);
+    expect(f.core.vhost('/').partitionOffsets('log', 0).highWatermark).toBe(1);
+  });
+});

@@ -12,7 +12,7 @@ beforeAll(async () => {
   broker = await startBroker();
 });
 afterAll(async () => {
-  await broker.stop();
+  await broker?.stop();
 });
 
 const target = (): StompTarget => ({ name: 'polybroker', host: '127.0.0.1', port: broker.ports.stomp, vhost: '/', login: 'guest', passcode: 'guest' });

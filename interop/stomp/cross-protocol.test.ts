@@ -16,7 +16,7 @@ beforeAll(async () => {
   target = { name: 'polybroker', host: '127.0.0.1', port: broker.ports.stomp, vhost: '/', login: 'guest', passcode: 'guest' };
 });
 afterAll(async () => {
-  await broker.stop();
+  await broker?.stop();
 });
 
 describe('STOMP ↔ AMQP 0-9-1', () => {

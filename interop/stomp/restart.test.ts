@@ -9,7 +9,7 @@ beforeAll(async () => {
   broker = await startPolybroker();
 });
 afterAll(async () => {
-  await broker.stop();
+  await broker?.stop();
 });
 
 describe('across a broker restart', () => {

@@ -8,7 +8,7 @@ beforeAll(async () => {
   broker = await startPolybroker();
 });
 afterAll(async () => {
-  await broker.stop();
+  await broker?.stop();
 });
 
 const run = (name: string) => STOMPIT_SCENARIOS[name]!(broker.target);

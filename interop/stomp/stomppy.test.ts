@@ -8,7 +8,7 @@ beforeAll(async () => {
   broker = await startPolybroker();
 });
 afterAll(async () => {
-  await broker.stop();
+  await broker?.stop();
 });
 
 const roundtrip = [1, 2, 3].map((n) => ({ body: `m${n}`, 'x-n': String(n), custom: 'a:b', 'content-type': 'text/plain', 'has-message-id': true, 'destination-ok': true }));

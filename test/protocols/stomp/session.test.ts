@@ -15,7 +15,7 @@ beforeAll(async () => {
   server = await startStompServer({ limits: { maxHeaderBytes: 4096, maxHeaders: 64, maxBodyBytes: 64 * 1024 } });
 });
 afterAll(async () => {
-  await server.close();
+  await server?.close();
 });
 
 async function open(connect = CONNECT_12): Promise<RawClient> {

@@ -20,6 +20,11 @@ export interface QueueEntry {
   size: number;
   /** Absolute deadline, ms; Infinity when none. */
   expiresAt: number;
+  /**
+   * TTL 0 ("deliver now or never", RabbitMQ): deliverable only by the dispatch of the tick it
+   * arrived in, to a consumer with credit, never by `get`; dead-lettered as expired otherwise.
+   */
+  immediate: boolean;
   priority: number;
   /** Times delivered so far. */
   deliveries: number;
@@ -70,6 +75,8 @@ export class Queue implements QueueLike, Routable {
   readyBytes = 0;
   /** Entries carrying a deadline (skip TTL sweeps when 0). */
   expiring = 0;
+  /** Ready entries with TTL 0 waiting for this tick's dispatch. */
+  private immediateCount = 0;
   /** FIFO queues: one list; priority queues: one list per level (separate fields keep access monomorphic). */
   private fifo: ReadyList<QueueEntry> | null = null;
   private levels: ReadyList<QueueEntry>[] | null = null;
@@ -138,15 +145,33 @@ export class Queue implements QueueLike, Routable {
     this.readyCount++;
     this.readyBytes += e.size;
     if (e.expiresAt !== Infinity) this.expiring++;
+    if (e.immediate) this.immediateCount++;
   }
   private removed(e: QueueEntry): void {
     this.readyCount--;
     this.readyBytes -= e.size;
     if (e.expiresAt !== Infinity) this.expiring--;
+    if (e.immediate) this.immediateCount--;
   }
 
-  /** Takes the head message, dead-lettering expired ones on the way (never delivers them). */
-  private takeHead(): QueueEntry | undefined {
+  /** Removes the ready entries `pred` selects, in offset order. */
+  private removeReady(pred: (e: QueueEntry) => boolean): QueueEntry[] {
+    const out: QueueEntry[] = [];
+    for (const l of this.lists()) {
+      for (const e of l.removeWhere(pred)) {
+        this.removed(e);
+        out.push(e);
+      }
+    }
+    if (this.levels) out.sort((a, b) => a.offset - b.offset);
+    return out;
+  }
+
+  /**
+   * Takes the head message, dead-lettering expired ones on the way (never delivers them).
+   * `forConsumer`: a TTL-0 message that was never delivered may still go to a consumer.
+   */
+  private takeHead(forConsumer: boolean): QueueEntry | undefined {
     let expired: QueueEntry[] | null = null;
     let out: QueueEntry | undefined;
     for (;;) {
@@ -154,7 +179,7 @@ export class Queue implements QueueLike, Routable {
       if (!l) break;
       const e = l.shift()!;
       this.removed(e);
-      if (e.expiresAt !== Infinity && e.expiresAt <= this.host.now()) {
+      if (e.expiresAt !== Infinity && (e.immediate ? !(forConsumer && e.deliveries === 0) : e.expiresAt <= this.host.now())) {
         (expired ??= []).push(e);
         continue;
       }
@@ -173,6 +198,11 @@ export class Queue implements QueueLike, Routable {
 
   /** Adds a newly published (or recovered) message; with drop-head, drops from the head to fit. */
   enqueue(e: QueueEntry): void {
+    // TTL 0 behind other messages or without a consumer able to take it: expired on arrival.
+    if (e.immediate && (this.readyCount > 0 || !this.consumers.some((c) => c.canTake()))) {
+      this.host.deadLetter(this, [e], 'expired');
+      return;
+    }
     this.level(e.priority).push(e);
     this.added(e);
     this.dropOverflow();
@@ -230,17 +260,8 @@ export class Queue implements QueueLike, Routable {
   /** Removes expired ready messages anywhere in the queue and dead-letters them. */
   expire(now: number): void {
     if (this.expiring === 0) return;
-    const expired: QueueEntry[] = [];
-    for (const l of this.lists()) {
-      for (const e of l.removeWhere((x) => x.expiresAt <= now)) {
-        this.removed(e);
-        expired.push(e);
-      }
-    }
-    if (expired.length > 0) {
-      expired.sort((a, b) => a.offset - b.offset);
-      this.host.deadLetter(this, expired, 'expired');
-    }
+    const expired = this.removeReady((x) => x.expiresAt <= now);
+    if (expired.length > 0) this.host.deadLetter(this, expired, 'expired');
   }
 
   /** Every ready entry (recovery, snapshots). */
@@ -318,13 +339,15 @@ export class Queue implements QueueLike, Routable {
       while (this.readyCount > 0) {
         const c = this.pickConsumer();
         if (!c) break;
-        const e = this.takeHead();
+        const e = this.takeHead(true);
         if (!e) break;
         this.deliver(e, c);
       }
     } finally {
       this.dispatching = false;
     }
+    // TTL-0 messages this dispatch could not hand out have missed their only chance.
+    if (this.immediateCount > 0) this.host.deadLetter(this, this.removeReady((x) => x.immediate), 'expired');
   }
 
   private deliver(e: QueueEntry, c: Consumer): void {
@@ -362,7 +385,7 @@ export class Queue implements QueueLike, Routable {
   /** basic.get: the head message, or null. */
   get(ch: DeliveryChannel, noAck: boolean): GetResult | null {
     this.lastUsed = this.host.now();
-    const e = this.takeHead();
+    const e = this.takeHead(false);
     if (!e) return null;
     const d = this.makeDelivery(e, ch, null, noAck) as GetResult;
     d.messageCount = this.readyCount;

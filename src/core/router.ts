@@ -202,7 +202,7 @@ export class Router {
         let expiresAt = Infinity;
         if (ttl !== null) expiresAt = now + ttl;
         if (perMessageTtl !== undefined && now + perMessageTtl < expiresAt) expiresAt = now + perMessageTtl;
-        q.enqueue({ offset, message: m, size, expiresAt, priority, deliveries: 0, redelivered: false });
+        q.enqueue({ offset, message: m, size, expiresAt, immediate: expiresAt <= now, priority, deliveries: 0, redelivered: false });
       } else {
         const s = d as Stream;
         ti++;
@@ -210,7 +210,7 @@ export class Router {
         s.appended(p, this.vh.ctx.store.endOffset(s.partitionIds[p]!));
       }
     }
-    if (dlx) for (const q of dlx) this.vh.deadLetter(q, [{ offset: -1, message: m, size, expiresAt: Infinity, priority, deliveries: 0, redelivered: false }], 'maxlen');
+    if (dlx) for (const q of dlx) this.vh.deadLetter(q, [{ offset: -1, message: m, size, expiresAt: Infinity, immediate: false, priority, deliveries: 0, redelivered: false }], 'maxlen');
     const status = rejected ? 'rejected' : kept > 0 ? 'routed' : 'unroutable';
     if (durable === RESOLVED && status === 'routed' && kept < ROUTED.length) return ROUTED[kept]!;
     return { status, destinations: kept, durable };

@@ -109,7 +109,7 @@ async function loadQueue(vh: VhostImpl, q: Queue): Promise<void> {
       for (const d of decoded) {
         if (d.offset < off || d.offset < q.markDelete || q.settled?.has(d.offset)) continue;
         const m = d.message;
-        const e = { offset: d.offset, message: m, size: m.body.length, expiresAt: Infinity, priority: m.properties.priority ?? 0, deliveries: 0, redelivered: false };
+        const e = { offset: d.offset, message: m, size: m.body.length, expiresAt: Infinity, immediate: false, priority: m.properties.priority ?? 0, deliveries: 0, redelivered: false };
         if (m.properties.persistent !== true) {
           vh.settle(q, e);
           continue;

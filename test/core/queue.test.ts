@@ -227,6 +227,30 @@ describe('TTL and expiry', () => {
     expect(d.expiresAt).toBe(now + 10_000);
   });
 
+  it('TTL 0 delivers only to a consumer ready at arrival, else expires at once (RabbitMQ)', async () => {
+    const f = await openCore();
+    const { ch, conn } = session(f.core);
+    const vh = conn.vhost;
+    await vh.declareQueue('dlq');
+    await vh.declareQueue('z', { arguments: { 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dlq' } });
+    ch.publish('', 'z', msg('nobody'));
+    expect(vh.queue('z')!.messageCount).toBe(0);
+    expect(ch.get('dlq', { noAck: true })!.message.headers.find((h) => h.name === 'x-first-death-reason')!.value).toBe('expired');
+    const c = collector();
+    ch.consume('z', { onDelivery: c.onDelivery, prefetch: 1 });
+    await settle();
+    ch.publish('', 'z', msg('taken'));
+    ch.publish('', 'z', msg('no-credit'));
+    await settle();
+    expect(c.bodies()).toEqual(['taken']);
+    expect(vh.queue('z')!.messageCount).toBe(0);
+    expect(ch.get('dlq', { noAck: true })!.message.body.toString()).toBe('no-credit');
+    // A per-message expiration of 0 behaves the same.
+    await vh.declareQueue('plain');
+    ch.publish('', 'plain', msg('gone', { expiration: 0 }));
+    expect(ch.get('plain')).toBeNull();
+  });
+
   it('the sweep removes expired messages anywhere in the queue', async () => {
     const { f, ch, vh } = await setup();
     ch.publish('', 'q', msg('keep'));

@@ -45,3 +45,5 @@ export { createCore } from './core.js';
 export { applyVhostDefinitions } from './apply-definitions.js';
 export { vhostsSchema } from './config-schema.js';
 export { murmur2, kafkaPartition } from './murmur2.js';
+/** Name of the record header that carries a message's core metadata (last header of the record). */
+export { META_HEADER } from './record-codec.js';

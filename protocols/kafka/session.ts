@@ -307,7 +307,8 @@ export class KafkaSession implements ConnectionState {
     if (this.stream.isPaused()) return;
     this.stream.pause();
     this.stream.once('drain', () => {
-      if (!this.ended) this.stream.resume();
+      // A resource alarm may still hold this producer: it resumes reading when that clears.
+      if (!this.ended && this.heldProduces === 0) this.stream.resume();
     });
   }
 }

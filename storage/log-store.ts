@@ -1,8 +1,10 @@
 /**
  * The Store of storage/types.ts: one shared segmented commit log (commit-log.ts), the
  * per-partition indexes derived from it (partition-index.ts, segment-run.ts,
- * segment-index-file.ts), a tail cache for consumers that keep up, internal meta logs and
- * reclamation by per-segment live counts (RocketMQ's DefaultMessageStore, STYLE.md anchor 8).
+ * segment-index-file.ts), a tail cache for consumers that keep up (tail-cache.ts), reads
+ * (partition-reader.ts), reclamation by per-segment live counts (reclaimer.ts) and internal
+ * meta logs (meta-log.ts) — RocketMQ's DefaultMessageStore, STYLE.md anchor 8. This file
+ * holds recovery on open and the append path.
  *
  * On disk, in `dir`:
  *   <20-digit base position>.log   commit-log segments (entry-format.ts)
@@ -17,8 +19,6 @@ import { mkdir, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommitLog } from './commit-log.js';
 import {
-  checkEntry,
-  entryBatch,
   entryHeaderBytes,
   readEntryHeader,
   targetBaseOffset,
@@ -26,24 +26,16 @@ import {
   targetTagHash,
   writeEntryHeader,
 } from './entry-format.js';
-import { CorruptSegmentError } from './errors.js';
 import { FdCache } from './fd-cache.js';
 import { MetaLogFile } from './meta-log.js';
 import { PartitionIndex } from './partition-index.js';
+import { PartitionReader } from './partition-reader.js';
+import { Reclaimer } from './reclaimer.js';
 import { scanSegmentFile } from './recovery.js';
-import { loadSegmentIndex, readRunUnits, removeSegmentIndex, sealedRun, writeSegmentIndex } from './segment-index-file.js';
-import {
-  SegmentRun,
-  UNIT_STRIDE,
-  U_BASE_OFFSET,
-  U_POSITION,
-  U_RECORD_COUNT,
-  U_SIZE,
-  U_TAG_HASH,
-  U_TIMESTAMP,
-} from './segment-run.js';
+import { loadSegmentIndex, sealedRun, writeSegmentIndex } from './segment-index-file.js';
+import { SegmentRun } from './segment-run.js';
 import { parseSegmentName, Segment, SEGMENT_INDEX_SUFFIX } from './segment.js';
-import { NEXT_FLOOR, START, StartOffsets } from './start-offsets.js';
+import { StartOffsets } from './start-offsets.js';
 import { TailCache } from './tail-cache.js';
 import type {
   AppendRequest,
@@ -59,9 +51,6 @@ import type {
 } from './types.js';
 
 const MiB = 1024 * 1024;
-const READ_BLOCK_UNITS = 64;
-/** Disk reads of neighbouring batches are merged when the gap between them is at most this. */
-const READ_MERGE_GAP_BYTES = 64 * 1024;
 const INTERNAL_META = '__storage.start-offsets';
 
 export class LogStore implements Store {
@@ -71,14 +60,12 @@ export class LogStore implements Store {
   private readonly log: CommitLog;
   private readonly metaDir: string;
   private readonly metaLogs = new Map<string, MetaLogFile>();
-  private startOffsets: StartOffsets | null = null;
+  private readonly reader: PartitionReader;
+  private readonly reclaimer: Reclaimer;
   private sealing: Promise<void> = Promise.resolve();
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
   private readonly durability: DurabilityMode;
-  // Scratch space reused by every lookup and append (no allocation per call).
-  private readonly probe = new Float64Array(UNIT_STRIDE);
-  private readonly scratch = Buffer.allocUnsafe(48 * READ_BLOCK_UNITS);
-  private readonly block = new Float64Array(UNIT_STRIDE * READ_BLOCK_UNITS);
+  // Scratch space reused by every append (no allocation per call).
   private tPartitions = new Uint32Array(16);
   private tTags = new Uint32Array(16);
   private tOffsets = new Float64Array(16);
@@ -100,6 +87,16 @@ export class LogStore implements Store {
       onSealable: (seg) => this.seal(seg),
       onError: (err) => this.warn({ err: err.message }, 'commit log write failed; store is read-only'),
     });
+    this.reader = new PartitionReader(this.partitions, this.fds, this.cache, this.log);
+    this.reclaimer = new Reclaimer(
+      this.partitions,
+      this.log,
+      this.fds,
+      this.cache,
+      (id) => this.partition(id),
+      () => this.sealing,
+      this.warn,
+    );
   }
 
   // ---------------------------------------------------------------- open / recovery
@@ -175,7 +172,7 @@ export class LogStore implements Store {
       this.log.adopt(seg);
       if (!isLast) {
         if (length === 0) {
-          await this.deleteSegmentFiles(seg);
+          await this.reclaimer.deleteSegmentFiles(seg);
           this.log.segments.pop();
           continue;
         }
@@ -186,17 +183,18 @@ export class LogStore implements Store {
 
     const startLog = MetaLogFile.open(this.metaDir, INTERNAL_META, 'sync', this.warn);
     this.metaLogs.set(INTERNAL_META, startLog);
-    this.startOffsets = new StartOffsets(startLog);
-    for (const [id, floor] of this.startOffsets.nextFloor) {
+    const startOffsets = new StartOffsets(startLog);
+    this.reclaimer.startOffsets = startOffsets;
+    for (const [id, floor] of startOffsets.nextFloor) {
       const p = this.partition(id);
       p.nextOffset = Math.max(p.nextOffset, floor);
     }
     for (const p of this.partitions.values()) {
       p.startOffset = p.runs.length > 0 ? p.runs[0]!.firstOffset : p.nextOffset;
     }
-    for (const [id, start] of this.startOffsets.start) {
+    for (const [id, start] of startOffsets.start) {
       const p = this.partition(id);
-      this.moveStart(p, start);
+      this.reclaimer.moveStart(p, start);
       p.persistedStart = start;
     }
 
@@ -349,141 +347,20 @@ export class LogStore implements Store {
     return this.partitions.get(partition)?.startOffset ?? 0;
   }
 
-  private unitAt(run: SegmentRun, u: number): IndexUnit & { baseOffset: number } {
-    readRunUnits(this.fds, run, u, 1, this.probe, this.scratch);
-    const b = this.probe;
-    return {
-      baseOffset: b[U_BASE_OFFSET]!,
-      position: b[U_POSITION]!,
-      size: b[U_SIZE]!,
-      timestamp: b[U_TIMESTAMP]!,
-      tagHash: b[U_TAG_HASH]!,
-      recordCount: b[U_RECORD_COUNT]!,
-    };
-  }
-
   lookup(partition: number, offset: number): (IndexUnit & { baseOffset: number }) | null {
-    const p = this.partitions.get(partition);
-    if (p === undefined || offset < p.startOffset || offset >= p.nextOffset) return null;
-    const ri = p.findRun(offset);
-    if (ri < 0) return null;
-    const run = p.runs[ri]!;
-    const u = p.findUnit(run, offset, this.fds, this.probe, this.scratch);
-    return u < 0 ? null : this.unitAt(run, u);
+    return this.reader.lookup(partition, offset);
   }
 
   offsetForTimestamp(partition: number, timestamp: number): number {
-    const p = this.partitions.get(partition);
-    if (p === undefined) return 0;
-    for (const run of p.runs) {
-      if (run.endOffset <= p.startOffset || run.maxTimestamp < timestamp) continue;
-      const u = p.findUnitByTime(run, timestamp, this.fds, this.probe, this.scratch);
-      if (u < run.unitCount) return Math.max(this.unitAt(run, u).baseOffset, p.startOffset);
-    }
-    return p.nextOffset;
+    return this.reader.offsetForTimestamp(partition, timestamp);
   }
 
   readCached(partition: number, offset: number): StoredBatch | null {
-    const unit = this.lookup(partition, offset);
-    if (unit === null) return null;
-    const batch = this.cache.get(unit.position);
-    if (batch === undefined) return null;
-    return {
-      partition,
-      baseOffset: unit.baseOffset,
-      recordCount: unit.recordCount,
-      timestamp: unit.timestamp,
-      tagHash: unit.tagHash,
-      position: unit.position,
-      batch,
-    };
+    return this.reader.readCached(partition, offset);
   }
 
-  async read(partition: number, offset: number, maxBytes: number): Promise<StoredBatch[]> {
-    const out: StoredBatch[] = [];
-    const p = this.partitions.get(partition);
-    if (p === undefined || offset >= p.nextOffset) return out;
-    if (offset < p.startOffset) offset = p.startOffset;
-    let ri = p.findRun(offset);
-    if (ri < 0) {
-      // The offset fell in a deleted run (queue): continue from the next run that exists.
-      ri = p.runs.findIndex((r) => r.firstOffset > offset);
-      if (ri < 0) return out;
-    }
-    let run = p.runs[ri]!;
-    let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
-    if (u < 0) return out;
-    let bytes = 0;
-    const block = this.block;
-    for (;;) {
-      const got = readRunUnits(this.fds, run, u, READ_BLOCK_UNITS, block, this.scratch);
-      // Collect the block's units first, then fetch the uncached ones with merged disk reads.
-      const pending: StoredBatch[] = [];
-      const pendingSizes: number[] = [];
-      let full = false;
-      for (let i = 0; i < got; i++) {
-        const b = i * UNIT_STRIDE;
-        const size = block[b + U_SIZE]!;
-        if (out.length + pending.length > 0 && bytes + size > maxBytes) {
-          full = true;
-          break;
-        }
-        bytes += size;
-        const position = block[b + U_POSITION]!;
-        pending.push({
-          partition,
-          baseOffset: block[b + U_BASE_OFFSET]!,
-          recordCount: block[b + U_RECORD_COUNT]!,
-          timestamp: block[b + U_TIMESTAMP]!,
-          tagHash: block[b + U_TAG_HASH]!,
-          position,
-          batch: this.cache.get(position) ?? EMPTY,
-        });
-        pendingSizes.push(size);
-      }
-      await this.fillFromDisk(run.segment, pending, pendingSizes);
-      out.push(...pending);
-      u += got;
-      if (full) break;
-      if (u >= run.unitCount) {
-        if (++ri >= p.runs.length) break;
-        run = p.runs[ri]!;
-        u = 0;
-      }
-    }
-    return out;
-  }
-
-  /** Reads the batches of `pending` that were not cached, merging neighbouring reads. */
-  private async fillFromDisk(segment: Segment, pending: StoredBatch[], sizes: number[]): Promise<void> {
-    let i = 0;
-    while (i < pending.length) {
-      if (pending[i]!.batch !== EMPTY) {
-        i++;
-        continue;
-      }
-      const start = pending[i]!.position;
-      let end = start + sizes[i]!;
-      let j = i + 1;
-      while (j < pending.length && pending[j]!.batch === EMPTY) {
-        const pos = pending[j]!.position;
-        if (pos < end || pos - end > READ_MERGE_GAP_BYTES) break;
-        end = pos + sizes[j]!;
-        j++;
-      }
-      const buf = await this.log.readAt(start, end - start, segment);
-      for (let k = i; k < j; k++) {
-        const sb = pending[k]!;
-        const at = sb.position - start;
-        const size = sizes[k]!;
-        const checked = checkEntry(buf, at, at + size);
-        if (checked !== size) {
-          throw new CorruptSegmentError(segment.name, sb.position - segment.base, String(checked));
-        }
-        sb.batch = entryBatch(buf, at);
-      }
-      i = j;
-    }
+  read(partition: number, offset: number, maxBytes: number): Promise<StoredBatch[]> {
+    return this.reader.read(partition, offset, maxBytes);
   }
 
   // ---------------------------------------------------------------- reclamation
@@ -492,148 +369,20 @@ export class LogStore implements Store {
     this.partition(partition).policy = policy;
   }
 
-  private markDead(run: SegmentRun): void {
-    if (run.dead) return;
-    run.dead = true;
-    run.segment.liveRuns--;
-  }
-
-  /** Moves the start offset forward and kills the runs wholly before it. */
-  private moveStart(p: PartitionIndex, offset: number): boolean {
-    offset = Math.min(offset, p.nextOffset);
-    if (offset <= p.startOffset) return false;
-    p.startOffset = offset;
-    for (const run of p.runs) {
-      if (run.endOffset > offset) break;
-      this.markDead(run);
-    }
-    return true;
-  }
-
   release(partition: number, offset: number): void {
-    const p = this.partitions.get(partition);
-    if (p === undefined) return;
-    const ri = p.findRun(offset);
-    if (ri < 0) return;
-    const run = p.runs[ri]!;
-    if (run.release(offset)) this.markDead(run);
-    // Released offsets at the head move the start offset (they are never read again).
-    if (offset === p.startOffset) {
-      let start = p.startOffset;
-      let r = ri;
-      while (start < p.nextOffset) {
-        const cur = p.runs[r];
-        if (cur === undefined) break;
-        if (start >= cur.endOffset) {
-          r++;
-          continue;
-        }
-        if (!cur.isReleased(start) && !cur.dead) break;
-        start = cur.dead ? cur.endOffset : start + 1;
-      }
-      p.startOffset = start;
-    }
+    this.reclaimer.release(partition, offset);
   }
 
   truncateBefore(partition: number, offset: number): void {
-    const p = this.partition(partition);
-    if (this.moveStart(p, offset)) {
-      void this.recordStarts([[partition, START, p.startOffset]]).catch((err: Error) =>
-        this.warn({ partition, err: err.message }, 'recording log start offset failed'),
-      );
-    }
+    this.reclaimer.truncateBefore(partition, offset);
   }
 
-  async dropPartition(partition: number): Promise<void> {
-    const p = this.partitions.get(partition);
-    if (p === undefined) return;
-    this.moveStart(p, p.nextOffset);
-    for (const run of p.runs) this.markDead(run);
-    await this.startOffsets!.record([
-      [partition, START, p.nextOffset],
-      [partition, NEXT_FLOOR, p.nextOffset],
-    ]);
-    p.policy = { kind: 'queue' };
+  dropPartition(partition: number): Promise<void> {
+    return this.reclaimer.dropPartition(partition);
   }
 
-  async reclaim(now: number = Date.now()): Promise<number> {
-    // Segments rolled just now get their index file first (a deleted segment needs none, but
-    // sealing also closes the write fd).
-    await this.sealing;
-    const active = this.log.active;
-    const rows: [number, number, number][] = [];
-    for (const p of this.partitions.values()) {
-      const policy = p.policy;
-      if (policy.kind !== 'stream') {
-        // A queue's released head is persisted here, batched per reclaim, so a restart does
-        // not resurrect consumed entries even before the core re-applies its acks.
-        if (p.startOffset > p.persistedStart) rows.push([p.id, START, p.startOffset]);
-        continue;
-      }
-      let target = p.startOffset;
-      if (policy.retentionMs >= 0) {
-        for (const run of p.runs) {
-          if (run.segment === active || run.maxTimestamp >= now - policy.retentionMs) break;
-          target = Math.max(target, run.endOffset);
-        }
-      }
-      if (policy.retentionBytes >= 0) {
-        let total = 0;
-        for (const run of p.runs) if (!run.dead) total += run.bytes;
-        for (const run of p.runs) {
-          if (run.dead) continue;
-          if (run.segment === active || total - run.bytes < policy.retentionBytes) break;
-          total -= run.bytes;
-          target = Math.max(target, run.endOffset);
-        }
-      }
-      if (this.moveStart(p, target)) rows.push([p.id, START, p.startOffset]);
-    }
-
-    const doomed = this.log.segments.filter(
-      (s) => s !== active && s.sealed && s.liveRuns === 0 && !this.log.isRolling(s),
-    );
-    if (doomed.length === 0) {
-      await this.recordStarts(rows);
-      return 0;
-    }
-    // Before entries vanish, make sure offsets never go backwards after a restart.
-    for (const seg of doomed) {
-      for (const run of seg.runs) rows.push([run.partition, NEXT_FLOOR, run.endOffset]);
-    }
-    await this.recordStarts(rows);
-    let freed = 0;
-    for (const seg of doomed) {
-      seg.deleted = true;
-      for (const run of seg.runs) {
-        const p = this.partitions.get(run.partition);
-        if (p === undefined) continue;
-        const i = p.runs.indexOf(run);
-        if (i >= 0) p.runs.splice(i, 1);
-      }
-      seg.runs.length = 0;
-      const i = this.log.segments.indexOf(seg);
-      if (i >= 0) this.log.segments.splice(i, 1);
-      await this.deleteSegmentFiles(seg);
-      freed += seg.length;
-    }
-    this.cache.dropBefore(this.log.segments[0]!.base);
-    return freed;
-  }
-
-  private async recordStarts(rows: [number, number, number][]): Promise<void> {
-    await this.startOffsets!.record(rows);
-    for (const [id, kind, offset] of rows) {
-      const p = kind === START ? this.partitions.get(id) : undefined;
-      if (p !== undefined && offset > p.persistedStart) p.persistedStart = offset;
-    }
-  }
-
-  private async deleteSegmentFiles(seg: Segment): Promise<void> {
-    this.fds.forget(seg.path);
-    this.fds.forget(seg.indexPath);
-    await removeSegmentIndex(seg);
-    await rm(seg.path, { force: true });
+  reclaim(now: number = Date.now()): Promise<number> {
+    return this.reclaimer.reclaim(now);
   }
 
   diskBytes(): number {
@@ -665,5 +414,3 @@ export class LogStore implements Store {
   }
 }
 
-/** Placeholder of a batch still to be read from disk. */
-const EMPTY = Buffer.alloc(0);

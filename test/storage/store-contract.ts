@@ -195,6 +195,19 @@ export function describeStoreContract(name: string, make: StoreFactory): void {
       expect((await store.read(4, 0, 1 << 20)).map((b) => b.baseOffset)).toEqual([6, 7, 8, 9]);
     });
 
+    it('moves a queue\'s start offset past entries whose segments were already reclaimed', async () => {
+      store.setPolicy(1, { kind: 'queue' });
+      const value = 'g'.repeat(1000);
+      for (let i = 0; i < 200; i++) appendValues(store, [value], [{ partition: 1 }]);
+      await store.flush();
+      for (let i = 1; i < 199; i++) store.release(1, i);
+      expect(await store.reclaim()).toBeGreaterThan(0);
+      expect(store.startOffset(1)).toBe(0);
+      store.release(1, 0);
+      expect(store.startOffset(1)).toBe(199);
+      expect((await store.read(1, 0, 1 << 20)).map((b) => b.baseOffset)).toEqual([199]);
+    });
+
     it('keeps a segment while any partition still needs an entry in it', async () => {
       store.setPolicy(1, { kind: 'queue' });
       store.setPolicy(2, { kind: 'queue' });

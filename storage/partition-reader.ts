@@ -1,0 +1,181 @@
+/**
+ * The read side of the store: index lookups by offset and timestamp, reads from the tail
+ * cache, and disk reads of whole batches (neighbouring ones merged into one read, each
+ * checked against its entry CRC).
+ */
+import type { CommitLog } from './commit-log.js';
+import { checkEntry, entryBatch } from './entry-format.js';
+import { CorruptSegmentError } from './errors.js';
+import type { FdCache } from './fd-cache.js';
+import type { PartitionIndex } from './partition-index.js';
+import { readRunUnits } from './segment-index-file.js';
+import {
+  UNIT_STRIDE,
+  U_BASE_OFFSET,
+  U_POSITION,
+  U_RECORD_COUNT,
+  U_SIZE,
+  U_TAG_HASH,
+  U_TIMESTAMP,
+  type SegmentRun,
+} from './segment-run.js';
+import type { Segment } from './segment.js';
+import type { TailCache } from './tail-cache.js';
+import type { IndexUnit, StoredBatch } from './types.js';
+
+const READ_BLOCK_UNITS = 64;
+/** Disk reads of neighbouring batches are merged when the gap between them is at most this. */
+const READ_MERGE_GAP_BYTES = 64 * 1024;
+/** Placeholder of a batch still to be read from disk. */
+const EMPTY = Buffer.alloc(0);
+
+export class PartitionReader {
+  // Scratch space reused by every lookup (used synchronously, so concurrent reads are safe).
+  private readonly probe = new Float64Array(UNIT_STRIDE);
+  private readonly scratch = Buffer.allocUnsafe(48 * READ_BLOCK_UNITS);
+  private readonly block = new Float64Array(UNIT_STRIDE * READ_BLOCK_UNITS);
+
+  constructor(
+    private readonly partitions: Map<number, PartitionIndex>,
+    private readonly fds: FdCache,
+    private readonly cache: TailCache,
+    private readonly log: CommitLog,
+  ) {}
+
+  unitAt(run: SegmentRun, u: number): IndexUnit & { baseOffset: number } {
+    readRunUnits(this.fds, run, u, 1, this.probe, this.scratch);
+    const b = this.probe;
+    return {
+      baseOffset: b[U_BASE_OFFSET]!,
+      position: b[U_POSITION]!,
+      size: b[U_SIZE]!,
+      timestamp: b[U_TIMESTAMP]!,
+      tagHash: b[U_TAG_HASH]!,
+      recordCount: b[U_RECORD_COUNT]!,
+    };
+  }
+
+  lookup(partition: number, offset: number): (IndexUnit & { baseOffset: number }) | null {
+    const p = this.partitions.get(partition);
+    if (p === undefined || offset < p.startOffset || offset >= p.nextOffset) return null;
+    const ri = p.findRun(offset);
+    if (ri < 0) return null;
+    const run = p.runs[ri]!;
+    const u = p.findUnit(run, offset, this.fds, this.probe, this.scratch);
+    return u < 0 ? null : this.unitAt(run, u);
+  }
+
+  offsetForTimestamp(partition: number, timestamp: number): number {
+    const p = this.partitions.get(partition);
+    if (p === undefined) return 0;
+    for (const run of p.runs) {
+      if (run.endOffset <= p.startOffset || run.maxTimestamp < timestamp) continue;
+      const u = p.findUnitByTime(run, timestamp, this.fds, this.probe, this.scratch);
+      if (u < run.unitCount) return Math.max(this.unitAt(run, u).baseOffset, p.startOffset);
+    }
+    return p.nextOffset;
+  }
+
+  readCached(partition: number, offset: number): StoredBatch | null {
+    const unit = this.lookup(partition, offset);
+    if (unit === null) return null;
+    const batch = this.cache.get(unit.position);
+    if (batch === undefined) return null;
+    return {
+      partition,
+      baseOffset: unit.baseOffset,
+      recordCount: unit.recordCount,
+      timestamp: unit.timestamp,
+      tagHash: unit.tagHash,
+      position: unit.position,
+      batch,
+    };
+  }
+
+  async read(partition: number, offset: number, maxBytes: number): Promise<StoredBatch[]> {
+    const out: StoredBatch[] = [];
+    const p = this.partitions.get(partition);
+    if (p === undefined || offset >= p.nextOffset) return out;
+    if (offset < p.startOffset) offset = p.startOffset;
+    let ri = p.findRun(offset);
+    if (ri < 0) {
+      // The offset fell in a deleted run (queue): continue from the next run that exists.
+      ri = p.runs.findIndex((r) => r.firstOffset > offset);
+      if (ri < 0) return out;
+    }
+    let run = p.runs[ri]!;
+    let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
+    if (u < 0) return out;
+    let bytes = 0;
+    const block = this.block;
+    for (;;) {
+      const got = readRunUnits(this.fds, run, u, READ_BLOCK_UNITS, block, this.scratch);
+      // Collect the block's units first, then fetch the uncached ones with merged disk reads.
+      const pending: StoredBatch[] = [];
+      const pendingSizes: number[] = [];
+      let full = false;
+      for (let i = 0; i < got; i++) {
+        const b = i * UNIT_STRIDE;
+        const size = block[b + U_SIZE]!;
+        if (out.length + pending.length > 0 && bytes + size > maxBytes) {
+          full = true;
+          break;
+        }
+        bytes += size;
+        const position = block[b + U_POSITION]!;
+        pending.push({
+          partition,
+          baseOffset: block[b + U_BASE_OFFSET]!,
+          recordCount: block[b + U_RECORD_COUNT]!,
+          timestamp: block[b + U_TIMESTAMP]!,
+          tagHash: block[b + U_TAG_HASH]!,
+          position,
+          batch: this.cache.get(position) ?? EMPTY,
+        });
+        pendingSizes.push(size);
+      }
+      await this.fillFromDisk(run.segment, pending, pendingSizes);
+      out.push(...pending);
+      u += got;
+      if (full) break;
+      if (u >= run.unitCount) {
+        if (++ri >= p.runs.length) break;
+        run = p.runs[ri]!;
+        u = 0;
+      }
+    }
+    return out;
+  }
+
+  /** Reads the batches of `pending` that were not cached, merging neighbouring reads. */
+  private async fillFromDisk(segment: Segment, pending: StoredBatch[], sizes: number[]): Promise<void> {
+    let i = 0;
+    while (i < pending.length) {
+      if (pending[i]!.batch !== EMPTY) {
+        i++;
+        continue;
+      }
+      const start = pending[i]!.position;
+      let end = start + sizes[i]!;
+      let j = i + 1;
+      while (j < pending.length && pending[j]!.batch === EMPTY) {
+        const pos = pending[j]!.position;
+        if (pos < end || pos - end > READ_MERGE_GAP_BYTES) break;
+        end = pos + sizes[j]!;
+        j++;
+      }
+      const buf = await this.log.readAt(start, end - start, segment);
+      for (let k = i; k < j; k++) {
+        const sb = pending[k]!;
+        const at = sb.position - start;
+        const size = sizes[k]!;
+        const checked = checkEntry(buf, at, at + size);
+        if (checked !== size) {
+          throw new CorruptSegmentError(segment.name, sb.position - segment.base, String(checked));
+        }
+        sb.batch = entryBatch(buf, at);
+      }
+      i = j;
+    }
+  }
+}

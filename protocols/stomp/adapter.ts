@@ -52,8 +52,13 @@ export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: P
         stream.destroy();
         return;
       }
-      // Writes are already batched per event-loop turn (FrameOutput): Nagle would only add delay.
-      if (stream instanceof Socket) stream.setNoDelay(true);
+      if (stream instanceof Socket) {
+        // Writes are already batched per event-loop turn (FrameOutput): Nagle would only add delay.
+        stream.setNoDelay(true);
+        // A client that sends DISCONNECT (or anything) and then half-closes still gets its
+        // receipts: the session closes our side once it has answered (session.ts 'end').
+        stream.allowHalfOpen = true;
+      }
       const connId = `stomp-${nextConnId++}`;
       const log = ctx.log.child({ protocol: 'stomp', connId, remote: `${origin.remoteAddress}:${origin.remotePort}`, ws: origin.websocket !== undefined });
       const session = new StompSession(stream, origin, core, options, log, (s) => sessions.delete(s));

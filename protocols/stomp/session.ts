@@ -80,6 +80,7 @@ export class StompSession {
   /** Frames (or the parse error that ended the stream) waiting behind an async handler. */
   private inbox: Array<StompFrame | ParseFailure> = [];
   private parseFailed = false;
+  private inputEnded = false;
   private busy = false;
   private readPaused = false;
   private alarmBlocked = false;
@@ -108,7 +109,11 @@ export class StompSession {
       this.shutdown();
     });
     stream.on('close', () => this.shutdown());
-    stream.on('end', () => this.shutdown());
+    // The client finished sending (it may still read): answer what it sent, then close.
+    stream.on('end', () => {
+      this.inputEnded = true;
+      this.finishInputIfDone();
+    });
   }
 
   get isOpen(): boolean {
@@ -177,6 +182,13 @@ export class StompSession {
       else this.run(next);
     }
     if (this.inbox.length === 0) this.resumeReading();
+    this.finishInputIfDone();
+  }
+
+  private finishInputIfDone(): void {
+    if (!this.inputEnded || this.busy || this.inbox.length > 0) return;
+    if (this.state === 'closing' || this.state === 'closed') return;
+    void this.receipts.written().then(() => this.closeAfterFlush());
   }
 
   private dispatch(frame: StompFrame): void | Promise<void> {

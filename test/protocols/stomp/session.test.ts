@@ -333,6 +333,16 @@ describe('stream queues (RabbitMQ x-stream-offset)', () => {
   });
 });
 
+describe('half-close', () => {
+  it('answers every frame of a client that ends its side right after writing', async () => {
+    const c = await RawClient.open(server.port);
+    c.write(CONNECT_12 + 'SEND\ndestination:/queue/half\npersistent:true\nreceipt:1\n\nx\0SUBSCRIBE\nid:h\ndestination:/queue/half.empty\nreceipt:2\n\n\0');
+    c.socket.end();
+    await c.closed;
+    expect(c.frames.map((f) => f.headers['receipt-id'] ?? f.command)).toEqual(['CONNECTED', '1', '2']);
+  });
+});
+
 describe('durability across a broker restart', () => {
   it('keeps persistent messages and a durable topic subscription', async () => {
     const a = await open(

@@ -21,6 +21,9 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
   const log = ctx.log.child({ protocol: 'kafka' });
   const node = new KafkaNode(core, options, log, handlerTable());
   node.coordinator.startRetention();
+  if (core.hasVhost(options.vhost)) {
+    void node.producers.recover(node.vhost(), (err) => log.error({ err }, 'rebuilding producer state failed'));
+  }
   const sessions = new Set<KafkaSession>();
   let nextId = 1;
   let closing = false;

@@ -12,12 +12,17 @@ import type { ConnectionState, Handler } from './handlers/handler.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { SaslAuthenticator } from './sasl/authenticator.js';
 import type { ProduceGuard } from './mapping/produce-guard.js';
+import { ProducerGuard } from './producers/producer-guard.js';
+import { ProducerIds } from './producers/producer-ids.js';
 
 export class KafkaNode {
   readonly coordinator: GroupCoordinator;
   readonly authenticator: SaslAuthenticator | null;
-  /** Idempotence/transactions (issue 9) install their sequence and epoch checks here. */
-  produceGuard: ProduceGuard | null = null;
+  /** Sequence, epoch and transaction state of idempotent and transactional producers. */
+  readonly producers = new ProducerGuard();
+  readonly producerIds = new ProducerIds(() => this.producers.maxProducerId);
+  /** The checks the Produce path runs on batches with a producer id (null: stored as they come). */
+  produceGuard: ProduceGuard | null = this.producers;
   private readonly topicIds = new Map<string, Buffer>();
   private readonly topicNames = new Map<string, string>();
   /** Auto-creations in flight, so concurrent requests for a new topic create it once. */

@@ -29,6 +29,7 @@ import { deleteRecordsHandler } from './delete-records.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 
 export const HANDLERS: readonly Handler[] = [
   produceHandler,
@@ -58,6 +59,7 @@ export const HANDLERS: readonly Handler[] = [
   incrementalAlterConfigsHandler,
   offsetDeleteHandler,
   describeClusterHandler,
+  initProducerIdHandler,
 ];
 
 export function handlerTable(handlers: readonly Handler[] = HANDLERS): Map<number, Handler> {

@@ -34,6 +34,9 @@ export const produceHandler: Handler = {
       }
       return { responses, throttleTimeMs: 0 };
     }
+    // Producer state is being rebuilt after a start: every produce waits (in arrival order).
+    const guardPending = ctx.node.produceGuard?.whenReady();
+    if (guardPending) await guardPending;
     for (const t of req.topicData as Message[]) {
       const partitionResponses: Message[] = [];
       responses.push({ name: t.name, partitionResponses });

@@ -18,6 +18,8 @@ export interface ProduceGuard {
   check(topic: string, partition: number, batch: Buffer, transactionalId: string | null): GuardVerdict;
   /** Told after the append which base offset the batch got. */
   appended(topic: string, partition: number, batch: Buffer, baseOffset: number): void;
+  /** Null when the guard can decide; else a promise to wait for first (state rebuilt after a restart). */
+  whenReady(): Promise<void> | null;
 }
 
 /** The producer id of a RecordBatch v2 (bytes 43..50); -1 for non-idempotent producers. */

@@ -121,7 +121,9 @@ describe('Produce under a resource alarm', () => {
 describe('Produce guard (the seam for idempotent producers, issue 9)', () => {
   it('lets a guard answer a duplicate with its original offset, refuse a batch, or append and learn the offset', async () => {
     const seen: number[] = [];
+    const installed = b.adapter.node.produceGuard;
     b.adapter.node.produceGuard = {
+      whenReady: () => null,
       check: (_t, _p, batch) => {
         const seq = batch.readInt32BE(53);
         if (seq === 0 && seen.length > 0) return { kind: 'duplicate', baseOffset: seen[0]! };
@@ -143,7 +145,7 @@ describe('Produce guard (the seam for idempotent producers, issue 9)', () => {
       expect(await produceTo('plain', batch(1))).toMatchObject({ errorCode: 0 });
       expect(seen).toHaveLength(1);
     } finally {
-      b.adapter.node.produceGuard = null;
+      b.adapter.node.produceGuard = installed;
     }
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * The ProduceGuard of idempotent and transactional producers: one PartitionProducers per topic
+ * partition. Producer state is not written anywhere of its own: every stored RecordBatch carries
+ * its producer id, epoch and base sequence, so on start the state is rebuilt by reading the
+ * partitions' batches back (Kafka rebuilds from the log too, past its last snapshot). Produce
+ * requests from producers wait until that rebuild is done.
+ */
+import type { Vhost } from '../../../src/core/index.js';
+import type { GuardVerdict, ProduceGuard } from '../mapping/produce-guard.js';
+import { readProducerHeader } from './batch-header.js';
+import { PartitionProducers } from './partition-producers.js';
+
+const RECOVERY_READ_BYTES = 4 * 1024 * 1024;
+
+export class ProducerGuard implements ProduceGuard {
+  private readonly partitions = new Map<string, PartitionProducers>();
+  /** Highest producer id seen in the log (ids handed out later are above it). */
+  maxProducerId = -1;
+  private recovering: Promise<void> | null = null;
+  /** Told about every control batch (transaction marker) met while rebuilding. */
+  onRecoveredMarker: ((topic: string, partition: number, batch: Buffer, baseOffset: number) => void) | null = null;
+
+  /**
+   * Rebuilds the state of every partition of the vhost's streams from their stored batches. A
+   * failure is reported to `onError` and leaves the state as far as it was read.
+   */
+  recover(vhost: Vhost, onError: (err: unknown) => void): Promise<void> {
+    const done = this.readAll(vhost)
+      .catch(onError)
+      .finally(() => {
+        if (this.recovering === done) this.recovering = null;
+      });
+    this.recovering = done;
+    return done;
+  }
+
+  /** Null once producer state is complete; else a promise produce requests wait for. */
+  whenReady(): Promise<void> | null {
+    return this.recovering;
+  }
+
+  partition(topic: string, partition: number): PartitionProducers {
+    const key = `${topic}\u0000${partition}`;
+    let p = this.partitions.get(key);
+    if (!p) {
+      p = new PartitionProducers();
+      this.partitions.set(key, p);
+    }
+    return p;
+  }
+
+  /** Existing state of a partition, or undefined (no producer ever wrote to it). */
+  existing(topic: string, partition: number): PartitionProducers | undefined {
+    return this.partitions.get(`${topic}\u0000${partition}`);
+  }
+
+  /** Forgets a deleted topic's partitions. */
+  forgetTopic(topic: string): void {
+    for (const key of this.partitions.keys()) if (key.startsWith(`${topic}\u0000`)) this.partitions.delete(key);
+  }
+
+  check(topic: string, partition: number, batch: Buffer): GuardVerdict {
+    return this.partition(topic, partition).check(readProducerHeader(batch));
+  }
+
+  appended(topic: string, partition: number, batch: Buffer, baseOffset: number): void {
+    const h = readProducerHeader(batch);
+    if (h.producerId > this.maxProducerId) this.maxProducerId = h.producerId;
+    this.partition(topic, partition).appended(h, baseOffset);
+  }
+
+  private async readAll(vhost: Vhost): Promise<void> {
+    for (const s of vhost.streams()) {
+      for (let p = 0; p < s.partitions; p++) await this.readPartition(vhost, s.name, p);
+    }
+  }
+
+  private async readPartition(vhost: Vhost, topic: string, partition: number): Promise<void> {
+    let offset = vhost.partitionOffsets(topic, partition).startOffset;
+    for (;;) {
+      if (offset >= vhost.partitionOffsets(topic, partition).highWatermark) return;
+      const batches = await vhost.fetch(topic, partition, offset, RECOVERY_READ_BYTES);
+      if (batches.length === 0) return;
+      for (const b of batches) {
+        const end = b.baseOffset + b.recordCount;
+        if (end <= offset) continue;
+        offset = end;
+        if (b.batch.length < 61 || b.batch.readInt8(16) !== 2) continue;
+        const h = readProducerHeader(b.batch);
+        if (h.producerId < 0) continue;
+        if (h.control) {
+          this.onRecoveredMarker?.(topic, partition, b.batch, b.baseOffset);
+          continue;
+        }
+        if (h.producerId > this.maxProducerId) this.maxProducerId = h.producerId;
+        this.partition(topic, partition).appended(h, b.baseOffset);
+      }
+    }
+  }
+}

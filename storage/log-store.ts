@@ -309,6 +309,11 @@ export class LogStore implements Store {
         p.runs.push(run);
         seg.runs.push(run);
         seg.liveRuns++;
+      } else if (run.dead) {
+        // The active run was wholly released (a drained queue) and now grows again: it is
+        // live once more, or the segment could be reclaimed under the new entries.
+        run.dead = false;
+        seg.liveRuns++;
       }
       const tag = (t.tagHash ?? 0) >>> 0;
       run.addUnit(base, position, size, req.maxTimestamp, tag, recordCount);

@@ -83,6 +83,8 @@ export function deliveryPropertyBytes(m: Message): Buffer {
   if (native && native.protocol === 'amqp') {
     props = decodeProperties(native.bytes);
     props.headers = headersToFieldTable(m.headers);
+    // A dead-lettered copy loses its per-message TTL (kept in x-death original-expiration).
+    if (m.properties.expiration === undefined) delete props.expiration;
   } else {
     props = basicPropertiesOf(m);
   }

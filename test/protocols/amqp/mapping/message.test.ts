@@ -52,11 +52,14 @@ describe('AMQP ↔ core message mapping', () => {
   });
 
   it('rebuilds the headers of a dead-lettered message from the core (x-death) and keeps the rest', () => {
-    const bytes = encodePropertyBytes({ contentType: 'text/plain', headers: new Map([['keep', { type: 'S', value: 'me' } as FieldValue]]) });
+    const bytes = encodePropertyBytes({ contentType: 'text/plain', expiration: '50', timestamp: 1_700_000_000, headers: new Map([['keep', { type: 'S', value: 'me' } as FieldValue]]) });
     const m = toCoreMessage(decodeProperties(bytes), bytes, Buffer.from('b'), 1);
+    delete m.properties.expiration;
     m.headers.push({ name: 'x-death', value: [{ kind: 'table', entries: [{ name: 'count', value: 1 }, { name: 'reason', value: 'rejected' }] }] });
     const p = decodeProperties(deliveryPropertyBytes(m));
     expect(p.contentType).toBe('text/plain');
+    expect(p.timestamp).toBe(1_700_000_000);
+    expect(p.expiration).toBeUndefined();
     expect(p.headers!.get('keep')).toEqual({ type: 'S', value: 'me' });
     const death = p.headers!.get('x-death')!;
     expect(death.type).toBe('A');

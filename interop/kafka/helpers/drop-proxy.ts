@@ -15,6 +15,7 @@ export class DropProxy extends EventEmitter {
   droppedResponses = 0;
   private dropArmed = false;
   private holdAfterDrop = false;
+  private holding = false;
   private held: (() => void)[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -24,8 +25,8 @@ export class DropProxy extends EventEmitter {
     this.server = createServer((client) => this.accept(client));
   }
 
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  async listen(port = 0): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as { port: number }).port;
   }
 
@@ -40,7 +41,7 @@ export class DropProxy extends EventEmitter {
   }
 
   release(): void {
-    this.holdAfterDrop = false;
+    this.holding = false;
     const waiting = this.held;
     this.held = [];
     waiting.forEach((w) => w());
@@ -69,7 +70,7 @@ export class DropProxy extends EventEmitter {
       this.pipe(client, upstream);
       client.resume();
     };
-    if (this.holdAfterDrop && this.droppedResponses > 0) this.held.push(start);
+    if (this.holding) this.held.push(start);
     else start();
   }
 
@@ -89,6 +90,7 @@ export class DropProxy extends EventEmitter {
       if (produceIds.delete(correlationId) && this.dropArmed) {
         this.dropArmed = false;
         this.droppedResponses++;
+        this.holding = this.holdAfterDrop;
         client.destroy();
         upstream.destroy();
         this.emit('dropped');

@@ -279,8 +279,9 @@ export class VhostImpl implements Vhost, QueueHost {
     if (options.passive) {
       const s = this.streamsByName.get(name);
       if (s && !this.queuesByName.has(name)) return this.streamQueueCounts(s);
-      // A passive declare is a lookup: RabbitMQ does not count it as use for x-expires.
+      // RabbitMQ's passive declare (queue.declare stat) restarts the x-expires timer too.
       const q = this.useQueue(name, connectionId);
+      q.lastUsed = this.now();
       return { name, messageCount: q.messageCount, consumerCount: q.consumerCount };
     }
     if (name === '') name = `amq.gen-${randomBytes(16).toString('base64url')}`;

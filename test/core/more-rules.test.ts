@@ -97,12 +97,15 @@ describe('more rules', () => {
     expect(cb.deliveries[0]!.redelivered).toBe(true);
   });
 
-  it('x-expires counts from the last use (consume, get, redeclare), not from passive declares', async () => {
+  it('x-expires counts from the last use (consume, get, redeclare, passive declare)', async () => {
     const f = await openCore();
     const { ch, conn } = session(f.core);
     await conn.vhost.declareQueue('p', { arguments: { 'x-expires': 1000 } });
     f.clock.advance(900);
     await conn.vhost.declareQueue('p', { passive: true });
+    f.clock.advance(900);
+    await f.core.sweep();
+    expect(conn.vhost.queue('p')).not.toBeNull();
     f.clock.advance(100);
     await f.core.sweep();
     expect(conn.vhost.queue('p')).toBeNull();

@@ -1,0 +1,108 @@
+/**
+ * What the matrix sends and how it compares what arrives: one "probe" message per publisher with
+ * every property that publisher's protocol can set, and a protocol-free view of a received
+ * message. `CARRIED` is the property table of docs/mapping.md, as the matrix checks it.
+ */
+
+export type Protocol = 'amqp' | 'mqtt' | 'stomp' | 'kafka';
+export const PROTOCOLS: readonly Protocol[] = ['amqp', 'mqtt', 'stomp', 'kafka'];
+
+/** One message to publish; `probe` = with every property the publisher can set. */
+export interface Outgoing {
+  body: Buffer;
+  probe: boolean;
+}
+
+/** A received message in protocol-free terms (undefined = the consumer saw nothing). */
+export interface Incoming {
+  /** Where the consumer says it came from: AMQP routing key, MQTT topic, STOMP destination, Kafka topic. */
+  address: string;
+  body: Buffer;
+  contentType?: string | undefined;
+  contentEncoding?: string | undefined;
+  correlationId?: Buffer | undefined;
+  replyTo?: string | undefined;
+  messageId?: string | undefined;
+  /** ms (MQTT: the remaining Message Expiry Interval × 1000). */
+  expiration?: number | undefined;
+  priority?: number | undefined;
+  persistent?: boolean | undefined;
+  /** ms since the epoch. */
+  timestamp?: number | undefined;
+  /** User headers as text (repeats: the first). */
+  headers: Record<string, string>;
+  key?: Buffer | null | undefined;
+}
+
+/** The property values every publisher uses (each in its own protocol's terms). */
+export const P = {
+  contentType: 'application/x-matrix',
+  contentEncoding: 'identity-x',
+  correlationId: 'corr-Ω-1',
+  replyTo: 'matrix.replies',
+  messageId: 'mid-1',
+  expirationMs: 600_000,
+  priority: 5,
+  /** Whole seconds, so AMQP's seconds-precision timestamp is exact. */
+  timestampMs: 1_700_000_000_000,
+  headers: { 'x-h1': 'v1', 'x-h2': 'two words' } as Record<string, string>,
+  key: 'key-1',
+} as const;
+
+export type Property =
+  | 'contentType'
+  | 'contentEncoding'
+  | 'correlationId'
+  | 'replyTo'
+  | 'messageId'
+  | 'expiration'
+  | 'priority'
+  | 'persistent'
+  | 'timestamp'
+  /** The consumer sees the broker's receive time (publisher's own timestamp not carried). */
+  | 'brokerTimestamp'
+  | 'headers'
+  | 'key';
+
+/** What a publisher can set at all. */
+const SETS: Record<Protocol, readonly Property[]> = {
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'headers'],
+  kafka: ['timestamp', 'headers', 'key', 'persistent'],
+};
+
+/** What a consumer can see at all. */
+const SEES: Record<Protocol, readonly Property[]> = {
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'headers'],
+  kafka: ['timestamp', 'headers', 'key'],
+};
+
+/**
+ * Properties that do not cross although both ends have a slot for them (what the broker does
+ * not convert today; docs/mapping.md says why). Key: `${publisher}>${consumer}`.
+ */
+const NOT_CONVERTED: Record<string, readonly Property[]> = {
+  // The AMQP adapter takes the core's receive time as the message time; the publisher's
+  // timestamp property lives only in its native bytes.
+  'amqp>kafka': ['timestamp'],
+  // Kafka record timestamps are not written into AMQP's timestamp property.
+  'kafka>amqp': ['timestamp'],
+};
+
+/** The properties the matrix checks for a pair: set by the publisher, seen by the consumer, converted. */
+export function carried(pub: Protocol, con: Protocol): Property[] {
+  const skip = NOT_CONVERTED[`${pub}>${con}`] ?? [];
+  const out: Property[] = SETS[pub].filter((p) => SEES[con].includes(p) && !skip.includes(p));
+  // A consumer that has a timestamp but gets none from the publisher sees the broker's time.
+  if (con === 'kafka' && !out.includes('timestamp')) out.push('brokerTimestamp');
+  return out;
+}
+
+/** Every property a publisher sets that the consumer does not get (for the report and docs). */
+export function lost(pub: Protocol, con: Protocol): Property[] {
+  const c = carried(pub, con);
+  return SETS[pub].filter((p) => !c.includes(p) && !(p === 'persistent' && con === 'kafka'));
+}

@@ -88,8 +88,6 @@ const NOT_CONVERTED: Record<string, readonly Property[]> = {
   // The AMQP adapter takes the core's receive time as the message time; the publisher's
   // timestamp property lives only in its native bytes.
   'amqp>kafka': ['timestamp'],
-  // Kafka record timestamps are not written into AMQP's timestamp property.
-  'kafka>amqp': ['timestamp'],
 };
 
 /** The properties the matrix checks for a pair: set by the publisher, seen by the consumer, converted. */
@@ -97,8 +95,16 @@ export function carried(pub: Protocol, con: Protocol): Property[] {
   const skip = NOT_CONVERTED[`${pub}>${con}`] ?? [];
   const out: Property[] = SETS[pub].filter((p) => SEES[con].includes(p) && !skip.includes(p));
   // A consumer that has a timestamp but gets none from the publisher sees the broker's time.
-  if (con === 'kafka' && !out.includes('timestamp')) out.push('brokerTimestamp');
+  if ((con === 'kafka' || con === 'amqp') && !out.includes('timestamp')) out.push('brokerTimestamp');
   return out;
+}
+
+/** Optional properties the consumer has a slot for and must find empty: nothing is invented. */
+const SLOTS: readonly Property[] = ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority'];
+
+export function absent(pub: Protocol, con: Protocol): Property[] {
+  const c = carried(pub, con);
+  return SLOTS.filter((p) => SEES[con].includes(p) && !c.includes(p));
 }
 
 /** Every property a publisher sets that the consumer does not get (for the report and docs). */

@@ -52,6 +52,8 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   if (p.type !== undefined) out.type = truncate(p.type);
   if (p.userId !== undefined) out.userId = truncate(p.userId);
   if (p.appId !== undefined) out.appId = truncate(p.appId);
+  // The message time (a Kafka record's timestamp, else the broker's receive time), in AMQP's seconds.
+  out.timestamp = Math.floor(m.timestamp / 1000);
   return out;
 }
 

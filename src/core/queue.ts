@@ -58,8 +58,6 @@ export class Queue implements QueueLike, Routable {
   settled: Set<number> | null = null;
   /** Highest offset delivered (recovered messages at or below it are flagged redelivered). */
   deliveredMark = -1;
-  /** A settled offset whose store release waits for a newer entry (see VhostImpl.release). */
-  deferredRelease = -1;
   /** Store partition id, -1 for transient queues. */
   partition = -1;
   /** Durability mode of appends (durable queues). */

@@ -184,12 +184,6 @@ export class Router {
       offsets = res.baseOffsets;
       if (rank > 0) durable = res.durable;
     }
-    if (offsets !== null) {
-      for (let i = 0; i < kept; i++) {
-        const d = dests[i]!;
-        if (d.kind === 'queue' && (d as Queue).deferredRelease >= 0) this.vh.releaseDeferred(d as Queue);
-      }
-    }
     let ti = 0;
     const perMessageTtl = m.properties.expiration;
     const priority = m.properties.priority ?? 0;

@@ -91,8 +91,15 @@ const READ_CHUNK_BYTES = 1 << 20;
 async function loadQueue(vh: VhostImpl, q: Queue): Promise<void> {
   const store = vh.ctx.store;
   const end = store.endOffset(q.partition);
-  // The store keeps only its released head across restarts: re-apply the settled offsets.
-  for (let o = store.startOffset(q.partition); o < Math.min(q.markDelete, end); o++) vh.release(q, o);
+  // The store keeps only its released head across restarts (persisted at its last reclaim):
+  // re-apply the cursor. truncateBefore kills every segment run wholly below our head, even
+  // one the store's head sat inside (its lower offsets' release bits were not persisted);
+  // the offsets from the store's head up to ours are then released one by one, for the run
+  // that holds our head; then each offset settled beyond it.
+  const head = Math.min(q.markDelete, end);
+  const storeHead = store.startOffset(q.partition);
+  if (head > storeHead) store.truncateBefore(q.partition, head);
+  for (let o = storeHead; o < head; o++) vh.release(q, o);
   if (q.settled) for (const o of q.settled) if (o < end) vh.release(q, o);
   let off = Math.max(q.markDelete, store.startOffset(q.partition));
   while (off < end) {

@@ -470,27 +470,9 @@ export class VhostImpl implements Vhost, QueueHost {
     this.release(q, e.offset);
   }
 
-  /**
-   * Tells the store an entry is no longer needed, except the newest entry of the partition,
-   * whose release waits for the next append (`releaseDeferred`). Releasing every entry of the
-   * store's active run (a drained queue) marks the run dead while it still takes appends, and
-   * later entries are then skipped and their segment reclaimed (LogStore, reported to storage).
-   */
+  /** Tells the store an entry is no longer needed (it may reclaim the segment). */
   release(q: Queue, offset: number): void {
-    if (offset === this.ctx.store.endOffset(q.partition) - 1) {
-      if (q.deferredRelease >= 0 && q.deferredRelease !== offset) this.ctx.store.release(q.partition, q.deferredRelease);
-      q.deferredRelease = offset;
-      return;
-    }
     this.ctx.store.release(q.partition, offset);
-  }
-
-  /** A newer entry now exists in the queue's partition: the deferred release can go. */
-  releaseDeferred(q: Queue): void {
-    if (q.deferredRelease < 0) return;
-    const o = q.deferredRelease;
-    q.deferredRelease = -1;
-    this.ctx.store.release(q.partition, o);
   }
 
   delivered(q: Queue, e: QueueEntry): void {

@@ -193,7 +193,10 @@ export class MemoryStore implements Store {
   truncateBefore(partition: number, offset: number): void {
     const p = this.part(partition);
     if (offset > p.start) p.start = Math.min(offset, p.end);
-    while (p.units.length > 0 && p.units[0]!.baseOffset + p.units[0]!.recordCount <= p.start) p.units.shift();
+    while (p.units.length > 0 && p.units[0]!.baseOffset + p.units[0]!.recordCount <= p.start) {
+      const u = p.units.shift()!;
+      if (!u.released) this.disk.bytes -= u.size;
+    }
   }
   async reclaim(now = Date.now()): Promise<number> {
     let freed = 0;

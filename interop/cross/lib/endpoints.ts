@@ -249,10 +249,15 @@ export async function stompPublisher(ports: Ports, t: string): Promise<Publisher
 /** STOMP frame headers the matrix does not count as user headers. */
 const STOMP_FRAME = new Set(['subscription', 'destination', 'message-id', 'redelivered', 'ack', 'content-length', 'content-type', 'content-encoding', 'correlation-id', 'reply-to', 'amqp-message-id', 'expiration', 'priority', 'persistent', 'type', 'user-id', 'app-id', 'timestamp']);
 
-export async function stompConsumer(ports: Ports, t: string): Promise<Consumer> {
+export function stompConsumer(ports: Ports, t: string): Promise<Consumer> {
+  return stompSubscriber(ports, { destination: `/topic/${t}.#`, ack: 'auto', id: 'mx' });
+}
+
+/** A STOMP subscription with the given SUBSCRIBE headers (e.g. a durable one); resolves once it took effect. */
+export async function stompSubscriber(ports: Ports, subscribe: Record<string, string>): Promise<Consumer> {
   const client = await stompConnect(ports);
   const inbox = new Inbox();
-  client.subscribe({ destination: `/topic/${t}.#`, ack: 'auto', id: 'mx' }, (err, message) => {
+  client.subscribe({ ...subscribe }, (err, message) => {
     if (err) return;
     inbox.push(
       new Promise<Incoming>((resolve, reject) => {

@@ -22,8 +22,11 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
   const node = new KafkaNode(core, options, log, handlerTable());
   node.coordinator.startRetention();
   if (core.hasVhost(options.vhost)) {
-    void node.producers.recover(node.vhost(), (err) => log.error({ err }, 'rebuilding producer state failed'));
+    // Partition producer state first (open transactions), then the coordinator finishes what a stop interrupted.
+    void node.producers.recover(node.vhost(), (err) => log.error({ err }, 'rebuilding producer state failed'), () => node.transactions.recover());
   }
+  node.transactions.startTimeouts();
+  core.setLastStableOffsetHook((vhost, stream, partition, hw) => (vhost === options.vhost ? node.producers.lastStableOffset(stream, partition, hw) : hw));
   const sessions = new Set<KafkaSession>();
   let nextId = 1;
   let closing = false;
@@ -47,6 +50,8 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
       closing = true;
       for (const s of [...sessions]) s.close();
       node.coordinator.close();
+      node.transactions.close();
+      core.setLastStableOffsetHook(null);
       node.stopAlarms();
     },
   };

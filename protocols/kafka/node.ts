@@ -14,6 +14,7 @@ import { SaslAuthenticator } from './sasl/authenticator.js';
 import type { ProduceGuard } from './mapping/produce-guard.js';
 import { ProducerGuard } from './producers/producer-guard.js';
 import { ProducerIds } from './producers/producer-ids.js';
+import { TransactionCoordinator } from './transactions/transaction-coordinator.js';
 
 export class KafkaNode {
   readonly coordinator: GroupCoordinator;
@@ -21,6 +22,7 @@ export class KafkaNode {
   /** Sequence, epoch and transaction state of idempotent and transactional producers. */
   readonly producers = new ProducerGuard();
   readonly producerIds = new ProducerIds(() => this.producers.maxProducerId);
+  readonly transactions: TransactionCoordinator;
   /** The checks the Produce path runs on batches with a producer id (null: stored as they come). */
   produceGuard: ProduceGuard | null = this.producers;
   private readonly topicIds = new Map<string, Buffer>();
@@ -35,6 +37,7 @@ export class KafkaNode {
     readonly handlers: ReadonlyMap<number, Handler>,
   ) {
     this.coordinator = new GroupCoordinator(this);
+    this.transactions = new TransactionCoordinator(() => this.vhost(), this.producers, () => this.producerIds.next(), log.child({ component: 'transactions' }));
     this.authenticator = options.sasl ? new SaslAuthenticator(options.sasl) : null;
     this.stopAlarms = core.onAlarm((e) => {
       if (e.blocked) return;

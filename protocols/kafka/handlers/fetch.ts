@@ -112,6 +112,7 @@ async function collect(ctx: RequestContext, topics: Message[], parts: PartitionF
         const batches = await vhost.fetch(p.topic, p.partition, p.fetchOffset, budget);
         const chunks: Buffer[] = [];
         let size = 0;
+        let lastFetchedOffset = p.fetchOffset;
         for (const b of batches) {
           if (b.baseOffset >= limit) break;
           // KIP-74: only the very first batch of the response may exceed the limits.
@@ -120,10 +121,17 @@ async function collect(ctx: RequestContext, topics: Message[], parts: PartitionF
           head.writeBigInt64BE(BigInt(b.baseOffset), 0);
           chunks.push(head, b.batch.subarray(8));
           size += b.batch.length;
+          lastFetchedOffset = b.baseOffset + b.recordCount - 1;
         }
         if (chunks.length > 0) {
           entry.records = chunks;
           out.bytes += size;
+          if (readCommitted) {
+            // The aborted transactions among the returned batches, so the client drops their records.
+            const end = lastFetchedOffset;
+            const aborted = ctx.node.producers.existing(p.topic, p.partition)?.abortedIn(p.fetchOffset, end) ?? [];
+            entry.abortedTransactions = aborted.map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+          }
         }
       } catch (e) {
         entry.errorCode = errorCodeFor(e);

@@ -30,6 +30,10 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { initProducerIdHandler } from './init-producer-id.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { endTxnHandler } from './end-txn.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 export const HANDLERS: readonly Handler[] = [
   produceHandler,
@@ -60,6 +64,10 @@ export const HANDLERS: readonly Handler[] = [
   offsetDeleteHandler,
   describeClusterHandler,
   initProducerIdHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
 ];
 
 export function handlerTable(handlers: readonly Handler[] = HANDLERS): Map<number, Handler> {

@@ -17,6 +17,7 @@ export const initProducerIdHandler: Handler = {
     if (req.transactionalId === null) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: node.producerIds.next(), producerEpoch: 0 };
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 };
+    const r = await node.transactions.initProducerId(req.transactionalId as string, req.transactionTimeoutMs as number, Number(req.producerId), req.producerEpoch as number, ctx.apiVersion);
+    return { throttleTimeMs: 0, ...r };
   },
 };

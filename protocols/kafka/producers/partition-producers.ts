@@ -26,8 +26,18 @@ export interface ProducerEntry {
   txnFirstOffset: number;
 }
 
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+  /** Offset of the abort marker. */
+  lastOffset: number;
+}
+
 export class PartitionProducers {
   readonly producers = new Map<number, ProducerEntry>();
+  /** Aborted transactions in offset order (what read_committed fetches are told to skip). */
+  readonly aborted: AbortedTransaction[] = [];
+  private openTransactions = 0;
 
   check(h: ProducerBatchHeader): GuardVerdict {
     const entry = this.producers.get(h.producerId);
@@ -75,14 +85,17 @@ export class PartitionProducers {
     }
     entry.batches.push({ firstSeq: h.baseSequence, lastSeq: lastSequence(h.baseSequence, h.recordCount), baseOffset });
     if (entry.batches.length > RETAINED_BATCHES) entry.batches.shift();
-    if (h.transactional && entry.txnFirstOffset < 0) entry.txnFirstOffset = baseOffset;
+    if (h.transactional && entry.txnFirstOffset < 0) {
+      entry.txnFirstOffset = baseOffset;
+      this.openTransactions++;
+    }
   }
 
   /**
    * A transaction marker (control batch) for `producerId` at epoch `epoch` ends its open
    * transaction here. Returns the transaction's first offset (-1 when none was open).
    */
-  ended(producerId: number, epoch: number): number {
+  ended(producerId: number, epoch: number, commit: boolean, markerOffset: number): number {
     let entry = this.producers.get(producerId);
     if (!entry) {
       entry = { epoch, batches: [], txnFirstOffset: -1 };
@@ -94,11 +107,21 @@ export class PartitionProducers {
     }
     const first = entry.txnFirstOffset;
     entry.txnFirstOffset = -1;
+    if (first >= 0) {
+      this.openTransactions--;
+      if (!commit) this.aborted.push({ producerId, firstOffset: first, lastOffset: markerOffset });
+    }
     return first;
+  }
+
+  /** Aborted transactions with records in [from, to]. */
+  abortedIn(from: number, to: number): AbortedTransaction[] {
+    return this.aborted.filter((a) => a.lastOffset >= from && a.firstOffset <= to);
   }
 
   /** Smallest first offset of an open transaction, or -1 (the last stable offset). */
   firstOpenOffset(): number {
+    if (this.openTransactions === 0) return -1;
     let min = -1;
     for (const e of this.producers.values()) if (e.txnFirstOffset >= 0 && (min < 0 || e.txnFirstOffset < min)) min = e.txnFirstOffset;
     return min;

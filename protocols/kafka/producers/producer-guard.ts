@@ -9,23 +9,29 @@ import type { Vhost } from '../../../src/core/index.js';
 import type { GuardVerdict, ProduceGuard } from '../mapping/produce-guard.js';
 import { readProducerHeader } from './batch-header.js';
 import { PartitionProducers } from './partition-producers.js';
+import { markerIsCommit } from './control-batch.js';
 
 const RECOVERY_READ_BYTES = 4 * 1024 * 1024;
 
 export class ProducerGuard implements ProduceGuard {
   private readonly partitions = new Map<string, PartitionProducers>();
+  /** The last stable offset of a partition: the first offset of its oldest open transaction, else the high watermark. */
+  lastStableOffset(topic: string, partition: number, highWatermark: number): number {
+    const open = this.partitions.get(`${topic}\u0000${partition}`)?.firstOpenOffset() ?? -1;
+    return open < 0 ? highWatermark : open;
+  }
+
   /** Highest producer id seen in the log (ids handed out later are above it). */
   maxProducerId = -1;
   private recovering: Promise<void> | null = null;
-  /** Told about every control batch (transaction marker) met while rebuilding. */
-  onRecoveredMarker: ((topic: string, partition: number, batch: Buffer, baseOffset: number) => void) | null = null;
 
   /**
    * Rebuilds the state of every partition of the vhost's streams from their stored batches. A
    * failure is reported to `onError` and leaves the state as far as it was read.
    */
-  recover(vhost: Vhost, onError: (err: unknown) => void): Promise<void> {
+  recover(vhost: Vhost, onError: (err: unknown) => void, then: () => Promise<void> = async () => undefined): Promise<void> {
     const done = this.readAll(vhost)
+      .then(then)
       .catch(onError)
       .finally(() => {
         if (this.recovering === done) this.recovering = null;
@@ -89,7 +95,7 @@ export class ProducerGuard implements ProduceGuard {
         const h = readProducerHeader(b.batch);
         if (h.producerId < 0) continue;
         if (h.control) {
-          this.onRecoveredMarker?.(topic, partition, b.batch, b.baseOffset);
+          this.partition(topic, partition).ended(h.producerId, h.producerEpoch, markerIsCommit(b.batch), b.baseOffset);
           continue;
         }
         if (h.producerId > this.maxProducerId) this.maxProducerId = h.producerId;

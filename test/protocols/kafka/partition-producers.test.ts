@@ -80,10 +80,14 @@ describe('PartitionProducers', () => {
     send(p, h(2, 1, 0, { transactional: true }), o);
     expect(p.firstOpenOffset()).toBe(10);
     expect(send(p, h(3), o)).toMatchObject({ kind: 'reject', errorCode: 48 });
-    expect(p.ended(1000, 0)).toBe(10);
+    expect(p.ended(1000, 0, false, 14)).toBe(10);
     expect(p.firstOpenOffset()).toBe(12);
-    expect(p.ended(7, 0)).toBe(12);
+    expect(p.ended(7, 0, true, 15)).toBe(12);
     expect(p.firstOpenOffset()).toBe(-1);
+    expect(p.aborted).toEqual([{ producerId: 1000, firstOffset: 10, lastOffset: 14 }]);
+    expect(p.abortedIn(0, 9)).toEqual([]);
+    expect(p.abortedIn(14, 20)).toHaveLength(1);
+    expect(p.abortedIn(15, 20)).toEqual([]);
   });
 
   it('a stream of sends with random retries stores every sequence exactly once (property)', () => {

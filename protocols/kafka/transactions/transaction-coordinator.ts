@@ -1,0 +1,236 @@
+/**
+ * The transaction coordinator (Kafka's TransactionCoordinator, one node): transactional id ->
+ * producer id and epoch, the partitions and groups of the open transaction, and the two-phase
+ * end: the Prepare state is made durable in `__transaction_state`, then a commit or abort marker
+ * is appended to every partition of the transaction (which moves its last stable offset), the
+ * offsets committed in the transaction are written to the group on commit, and the Complete state
+ * is recorded. A new InitProducerId for the same id fences the older producer (epoch + 1) and
+ * aborts its open transaction; a transaction open longer than its timeout is aborted the same way.
+ * On start, transactions left in Prepare are completed and Ongoing ones aborted.
+ */
+import type { Logger } from 'pino';
+import type { Vhost } from '../../../src/core/index.js';
+import { ErrorCode } from '../mapping/errors.js';
+import type { ProducerGuard } from '../producers/producer-guard.js';
+import { encodeTransactionMarker } from '../producers/control-batch.js';
+import { TransactionLog, type PendingOffset, type TxnRecord } from './transaction-log.js';
+
+/** transaction.max.timeout.ms (Kafka's default, 15 minutes). */
+export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
+const MAX_EPOCH = 32766;
+
+export interface InitResult {
+  errorCode: number;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export class TransactionCoordinator {
+  private readonly txns = new Map<string, TxnRecord>();
+  /** Serialises the state changes of one transactional id. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly log: TransactionLog;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly vhost: () => Vhost,
+    private readonly producers: ProducerGuard,
+    private readonly newProducerId: () => number,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.log = new TransactionLog(vhost);
+  }
+
+  /** Loads the durable state and finishes what a stop interrupted. */
+  async recover(): Promise<void> {
+    const all = await this.log.readAll();
+    for (const [id, r] of all) {
+      this.txns.set(id, r);
+      if (r.status === 'PrepareCommit' || r.status === 'PrepareAbort') await this.complete(r, r.status === 'PrepareCommit');
+      else if (r.status === 'Ongoing') await this.abortTimedOut(r);
+    }
+  }
+
+  startTimeouts(intervalMs = 1000): void {
+    this.timer = setInterval(() => void this.expire(), intervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return next;
+  }
+
+  initProducerId(id: string, timeoutMs: number, producerId: number, producerEpoch: number, apiVersion: number): Promise<InitResult> {
+    return this.exclusive(id, async () => {
+      const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1, producerEpoch: -1 });
+      if (timeoutMs <= 0 || timeoutMs > MAX_TRANSACTION_TIMEOUT_MS) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+      let r = this.txns.get(id);
+      if (r && producerId >= 0 && (producerId !== r.producerId || producerEpoch !== r.producerEpoch)) {
+        // KIP-360: only the current producer may ask for a bump of its own epoch.
+        return fail(apiVersion >= 4 ? ErrorCode.PRODUCER_FENCED : ErrorCode.INVALID_PRODUCER_EPOCH);
+      }
+      if (r && (r.status === 'PrepareCommit' || r.status === 'PrepareAbort')) await this.complete(r, r.status === 'PrepareCommit');
+      if (r && r.status === 'Ongoing') {
+        // The previous producer's transaction is aborted under the new epoch, fencing it.
+        r = this.bump(r);
+        await this.end(r, false);
+      } else if (r) {
+        r = this.bump(r);
+      } else {
+        r = { transactionalId: id, producerId: this.newProducerId(), producerEpoch: 0, timeoutMs, status: 'Empty', partitions: [], offsets: {}, startedAt: 0 };
+      }
+      r = { ...r, timeoutMs, status: 'Empty', partitions: [], offsets: {} };
+      await this.save(r);
+      return { errorCode: ErrorCode.NONE, producerId: r.producerId, producerEpoch: r.producerEpoch };
+    });
+  }
+
+  /** Epoch + 1, or a new producer id when the epoch is exhausted. */
+  private bump(r: TxnRecord): TxnRecord {
+    if (r.producerEpoch >= MAX_EPOCH) return { ...r, producerId: this.newProducerId(), producerEpoch: 0 };
+    return { ...r, producerEpoch: r.producerEpoch + 1 };
+  }
+
+  /** Checks the producer of a transactional request; an error code or null. */
+  private validate(r: TxnRecord | undefined, producerId: number, producerEpoch: number): number | null {
+    if (!r) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (r.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (producerEpoch !== r.producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (r.status === 'PrepareCommit' || r.status === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
+    return null;
+  }
+
+  /** AddPartitionsToTxn: one error code for every partition (Kafka fails the request as a whole). */
+  addPartitions(id: string, producerId: number, producerEpoch: number, partitions: { topic: string; partition: number }[]): Promise<number> {
+    return this.exclusive(id, async () => {
+      const r = this.txns.get(id);
+      const err = this.validate(r, producerId, producerEpoch);
+      if (err !== null) return err === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : err;
+      const set = new Set(r!.partitions);
+      const before = set.size;
+      for (const p of partitions) set.add(`${p.topic}\u0000${p.partition}`);
+      if (set.size === before && r!.status === 'Ongoing') return ErrorCode.NONE;
+      const started = r!.status === 'Ongoing' ? r!.startedAt : this.now();
+      await this.save({ ...r!, status: 'Ongoing', partitions: [...set], startedAt: started });
+      return ErrorCode.NONE;
+    });
+  }
+
+  addOffsets(id: string, producerId: number, producerEpoch: number, group: string): Promise<number> {
+    return this.exclusive(id, async () => {
+      const r = this.txns.get(id);
+      const err = this.validate(r, producerId, producerEpoch);
+      if (err !== null) return err === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : err;
+      if (r!.offsets[group] && r!.status === 'Ongoing') return ErrorCode.NONE;
+      const started = r!.status === 'Ongoing' ? r!.startedAt : this.now();
+      await this.save({ ...r!, status: 'Ongoing', offsets: { ...r!.offsets, [group]: r!.offsets[group] ?? [] }, startedAt: started });
+      return ErrorCode.NONE;
+    });
+  }
+
+  /** TxnOffsetCommit: offsets held in the transaction until it commits. */
+  commitOffsets(id: string, producerId: number, producerEpoch: number, group: string, offsets: PendingOffset[]): Promise<number> {
+    return this.exclusive(id, async () => {
+      const r = this.txns.get(id);
+      if (!r || r.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+      if (r.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (r.status !== 'Ongoing' || !r.offsets[group]) return ErrorCode.INVALID_TXN_STATE;
+      const merged = new Map(r.offsets[group]!.map((o) => [`${o.topic}\u0000${o.partition}`, o]));
+      for (const o of offsets) merged.set(`${o.topic}\u0000${o.partition}`, o);
+      await this.save({ ...r, offsets: { ...r.offsets, [group]: [...merged.values()] } });
+      return ErrorCode.NONE;
+    });
+  }
+
+  endTxn(id: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number> {
+    return this.exclusive(id, async () => {
+      const r = this.txns.get(id);
+      if (!r || r.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+      if (r.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+      switch (r.status) {
+        case 'Ongoing':
+          await this.end(r, commit);
+          return ErrorCode.NONE;
+        case 'CompleteCommit':
+          return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE; // a retried EndTxn
+        case 'CompleteAbort':
+          return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
+        case 'PrepareCommit':
+        case 'PrepareAbort':
+          return ErrorCode.CONCURRENT_TRANSACTIONS;
+        default:
+          return ErrorCode.INVALID_TXN_STATE;
+      }
+    });
+  }
+
+  /** Prepare (durable), then markers and offsets, then Complete. */
+  private async end(r: TxnRecord, commit: boolean): Promise<void> {
+    const prepared: TxnRecord = { ...r, status: commit ? 'PrepareCommit' : 'PrepareAbort' };
+    await this.save(prepared);
+    await this.complete(prepared, commit);
+  }
+
+  private async complete(r: TxnRecord, commit: boolean): Promise<void> {
+    const vhost = this.vhost();
+    const durable: Promise<void>[] = [];
+    const now = this.now();
+    for (const key of r.partitions) {
+      const [topic, p] = key.split('\u0000') as [string, string];
+      const partition = Number(p);
+      const info = vhost.stream(topic);
+      if (!info || partition >= info.partitions) continue; // deleted meanwhile
+      const marker = encodeTransactionMarker(r.producerId, r.producerEpoch, commit, now);
+      const res = vhost.produce(topic, partition, marker, { durability: 'sync' });
+      this.producers.partition(topic, partition).ended(r.producerId, r.producerEpoch, commit, res.baseOffset);
+      durable.push(res.durable);
+    }
+    if (commit) {
+      for (const [group, offsets] of Object.entries(r.offsets)) {
+        for (const o of offsets) if (vhost.stream(o.topic)) durable.push(vhost.commitOffset(group, o.topic, o.partition, o.offset, o.metadata));
+      }
+    }
+    await Promise.all(durable);
+    await this.save({ ...r, status: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], offsets: {} });
+  }
+
+  private async abortTimedOut(r: TxnRecord): Promise<void> {
+    await this.end(this.bump(r), false);
+  }
+
+  /** Aborts transactions open longer than their timeout (Kafka bumps the epoch: the producer is fenced). */
+  private async expire(): Promise<void> {
+    const now = this.now();
+    for (const [id, r] of this.txns) {
+      if (r.status !== 'Ongoing' || now - r.startedAt <= r.timeoutMs) continue;
+      await this.exclusive(id, async () => {
+        const cur = this.txns.get(id);
+        if (!cur || cur.status !== 'Ongoing' || now - cur.startedAt <= cur.timeoutMs) return;
+        this.logger.info({ transactionalId: id, producerId: cur.producerId }, 'transaction timed out: aborting');
+        await this.abortTimedOut(cur);
+      }).catch((err: unknown) => this.logger.error({ err, transactionalId: id }, 'aborting a timed-out transaction failed'));
+    }
+  }
+
+  private async save(r: TxnRecord): Promise<void> {
+    await this.log.write(r);
+    this.txns.set(r.transactionalId, r);
+  }
+
+  /** State of a transactional id (tests, DescribeTransactions). */
+  state(id: string): Readonly<TxnRecord> | undefined {
+    return this.txns.get(id);
+  }
+}

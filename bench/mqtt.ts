@@ -5,11 +5,12 @@
  * broker's) and once with the stock mqtt.js client (bench/mqtt-stock.ts).
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
-import { startPeer } from './peers.js';
+import { PEER_PORTS, pidListeningOn, startPeer } from './peers.js';
 import type { IdleSpec, PubSubResult, PubSubSpec } from './mqtt-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,6 +21,30 @@ interface Target {
   pid: number | undefined;
   /** A fresh broker process (same port for peers; polybroker keeps its data dir). */
   restart(): Promise<void>;
+}
+
+/** Resolves once nothing accepts connections on `port` (a stopped peer is really gone). */
+async function portClosed(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops a peer (if running) and starts a fresh process; resolves with its pid. */
+async function freshPeer(name: 'mosquitto' | 'aedes', port: number): Promise<number | undefined> {
+  await (await startPeer(name)).stop();
+  await portClosed(port);
+  const p = await startPeer(name);
+  for (let i = 0; i < 50 && !p.pid; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    p.pid = pidListeningOn(port);
+  }
+  return p.pid;
 }
 
 function alive(pid: number | undefined): boolean {
@@ -135,13 +160,13 @@ export async function run(h: Harness): Promise<void> {
   for (const peer of ['mosquitto', 'aedes'] as const) {
     try {
       // A fresh process: one that served earlier runs reuses freed memory and hides the idle-connection cost.
-      await (await startPeer(peer)).stop();
+      const port = PEER_PORTS[peer].mqtt!;
+      await freshPeer(peer, port);
       const p = await h.startPeer(peer);
       const t: Target = {
-        name: peer, port: p.ports.mqtt!, pid: p.pid,
+        name: peer, port, pid: p.pid ?? pidListeningOn(port),
         async restart() {
-          await (await startPeer(peer)).stop();
-          t.pid = (await startPeer(peer)).pid;
+          t.pid = await freshPeer(peer, port);
         },
       };
       targets.push(t);

@@ -177,7 +177,7 @@ export class MqttAdapter implements ProtocolAdapter {
     const session = conn.session;
     // Outbound QoS 1/2 PUBLISHes not acknowledged are requeued by the core when the channel
     // closes, and resent with DUP on the next connection [MQTT-4.4.0-1].
-    if (session) session.inflight.clear();
+    if (session) session.clearInflight();
     try {
       await conn.core?.close();
     } catch (e) {

@@ -56,8 +56,11 @@ export class MqttConnection {
   inboundUnacked = 0;
   /** A normal DISCONNECT arrived (no will), or 5.0 reason 0x04 asked for the will. */
   normalDisconnect = false;
-  /** Queues this connection's channel consumes (consumer tag = queue name). */
-  readonly consuming = new Set<string>();
+  /** Queues this connection's channel consumes (consumer tag = queue name); made on first subscribe. */
+  private consumed: Set<string> | null = null;
+  get consuming(): Set<string> {
+    return (this.consumed ??= new Set());
+  }
   private busy = false;
   private corked = false;
   private paused = false;
@@ -326,6 +329,6 @@ export class MqttConnection {
   /** Resends PUBRELs of outbound QoS 2 flows that were PUBREC'd before a reconnect [MQTT-4.4.0-1]. */
   resendPubrels(): void {
     if (!this.session) return;
-    for (const id of this.session.awaitingPubcomp) this.sendAck('pubrel', id);
+    for (const id of this.session.pendingPubrels()) this.sendAck('pubrel', id);
   }
 }

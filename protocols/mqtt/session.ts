@@ -59,14 +59,35 @@ export function activate(record: SubscriptionRecord, sessionQueue: string): Acti
 export class MqttSession {
   readonly queue: string;
   readonly subscriptions = new Map<string, ActiveSubscription>();
+  // The collections below are made on first use: an idle session (most of a fleet) holds none.
+  private inboundQos2Ids: Set<number> | null = null;
+  private inflightById: Map<number, InflightPublish> | null = null;
+  private pubcompIds: Set<number> | null = null;
+  private idsByMessage: Map<string, number> | null = null;
+
   /** Inbound QoS 2 packet ids received and not yet released by PUBREL [MQTT-4.3.3-9]. */
-  readonly inboundQos2 = new Set<number>();
+  get inboundQos2(): Set<number> {
+    return (this.inboundQos2Ids ??= new Set());
+  }
   /** Outbound QoS 1/2 PUBLISHes awaiting PUBACK/PUBREC, by packet id. Dropped when the connection ends (the core requeues them). */
-  readonly inflight = new Map<number, InflightPublish>();
+  get inflight(): Map<number, InflightPublish> {
+    return (this.inflightById ??= new Map());
+  }
   /** Outbound QoS 2 packet ids PUBREC'd and awaiting PUBCOMP: PUBREL is resent on reconnect [MQTT-4.4.0-1]. */
-  readonly awaitingPubcomp = new Set<number>();
+  get awaitingPubcomp(): Set<number> {
+    return (this.pubcompIds ??= new Set());
+  }
   /** Packet id first used for a message (queue:offset), so a resend keeps its id [MQTT-4.4.0-1]. */
-  readonly packetIdByMessage = new Map<string, number>();
+  get packetIdByMessage(): Map<string, number> {
+    return (this.idsByMessage ??= new Map());
+  }
+  /** PUBRELs to resend on a new connection (no allocation when there are none). */
+  pendingPubrels(): Iterable<number> {
+    return this.pubcompIds ?? [];
+  }
+  clearInflight(): void {
+    this.inflightById?.clear();
+  }
   private nextPacketId = 1;
   sessionQueueDeclared = false;
   expiryTimer: NodeJS.Timeout | null = null;

@@ -73,6 +73,12 @@ function checkProbe(got: Incoming, pub: Protocol, con: Protocol, publishedAt: [n
       case 'messageId':
         expect(got.messageId, prop).toBe(P.messageId);
         break;
+      case 'type':
+        expect(got.type, prop).toBe(P.type);
+        break;
+      case 'appId':
+        expect(got.appId, prop).toBe(P.appId);
+        break;
       case 'expiration':
         // MQTT consumers get the time remaining (whole seconds, rounded up) [MQTT-3.3.2-6].
         if (con === 'mqtt') {

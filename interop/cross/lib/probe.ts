@@ -23,6 +23,8 @@ export interface Incoming {
   correlationId?: Buffer | undefined;
   replyTo?: string | undefined;
   messageId?: string | undefined;
+  type?: string | undefined;
+  appId?: string | undefined;
   /** ms (MQTT: the remaining Message Expiry Interval × 1000). */
   expiration?: number | undefined;
   priority?: number | undefined;
@@ -41,6 +43,8 @@ export const P = {
   correlationId: 'corr-Ω-1',
   replyTo: 'matrix.replies',
   messageId: 'mid-1',
+  type: 'matrix.probe',
+  appId: 'matrix-app',
   expirationMs: 600_000,
   priority: 5,
   /** Whole seconds, so AMQP's seconds-precision timestamp is exact. */
@@ -55,6 +59,8 @@ export type Property =
   | 'correlationId'
   | 'replyTo'
   | 'messageId'
+  | 'type'
+  | 'appId'
   | 'expiration'
   | 'priority'
   | 'persistent'
@@ -66,17 +72,17 @@ export type Property =
 
 /** What a publisher can set at all. */
 const SETS: Record<Protocol, readonly Property[]> = {
-  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'headers'],
   kafka: ['timestamp', 'headers', 'key', 'persistent'],
 };
 
 /** What a consumer can see at all. */
 const SEES: Record<Protocol, readonly Property[]> = {
-  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'headers'],
   kafka: ['timestamp', 'headers', 'key'],
 };
 
@@ -100,7 +106,7 @@ export function carried(pub: Protocol, con: Protocol): Property[] {
 }
 
 /** Optional properties the consumer has a slot for and must find empty: nothing is invented. */
-const SLOTS: readonly Property[] = ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'expiration', 'priority'];
+const SLOTS: readonly Property[] = ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority'];
 
 export function absent(pub: Protocol, con: Protocol): Property[] {
   const c = carried(pub, con);

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../test/helpers/broker.js';
 import { consumers, ensureTopic, mqttTopic, publishers, type Ports } from './lib/endpoints.js';
-import { P, PROTOCOLS, absent, carried, type Incoming, type Outgoing, type Protocol } from './lib/probe.js';
+import { ORIGIN, P, PROTOCOLS, SPOOF, absent, carried, identity, publisherId, type Incoming, type Outgoing, type Protocol } from './lib/probe.js';
 
 let broker: RunningBroker;
 let ports: Ports;
@@ -55,7 +55,7 @@ function expectedAddress(pub: Protocol, con: Protocol, t: string): string {
   }
 }
 
-function checkProbe(got: Incoming, pub: Protocol, con: Protocol, publishedAt: [number, number]): void {
+function checkProbe(got: Incoming, pub: Protocol, con: Protocol, t: string, publishedAt: [number, number]): void {
   for (const prop of carried(pub, con)) {
     switch (prop) {
       case 'contentType':
@@ -110,6 +110,18 @@ function checkProbe(got: Incoming, pub: Protocol, con: Protocol, publishedAt: [n
         break;
     }
   }
+  const h = got.headers;
+  switch (identity(pub, con)) {
+    case 'stamped':
+      expect({ protocol: h[ORIGIN.protocol], clientId: h[ORIGIN.clientId], user: h[ORIGIN.user] }, 'publisher identity').toEqual({ protocol: pub, clientId: publisherId(t), user: 'guest' });
+      break;
+    case 'none':
+      for (const name of Object.values(ORIGIN)) expect(h[name], `${name} (publisher's own dropped)`).toBeUndefined();
+      break;
+    case 'unvalidated':
+      expect(h, 'publisher identity headers passed through as sent').toMatchObject(SPOOF);
+      break;
+  }
   for (const prop of absent(pub, con)) expect(got[prop as keyof Incoming], `${prop} (not carried)`).toBeUndefined();
 }
 
@@ -135,7 +147,7 @@ describe('publisher × consumer matrix (one broker, pairs in sequence)', () => {
           expect(got[2]!.body.equals(BIG)).toBe(true);
           const seq = got.slice(3).map((m) => m.body.toString());
           expect(seq).toEqual(Array.from({ length: ORDERED }, (_, i) => `seq-${i}`));
-          checkProbe(got[0]!, pub, con, [before, after]);
+          checkProbe(got[0]!, pub, con, t, [before, after]);
         } finally {
           await publisher.close();
           await consumer.close();

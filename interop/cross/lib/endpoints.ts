@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import amqplib from 'amqplib';
 import mqtt from 'mqtt';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
-import { P, type Incoming, type Outgoing, type Protocol } from './probe.js';
+import { P, SPOOF, publisherId, type Incoming, type Outgoing, type Protocol } from './probe.js';
 
 const require = createRequire(import.meta.url);
 const stompit = require('stompit') as { connect(options: unknown, cb: (err: Error | null, client: StompitClient) => void): StompitClient };
@@ -70,7 +70,7 @@ export function mqttTopic(t: string): string {
 // ---------------------------------------------------------------- AMQP (amqplib)
 
 export async function amqpPublisher(ports: Ports, t: string): Promise<Publisher> {
-  const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${ports.amqp}`);
+  const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${ports.amqp}`, { clientProperties: { connection_name: publisherId(t) } });
   const ch = await conn.createConfirmChannel();
   return {
     async publish(messages) {
@@ -88,7 +88,7 @@ export async function amqpPublisher(ports: Ports, t: string): Promise<Publisher>
               priority: P.priority,
               persistent: true,
               timestamp: P.timestampMs / 1000,
-              headers: { ...P.headers },
+              headers: { ...P.headers, ...SPOOF },
             }
           : { persistent: true };
         ch.publish('amq.topic', t, m.body, options);
@@ -141,7 +141,7 @@ export async function amqpConsumer(ports: Ports, t: string): Promise<Consumer> {
 let mqttClientSeq = 0;
 
 export async function mqttPublisher(ports: Ports, t: string): Promise<Publisher> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { protocolVersion: 5, clientId: `mx-pub-${mqttClientSeq++}`, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { protocolVersion: 5, clientId: publisherId(t), username: 'guest', password: 'guest', reconnectPeriod: 0 });
   const topic = `${mqttTopic(t)}/eu`;
   return {
     async publish(messages) {
@@ -156,7 +156,7 @@ export async function mqttPublisher(ports: Ports, t: string): Promise<Publisher>
                   responseTopic: P.replyTo,
                   correlationData: Buffer.from(P.correlationId, 'utf8'),
                   messageExpiryInterval: P.expirationMs / 1000,
-                  userProperties: { ...P.headers },
+                  userProperties: { ...P.headers, ...SPOOF },
                 }
               : {},
           }),
@@ -193,10 +193,12 @@ export async function mqttConsumer(ports: Ports, t: string): Promise<Consumer> {
 
 // ---------------------------------------------------------------- STOMP 1.2 (stompit)
 
-function stompConnect(ports: Ports): Promise<StompitClient> {
+function stompConnect(ports: Ports, clientId?: string): Promise<StompitClient> {
   return new Promise((resolve, reject) => {
+    const connectHeaders: Record<string, string> = { host: '/', login: 'guest', passcode: 'guest', 'accept-version': '1.2', 'heart-beat': '0,0' };
+    if (clientId !== undefined) connectHeaders['client-id'] = clientId;
     stompit.connect(
-      { host: '127.0.0.1', port: ports.stomp, connectHeaders: { host: '/', login: 'guest', passcode: 'guest', 'accept-version': '1.2', 'heart-beat': '0,0' } },
+      { host: '127.0.0.1', port: ports.stomp, connectHeaders },
       (err, client) => {
         if (err) return reject(err);
         client.on('error', () => {});
@@ -219,7 +221,7 @@ function stompBarrier(client: StompitClient): Promise<void> {
 }
 
 export async function stompPublisher(ports: Ports, t: string): Promise<Publisher> {
-  const client = await stompConnect(ports);
+  const client = await stompConnect(ports, publisherId(t));
   return {
     async publish(messages) {
       const receipts: Promise<void>[] = [];
@@ -238,6 +240,7 @@ export async function stompPublisher(ports: Ports, t: string): Promise<Publisher
             expiration: String(P.expirationMs),
             priority: String(P.priority),
             ...P.headers,
+            ...SPOOF,
           });
         }
         receipts.push(new Promise((resolve) => {
@@ -324,7 +327,7 @@ export async function kafkaPublisher(ports: Ports, t: string): Promise<Publisher
           topic: t,
           acks: -1,
           messages: messages.slice(i, i + 200).map((m) =>
-            m.probe ? { key: P.key, value: m.body, headers: { ...P.headers }, timestamp: String(P.timestampMs) } : { value: m.body },
+            m.probe ? { key: P.key, value: m.body, headers: { ...P.headers, ...SPOOF }, timestamp: String(P.timestampMs) } : { value: m.body },
           ),
         });
       }

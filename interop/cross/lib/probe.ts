@@ -53,6 +53,27 @@ export const P = {
   key: 'key-1',
 } as const;
 
+/** Publisher identity headers (docs/mapping.md "Publisher identity"). */
+export const ORIGIN = { protocol: 'x-pb-origin-protocol', clientId: 'x-pb-origin-client-id', user: 'x-pb-origin-user' } as const;
+
+/** What every probe also claims about its publisher: the broker must not pass it off as the truth. */
+export const SPOOF: Record<string, string> = { [ORIGIN.user]: 'mallory', [ORIGIN.protocol]: 'forged' };
+
+/** Client id every publisher connects with for pair t. */
+export const publisherId = (t: string) => `pub-${t}`;
+
+/**
+ * What a consumer learns about the publisher: 'stamped' = the broker's identity headers,
+ * 'none' = no identity headers at all, 'unvalidated' = same-protocol and Kafka consumers get
+ * the publisher's own headers unchanged (byte-exact paths; nothing checked).
+ */
+export function identity(pub: Protocol, con: Protocol): 'stamped' | 'none' | 'unvalidated' {
+  if (pub === con || con === 'kafka') return 'unvalidated';
+  // The core keeps no origin for Kafka produces (`produce` ignores it).
+  if (pub === 'kafka') return 'none';
+  return 'stamped';
+}
+
 export type Property =
   | 'contentType'
   | 'contentEncoding'

@@ -42,7 +42,8 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   const out: BasicProperties = {};
   if (p.contentType !== undefined) out.contentType = p.contentType;
   if (p.contentEncoding !== undefined) out.contentEncoding = p.contentEncoding;
-  if (m.headers.length) out.headers = headersToFieldTable(m.headers);
+  const headers = withPublisher(m);
+  if (headers.length) out.headers = headersToFieldTable(headers);
   if (p.persistent) out.deliveryMode = 2;
   if (p.priority !== undefined) out.priority = p.priority;
   if (p.correlationId !== undefined) out.correlationId = truncate(typeof p.correlationId === 'string' ? p.correlationId : p.correlationId.toString('utf8'));
@@ -55,6 +56,20 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   // The message time (a Kafka record's timestamp, else the broker's receive time), in AMQP's seconds.
   out.timestamp = Math.floor(m.timestamp / 1000);
   return out;
+}
+
+/**
+ * Who published a message from another protocol, as the broker knows it (docs/mapping.md
+ * "Publisher identity"): headers of these names from the publisher itself are replaced.
+ */
+const PUBLISHER_PREFIX = 'x-pb-origin-';
+
+function withPublisher(m: Message): Header[] {
+  const o = m.origin;
+  let h = m.headers;
+  if (h.some((x) => x.name.startsWith(PUBLISHER_PREFIX))) h = h.filter((x) => !x.name.startsWith(PUBLISHER_PREFIX));
+  if (!o || o.protocol === 'core') return h;
+  return [...h, { name: 'x-pb-origin-protocol', value: o.protocol }, { name: 'x-pb-origin-client-id', value: o.clientId }, { name: 'x-pb-origin-user', value: o.user }];
 }
 
 function truncate(s: string): string {

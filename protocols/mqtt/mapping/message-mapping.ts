@@ -74,14 +74,17 @@ export function deliveryToMqtt(d: Delivery): DeliveredMessage {
   if (p.contentType !== undefined) props.contentType = p.contentType;
   if (p.replyTo !== undefined) props.responseTopic = p.replyTo;
   if (p.correlationId !== undefined) props.correlationData = Buffer.isBuffer(p.correlationId) ? p.correlationId : Buffer.from(p.correlationId);
-  if (m.headers.length > 0) {
-    const pairs: [string, string][] = [];
-    for (const h of m.headers) {
-      const v = headerToString(h.value);
-      if (v !== null) pairs.push([h.name, v]);
-    }
-    if (pairs.length > 0) props.userProperties = pairs;
+  const pairs: [string, string][] = [];
+  for (const h of m.headers) {
+    if (h.name.startsWith(PUBLISHER_PREFIX)) continue;
+    const v = headerToString(h.value);
+    if (v !== null) pairs.push([h.name, v]);
   }
+  // Who published it, as the broker knows it (docs/mapping.md "Publisher identity"); the
+  // publisher's own user properties of these names were dropped above.
+  const o = m.origin;
+  if (o && o.protocol !== 'core') pairs.push(['x-pb-origin-protocol', o.protocol], ['x-pb-origin-client-id', o.clientId], ['x-pb-origin-user', o.user]);
+  if (pairs.length > 0) props.userProperties = pairs;
   const encoded = encodeProperties(props);
   const topic = m.exchange === '' ? m.routingKey : routingKeyToTopic(m.routingKey);
   return {
@@ -94,6 +97,8 @@ export function deliveryToMqtt(d: Delivery): DeliveredMessage {
     publisherClientId: null,
   };
 }
+
+const PUBLISHER_PREFIX = 'x-pb-origin-';
 
 function headerToString(v: HeaderValue): string | null {
   if (v === null) return null;

@@ -148,6 +148,8 @@ function unescape12(s: string): string {
 /** Headers the MESSAGE frame sets itself: a stored header of that name would shadow nothing. */
 const FRAME_HEADERS = new Set(['destination', 'subscription', 'message-id', 'ack', 'content-length', 'redelivered']);
 
+const PUBLISHER_PREFIX = 'x-pb-origin-';
+
 /** A message published by another protocol, as STOMP headers (the mapping table of send-message.ts, reversed). */
 function mappedHeaders(message: Message): string[] {
   const p = message.properties;
@@ -166,10 +168,14 @@ function mappedHeaders(message: Message): string[] {
   if (p.userId !== undefined) out.push('user-id', p.userId);
   if (p.appId !== undefined) out.push('app-id', p.appId);
   for (const { name, value } of message.headers) {
-    if (FRAME_HEADERS.has(name)) continue;
+    if (FRAME_HEADERS.has(name) || name.startsWith(PUBLISHER_PREFIX)) continue;
     const text = headerText(value);
     if (text !== undefined) out.push(name, text);
   }
+  // Who published it, as the broker knows it (docs/mapping.md "Publisher identity"); the
+  // publisher's own headers of these names were dropped above.
+  const o = message.origin;
+  if (o && o.protocol !== 'core') out.push('x-pb-origin-protocol', o.protocol, 'x-pb-origin-client-id', o.clientId, 'x-pb-origin-user', o.user);
   return out;
 }
 

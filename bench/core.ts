@@ -9,7 +9,8 @@
  *   memory per idle queue                          heap bytes per queue with one binding
  *
  * Knobs (environment): CORE_BENCH_MESSAGES (default 50000), CORE_BENCH_QUEUES (100000),
- * CORE_BENCH_DIR (temp dir root).
+ * CORE_BENCH_DIR (temp dir root), CORE_BENCH_ONLY (comma-separated workload groups to run:
+ * single, fanout, stream, stream shared, routing, memory; default all).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,9 @@ const env = process.env;
 const MESSAGES = Number(env.CORE_BENCH_MESSAGES ?? 50_000);
 const QUEUES = Number(env.CORE_BENCH_QUEUES ?? 100_000);
 const BODY = Buffer.alloc(1024, 'x');
+const ONLY = env.CORE_BENCH_ONLY ? new Set(env.CORE_BENCH_ONLY.split(',').map((g) => g.trim())) : null;
+/** Whether a workload group runs (CORE_BENCH_ONLY). */
+const selected = (group: string): boolean => ONLY === null || ONLY.has(group);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -106,6 +110,7 @@ export async function run(h: Harness): Promise<void> {
     ['transient queue', false, 'none'],
     ['durable queue, persistent, sync', true, 'sync'],
   ] as const) {
+    if (!selected('single')) continue;
     await h.measure(
       `publish->deliver->ack 1 KiB, one queue (${label})`,
       async (): Promise<Figures> => {
@@ -129,7 +134,7 @@ export async function run(h: Harness): Promise<void> {
     );
   }
 
-  await h.measure(
+  if (selected('fanout')) await h.measure(
     'fan-out 1 KiB to 10 durable queues, persistent, sync',
     async () => {
       const o = await openCore(root, 'sync');
@@ -160,48 +165,66 @@ export async function run(h: Harness): Promise<void> {
     { units: { 'msgs/s': 'msgs/s', 'deliveries/s': '/s', 'disk bytes/msg': 'B', 'msgs/s vs single': 'x', 'bytes/msg vs single': 'x' }, warmupRuns: 1 },
   );
 
-  await h.measure(
-    'stream append + read, 1 KiB records x100/batch (interval)',
-    async () => {
-      const o = await openCore(root, 'interval');
-      try {
-        const vh = o.core.vhost('/');
-        await vh.declareStream('s', { partitions: 1, bindToTopicExchange: false });
-        const batch = encodeRecordBatch({ records: Array.from({ length: 100 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: BODY })) });
-        const records = MESSAGES * 4;
-        let t = performance.now();
-        let last: Promise<void> = Promise.resolve();
-        for (let i = 0; i < records / 100; i++) {
-          last = vh.produce('s', 0, batch).durable;
-          if (i % 50 === 49) await tick();
+  for (const shared of [false, true]) {
+    if (!selected(shared ? 'stream shared' : 'stream')) continue;
+    await h.measure(
+      shared
+        ? 'stream append, amq.topic shared with other streams and MQTT subscribers (interval)'
+        : 'stream append + read, 1 KiB records x100/batch (interval)',
+      async () => {
+        const o = await openCore(root, 'interval');
+        try {
+          const vh = o.core.vhost('/');
+          if (shared) {
+            // A broker that also serves other Kafka topics and MQTT devices: amq.topic holds
+            // bindings, none of which matches this stream's name except its own.
+            await vh.declareStream('s', { partitions: 1 });
+            for (let i = 0; i < 10; i++) await vh.declareStream(`other-${i}`, { partitions: 1 });
+            for (let i = 0; i < 1000; i++) {
+              await vh.declareQueue(`mqtt-${i}`);
+              await vh.bindQueue(`mqtt-${i}`, 'amq.topic', `devices.${i}.#`);
+            }
+          } else await vh.declareStream('s', { partitions: 1, bindToTopicExchange: false });
+          const batch = encodeRecordBatch({ records: Array.from({ length: 100 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: BODY })) });
+          const records = MESSAGES * 4;
+          let t = performance.now();
+          const cpu0 = process.cpuUsage();
+          let last: Promise<void> = Promise.resolve();
+          for (let i = 0; i < records / 100; i++) {
+            last = vh.produce('s', 0, batch).durable;
+            if (i % 50 === 49) await tick();
+          }
+          await last;
+          const appendRate = records / ((performance.now() - t) / 1000);
+          const cpu = process.cpuUsage(cpu0);
+          const perCpu = records / ((cpu.user + cpu.system) / 1e6);
+          if (shared) return { 'append records/s': appendRate, 'append records per cpu-s': perCpu };
+          t = performance.now();
+          let off = 0;
+          while (off < records) {
+            const bs = await vh.fetch('s', 0, off, 1 << 20);
+            const lastB = bs[bs.length - 1]!;
+            off = lastB.baseOffset + lastB.recordCount;
+          }
+          const fetchRate = records / ((performance.now() - t) / 1000);
+          t = performance.now();
+          off = 0;
+          const decodeN = Math.min(records, 100_000);
+          while (off < decodeN) {
+            const ms = await vh.readMessages('s', 0, off, 5000);
+            off = ms[ms.length - 1]!.offset + 1;
+          }
+          const decodeRate = decodeN / ((performance.now() - t) / 1000);
+          return { 'append records/s': appendRate, 'append records per cpu-s': perCpu, 'fetch records/s': fetchRate, 'decoded read msgs/s': decodeRate };
+        } finally {
+          await o.done();
         }
-        await last;
-        const appendRate = records / ((performance.now() - t) / 1000);
-        t = performance.now();
-        let off = 0;
-        while (off < records) {
-          const bs = await vh.fetch('s', 0, off, 1 << 20);
-          const lastB = bs[bs.length - 1]!;
-          off = lastB.baseOffset + lastB.recordCount;
-        }
-        const fetchRate = records / ((performance.now() - t) / 1000);
-        t = performance.now();
-        off = 0;
-        const decodeN = Math.min(records, 100_000);
-        while (off < decodeN) {
-          const ms = await vh.readMessages('s', 0, off, 5000);
-          off = ms[ms.length - 1]!.offset + 1;
-        }
-        const decodeRate = decodeN / ((performance.now() - t) / 1000);
-        return { 'append records/s': appendRate, 'fetch records/s': fetchRate, 'decoded read msgs/s': decodeRate };
-      } finally {
-        await o.done();
-      }
-    },
-    { units: '/s', warmupRuns: 1 },
-  );
+      },
+      { units: '/s', warmupRuns: 1 },
+    );
+  }
 
-  {
+  if (selected('routing')) {
     const o = await openCore(root, 'none');
     try {
       const vh = o.core.vhost('/');
@@ -238,6 +261,7 @@ export async function run(h: Harness): Promise<void> {
   }
 
   for (const durable of [false, true]) {
+    if (!selected('memory')) continue;
     await h.measure(
       `memory per idle queue with one binding (${durable ? 'durable' : 'transient'}, ${QUEUES} queues)`,
       async () => {

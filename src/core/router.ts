@@ -21,6 +21,8 @@ const DURABILITY_RANK: Record<DurabilityMode, number> = { none: 0, interval: 1, 
 const UNROUTABLE: PublishResult = Object.freeze({ status: 'unroutable', destinations: 0, durable: RESOLVED });
 const ROUTED: readonly PublishResult[] = Array.from({ length: 64 }, (_, n) => Object.freeze({ status: 'routed' as const, destinations: n, durable: RESOLVED }));
 
+const NO_HEADERS: readonly Header[] = [];
+
 function text(v: unknown): string | undefined {
   return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
 }
@@ -100,6 +102,26 @@ export class Router {
       const ae = this.vh.exchangesByName.get(ex.alternate);
       if (ae && ae.visitMark !== visit) this.walk(ae, rk, headers, out, stamp, visit);
     }
+  }
+
+  /**
+   * Whether a message with routing key `rk` published to `ex` could reach a destination other
+   * than `self`, answered from the bindings alone (no message needed). Conservative where the
+   * answer depends on the message: a headers exchange with bindings, an alternate exchange.
+   */
+  private reachesBeyond(ex: Exchange, rk: string, self: Routable, visit: number): boolean {
+    ex.visitMark = visit;
+    if (ex.type === 'headers') return ex.bindingCount > 0 || ex.alternate !== null;
+    const matches = ex.match(rk, NO_HEADERS);
+    let reachedSelf = false;
+    for (let i = 0; i < matches.length; i++) {
+      const d = matches[i]!.destination;
+      if (d.kind === 'exchange') {
+        if ((d as Exchange).visitMark !== visit && this.reachesBeyond(d as Exchange, rk, self, visit)) return true;
+      } else if (d !== self) return true;
+      else reachedSelf = true;
+    }
+    return !reachedSelf && ex.alternate !== null;
   }
 
   /** Routes and stores a publish (see Channel.publish). */
@@ -214,9 +236,8 @@ export class Router {
   forwardToTopicExchange(s: Stream, decode: () => Message[]): void {
     const ex = this.vh.exchangesByName.get('amq.topic');
     if (!ex) return;
-    let own = 0;
-    for (const b of s.boundBy ?? []) if (b.source === ex) own++;
-    if (ex.bindingCount <= own) return;
+    // Decoding the produced batch is most of a produce's CPU: ask the bindings first.
+    if (!this.reachesBeyond(ex, s.name, s, ++this.visitStamp)) return;
     for (const m of decode()) {
       m.exchange = 'amq.topic';
       const dests = this.takeScratch();

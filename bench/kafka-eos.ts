@@ -1,0 +1,131 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Figures, Harness } from './harness.js';
+
+/**
+ * `npm run bench -- kafka-eos [--messages N] [--txn-messages N]`: issue 9's benchmark.
+ *
+ * - Idempotent producer throughput as a ratio to the plain producer in the same run: kcat
+ *   (librdkafka 2.0.2) producing 1 KiB records with acks=all, `enable.idempotence=false` and
+ *   `=true` (the broker checks sequences and keeps producer state on every batch).
+ * - Transactional throughput, 100 records per transaction: python3-confluent-kafka (the same
+ *   librdkafka) beginning, producing and committing; beside it the same script as a plain
+ *   idempotent producer, so the ratio isolates the cost of transactions (AddPartitionsToTxn,
+ *   EndTxn, the markers and the durable coordinator state per transaction).
+ */
+const RECORD_BYTES = 1024;
+
+function timed(cmd: string, args: string[]): Promise<{ seconds: number; cpu: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('close', (code) => {
+      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
+      const seconds = Number(m[1]);
+      resolve({ seconds, cpu: ((Number(m[2]) + Number(m[3])) / Math.max(seconds, 0.001)) * 100 });
+    });
+  });
+}
+
+function python(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile('/usr/bin/python3', args, { timeout: 600_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`python3 ${args.join(' ')}: ${err.message}\n${stderr}`));
+      resolve(Number(stdout.trim().split('\n').pop()));
+    });
+  });
+}
+
+function recordFile(dir: string, n: number): string {
+  const file = join(dir, `records-${n}.txt`);
+  const line = RECORD_BYTES - 1;
+  const buf = Buffer.allocUnsafe(n * RECORD_BYTES);
+  const text = randomBytes(Math.ceil((n * line * 3) / 4) + 3).toString('base64');
+  for (let i = 0; i < n; i++) {
+    buf.write(text.slice(i * line, (i + 1) * line), i * RECORD_BYTES, 'latin1');
+    buf[i * RECORD_BYTES + line] = 0x0a;
+  }
+  writeFileSync(file, buf);
+  return file;
+}
+
+export async function run(h: Harness): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = h.args.indexOf(name);
+    return i >= 0 ? h.args[i + 1] : undefined;
+  };
+  const n = Number(arg('--messages') ?? 200_000);
+  const txnN = Number(arg('--txn-messages') ?? 10_000);
+  const work = mkdtempSync(join(tmpdir(), 'pb-bench-kafka-eos-'));
+  h.onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  const records = recordFile(work, n);
+  const txnRecords = recordFile(work, txnN);
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+  h.note(`load average at start: ${load()} (2 cores, shared: figures are only comparable within one run)`);
+  h.onCleanup(() => h.note(`load average at end: ${load()}`));
+  const broker = await h.startBroker();
+  const bootstrap = `127.0.0.1:${broker.ports.kafka}`;
+  const units = { 'msgs/s': 'msgs/s', 'MB/s': 'MB/s', 'client cpu': '%', 'broker cpu': '%' };
+
+  let seq = 0;
+  const PLAIN = 'produce 1 KiB, kcat, acks=all, enable.idempotence=false';
+  const PLAIN_ONE = 'produce 1 KiB, kcat, acks=all, enable.idempotence=false, max.in.flight=1';
+  const IDEMPOTENT = 'produce 1 KiB, kcat, acks=all, enable.idempotence=true';
+  const kcat = async (idempotent: boolean, inFlight?: number) => {
+    const cpu = h.meterCpu(broker.pid);
+    const topic = `eos-${idempotent ? 'idem' : 'plain'}-${++seq}`;
+    const extra = inFlight ? ['-X', `max.in.flight=${inFlight}`] : [];
+    const t = await timed('kcat', [
+      '-b', bootstrap, '-P', '-t', topic, '-l', '-X', 'acks=all', '-X', `enable.idempotence=${idempotent}`, ...extra,
+      '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records,
+    ]);
+    return { 'msgs/s': n / t.seconds, 'MB/s': (n * RECORD_BYTES) / 1e6 / t.seconds, 'client cpu': t.cpu, 'broker cpu': cpu.read() };
+  };
+  // librdkafka 2.0 keeps one produce request per partition in flight when idempotent (seen with
+  // debug=protocol), the plain producer up to 1,000,000: the second reference has the same pipelining.
+  await alternate(h, [[PLAIN, () => kcat(false), {}], [PLAIN_ONE, () => kcat(false, 1), {}], [IDEMPOTENT, () => kcat(true), { reference: PLAIN }]], units);
+  const idem = h.results.find((r) => r.workload === IDEMPOTENT && r.figure === 'msgs/s');
+  const one = h.results.find((r) => r.workload === PLAIN_ONE && r.figure === 'msgs/s');
+  if (idem && one) h.note(`idempotent / plain with max.in.flight=1 (same pipelining): ${(idem.median / one.median).toFixed(2)}×`);
+
+  const script = join(import.meta.dirname, '..', '..', 'bench', 'kafka-eos-txn.py');
+  const py = async (perTxn: number) => {
+    const cpu = h.meterCpu(broker.pid);
+    const seconds = await python([script, bootstrap, `eos-py-${perTxn}-${++seq}`, txnRecords, String(perTxn)]);
+    return { 'msgs/s': txnN / seconds, 'MB/s': (txnN * RECORD_BYTES) / 1e6 / seconds, 'broker cpu': cpu.read() };
+  };
+  const PY_IDEMPOTENT = 'produce 1 KiB, confluent-kafka (python), idempotent, no transactions';
+  const PY_TXN = 'produce 1 KiB, confluent-kafka (python), transactions of 100 records';
+  await alternate(h, [[PY_IDEMPOTENT, () => py(0), {}], [PY_TXN, () => py(100), { reference: PY_IDEMPOTENT }]], units);
+}
+
+type Workload = [name: string, fn: () => Promise<Figures>, options: { reference?: string }];
+
+/**
+ * Runs workloads in turn (a, b, c, a, b, c ...) so that load changes on the shared machine
+ * hit both alike, then records each one's samples (the ratio is taken between medians).
+ */
+async function alternate(h: Harness, workloads: Workload[], units: Record<string, string>): Promise<void> {
+  const samples = new Map<string, Map<string, number[]>>();
+  for (let run = 1; run <= h.runs; run++) {
+    for (const [name, fn] of workloads) {
+      h.progress(`${name} · run ${run}/${h.runs}`);
+      const figures = await fn();
+      if (!samples.has(name)) samples.set(name, new Map());
+      for (const [figure, value] of Object.entries(figures)) {
+        if (value === undefined) continue;
+        const list = samples.get(name)!.get(figure) ?? [];
+        list.push(value);
+        samples.get(name)!.set(figure, list);
+      }
+    }
+  }
+  for (const [name, , options] of workloads) {
+    for (const [figure, values] of samples.get(name)!) h.record(name, figure, values, { units, ...options });
+  }
+}

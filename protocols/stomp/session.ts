@@ -369,6 +369,10 @@ export class StompSession {
     if (pieces.length === 0) return;
     if (pieces.length === 1) {
       this.stream.write(pieces[0]);
+    } else if (this.origin.websocket !== undefined) {
+      // Each write is one WebSocket message: keep frames whole (a large body is its own piece),
+      // as clients that parse message by message expect.
+      this.stream.write(Buffer.concat(pieces));
     } else {
       this.stream.cork();
       for (const p of pieces) this.stream.write(p);

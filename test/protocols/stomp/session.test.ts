@@ -93,6 +93,28 @@ describe('WebSocket /ws', () => {
     expect(await first).toMatch(/^CONNECTED\nversion:1\.1\n/);
     ws.close();
   });
+
+  it('sends a frame with a large body as one WebSocket message', async () => {
+    const ws = new WebSocket(server.wsUrl, ['v12.stomp']);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const messages: Buffer[] = [];
+    const got = new Promise<void>((resolve) =>
+      ws.on('message', (d: Buffer) => {
+        messages.push(d);
+        if (d.toString('latin1').startsWith('MESSAGE')) resolve();
+      }),
+    );
+    const body = 'x'.repeat(40_000);
+    ws.send(`${CONNECT_12}SUBSCRIBE\nid:1\ndestination:/queue/ws.big\n\n\0SEND\ndestination:/queue/ws.big\n\n${body}\0`);
+    await got;
+    const m = messages.find((d) => d.toString('latin1').startsWith('MESSAGE'))!;
+    expect(m.length).toBeGreaterThan(40_000);
+    expect(m[m.length - 1]).toBe(0);
+    ws.close();
+  });
 });
 
 describe('framing', () => {

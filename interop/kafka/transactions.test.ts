@@ -127,7 +127,7 @@ describe('kafkajs transactions', () => {
     await Promise.all([committed.consumer.disconnect(), successor.disconnect(), zombie.disconnect().catch(() => undefined)]);
   });
 
-  it('a transaction open when the broker restarts is aborted; committed records stay, read by kafkajs and librdkafka in read_committed', async () => {
+  it('a transaction open when the broker is killed is aborted on restart; committed records stay, read by kafkajs and librdkafka in read_committed', async () => {
     await createTopic('txn-restart');
     const producer = kafka.producer({ transactionalId: 'txn-restart-1', maxInFlightRequests: 1, idempotent: true });
     await producer.connect();
@@ -137,6 +137,8 @@ describe('kafkajs transactions', () => {
     const t2 = await producer.transaction();
     await t2.send({ topic: 'txn-restart', messages: [{ value: 'lost' }] });
     await producer.disconnect();
+    // SIGKILL: no graceful stop; the open transaction is only in __transaction_state and the partition.
+    await broker.kill();
     await broker.restart();
     kafka = new Kafka({ brokers: [broker.bootstrap], clientId: 'txn-interop', logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 50 } });
 

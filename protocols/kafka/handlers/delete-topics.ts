@@ -27,6 +27,8 @@ export const deleteTopicsHandler: Handler = {
       try {
         const topicId = node.topicId(name);
         await vhost.deleteStream(name);
+        // A topic created again under this name starts with no producers and no open transactions.
+        node.producers.forgetTopic(name);
         node.log.info({ topic: name }, 'topic deleted');
         responses.push({ name, topicId, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (e) {

@@ -1,0 +1,45 @@
+/**
+ * Transaction timeouts (transaction.timeout.ms): the coordinator aborts a transaction open longer
+ * than its timeout, bumps the epoch (the producer is fenced) and the partition's last stable
+ * offset moves past the aborted records.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { startInProcessKafka, type InProcessKafka } from './helpers/in-process-broker.js';
+
+let b: InProcessKafka;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  b = await startInProcessKafka();
+  kafka = new Kafka({ brokers: [`127.0.0.1:${b.port}`], clientId: 'txn-timeout', logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 50 } });
+});
+
+afterAll(async () => {
+  await b.stop();
+});
+
+describe('transaction timeout', () => {
+  it('aborts the transaction, fences its producer and releases the last stable offset', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'txn-timeout', numPartitions: 1 }] });
+    const producer = kafka.producer({ transactionalId: 'txn-timeout-1', transactionTimeout: 1000, maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'txn-timeout', messages: [{ value: 'never' }] });
+    const vhost = b.core.vhost('/');
+    expect(vhost.partitionOffsets('txn-timeout', 0)).toMatchObject({ highWatermark: 1, lastStableOffset: 0 });
+
+    const tx = b.adapter.node.transactions;
+    const epoch = tx.state('txn-timeout-1')!.producerEpoch;
+    while (tx.state('txn-timeout-1')!.status !== 'CompleteAbort') await new Promise((r) => setTimeout(r, 50));
+    expect(tx.state('txn-timeout-1')!.producerEpoch).toBe(epoch + 1);
+    // The abort marker follows the record; nothing is open any more.
+    expect(vhost.partitionOffsets('txn-timeout', 0)).toMatchObject({ highWatermark: 2, lastStableOffset: 2 });
+    expect(b.adapter.node.producers.existing('txn-timeout', 0)!.aborted).toEqual([expect.objectContaining({ firstOffset: 0, lastOffset: 1 })]);
+    await expect(txn.commit()).rejects.toThrow();
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect();
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Endpoints } from './endpoints.js';
 
 /**
@@ -10,7 +10,8 @@ import type { Endpoints } from './endpoints.js';
  */
 export function startPageServer(ep: Endpoints, port: number): Promise<Server> {
   const require = createRequire(import.meta.url);
-  const stompjs = readFileSync(require.resolve('@stomp/stompjs/bundles/stomp.umd.min.js'));
+  // The bundle is not in the package's exports: find it next to the package's main file.
+  const stompjs = readFileSync(join(dirname(require.resolve('@stomp/stompjs')), 'stomp.umd.min.js'));
   const page = readFileSync(join(import.meta.dirname, 'index.html'));
   const server = createServer((req, res) => {
     const host = ep.host === '127.0.0.1' || ep.host === '::1' ? '' : ep.host;

@@ -52,6 +52,51 @@ describe('non-JS clients across protocols', () => {
     expect(lines).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
   });
 
+  it('kcat (Kafka) → mosquitto_sub (MQTT 5, persistent session): body bytes, headers as user properties, order', async () => {
+    const t = 'nj.kcat.mosq';
+    await ensureTopic(broker.ports, t);
+    const sub = ['-V', 'mqttv5', '-h', '127.0.0.1', '-p', String(broker.ports.mqtt), '-i', 'nj-mosq-sub', '-c', '-x', '600', '-q', '1', '-t', 'nj/kcat/mosq/#'];
+    // -E: exit once the SUBACK came; the session (and its queue) stays for 600 s.
+    await run('mosquitto_sub', [...sub, '-E']);
+    const file = join(tempDir('mx-kcat-'), 'probe.bin');
+    writeFileSync(file, PROBE);
+    const kcat = ['-P', '-b', `127.0.0.1:${broker.ports.kafka}`, '-t', t, '-X', 'acks=all'];
+    await run('kcat', [...kcat, '-H', 'x-h1=v1', file]);
+    await run('kcat', kcat, Array.from({ length: 100 }, (_, i) => `seq-${i}\n`).join(''));
+
+    // The session resumes with what was queued; -F '%p' prints each payload and a newline.
+    const out = await run('mosquitto_sub', [...sub, '-C', '101', '-F', '%p', '-W', '20']);
+    expect(out.subarray(0, PROBE.length).equals(PROBE)).toBe(true);
+    const rest = out.subarray(PROBE.length + 1).toString().trim().split('\n');
+    expect(rest).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
+  });
+
+  it('pika (AMQP) → stomp.py (STOMP 1.2): body bytes, every mapped property, publisher identity, order', async () => {
+    const rk = 'nj.pika.stomppy';
+    const out = await run('/usr/bin/python3', [join(import.meta.dirname, 'clients', 'pika_to_stomppy.py'), String(broker.ports.stomp), String(broker.ports.amqp), rk, '101']);
+    const got = out.toString().trim().split('\n').map((l) => JSON.parse(l) as { headers: Record<string, string>; body: string });
+    expect(got).toHaveLength(101);
+    expect(got[0]!.body).toBe(Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]).toString('hex'));
+    expect(got[0]!.headers).toMatchObject({
+      destination: `/topic/${rk}`,
+      'content-type': 'application/x-matrix',
+      'content-encoding': 'identity-x',
+      'correlation-id': 'corr-py',
+      'reply-to': 'matrix.replies',
+      'amqp-message-id': 'mid-py',
+      priority: '4',
+      persistent: 'true',
+      expiration: '600000',
+      type: 't-py',
+      'app-id': 'pika',
+      'x-h1': 'v1',
+      'x-n': '7',
+      'x-pb-origin-protocol': 'amqp',
+      'x-pb-origin-user': 'guest',
+    });
+    expect(got.slice(1).map((m) => Buffer.from(m.body, 'hex').toString())).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
+  });
+
   it('stomp.py (STOMP 1.2) → pika (AMQP): body bytes, every mapped property, order', async () => {
     const rk = 'nj.stomppy.pika';
     const out = await run('/usr/bin/python3', [join(import.meta.dirname, 'clients', 'stomppy_to_pika.py'), String(broker.ports.stomp), String(broker.ports.amqp), rk, '101']);

@@ -1,7 +1,8 @@
 /**
- * Non-JS clients across protocols, one pair per protocol at least: mosquitto_pub (MQTT 5) →
- * kcat (Kafka, librdkafka) and stomp.py (STOMP 1.2) → pika (AMQP 0-9-1), with a non-UTF-8 body,
- * the mapped properties the pair carries (docs/mapping.md) and the order of 100 messages.
+ * Non-JS clients across protocols, every protocol on both ends: mosquitto_pub (MQTT 5) →
+ * kcat (Kafka, librdkafka), kcat → mosquitto_sub, stomp.py (STOMP 1.2) → pika (AMQP 0-9-1) and
+ * pika → stomp.py, with a non-UTF-8 body, the mapped properties the pair carries
+ * (docs/mapping.md) and the order of 100 messages.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ describe('non-JS clients across protocols', () => {
     expect(lines).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
   });
 
-  it('kcat (Kafka) → mosquitto_sub (MQTT 5, persistent session): body bytes, headers as user properties, order', async () => {
+  it('kcat (Kafka, acks=all) → mosquitto_sub (MQTT 5, persistent session): body bytes, order', async () => {
     const t = 'nj.kcat.mosq';
     await ensureTopic(broker.ports, t);
     const sub = ['-V', 'mqttv5', '-h', '127.0.0.1', '-p', String(broker.ports.mqtt), '-i', 'nj-mosq-sub', '-c', '-x', '600', '-q', '1', '-t', 'nj/kcat/mosq/#'];

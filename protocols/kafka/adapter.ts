@@ -25,7 +25,7 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
     // Partition producer state first (open transactions), then the coordinator finishes what a stop interrupted.
     void node.producers.recover(node.vhost(), (err) => log.error({ err }, 'rebuilding producer state failed'), () => node.transactions.recover());
   }
-  node.transactions.startTimeouts();
+  node.transactions.startTimeouts(options.transactionalIdExpirationMs, options.producerIdExpirationMs);
   core.setLastStableOffsetHook((vhost, stream, partition, hw) => (vhost === options.vhost ? node.producers.lastStableOffset(stream, partition, hw) : hw));
   const sessions = new Set<KafkaSession>();
   let nextId = 1;

@@ -45,6 +45,10 @@ export interface KafkaOptions {
   groupInitialRebalanceDelayMs: number;
   /** `offsets.retention.minutes` in ms: offsets of an empty group older than this are dropped. */
   offsetsRetentionMs: number;
+  /** `producer.id.expiration.ms`: a producer's state on a partition is dropped after this long without a write (no open transaction). */
+  producerIdExpirationMs: number;
+  /** `transactional.id.expiration.ms`: a transactional id with no transaction for this long is forgotten. */
+  transactionalIdExpirationMs: number;
   sasl: KafkaSaslOptions | null;
 }
 
@@ -62,5 +66,7 @@ export const defaultKafkaOptions: KafkaOptions = {
   groupMaxSessionTimeoutMs: 1_800_000,
   groupInitialRebalanceDelayMs: 0,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+  producerIdExpirationMs: 24 * 3600 * 1000,
+  transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
   sasl: null,
 };

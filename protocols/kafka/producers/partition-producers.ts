@@ -24,6 +24,8 @@ export interface ProducerEntry {
   batches: BatchRange[];
   /** First offset of the producer's open transaction on this partition, or -1. */
   txnFirstOffset: number;
+  /** Time of its last batch (the batch's max timestamp, as Kafka keeps it), ms. */
+  lastTimestamp: number;
 }
 
 export interface AbortedTransaction {
@@ -73,12 +75,13 @@ export class PartitionProducers {
   }
 
   /** Records a data batch appended at `baseOffset` (after `check` said append). */
-  appended(h: ProducerBatchHeader, baseOffset: number): void {
+  appended(h: ProducerBatchHeader, baseOffset: number, timestamp: number): void {
     let entry = this.producers.get(h.producerId);
     if (!entry) {
-      entry = { epoch: h.producerEpoch, batches: [], txnFirstOffset: -1 };
+      entry = { epoch: h.producerEpoch, batches: [], txnFirstOffset: -1, lastTimestamp: timestamp };
       this.producers.set(h.producerId, entry);
     }
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
     if (h.producerEpoch !== entry.epoch) {
       entry.epoch = h.producerEpoch;
       entry.batches = [];
@@ -98,7 +101,7 @@ export class PartitionProducers {
   ended(producerId: number, epoch: number, commit: boolean, markerOffset: number): number {
     let entry = this.producers.get(producerId);
     if (!entry) {
-      entry = { epoch, batches: [], txnFirstOffset: -1 };
+      entry = { epoch, batches: [], txnFirstOffset: -1, lastTimestamp: 0 };
       this.producers.set(producerId, entry);
     }
     if (epoch > entry.epoch) {
@@ -112,6 +115,21 @@ export class PartitionProducers {
       if (!commit) this.aborted.push({ producerId, firstOffset: first, lastOffset: markerOffset });
     }
     return first;
+  }
+
+  /**
+   * producer.id.expiration.ms: forgets producers whose last batch is older than `before` and that
+   * have no open transaction (a later batch of theirs is accepted at any sequence, as Kafka does).
+   */
+  expire(before: number): number {
+    let n = 0;
+    for (const [id, e] of this.producers) {
+      if (e.txnFirstOffset < 0 && e.lastTimestamp < before) {
+        this.producers.delete(id);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Aborted transactions with records in [from, to]. */

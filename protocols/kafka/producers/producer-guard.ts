@@ -72,7 +72,14 @@ export class ProducerGuard implements ProduceGuard {
   appended(topic: string, partition: number, batch: Buffer, baseOffset: number): void {
     const h = readProducerHeader(batch);
     if (h.producerId > this.maxProducerId) this.maxProducerId = h.producerId;
-    this.partition(topic, partition).appended(h, baseOffset);
+    this.partition(topic, partition).appended(h, baseOffset, Date.now());
+  }
+
+  /** Drops the state of producers idle since before `before` (ms) on every partition. */
+  expire(before: number): number {
+    let n = 0;
+    for (const p of this.partitions.values()) n += p.expire(before);
+    return n;
   }
 
   private async readAll(vhost: Vhost): Promise<void> {
@@ -99,7 +106,7 @@ export class ProducerGuard implements ProduceGuard {
           continue;
         }
         if (h.producerId > this.maxProducerId) this.maxProducerId = h.producerId;
-        this.partition(topic, partition).appended(h, b.baseOffset);
+        this.partition(topic, partition).appended(h, b.baseOffset, Number(b.batch.readBigInt64BE(35)));
       }
     }
   }

@@ -46,15 +46,37 @@ export class TransactionCoordinator {
   async recover(): Promise<void> {
     const all = await this.log.readAll();
     for (const [id, r] of all) {
+      if (r.status === 'Dead') continue;
       this.txns.set(id, r);
       if (r.status === 'PrepareCommit' || r.status === 'PrepareAbort') await this.complete(r, r.status === 'PrepareCommit');
       else if (r.status === 'Ongoing') await this.abortTimedOut(r);
     }
   }
 
-  startTimeouts(intervalMs = 1000): void {
-    this.timer = setInterval(() => void this.expire(), intervalMs);
+  /**
+   * Every `intervalMs`: aborts timed-out transactions, forgets transactional ids idle longer than
+   * `idExpirationMs` and drops partition producer state idle longer than `producerExpirationMs`.
+   */
+  startTimeouts(idExpirationMs: number, producerExpirationMs: number, intervalMs = 1000): void {
+    this.timer = setInterval(() => {
+      void this.expire().then(() => this.expireIds(idExpirationMs));
+      this.producers.expire(this.now() - producerExpirationMs);
+    }, intervalMs);
     this.timer.unref();
+  }
+
+  /** transactional.id.expiration.ms: ids with no open transaction and no change for that long are forgotten (a Dead record). */
+  async expireIds(expirationMs: number): Promise<void> {
+    const before = this.now() - expirationMs;
+    for (const [id, r] of this.txns) {
+      if (r.status === 'Ongoing' || r.status === 'PrepareCommit' || r.status === 'PrepareAbort' || (r.updatedAt ?? 0) >= before) continue;
+      await this.exclusive(id, async () => {
+        const cur = this.txns.get(id);
+        if (!cur || cur !== r) return;
+        await this.log.write({ ...cur, status: 'Dead', updatedAt: this.now() });
+        this.txns.delete(id);
+      }).catch((err: unknown) => this.logger.error({ err, transactionalId: id }, 'expiring a transactional id failed'));
+    }
   }
 
   close(): void {
@@ -225,8 +247,9 @@ export class TransactionCoordinator {
   }
 
   private async save(r: TxnRecord): Promise<void> {
-    await this.log.write(r);
-    this.txns.set(r.transactionalId, r);
+    const stamped = { ...r, updatedAt: this.now() };
+    await this.log.write(stamped);
+    this.txns.set(r.transactionalId, stamped);
   }
 
   /** State of a transactional id (tests, DescribeTransactions). */

@@ -27,6 +27,8 @@ export interface TxnRecord {
   /** Group -> offsets committed in the transaction (written on commit). */
   offsets: Record<string, PendingOffset[]>;
   startedAt: number;
+  /** Time of this state change, ms (transactional.id.expiration.ms counts from the last one). */
+  updatedAt?: number;
 }
 
 export class TransactionLog {

@@ -15,6 +15,8 @@ export interface KafkaConfig {
   groupMaxSessionTimeoutMs: number;
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMs: number;
+  producerIdExpirationMs: number;
+  transactionalIdExpirationMs: number;
   sasl: { mechanisms: string[]; required: boolean; users: { name: string; password: string }[] } | null;
 }
 
@@ -39,6 +41,8 @@ export const kafkaSection: ConfigSection = {
       groupMaxSessionTimeoutMs: { type: 'integer', minimum: 1, default: 1800000, description: 'group.max.session.timeout.ms.' },
       groupInitialRebalanceDelayMs: { type: 'integer', minimum: 0, default: 0, description: 'group.initial.rebalance.delay.ms (Kafka: 3000).' },
       offsetsRetentionMs: { type: 'integer', minimum: 1, default: 604800000, description: 'offsets.retention.minutes in ms: offsets of an empty group older than this are dropped.' },
+      producerIdExpirationMs: { type: 'integer', minimum: 1, default: 86400000, description: 'producer.id.expiration.ms: producer state of an idempotent producer idle this long is dropped.' },
+      transactionalIdExpirationMs: { type: 'integer', minimum: 1, default: 604800000, description: 'transactional.id.expiration.ms: a transactional id with no transaction for this long is forgotten.' },
       sasl: {
         type: ['object', 'null'],
         default: null,

@@ -21,7 +21,7 @@ const h = (baseSequence: number, recordCount = 1, producerEpoch = 0, extra: Part
 function send(p: PartitionProducers, b: ProducerBatchHeader, offset: { next: number }) {
   const v = p.check(b);
   if (v.kind === 'append') {
-    p.appended(b, offset.next);
+    p.appended(b, offset.next, 0);
     offset.next += b.recordCount;
   }
   return v;
@@ -88,6 +88,17 @@ describe('PartitionProducers', () => {
     expect(p.abortedIn(0, 9)).toEqual([]);
     expect(p.abortedIn(14, 20)).toHaveLength(1);
     expect(p.abortedIn(15, 20)).toEqual([]);
+  });
+
+  it('producer.id.expiration.ms: forgets producers idle since before the cut-off, never one with an open transaction', () => {
+    const p = new PartitionProducers();
+    p.appended(h(0, 1, 0, { producerId: 1 }), 0, 1000);
+    p.appended(h(0, 1, 0, { producerId: 2, transactional: true }), 1, 1000);
+    p.appended(h(0, 1, 0, { producerId: 3 }), 2, 5000);
+    expect(p.expire(2000)).toBe(1);
+    expect([...p.producers.keys()]).toEqual([2, 3]);
+    // Forgotten: its next batch is accepted at any sequence.
+    expect(p.check(h(7, 1, 0, { producerId: 1 }))).toEqual({ kind: 'append' });
   });
 
   it('a stream of sends with random retries stores every sequence exactly once (property)', () => {

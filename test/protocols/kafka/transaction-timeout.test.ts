@@ -42,4 +42,27 @@ describe('transaction timeout', () => {
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect();
   });
+
+  it('transactional.id.expiration.ms: an idle id is forgotten (Dead in __transaction_state) and a new producer gets a new producer id', async () => {
+    const producer = kafka.producer({ transactionalId: 'txn-expire-1', maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const t = await producer.transaction();
+    await t.send({ topic: 'txn-timeout', messages: [{ value: 'kept' }] });
+    await t.commit();
+    await producer.disconnect();
+    const tx = b.adapter.node.transactions;
+    const before = tx.state('txn-expire-1')!;
+    expect(before.status).toBe('CompleteCommit');
+    // Idle for longer than an expiration that ends a minute from now.
+    await tx.expireIds(-60_000);
+    expect(tx.state('txn-expire-1')).toBeUndefined();
+    const again = kafka.producer({ transactionalId: 'txn-expire-1', maxInFlightRequests: 1, idempotent: true });
+    await again.connect();
+    const t2 = await again.transaction();
+    await t2.send({ topic: 'txn-timeout', messages: [{ value: 'new' }] });
+    await t2.commit();
+    await again.disconnect();
+    expect(tx.state('txn-expire-1')!.producerId).not.toBe(before.producerId);
+    expect(tx.state('txn-expire-1')!.producerEpoch).toBe(0);
+  });
 });

@@ -35,6 +35,7 @@ function messages(): Outgoing[] {
     { body: NON_UTF8, probe: true },
     { body: Buffer.alloc(0), probe: false },
     { body: BIG, probe: false },
+    { body: Buffer.from('transient'), probe: false, transient: true },
   ];
   for (let i = 0; i < ORDERED; i++) out.push({ body: Buffer.from(`seq-${i}`), probe: false });
   return out;
@@ -145,7 +146,10 @@ describe('publisher × consumer matrix (one broker, pairs in sequence)', () => {
           expect(got[1]!.body.length).toBe(0);
           expect(got[2]!.body.length).toBe(BIG.length);
           expect(got[2]!.body.equals(BIG)).toBe(true);
-          const seq = got.slice(3).map((m) => m.body.toString());
+          // Persistence crosses both ways: a transient publish stays transient (Kafka records are always persistent).
+          expect(got[3]!.body.toString()).toBe('transient');
+          if (con !== 'kafka') expect(got[3]!.persistent, 'transient message persistence').toBe(pub === 'kafka');
+          const seq = got.slice(4).map((m) => m.body.toString());
           expect(seq).toEqual(Array.from({ length: ORDERED }, (_, i) => `seq-${i}`));
           checkProbe(got[0]!, pub, con, t, [before, after]);
         } finally {

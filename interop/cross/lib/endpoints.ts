@@ -90,7 +90,7 @@ export async function amqpPublisher(ports: Ports, t: string): Promise<Publisher>
               timestamp: P.timestampMs / 1000,
               headers: { ...P.headers, ...SPOOF },
             }
-          : { persistent: true };
+          : { persistent: m.transient !== true };
         ch.publish('amq.topic', t, m.body, options);
       }
       await ch.waitForConfirms();
@@ -149,7 +149,7 @@ export async function mqttPublisher(ports: Ports, t: string): Promise<Publisher>
       await Promise.all(
         messages.map((m) =>
           client.publishAsync(topic, m.body, {
-            qos: 1,
+            qos: m.transient ? 0 : 1,
             properties: m.probe
               ? {
                   contentType: P.contentType,
@@ -227,7 +227,8 @@ export async function stompPublisher(ports: Ports, t: string): Promise<Publisher
       const receipts: Promise<void>[] = [];
       for (const m of messages) {
         // stompit adds no content-length by itself: without it a NUL in the body ends the frame.
-        const headers: Record<string, string> = { destination: `/topic/${t}`, persistent: 'true', 'content-length': String(m.body.length) };
+        const headers: Record<string, string> = { destination: `/topic/${t}`, 'content-length': String(m.body.length) };
+        if (!m.transient) headers.persistent = 'true';
         if (m.probe) {
           Object.assign(headers, {
             'content-type': P.contentType,

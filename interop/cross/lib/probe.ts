@@ -11,6 +11,8 @@ export const PROTOCOLS: readonly Protocol[] = ['amqp', 'mqtt', 'stomp', 'kafka']
 export interface Outgoing {
   body: Buffer;
   probe: boolean;
+  /** Published without persistence (AMQP delivery-mode 1, MQTT QoS 0, no `persistent:true`; Kafka cannot). */
+  transient?: boolean;
 }
 
 /** A received message in protocol-free terms (undefined = the consumer saw nothing). */

@@ -21,8 +21,10 @@ export interface Frame {
  * Frames are views into the chunk they arrived in; bytes are copied only when a frame spans
  * chunks (one concat, once the frame is complete).
  */
+const EMPTY = Buffer.alloc(0);
+
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private off = 0;
   private parts: Buffer[] = [];
   private partsLen = 0;
@@ -83,7 +85,13 @@ export class FrameReader {
     }
     this.want = 0;
     this.off = start + size;
-    return { type: first >> 4, flags: first & 0x0f, body: buf.subarray(i, start + size), size };
+    const frame = { type: first >> 4, flags: first & 0x0f, body: buf.subarray(i, start + size), size };
+    if (this.off === buf.length && this.parts.length === 0) {
+      // Everything consumed: do not keep the chunk alive while the connection idles.
+      this.buf = EMPTY;
+      this.off = 0;
+    }
+    return frame;
   }
 
   private merge(): void {

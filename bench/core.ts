@@ -5,7 +5,8 @@
  *   publish -> deliver -> ack, 1 KiB, one queue    transient queue; durable queue + persistent (sync)
  *   fan-out to 10 durable queues                   msgs/s and commit-log bytes per message (store-once)
  *   stream append + read                           1 KiB records, 100 per produced batch
- *   topic routing, 100,000 bindings                publishes/s to 100,000 queues (1 binding each)
+ *   topic routing, 100,000 bindings                publishes/s to 100,000 queues (1 binding each),
+ *                                                  hot keys (match cache) and each key once (cold)
  *   memory per idle queue                          heap bytes per queue with one binding
  *
  * Knobs (environment): CORE_BENCH_MESSAGES (default 50000), CORE_BENCH_QUEUES (100000),
@@ -253,6 +254,28 @@ export async function run(h: Harness): Promise<void> {
           return { 'msgs/s': n / secs, 'msgs per cpu-s': n / ((cpu.user + cpu.system) / 1e6), 'destinations/msg': routed / n };
         },
         { units: { 'msgs/s': 'msgs/s', 'msgs per cpu-s': 'msgs/s', 'destinations/msg': '' }, warmupRuns: 1 },
+      );
+      // The same with every key published once after a binding change (the trie's match cache
+      // starts empty): the uncached path.
+      const perm = Array.from({ length: QUEUES }, (_, i) => `dev.${i}.temp`);
+      for (let i = perm.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      }
+      await vh.declareQueue('cache-buster');
+      await h.measure(
+        `topic routing, ${QUEUES} bindings, each key once after a bind (cold match cache)`,
+        async () => {
+          await vh.bindQueue('cache-buster', 'amq.topic', 'cache.buster');
+          await vh.unbindQueue('cache-buster', 'amq.topic', 'cache.buster');
+          const t = performance.now();
+          const cpu0 = process.cpuUsage();
+          for (let i = 0; i < perm.length; i++) ch.publish('amq.topic', perm[i]!, createMessage(body));
+          const secs = (performance.now() - t) / 1000;
+          const cpu = process.cpuUsage(cpu0);
+          return { 'msgs/s': perm.length / secs, 'msgs per cpu-s': perm.length / ((cpu.user + cpu.system) / 1e6) };
+        },
+        { units: 'msgs/s', warmupRuns: 1 },
       );
       await conn.close();
     } finally {

@@ -1,7 +1,8 @@
 /**
  * Topic-exchange matching (AMQP 0-9-1 topic semantics), after nats-server's sublist: a trie of
  * words, the two wildcards in dedicated fields rather than in the word map, and a bounded match
- * cache invalidated by a generation counter on every change.
+ * cache invalidated by a generation counter on every change (a stale entry is refreshed in
+ * place on its next lookup: no map to rebuild after each bind).
  *
  * Words are separated by '.'; an empty key has zero words (RabbitMQ's split_topic_key), so
  * `#` matches '' and `*` does not; 'a..b' has an empty middle word that `*` matches.
@@ -59,10 +60,14 @@ class TopicNode<T> {
 }
 
 const CACHE_MAX = 1024;
-const CACHE_SWEEP_TO = 512;
 /** Lookups between decisions on whether the cache pays (hit rate >= 1/4). */
 const CACHE_WINDOW = 4096;
 const NONE: readonly never[] = [];
+
+interface CacheEntry<T> {
+  generation: number;
+  result: readonly T[];
+}
 
 /** Splits a topic key into words; '' has none. */
 export function topicWords(key: string): string[] {
@@ -72,11 +77,15 @@ export function topicWords(key: string): string[] {
 export class TopicTrie<T> {
   private readonly root = new TopicNode<T>();
   private size_ = 0;
-  private readonly cache = new Map<string, T[]>();
+  private readonly cache = new Map<string, CacheEntry<T>>();
+  /** Bumped by every add/remove: cache entries of older generations are stale. */
+  private generation = 0;
   // Adaptive caching: with many distinct keys (100,000 MQTT devices) a miss-heavy cache only
   // allocates and churns, so it is switched off below a 1/4 hit rate and sampled meanwhile.
   private cacheOn = true;
   private lookups = 0;
+  /** Lookups of the current window that consulted the cache, and how many of them hit. */
+  private probes = 0;
   private hits = 0;
   private sample = 0;
   private readonly scratch: T[] = [];
@@ -95,7 +104,7 @@ export class TopicTrie<T> {
     }
     (node.values ??= []).push(value);
     this.size_++;
-    this.cache.clear();
+    this.generation++;
   }
 
   /** Removes `value` bound under `pattern`; prunes emptied nodes. Returns whether it was there. */
@@ -114,7 +123,7 @@ export class TopicTrie<T> {
     vals.splice(i, 1);
     if (vals.length === 0) node.values = null;
     this.size_--;
-    this.cache.clear();
+    this.generation++;
     // Prune from the leaf up while nodes are empty.
     for (let d = words.length; d > 0; d--) {
       const n = path[d]!;
@@ -136,34 +145,60 @@ export class TopicTrie<T> {
    */
   match(key: string): readonly T[] {
     if (++this.lookups === CACHE_WINDOW) {
-      this.cacheOn = this.hits * 4 >= CACHE_WINDOW;
-      this.lookups = this.hits = 0;
+      this.cacheOn = this.probes > 0 && this.hits * 4 >= this.probes;
+      this.lookups = this.probes = this.hits = 0;
     }
-    const cached = this.cache.get(key);
-    if (cached) {
+    // While the cache does not pay, only one lookup in 16 consults it (a miss in a big map
+    // costs a probe of its own); those samples tell when keys start repeating again.
+    const out = this.scratch;
+    if (!this.cacheOn && (++this.sample & 15) !== 0) {
+      out.length = 0;
+      collect(this.root, key, key === '' ? -1 : 0, out);
+      return out.length > 0 ? out : NONE;
+    }
+    this.probes++;
+    const entry = this.cache.get(key);
+    if (entry !== undefined && entry.generation === this.generation) {
       this.hits++;
-      return cached;
+      return entry.result;
     }
-    const caching = this.cacheOn || (++this.sample & 15) === 0;
-    // Uncached results go to one reused array: callers read it before the next match.
-    const out: T[] = caching ? [] : this.scratch;
     out.length = 0;
+    soleValues = null;
+    contributions = 0;
     collect(this.root, key, key === '' ? -1 : 0, out);
-    const result: readonly T[] = out.length > 0 ? out : NONE;
-    if (caching) {
-      if (this.cache.size >= CACHE_MAX) {
-        // Sweep the oldest half (Map iterates in insertion order), as nats' sublist does.
-        let drop = this.cache.size - CACHE_SWEEP_TO;
-        for (const k of this.cache.keys()) {
-          if (drop-- <= 0) break;
-          this.cache.delete(k);
-        }
-      }
-      this.cache.set(key, result as T[]);
+    // One node's values (the usual case) are cached as that very array, without a copy: they
+    // change only through add/remove, which make the entry stale.
+    const result: readonly T[] = out.length === 0 ? NONE : contributions === 1 ? (soleValues as unknown as T[]) : out.slice();
+    soleValues = null;
+    if (entry !== undefined) {
+      entry.generation = this.generation;
+      entry.result = result;
+      return result;
     }
+    // Bounded by the binding count too: a fleet of N devices publishing to their own topics
+    // (one binding each) has about N hot keys, and an entry costs far less than a binding.
+    const max = this.size_ > CACHE_MAX ? this.size_ : CACHE_MAX;
+    if (this.cache.size >= max) {
+      // Sweep the oldest half (Map iterates in insertion order), as nats' sublist does.
+      let drop = this.cache.size - (max >>> 1);
+      for (const k of this.cache.keys()) {
+        if (drop-- <= 0) break;
+        this.cache.delete(k);
+      }
+    }
+    this.cache.set(key, { generation: this.generation, result });
     return result;
   }
 }
+
+// Which node values a collect() pushed: one array (cached as is) or several.
+let soleValues: readonly unknown[] | null = null;
+let contributions = 0;
+
+// The last word cut from a key (see collect); module-level so a match allocates nothing for it.
+let memoKey = '';
+let memoPos = -1;
+let memoWord = '';
 
 /**
  * Walks the trie for `key` from the word starting at `pos` (-1 = no words left), without
@@ -172,7 +207,11 @@ export class TopicTrie<T> {
 function collect<T>(node: TopicNode<T>, key: string, pos: number, out: T[]): void {
   if (pos < 0) {
     const vals = node.values;
-    if (vals) for (let i = 0; i < vals.length; i++) out.push(vals[i]!);
+    if (vals) {
+      contributions++;
+      soleValues = vals;
+      for (let i = 0; i < vals.length; i++) out.push(vals[i]!);
+    }
     // '#' also matches zero words, so a trailing '#' (or '#.#') still matches here.
     if (node.hash) collect(node.hash, key, -1, out);
     return;
@@ -185,7 +224,16 @@ function collect<T>(node: TopicNode<T>, key: string, pos: number, out: T[]): voi
     const end = dot < 0 ? key.length : dot;
     if (end - pos === w.length && key.startsWith(w, pos)) collect(node.sole, key, next, out);
   } else if (node.words !== null) {
-    const lit = node.words.get(dot < 0 ? key.substring(pos) : key.substring(pos, dot));
+    // The literal child and a sibling '*' branch look up the same word: cut it once.
+    let w: string;
+    if (pos === memoPos && key === memoKey) w = memoWord;
+    else {
+      w = dot < 0 ? key.substring(pos) : key.substring(pos, dot);
+      memoKey = key;
+      memoPos = pos;
+      memoWord = w;
+    }
+    const lit = node.words.get(w);
     if (lit) collect(lit, key, next, out);
   }
   if (node.star) collect(node.star, key, next, out);

@@ -82,4 +82,45 @@ describe('TopicTrie', () => {
       { numRuns: 500 },
     );
   });
+
+  it('agrees with a naive matcher across interleaved binds, unbinds and repeated matches', () => {
+    const word = fc.constantFrom('a', 'b', 'c', '');
+    const pword = fc.constantFrom('a', 'b', '*', '#', '');
+    const key = fc.array(word, { maxLength: 4 }).map((ws) => ws.join('.'));
+    const pattern = fc.array(pword, { maxLength: 4 }).map((ws) => ws.join('.'));
+    const command = fc.oneof(
+      fc.record({ op: fc.constant('add' as const), p: pattern }),
+      fc.record({ op: fc.constant('remove' as const), p: pattern }),
+      fc.record({ op: fc.constant('match' as const), k: key, times: fc.integer({ min: 1, max: 3 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 40 }), (cmds) => {
+        const t = new TopicTrie<string>();
+        const bound = new Set<string>();
+        for (const c of cmds) {
+          if (c.op === 'add') {
+            if (!bound.has(c.p)) t.add(c.p, c.p);
+            bound.add(c.p);
+          } else if (c.op === 'remove') {
+            expect(t.remove(c.p, c.p)).toBe(bound.delete(c.p));
+          } else {
+            const want = [...bound].filter((p) => naiveMatch(topicWords(p), topicWords(c.k))).sort();
+            for (let i = 0; i < c.times; i++) expect([...new Set(t.match(c.k))].sort()).toEqual(want);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps many hot keys cached and forgets them on change', () => {
+    const t = new TopicTrie<number>();
+    const n = 5000; // more keys than the base cache size: the cache grows with the bindings
+    for (let i = 0; i < n; i++) t.add(`dev.${i}.#`, i);
+    for (let round = 0; round < 3; round++) for (let i = 0; i < n; i++) expect(t.match(`dev.${i}.temp`)).toEqual([i]);
+    t.remove('dev.7.#', 7);
+    t.add('dev.*.temp', -1);
+    expect(t.match('dev.7.temp')).toEqual([-1]);
+    expect([...t.match('dev.8.temp')].sort((a, b) => a - b)).toEqual([-1, 8]);
+  });
 });

@@ -137,6 +137,13 @@ export class PartitionProducers {
     return this.aborted.filter((a) => a.lastOffset >= from && a.firstOffset <= to);
   }
 
+  /** Producers with a transaction open here: producer id -> epoch. */
+  openProducers(): Map<number, number> {
+    const out = new Map<number, number>();
+    if (this.openTransactions > 0) for (const [id, e] of this.producers) if (e.txnFirstOffset >= 0) out.set(id, e.epoch);
+    return out;
+  }
+
   /** Smallest first offset of an open transaction, or -1 (the last stable offset). */
   firstOpenOffset(): number {
     if (this.openTransactions === 0) return -1;

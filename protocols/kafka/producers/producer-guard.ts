@@ -60,6 +60,16 @@ export class ProducerGuard implements ProduceGuard {
     return this.partitions.get(`${topic}\u0000${partition}`);
   }
 
+  /** Every open transaction on every partition. */
+  openTransactions(): { topic: string; partition: number; producerId: number; epoch: number }[] {
+    const out: { topic: string; partition: number; producerId: number; epoch: number }[] = [];
+    for (const [key, p] of this.partitions) {
+      const [topic, partition] = key.split('\u0000') as [string, string];
+      for (const [producerId, epoch] of p.openProducers()) out.push({ topic, partition: Number(partition), producerId, epoch });
+    }
+    return out;
+  }
+
   /** Forgets a deleted topic's partitions. */
   forgetTopic(topic: string): void {
     for (const key of this.partitions.keys()) if (key.startsWith(`${topic}\u0000`)) this.partitions.delete(key);

@@ -51,6 +51,29 @@ export class TransactionCoordinator {
       if (r.status === 'PrepareCommit' || r.status === 'PrepareAbort') await this.complete(r, r.status === 'PrepareCommit');
       else if (r.status === 'Ongoing') await this.abortTimedOut(r);
     }
+    await this.closeOrphans();
+  }
+
+  /**
+   * A transaction still open on a partition whose coordinator state is already complete (the
+   * Complete record is written without waiting for the markers to be durable) or unknown: its
+   * marker is written again with the recorded outcome; without a record it is aborted.
+   */
+  private async closeOrphans(): Promise<void> {
+    const byProducer = new Map<number, TxnRecord>();
+    for (const r of this.txns.values()) byProducer.set(r.producerId, r);
+    const vhost = this.vhost();
+    const durable: Promise<void>[] = [];
+    for (const o of this.producers.openTransactions()) {
+      const r = byProducer.get(o.producerId);
+      const commit = r?.status === 'CompleteCommit' && r.partitions.includes(`${o.topic}\u0000${o.partition}`);
+      const epoch = Math.max(o.epoch, r?.producerEpoch ?? 0);
+      this.logger.info({ topic: o.topic, partition: o.partition, producerId: o.producerId, commit }, 'closing a transaction left open on a partition');
+      const res = vhost.produce(o.topic, o.partition, encodeTransactionMarker(o.producerId, epoch, commit, this.now()), { durability: 'sync' });
+      this.producers.partition(o.topic, o.partition).ended(o.producerId, epoch, commit, res.baseOffset);
+      durable.push(res.durable);
+    }
+    await Promise.all(durable);
   }
 
   /**
@@ -140,12 +163,12 @@ export class TransactionCoordinator {
       const r = this.txns.get(id);
       const err = this.validate(r, producerId, producerEpoch);
       if (err !== null) return err === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : err;
-      const set = new Set(r!.partitions);
+      const set = new Set(r!.status === 'Ongoing' ? r!.partitions : []);
       const before = set.size;
       for (const p of partitions) set.add(`${p.topic}\u0000${p.partition}`);
       if (set.size === before && r!.status === 'Ongoing') return ErrorCode.NONE;
       const started = r!.status === 'Ongoing' ? r!.startedAt : this.now();
-      await this.save({ ...r!, status: 'Ongoing', partitions: [...set], startedAt: started });
+      await this.save({ ...r!, status: 'Ongoing', partitions: [...set], offsets: r!.status === 'Ongoing' ? r!.offsets : {}, startedAt: started });
       return ErrorCode.NONE;
     });
   }
@@ -155,9 +178,12 @@ export class TransactionCoordinator {
       const r = this.txns.get(id);
       const err = this.validate(r, producerId, producerEpoch);
       if (err !== null) return err === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : err;
-      if (r!.offsets[group] && r!.status === 'Ongoing') return ErrorCode.NONE;
-      const started = r!.status === 'Ongoing' ? r!.startedAt : this.now();
-      await this.save({ ...r!, status: 'Ongoing', offsets: { ...r!.offsets, [group]: r!.offsets[group] ?? [] }, startedAt: started });
+      const ongoing = r!.status === 'Ongoing';
+      if (ongoing && r!.offsets[group]) return ErrorCode.NONE;
+      const started = ongoing ? r!.startedAt : this.now();
+      const partitions = ongoing ? r!.partitions : [];
+      const offsets = ongoing ? r!.offsets : {};
+      await this.save({ ...r!, status: 'Ongoing', partitions, offsets: { ...offsets, [group]: [] }, startedAt: started });
       return ErrorCode.NONE;
     });
   }
@@ -207,7 +233,7 @@ export class TransactionCoordinator {
 
   private async complete(r: TxnRecord, commit: boolean): Promise<void> {
     const vhost = this.vhost();
-    const durable: Promise<void>[] = [];
+    const offsetsDurable: Promise<void>[] = [];
     const now = this.now();
     for (const key of r.partitions) {
       const [topic, p] = key.split('\u0000') as [string, string];
@@ -217,15 +243,21 @@ export class TransactionCoordinator {
       const marker = encodeTransactionMarker(r.producerId, r.producerEpoch, commit, now);
       const res = vhost.produce(topic, partition, marker, { durability: 'sync' });
       this.producers.partition(topic, partition).ended(r.producerId, r.producerEpoch, commit, res.baseOffset);
-      durable.push(res.durable);
+      res.durable.catch((err: unknown) => this.logger.error({ err, topic, partition }, 'transaction marker not durable'));
     }
     if (commit) {
       for (const [group, offsets] of Object.entries(r.offsets)) {
-        for (const o of offsets) if (vhost.stream(o.topic)) durable.push(vhost.commitOffset(group, o.topic, o.partition, o.offset, o.metadata));
+        for (const o of offsets) if (vhost.stream(o.topic)) offsetsDurable.push(vhost.commitOffset(group, o.topic, o.partition, o.offset, o.metadata));
       }
     }
-    await Promise.all(durable);
-    await this.save({ ...r, status: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], offsets: {} });
+    // The outcome is durable since Prepare: neither the markers nor Complete are waited for (a
+    // restart completes Prepare again, and closeOrphans rewrites a marker a crash lost). The
+    // offsets are, so that a Complete record never stands for offsets that were lost.
+    await Promise.all(offsetsDurable);
+    // Complete keeps the partitions: closeOrphans commits a lost marker only on those.
+    const done: TxnRecord = { ...r, status: commit ? 'CompleteCommit' : 'CompleteAbort', offsets: {}, updatedAt: this.now() };
+    this.txns.set(r.transactionalId, done);
+    this.log.append(done).catch((err: unknown) => this.logger.error({ err, transactionalId: r.transactionalId }, 'transaction state not durable'));
   }
 
   private async abortTimedOut(r: TxnRecord): Promise<void> {

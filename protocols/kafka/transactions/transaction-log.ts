@@ -41,8 +41,12 @@ export class TransactionLog {
   /** Appends a state and resolves when it is durable. */
   async write(r: TxnRecord): Promise<void> {
     await this.ensure();
-    const res = this.vhost().produceRecords(TRANSACTION_LOG, 0, [{ key: Buffer.from(r.transactionalId), value: Buffer.from(JSON.stringify(r)) }], { durability: 'sync' });
-    await res.durable;
+    await this.append(r);
+  }
+
+  /** Appends a state now (the log exists: an earlier write made it); returns its durability promise. */
+  append(r: TxnRecord): Promise<void> {
+    return this.vhost().produceRecords(TRANSACTION_LOG, 0, [{ key: Buffer.from(r.transactionalId), value: Buffer.from(JSON.stringify(r)) }], { durability: 'sync' }).durable;
   }
 
   /** The last state of every transactional id. */

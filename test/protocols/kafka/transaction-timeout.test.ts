@@ -1,10 +1,15 @@
 /**
  * Transaction timeouts (transaction.timeout.ms): the coordinator aborts a transaction open longer
  * than its timeout, bumps the epoch (the producer is fenced) and the partition's last stable
- * offset moves past the aborted records.
+ * offset moves past the aborted records. Also transactional id expiry, and transactions left
+ * open on a partition with no coordinator record (aborted on start).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeRecordBatch } from '../../../storage/record-batch.js';
 import { startInProcessKafka, type InProcessKafka } from './helpers/in-process-broker.js';
 
 let b: InProcessKafka;
@@ -64,5 +69,33 @@ describe('transaction timeout', () => {
     await again.disconnect();
     expect(tx.state('txn-expire-1')!.producerId).not.toBe(before.producerId);
     expect(tx.state('txn-expire-1')!.producerEpoch).toBe(0);
+  });
+});
+
+describe('transactions left open on a partition', () => {
+  it('are aborted on start when no coordinator record knows them (a marker lost in a crash)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-kafka-orphan-'));
+    let k = await startInProcessKafka({}, dir);
+    try {
+      const vhost = k.core.vhost('/');
+      await vhost.declareStream('orphan', { partitions: 1 });
+      const batch = encodeRecordBatch({
+        records: [{ key: null, value: Buffer.from('orphan'), timestamp: Date.now() }],
+        producerId: 424242,
+        producerEpoch: 0,
+        baseSequence: 0,
+        isTransactional: true,
+      });
+      // Stored without going through the Produce path: no coordinator record, no producer state yet.
+      await vhost.produce('orphan', 0, batch, { durability: 'sync' }).durable;
+      await k.stop();
+      k = await startInProcessKafka({}, dir);
+      await k.adapter.node.producers.whenReady();
+      expect(k.core.vhost('/').partitionOffsets('orphan', 0)).toMatchObject({ highWatermark: 2, lastStableOffset: 2 });
+      expect(k.adapter.node.producers.existing('orphan', 0)!.aborted).toEqual([{ producerId: 424242, firstOffset: 0, lastOffset: 1 }]);
+    } finally {
+      await k.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -140,9 +140,9 @@ export async function run(h: Harness): Promise<void> {
     { name: 'QoS 0, 1 pub -> 1 sub', qos: 0, publishers: 1, subscribers: 1, messages: 200_000 },
     { name: 'QoS 1, 1 pub -> 1 sub', qos: 1, publishers: 1, subscribers: 1, messages: 60_000 },
     { name: 'QoS 0, 100 pubs -> 1 sub', qos: 0, publishers: 100, subscribers: 1, messages: 2_000 },
-    { name: 'QoS 1, 100 pubs -> 1 sub', qos: 1, publishers: 100, subscribers: 1, messages: 600 },
+    { name: 'QoS 1, 100 pubs -> 1 sub', qos: 1, publishers: 100, subscribers: 1, messages: 2_000 },
     { name: 'QoS 0, 1 pub -> 100 subs (deliveries/s)', qos: 0, publishers: 1, subscribers: 100, messages: 2_000 },
-    { name: 'QoS 1, 1 pub -> 100 subs (deliveries/s)', qos: 1, publishers: 1, subscribers: 100, messages: 600 },
+    { name: 'QoS 1, 1 pub -> 100 subs (deliveries/s)', qos: 1, publishers: 1, subscribers: 100, messages: 1_500 },
     { name: 'QoS 1 to a persistent session (sync durability)', qos: 1, publishers: 1, subscribers: 1, messages: 30_000, persistent: true },
   ];
 

@@ -53,6 +53,9 @@ export const fetchHandler: Handler = {
     const maxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
     const minBytes = Math.max(1, req.minBytes);
     const readCommitted = req.isolationLevel === READ_COMMITTED;
+    // Until open transactions are rebuilt after a start, the last stable offset is not known.
+    const recovering = readCommitted ? ctx.node.producers.whenReady() : null;
+    if (recovering) await recovering;
     let result = await collect(ctx, req.topics, parts, maxBytes, readCommitted);
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     while (result.bytes < minBytes && !result.error && !ctx.conn.closed.aborted) {

@@ -22,6 +22,9 @@ export const listOffsetsHandler: Handler = {
   minVersion: 0,
   maxVersion: 9,
   async handle(req, ctx) {
+    // Until open transactions are rebuilt after a start, the last stable offset is not known.
+    const recovering = req.isolationLevel === 1 ? ctx.node.producers.whenReady() : null;
+    if (recovering) await recovering;
     const topics: Message[] = [];
     for (const t of req.topics as Message[]) {
       const partitions: Message[] = [];

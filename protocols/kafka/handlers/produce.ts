@@ -34,9 +34,10 @@ export const produceHandler: Handler = {
       }
       return { responses, throttleTimeMs: 0 };
     }
-    // Producer state is being rebuilt after a start: every produce waits (in arrival order).
+    // Producer state is being rebuilt after a start: produces of idempotent and transactional
+    // producers wait (in arrival order); plain producers do not need it.
     const guardPending = ctx.node.produceGuard?.whenReady();
-    if (guardPending) await guardPending;
+    if (guardPending && hasProducerId(req.topicData as Message[])) await guardPending;
     for (const t of req.topicData as Message[]) {
       const partitionResponses: Message[] = [];
       responses.push({ name: t.name, partitionResponses });
@@ -64,6 +65,16 @@ export const produceHandler: Handler = {
     return { responses, throttleTimeMs: 0 };
   },
 };
+
+function hasProducerId(topics: Message[]): boolean {
+  for (const t of topics) {
+    for (const p of t.partitionData as Message[]) {
+      const records = p.records as Buffer | null;
+      if (records !== null && records.length >= 61 && records.readBigInt64BE(43) >= 0n) return true;
+    }
+  }
+  return false;
+}
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null): Message {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };

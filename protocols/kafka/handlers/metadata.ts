@@ -3,6 +3,7 @@ import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
 import { topicNameError } from '../mapping/topics.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { StreamInfo } from '../../../src/core/index.js';
+import { TRANSACTION_LOG } from '../transactions/transaction-log.js';
 
 /**
  * Metadata: one node (this broker), the cluster id, this node as controller and as leader of
@@ -69,7 +70,8 @@ function topicEntry({ node }: RequestContext, name: string, info: StreamInfo | n
     errorCode,
     name,
     topicId: info ? node.topicId(name) : undefined,
-    isInternal: false,
+    // Kafka's clients leave internal topics out of pattern subscriptions and topic listings.
+    isInternal: name === TRANSACTION_LOG,
     partitions,
     topicAuthorizedOperations: -2147483648,
   };

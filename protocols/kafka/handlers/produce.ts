@@ -3,6 +3,7 @@ import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
 import { checkProducedRecords, isCorruptBatchError, withLogAppendTime } from '../mapping/produce-batch.js';
 import { batchProducerId } from '../mapping/produce-guard.js';
 import type { Handler, RequestContext } from './handler.js';
+import { TRANSACTION_LOG } from '../transactions/transaction-log.js';
 import type { Message } from '../codec/schema-codec.js';
 
 /**
@@ -41,6 +42,11 @@ export const produceHandler: Handler = {
     for (const t of req.topicData as Message[]) {
       const partitionResponses: Message[] = [];
       responses.push({ name: t.name, partitionResponses });
+      if (t.name === TRANSACTION_LOG) {
+        // Internal topic: only the transaction coordinator writes it (Kafka answers the same).
+        for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${TRANSACTION_LOG}`));
+        continue;
+      }
       let exists = ctx.node.vhost().stream(t.name) !== null;
       if (!exists) {
         try {

@@ -89,6 +89,11 @@ describe('Produce with a producer id', () => {
     expect(b.core.vhost('/').partitionOffsets('idem', 0).highWatermark).toBe(6);
   });
 
+  it('refuses produce to the internal __transaction_state topic (INVALID_TOPIC_EXCEPTION)', async () => {
+    const r = await call(produce, 7, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: '__transaction_state', partitionData: [{ index: 0, records: batch(-1, -1, -1) }] }] });
+    expect(r.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 17 });
+  });
+
   it('a plain batch from a producer inside a transaction is INVALID_TXN_STATE, and the open transaction holds the last stable offset', async () => {
     const pid = (await call(initProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 })).producerId as number;
     const start = b.core.vhost('/').partitionOffsets('idem', 0).highWatermark;

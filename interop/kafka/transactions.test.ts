@@ -55,6 +55,18 @@ async function reader(topic: string, readUncommitted: boolean): Promise<{ values
   };
 }
 
+describe('python3-confluent-kafka transactions', () => {
+  it('commit and abort; read_committed sees the committed records, read_uncommitted all of them', async () => {
+    await createTopic('txn-ck');
+    const r = await runPython('confluent_eos_client.py', [broker.bootstrap, 'transactions', 'txn-ck']);
+    expect(r.steps).toEqual(['commit', 'abort', 'commit']);
+    const committed = await runPython('confluent_eos_client.py', [broker.bootstrap, 'read', 'txn-ck', '3', 'read_committed']);
+    expect((committed.got as [number, string][]).map((g) => g[1])).toEqual(['c1', 'c2', 'c3']);
+    const all = await runPython('confluent_eos_client.py', [broker.bootstrap, 'read', 'txn-ck', '5', 'read_uncommitted']);
+    expect((all.got as [number, string][]).map((g) => g[1])).toEqual(['c1', 'c2', 'a1', 'a2', 'c3']);
+  });
+});
+
 describe('kafkajs transactions', () => {
   it('read_committed sees committed records only, stops at an open transaction, and continues when it commits; read_uncommitted sees every record', async () => {
     await createTopic('txn-basic');

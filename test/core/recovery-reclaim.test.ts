@@ -60,8 +60,15 @@ describe('recovery re-applies a queue cursor to the store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const reclaimBefore of [false, true]) {
-    it(`segments acked out of order before a restart are reclaimed after it${reclaimBefore ? ' (head persisted mid-segment)' : ''}`, async () => {
+  for (const variant of ['plain', 'store head mid-segment, passed', 'store head mid-segment, inside at restart'] as const) {
+    const reclaimBefore = variant !== 'plain';
+    // Known storage gap (reported): after a restart the run holding the store's persisted head
+    // has no release bits below that head, so when the queue's head passes the run's end only
+    // truncateBefore (which the core calls once, at recovery) can kill it; the store's own
+    // released-head walk moves past the run without marking it dead. Segment 4 then stays until
+    // the next restart. it.fails turns red once storage kills runs its head walk passes.
+    const test = variant === 'store head mid-segment, inside at restart' ? it.fails : it;
+    test(`segments acked out of order before a restart are reclaimed after it (${variant})`, async () => {
       dir = mkdtempSync(join(tmpdir(), 'pb-core-reclaim-'));
       const positions: number[] = [];
       let store: LogStore;
@@ -106,7 +113,9 @@ describe('recovery re-applies a queue cursor to the store', () => {
         ack([s4[0]!]);
         await core.flush();
         await store.reclaim();
-        ack([s4[2]!, s4[1]!]);
+        // Passed: the core's head leaves segment 4 before the restart; inside: it is still in
+        // it, and the rest of segment 4 is acked after the restart (the drain below).
+        ack(variant === 'store head mid-segment, passed' ? [s4[2]!, s4[1]!] : [s4[1]!]);
       }
       await core.flush();
       await core.close();

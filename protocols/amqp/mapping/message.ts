@@ -42,7 +42,10 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   const out: BasicProperties = {};
   if (p.contentType !== undefined) out.contentType = p.contentType;
   if (p.contentEncoding !== undefined) out.contentEncoding = p.contentEncoding;
-  const headers = withPublisher(m);
+  // An AMQP message the core re-encoded (CC/BCC removed, dead-lettered) is no cross-protocol
+  // delivery: it keeps its headers as published and gets no synthesized identity or timestamp.
+  const fromAmqp = m.origin?.protocol === 'amqp';
+  const headers = fromAmqp ? m.headers : withPublisher(m);
   if (headers.length) out.headers = headersToFieldTable(headers);
   if (p.persistent) out.deliveryMode = 2;
   if (p.priority !== undefined) out.priority = p.priority;
@@ -54,7 +57,7 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   if (p.userId !== undefined) out.userId = truncate(p.userId);
   if (p.appId !== undefined) out.appId = truncate(p.appId);
   // The message time (a Kafka record's timestamp, else the broker's receive time), in AMQP's seconds.
-  out.timestamp = Math.floor(m.timestamp / 1000);
+  if (!fromAmqp) out.timestamp = Math.floor(m.timestamp / 1000);
   return out;
 }
 

@@ -60,6 +60,9 @@ export class Reclaimer {
         const cur = p.runs[r];
         if (cur === undefined) break;
         if (start >= cur.endOffset) {
+          // The head walked past this run: nothing in it is needed any more (a run the head
+          // passed without every bit set, e.g. offsets released before a restart).
+          this.markDead(cur);
           r++;
           continue;
         }

@@ -62,6 +62,8 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
   });
   const core = createCore(store, {
     durability: config.storage.durability,
+    streamRetentionMs: config.storage.retentionMs,
+    streamRetentionBytes: config.storage.retentionBytes,
     dataDir: dir,
     warn: (fields, msg) => coreLog.warn(fields, msg),
   });

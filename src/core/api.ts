@@ -37,6 +37,10 @@ export interface CoreOptions {
   durability?: DurabilityMode;
   /** Largest message body accepted, bytes. Default 128 MiB (RabbitMQ's limit). */
   maxMessageBytes?: number;
+  /** Retention by age of streams created without one, ms; -1 keeps forever. Default 7 days (Kafka's). */
+  streamRetentionMs?: number;
+  /** Retention by size per partition of streams created without one, bytes; -1 is unlimited (default). */
+  streamRetentionBytes?: number;
   /** Memory alarm: raised when RSS exceeds this many bytes (0 = off). Default 0. */
   memoryHighWatermarkBytes?: number;
   /** Disk alarm: raised when free bytes on the data dir's disk drop below this (0 = off). Default 0. */

@@ -13,6 +13,8 @@ import type { Queue } from './queue.js';
 import { VhostImpl, type VhostContext } from './vhost.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+/** Kafka's default log.retention.hours (168). */
+const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 class CoreImpl implements Core {
   private readonly vhosts = new Map<string, VhostImpl>();
@@ -44,6 +46,8 @@ class CoreImpl implements Core {
       now: this.now,
       maxMessageBytes: this.maxMessageBytes,
       defaultDurability: options.durability ?? 'sync',
+      defaultStreamRetentionMs: options.streamRetentionMs ?? WEEK_MS,
+      defaultStreamRetentionBytes: options.streamRetentionBytes ?? -1,
       allocatePartition: () => this.nextPartition++,
       scheduleDispatch: (q) => this.scheduleDispatch(q),
       lastStableOffset: (v, s, p, hw) => (this.lsoHook ? this.lsoHook(v, s, p, hw) : hw),

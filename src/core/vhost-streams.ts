@@ -31,7 +31,6 @@ import { decodeBatchMessages } from './record-codec.js';
 import { Stream } from './stream.js';
 import type { VhostImpl } from './vhost.js';
 
-const WEEK_MS = 7 * 24 * 3600 * 1000;
 const RESOLVED = Promise.resolve();
 const READ_CHUNK_BYTES = 1 << 20;
 
@@ -68,8 +67,8 @@ export async function createStream(vh: VhostImpl, name: string, o: StreamOptions
     name,
     vh.name,
     ids,
-    o.retentionMs ?? WEEK_MS,
-    o.retentionBytes ?? -1,
+    o.retentionMs ?? vh.ctx.defaultStreamRetentionMs,
+    o.retentionBytes ?? vh.ctx.defaultStreamRetentionBytes,
     o.durability ?? vh.options.durability ?? vh.ctx.defaultDurability,
     { ...(o.config ?? {}) },
     o.bindToTopicExchange ?? true,
@@ -138,7 +137,7 @@ export async function setStreamConfig(vh: VhostImpl, name: string, entries: Reco
   const s = vh.streamFor(name);
   for (const [k, v] of Object.entries(entries)) {
     if (k === 'retention.ms' || k === 'retention.bytes') {
-      const n = v === null ? (k === 'retention.ms' ? WEEK_MS : -1) : Number(v);
+      const n = v === null ? (k === 'retention.ms' ? vh.ctx.defaultStreamRetentionMs : vh.ctx.defaultStreamRetentionBytes) : Number(v);
       if (!Number.isInteger(n) || n < -1) throw new InvalidArgument(`invalid value '${v}' for ${k} of ${s.describe()}`);
       if (k === 'retention.ms') s.retentionMs = n;
       else s.retentionBytes = n;

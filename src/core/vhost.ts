@@ -55,6 +55,8 @@ export interface VhostContext {
   now(): number;
   maxMessageBytes: number;
   defaultDurability: DurabilityMode;
+  defaultStreamRetentionMs: number;
+  defaultStreamRetentionBytes: number;
   allocatePartition(): number;
   scheduleDispatch(q: Queue): void;
   lastStableOffset(vhost: string, stream: string, partition: number, hw: number): number;

@@ -64,6 +64,9 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     durability: config.storage.durability,
     streamRetentionMs: config.storage.retentionMs,
     streamRetentionBytes: config.storage.retentionBytes,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    memoryHighWatermarkBytes: config.limits.memoryHighWatermarkBytes,
+    diskFreeLimitBytes: config.limits.diskFreeLimitBytes,
     dataDir: dir,
     warn: (fields, msg) => coreLog.warn(fields, msg),
   });

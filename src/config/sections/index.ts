@@ -1,6 +1,7 @@
 import type { ConfigSection } from '../section.js';
 import { amqpSection, type AmqpConfig } from './amqp.js';
 import { kafkaSection, type KafkaConfig } from './kafka.js';
+import { limitsSection, type LimitsConfig } from './limits.js';
 import { listenersSection, type ListenersConfig } from './listeners.js';
 import { logSection, type LogConfig } from './log.js';
 import { mqttSection, type MqttConfig } from './mqtt.js';
@@ -13,13 +14,14 @@ import { vhostsSection, type VhostsSection } from './vhosts.js';
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, logSection, vhostsSection, mqttSection, kafkaSection, stompSection, amqpSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, mqttSection, kafkaSection, stompSection, amqpSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
   node: NodeConfig;
   listeners: ListenersConfig;
   storage: StorageConfig;
+  limits: LimitsConfig;
   log: LogConfig;
   /** Absent when the file defines no vhosts (the core's default vhost `/` always exists). */
   vhosts?: VhostsSection;

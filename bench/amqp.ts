@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
+import { waitForIdle } from './harness-cpu.js';
 import type { Workload } from './amqp-load.js';
 
 /**
@@ -72,6 +73,8 @@ export async function run(h: Harness): Promise<void> {
         await h.measure(
           label,
           async (ctx) => {
+            // Both brokers idle first: the other one's clean-up must not load this run.
+            await waitForIdle(targets.map((x) => x.pid).filter((pid): pid is number => pid !== undefined));
             ctx.progress(`${t.subject} ${w.workload} ${client}`);
             const { r, genCpu, brokerCpu } = await runGenerator(h, { port: t.port, workload: w.workload, seconds, warmupSeconds: 1, client }, t.pid);
             const rate = w.workload === 'fanout' ? r.delivered / 10 / r.seconds : r.delivered / r.seconds;
@@ -84,5 +87,6 @@ export async function run(h: Harness): Promise<void> {
   }
   h.note('msgs/s = delivered per second end to end (fan-out: published/s, each delivered to 10 queues); medians of the runs.');
   h.note('gen cpu / broker cpu = CPU share of the generator process and of the broker process over the measured window (100 % = one core).');
+  h.note('before each run the bench waits until both brokers use < 10 % CPU (at most 20 s), so one broker\'s clean-up does not load the other\'s run.');
   h.note(`publishers are closed-loop: at most 1,000 unconfirmed (a), 20,000 (b) or 5,000 (c) messages ahead of the consumers; ${seconds} s windows after 1 s warm-up.`);
 }

@@ -51,3 +51,20 @@ export function meterCpu(pid: number = process.pid): CpuMeter {
     },
   };
 }
+
+/**
+ * Waits until every process uses less than `thresholdPercent` of a core over a `windowMs`
+ * window (or `maxMs` passed), so one broker's background work after its run (RabbitMQ
+ * flushing and deleting a persistent queue, say) does not slow the next subject's run.
+ * Returns the ms waited.
+ */
+export async function waitForIdle(pids: readonly number[], thresholdPercent = 10, windowMs = 500, maxMs = 20_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const meters = pids.map((pid) => meterCpu(pid));
+    await new Promise((r) => setTimeout(r, windowMs));
+    if (meters.every((m) => m.read() < thresholdPercent)) break;
+    if (performance.now() - started >= maxMs) break;
+  }
+  return Math.round(performance.now() - started);
+}

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
+import { waitForIdle } from './harness-cpu.js';
 import { pidListeningOn } from './peers.js';
 import type { Workload } from './stomp-load.js';
 
@@ -92,6 +93,8 @@ export async function run(h: Harness): Promise<void> {
     await h.measure(
       label,
       async (ctx) => {
+        // Both brokers idle first: the other one's clean-up must not load this run.
+        await waitForIdle(targets.map((x) => x.pid).filter((pid): pid is number => pid !== undefined));
         ctx.progress(`${t.subject} ${label}`);
         const { r, genCpu, brokerCpu } = await runGenerator(h, { port: t.port, workload, seconds, warmupSeconds: 1, ...options }, t.pid);
         const rate = workload === 'topic-fanout' ? r.delivered / 10 / r.seconds : r.delivered / r.seconds;

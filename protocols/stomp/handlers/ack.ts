@@ -17,7 +17,7 @@ export function handleAck(session: StompSession, frame: StompFrame): void {
   } else {
     applyAck(sub, deliveryTag);
   }
-  session.receipt(headerOf(frame.headers, 'receipt'));
+  ackReceipt(session, frame);
 }
 
 /**
@@ -35,7 +35,16 @@ export function handleNack(session: StompSession, frame: StompFrame): void {
   } else {
     applyNack(session, sub, deliveryTag, requeue);
   }
-  session.receipt(headerOf(frame.headers, 'receipt'));
+  ackReceipt(session, frame);
+}
+
+/**
+ * The core writes acks without fsync; a RECEIPT promises the ACK/NACK took effect durably, so
+ * one asked for waits for the core's flush (only then: unreceipted acks stay cheap).
+ */
+function ackReceipt(session: StompSession, frame: StompFrame): void {
+  const receipt = headerOf(frame.headers, 'receipt');
+  if (receipt !== undefined) session.receipt(receipt, session.core.flush());
 }
 
 export function applyAck(sub: Subscription, deliveryTag: number): void {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
 import { waitForIdle } from './harness-cpu.js';
+import { runGenerator } from './generator-run.js';
 import { pidListeningOn } from './peers.js';
 import type { Workload } from './stomp-load.js';
 
@@ -31,36 +31,6 @@ interface LoadResult {
   cpu: number;
 }
 
-function runGenerator(h: Harness, options: Record<string, unknown>, brokerPid: number | undefined): Promise<{ r: LoadResult; genCpu: number; brokerCpu: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [generatorScript, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const gen = h.meterCpu(child.pid);
-    const broker = brokerPid ? h.meterCpu(brokerPid) : undefined;
-    let genCpu = 0;
-    let brokerCpu = 0;
-    // CPU over the measured window only: after warm-up, before teardown.
-    const warmupMs = Number(options.warmupSeconds ?? 1) * 1000;
-    const windowMs = Number(options.seconds ?? 5) * 1000;
-    const t1 = setTimeout(() => {
-      gen.reset();
-      broker?.reset();
-    }, warmupMs);
-    const t2 = setTimeout(() => {
-      genCpu = gen.read();
-      brokerCpu = broker?.read() ?? 0;
-    }, warmupMs + windowMs - 50);
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => {
-      clearTimeout(t1);
-      clearTimeout(t2);
-      if (code !== 0) return reject(new Error(`generator failed (${code}): ${err}`));
-      resolve({ r: JSON.parse(out.trim()) as LoadResult, genCpu, brokerCpu });
-    });
-  });
-}
 
 interface Target {
   subject: string;
@@ -96,7 +66,7 @@ export async function run(h: Harness): Promise<void> {
         // Both brokers idle first: the other one's clean-up must not load this run.
         await waitForIdle(targets.map((x) => x.pid).filter((pid): pid is number => pid !== undefined));
         ctx.progress(`${t.subject} ${label}`);
-        const { r, genCpu, brokerCpu } = await runGenerator(h, { port: t.port, workload, seconds, warmupSeconds: 1, ...options }, t.pid);
+        const { r, genCpu, brokerCpu } = await runGenerator<LoadResult>(h, generatorScript, { port: t.port, workload, seconds, warmupSeconds: 1, ...options }, t.pid);
         const rate = workload === 'topic-fanout' ? r.delivered / 10 / r.seconds : r.delivered / r.seconds;
         return { 'msgs/s': Math.round(rate), 'gen cpu': Math.round(genCpu), 'broker cpu': Math.round(brokerCpu) };
       },

@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'interop/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
+    // Removes the temp data dirs that test/helpers/broker.ts made, after each test file.
+    setupFiles: ['test/helpers/cleanup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     fileParallelism: true,

@@ -94,7 +94,16 @@ process.once('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh temp dir, removed when this process exits. */
+/**
+ * Removes every temp dir made so far (run after each test file by test/helpers/cleanup.ts:
+ * vitest ends its workers without an 'exit' event, so the hook above alone leaves them behind).
+ */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** A fresh temp dir, removed after the test file (or when this process exits). */
 export function tempDir(prefix = 'polybroker-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(dir);

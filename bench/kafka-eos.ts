@@ -1,9 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Figures, Harness } from './harness.js';
+import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
 
 /**
  * `npm run bench -- kafka-eos [--messages N] [--txn-messages N]`: issue 9's benchmark.
@@ -16,21 +16,7 @@ import type { Figures, Harness } from './harness.js';
  *   idempotent producer, so the ratio isolates the cost of transactions (AddPartitionsToTxn,
  *   EndTxn, the markers and the durable coordinator state per transaction).
  */
-const RECORD_BYTES = 1024;
 
-function timed(cmd: string, args: string[]): Promise<{ seconds: number; cpu: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => {
-      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(err);
-      if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
-      const seconds = Number(m[1]);
-      resolve({ seconds, cpu: ((Number(m[2]) + Number(m[3])) / Math.max(seconds, 0.001)) * 100 });
-    });
-  });
-}
 
 function python(args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,18 +27,6 @@ function python(args: string[]): Promise<number> {
   });
 }
 
-function recordFile(dir: string, n: number): string {
-  const file = join(dir, `records-${n}.txt`);
-  const line = RECORD_BYTES - 1;
-  const buf = Buffer.allocUnsafe(n * RECORD_BYTES);
-  const text = randomBytes(Math.ceil((n * line * 3) / 4) + 3).toString('base64');
-  for (let i = 0; i < n; i++) {
-    buf.write(text.slice(i * line, (i + 1) * line), i * RECORD_BYTES, 'latin1');
-    buf[i * RECORD_BYTES + line] = 0x0a;
-  }
-  writeFileSync(file, buf);
-  return file;
-}
 
 export async function run(h: Harness): Promise<void> {
   const arg = (name: string): string | undefined => {

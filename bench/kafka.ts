@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Harness } from './harness.js';
+import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
 import { RabbitStreamClient } from './kafka-rabbit-stream.js';
 
 /**
@@ -21,27 +21,7 @@ import { RabbitStreamClient } from './kafka-rabbit-stream.js';
  *
  * Records are 1 KiB of base64 text (random, so lz4 gains ~25 %, like typical JSON payloads).
  */
-const RECORD_BYTES = 1024;
 
-interface Timed {
-  seconds: number;
-  cpu: number;
-}
-
-/** Runs a command under /usr/bin/time; resolves with wall seconds and its CPU share. */
-function timed(cmd: string, args: string[]): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => {
-      const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(err);
-      if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
-      const seconds = Number(m[1]);
-      resolve({ seconds, cpu: ((Number(m[2]) + Number(m[3])) / Math.max(seconds, 0.001)) * 100 });
-    });
-  });
-}
 
 function rawWriteMBps(dir: string, megabytes: number): number {
   const file = join(dir, 'raw-write.bin');
@@ -56,18 +36,6 @@ function rawWriteMBps(dir: string, megabytes: number): number {
   return (megabytes * 1.048576) / seconds;
 }
 
-function recordFile(dir: string, n: number): string {
-  const file = join(dir, `records-${n}.txt`);
-  const line = RECORD_BYTES - 1;
-  const buf = Buffer.allocUnsafe(n * RECORD_BYTES);
-  const text = randomBytes(Math.ceil((n * line * 3) / 4) + 3).toString('base64');
-  for (let i = 0; i < n; i++) {
-    buf.write(text.slice(i * line, (i + 1) * line), i * RECORD_BYTES, 'latin1');
-    buf[i * RECORD_BYTES + line] = 0x0a;
-  }
-  writeFileSync(file, buf);
-  return file;
-}
 
 export async function run(h: Harness): Promise<void> {
   const arg = (name: string): string | undefined => {

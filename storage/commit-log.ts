@@ -82,6 +82,8 @@ interface WriteRun {
 }
 
 export interface CommitLogOptions {
+  /** I/O timings for metrics (StoreOptions.onTiming). */
+  onTiming?: (kind: 'write' | 'fsync', durationMs: number) => void;
   dir: string;
   segmentBytes: number;
   durability: DurabilityMode;
@@ -275,7 +277,9 @@ export class CommitLog {
         const touched: Segment[] = [];
         for (const run of runs) {
           const fd = await this.ensureWriteFd(run.segment);
+          const t0 = this.opts.onTiming ? performance.now() : 0;
           const { bytesWritten: n } = await writevAsync(fd, run.chunks, run.fileOffset);
+          if (this.opts.onTiming) this.opts.onTiming('write', performance.now() - t0);
           if (n !== run.bytes) throw new Error(`short write to ${run.segment.path}: ${n} of ${run.bytes}`);
           run.segment.writtenLength = run.fileOffset + run.bytes;
           // Only writes someone must see fsynced make the segment dirty (`none` ones do not).
@@ -325,7 +329,9 @@ export class CommitLog {
     const fds = dirty.map((s) => s.writeFd!);
     const p = (async () => {
       try {
+        const t0 = this.opts.onTiming ? performance.now() : 0;
         for (const fd of fds) await fdatasyncAsync(fd);
+        if (this.opts.onTiming) this.opts.onTiming('fsync', performance.now() - t0);
       } catch (err) {
         for (const s of dirty) s.dirty = s.unsynced = true;
         throw err;

@@ -85,6 +85,7 @@ export class LogStore implements Store {
       maxPendingBytes: options.maxPendingBytes ?? 8 * MiB,
       fds: this.fds,
       onSealable: (seg) => this.seal(seg),
+      onTiming: options.onTiming,
       onError: (err) => this.warn({ err: err.message }, 'commit log write failed; store is read-only'),
     });
     this.reader = new PartitionReader(this.partitions, this.fds, this.cache, this.log);

@@ -33,6 +33,11 @@ export interface StoreOptions {
   maxPendingBytes?: number;
   /** Upper bound on read-side file descriptors (segments and their index files; default 256). */
   maxOpenFiles?: number;
+  /**
+   * Timings of the commit log's I/O for metrics: `write` is one group-commit writev (with
+   * O_DSYNC in `sync` mode it includes the sync), `fsync` one fdatasync of the dirty segments.
+   */
+  onTiming?: (kind: 'write' | 'fsync', durationMs: number) => void;
 }
 
 /** How a partition's entries are reclaimed. */

@@ -99,6 +99,8 @@ export class KafkaSession implements ConnectionState {
         clientId: this.clientId ?? '',
         user: this.principal ?? '',
         remote: this.remoteAddress,
+        clientProperties: { clientId: this.clientId ?? '' },
+        onCloseRequest: () => this.close(),
       });
     }
     return this.coreConnection;

@@ -87,6 +87,9 @@ export class MqttConnection {
     if (this.channel) return this.channel;
     this.core = this.broker.core.connect({
       vhost: this.broker.options.vhost, protocol: 'mqtt', clientId: this.clientId, user: this.username ?? '', remote: this.origin.remoteAddress,
+      clientProperties: { protocolLevel: this.level, keepAliveMs: this.keepAliveMs },
+      // 0x98 Administrative action (MQTT 5 DISCONNECT reason codes).
+      onCloseRequest: () => void this.kick(0x98),
     });
     this.channel = this.core.openChannel();
     this.channel.qos(this.outboundWindow, true);

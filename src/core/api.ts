@@ -79,6 +79,38 @@ export interface ConnectOptions {
   user?: string;
   /** Remote address for display. */
   remote?: string;
+  /** What the client said about itself (AMQP client-properties, MQTT/Kafka/STOMP fields), for management. */
+  clientProperties?: Record<string, unknown>;
+  /**
+   * Called when an operator closes this connection (management API, `polybroker ctl`): the
+   * adapter ends the protocol connection (AMQP connection.close 320, MQTT 5 DISCONNECT 0x98,
+   * STOMP ERROR, Kafka socket close). Without it only the core connection is closed.
+   */
+  onCloseRequest?(reason: string): void;
+}
+
+/** A connection as management lists it (`Core.connections()`). */
+export interface ConnectionInfo {
+  id: string;
+  vhost: string;
+  protocol: MessageOrigin['protocol'];
+  user: string;
+  clientId: string;
+  remote: string;
+  clientProperties: Record<string, unknown>;
+  /** ms since the epoch. */
+  connectedAt: number;
+  channels: number;
+  /** Messages this connection published and was delivered so far. */
+  published: number;
+  delivered: number;
+}
+
+/** Messages in and out of the broker per protocol since start (cumulative). */
+export interface MessageTotals {
+  /** By the origin's protocol (`core`: messages the core itself made, e.g. management publishes). */
+  published: Record<MessageOrigin['protocol'], number>;
+  delivered: Record<MessageOrigin['protocol'], number>;
 }
 
 export interface Core {
@@ -104,6 +136,15 @@ export interface Core {
 
   /** Opens a connection in a vhost. Every channel, consumer and exclusive queue hangs off it. */
   connect(options: ConnectOptions): Connection;
+  /** Open connections of every vhost and protocol (management). */
+  connections(): ConnectionInfo[];
+  /**
+   * Closes a connection on an operator's request: its adapter's `onCloseRequest` ends the
+   * protocol connection, and the core connection is closed. False when no such connection.
+   */
+  closeConnection(id: string, reason: string): Promise<boolean>;
+  /** Messages published and delivered per protocol since start. */
+  messageTotals(): MessageTotals;
 
   /** Subscribes to alarm changes; returns an unsubscribe function. */
   onAlarm(listener: (event: AlarmEvent) => void): () => void;
@@ -215,6 +256,17 @@ export interface QueueInfo extends QueueDeclareResult {
   unackedCount: number;
   /** Bytes of ready message bodies. */
   messageBytes: number;
+  /** Cumulative counts since start (management derives rates from them). */
+  stats: QueueStats;
+}
+
+export interface QueueStats {
+  /** Messages enqueued (published, dead-lettered in, recovered). */
+  published: number;
+  /** Deliveries (push and get, redeliveries included). */
+  delivered: number;
+  /** Deliveries acked (or settled by noAck). */
+  acked: number;
 }
 
 export interface DeleteQueueOptions {

@@ -45,16 +45,25 @@ export class ChannelImpl implements Channel, DeliveryChannel {
     const tag = ++this.tagSeq;
     this.pending.set(tag, p);
     if (p.consumer) this.consumerUnacked++;
+    this.countDelivery();
     return tag;
   }
   nextTag(): number {
+    this.countDelivery();
     return ++this.tagSeq;
+  }
+  /** Every delivery takes a tag (tracked or not): count it here, once. */
+  private countDelivery(): void {
+    this.connection.delivered++;
+    this.vhost.ctx.counts.delivered[this.connection.origin.protocol]++;
   }
 
   // Channel ----------------------------------------------------------------------------------
 
   publish(exchange: string, routingKey: string, message: Message, options?: PublishOptions): PublishResult {
     this.checkOpen();
+    this.connection.published++;
+    this.vhost.ctx.counts.published[this.connection.origin.protocol]++;
     return this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, this.connection.origin);
   }
 

@@ -1,4 +1,4 @@
-import type { Channel, Connection, MessageOrigin, Vhost } from './api.js';
+import type { Channel, ConnectOptions, Connection, ConnectionInfo, MessageOrigin, Vhost } from './api.js';
 import { ChannelImpl } from './channel.js';
 import { NotAllowed } from './errors.js';
 import type { VhostImpl } from './vhost.js';
@@ -9,11 +9,16 @@ export class ConnectionImpl implements Connection {
   private channelSeq = 0;
   closed = false;
   readonly origin: MessageOrigin;
+  readonly connectedAt = Date.now();
+  /** Messages published through and delivered to this connection (management). */
+  published = 0;
+  delivered = 0;
 
   constructor(
     readonly id: string,
     readonly vhostImpl: VhostImpl,
     origin: Omit<MessageOrigin, 'connectionId'>,
+    private readonly options: Partial<ConnectOptions> = {},
   ) {
     this.origin = { ...origin, connectionId: id };
   }
@@ -31,6 +36,31 @@ export class ConnectionImpl implements Connection {
 
   channelClosed(ch: ChannelImpl): void {
     this.channels.delete(ch);
+  }
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id,
+      vhost: this.vhostImpl.name,
+      protocol: this.origin.protocol,
+      user: this.origin.user,
+      clientId: this.origin.clientId,
+      remote: this.options.remote ?? '',
+      clientProperties: this.options.clientProperties ?? {},
+      connectedAt: this.connectedAt,
+      channels: this.channels.size,
+      published: this.published,
+      delivered: this.delivered,
+    };
+  }
+
+  /** An operator's close: the adapter ends the protocol connection, then the core one closes. */
+  async requestClose(reason: string): Promise<void> {
+    try {
+      this.options.onCloseRequest?.(reason);
+    } finally {
+      await this.close();
+    }
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,9 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { Store } from '../../storage/types.js';
-import type { AlarmEvent, AlarmKind, Connection, ConnectOptions, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
+import type { AlarmEvent, AlarmKind, Connection, ConnectionInfo, ConnectOptions, MessageTotals, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
 import { ConnectionImpl } from './connection.js';
+import { MessageCounts } from './message-counts.js';
 import { NotAllowed, NotFound } from './errors.js';
 import { Journal, type CursorState, type JournalState } from './journal.js';
 import type { Queue } from './queue.js';
@@ -33,6 +34,7 @@ class CoreImpl implements Core {
   private readonly now: () => number;
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
   private readonly ctxBase: Omit<VhostContext, 'journal'>;
+  private readonly counts = new MessageCounts();
 
   constructor(
     private readonly store: Store,
@@ -52,6 +54,7 @@ class CoreImpl implements Core {
       scheduleDispatch: (q) => this.scheduleDispatch(q),
       lastStableOffset: (v, s, p, hw) => (this.lsoHook ? this.lsoHook(v, s, p, hw) : hw),
       warn: this.warn,
+      counts: this.counts,
     };
   }
 
@@ -204,9 +207,30 @@ class CoreImpl implements Core {
   connect(options: ConnectOptions): Connection {
     const vh = this.vhosts.get(options.vhost);
     if (!vh) throw new NotAllowed(`vhost '${options.vhost}' does not exist`);
-    const c = new ConnectionImpl(`conn-${++this.connectionSeq}`, vh, { protocol: options.protocol, clientId: options.clientId ?? '', user: options.user ?? '' });
+    const c = new ConnectionImpl(`conn-${++this.connectionSeq}`, vh, { protocol: options.protocol, clientId: options.clientId ?? '', user: options.user ?? '' }, options);
     vh.addConnection(c);
     return c;
+  }
+
+  connections(): ConnectionInfo[] {
+    const out: ConnectionInfo[] = [];
+    for (const vh of this.vhosts.values()) for (const c of vh.connections) out.push(c.info());
+    return out;
+  }
+
+  async closeConnection(id: string, reason: string): Promise<boolean> {
+    for (const vh of this.vhosts.values()) {
+      for (const c of vh.connections) {
+        if (c.id !== id) continue;
+        await c.requestClose(reason);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  messageTotals(): MessageTotals {
+    return { published: { ...this.counts.published }, delivered: { ...this.counts.delivered } };
   }
 
   onAlarm(listener: (event: AlarmEvent) => void): () => void {

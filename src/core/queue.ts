@@ -71,6 +71,8 @@ export class Queue implements QueueLike, Routable {
   lastUsed: number;
   unackedCount = 0;
   readyBytes = 0;
+  /** Cumulative counts for management rates. */
+  readonly stats = { published: 0, delivered: 0, acked: 0 };
   /** Entries carrying a deadline (skip TTL sweeps when 0). */
   expiring = 0;
   /** Ready entries with TTL 0 waiting for this tick's dispatch. */
@@ -202,6 +204,7 @@ export class Queue implements QueueLike, Routable {
       return;
     }
     this.level(e.priority).push(e);
+    this.stats.published++;
     this.added(e);
     this.dropOverflow();
     if (this.consumers.length > 0) this.host.scheduleDispatch(this);
@@ -358,10 +361,12 @@ export class Queue implements QueueLike, Routable {
     const count = e.deliveries;
     e.deliveries++;
     e.redelivered = true;
+    this.stats.delivered++;
     this.host.delivered(this, e);
     let tag: number;
     if (noAck) {
       tag = ch.nextTag();
+      this.stats.acked++;
       this.host.settle(this, e);
     } else {
       tag = ch.track({ queue: this, entry: e, consumer: c });
@@ -394,6 +399,7 @@ export class Queue implements QueueLike, Routable {
 
   settleDelivery(p: PendingDelivery): void {
     this.unackedCount--;
+    this.stats.acked++;
     if (p.consumer) {
       p.consumer.unacked--;
       if (this.consumers.length > 0) this.host.scheduleDispatch(this);

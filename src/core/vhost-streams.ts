@@ -165,7 +165,7 @@ function partitionId(s: Stream, partition: number): number {
   return id;
 }
 
-export function produce(vh: VhostImpl, stream: string, partition: number | null, batch: Buffer, o: ProduceOptions = {}, _origin?: MessageOrigin): ProduceResult {
+export function produce(vh: VhostImpl, stream: string, partition: number | null, batch: Buffer, o: ProduceOptions = {}, origin?: MessageOrigin): ProduceResult {
   const s = vh.streamFor(stream);
   let batches: Buffer[];
   try {
@@ -205,6 +205,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
       durability: mode,
     });
     if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
+    vh.ctx.counts.published[origin?.protocol ?? 'kafka'] += h.lastOffsetDelta + 1;
     if (mode !== 'none') durable = res.durable;
   }
   s.appended(p, vh.ctx.store.endOffset(id));
@@ -255,6 +256,8 @@ export async function fetch(vh: VhostImpl, stream: string, partition: number, of
   const s = vh.streamFor(stream);
   const id = partitionId(s, partition);
   const batches = await vh.ctx.store.read(id, offset, maxBytes);
+  // Only Kafka fetches read stored batches: count the records served as Kafka deliveries.
+  for (const b of batches) vh.ctx.counts.delivered.kafka += b.recordCount;
   return batches.map((b) => ({ baseOffset: b.baseOffset, recordCount: b.recordCount, timestamp: b.timestamp, batch: b.batch }));
 }
 

@@ -3,6 +3,7 @@
  * publish path (route -> one store append with N targets -> enqueue) and the QueueHost hooks
  * (settle, dead-letter, auto-delete). Stream reads and produce live in vhost-streams.ts.
  */
+import type { MessageCounts } from './message-counts.js';
 import { randomBytes } from 'node:crypto';
 import type { DurabilityMode, Store } from '../../storage/types.js';
 import type {
@@ -61,6 +62,8 @@ export interface VhostContext {
   scheduleDispatch(q: Queue): void;
   lastStableOffset(vhost: string, stream: string, partition: number, hw: number): number;
   warn(fields: Record<string, unknown>, msg: string): void;
+  /** Messages in and out per protocol (management, metrics). */
+  counts: MessageCounts;
 }
 
 const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
@@ -399,7 +402,7 @@ export class VhostImpl implements Vhost, QueueHost {
       const s = this.streamsByName.get(name);
       if (!s || !s.queueArgs) return null;
       const c = this.streamQueueCounts(s);
-      return { ...c, durable: true, exclusive: false, owner: null, autoDelete: false, arguments: s.queueArgs, effectiveArguments: s.queueArgs, type: 'stream', unackedCount: 0, messageBytes: 0 };
+      return { ...c, durable: true, exclusive: false, owner: null, autoDelete: false, arguments: s.queueArgs, effectiveArguments: s.queueArgs, type: 'stream', unackedCount: 0, messageBytes: 0, stats: { published: 0, delivered: 0, acked: 0 } };
     }
     return {
       name: q.name,
@@ -414,6 +417,7 @@ export class VhostImpl implements Vhost, QueueHost {
       type: q.type,
       unackedCount: q.unackedCount,
       messageBytes: q.readyBytes,
+      stats: { ...q.stats },
     };
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { isCoreError, type Connection, type Core } from '../../../src/core/index.js';
 import type { ConnectionOrigin } from '../../../src/listeners/adapter.js';
 import { AmqpChannelError, AmqpConnectionError } from '../codec/errors.js';
-import { tableString, type FieldTable } from '../codec/field-table.js';
+import { plainTable, tableString, type FieldTable } from '../codec/field-table.js';
 import { FrameParser, PROTOCOL_HEADER } from '../codec/frame-parser.js';
 import { HEARTBEAT_FRAME } from '../codec/hot-frames.js';
 import { decodeMethod, FrameType, writeMethodFrame } from '../codec/method-codec.js';
@@ -307,6 +307,8 @@ export class AmqpConnection {
         user: this.user,
         clientId: tableString(this.clientProperties, 'connection_name') ?? '',
         remote: `${this.origin.remoteAddress}:${this.origin.remotePort}`,
+        clientProperties: plainTable(this.clientProperties),
+        onCloseRequest: (reason) => this.closeWithError(new AmqpConnectionError(ReplyCode.CONNECTION_FORCED, `broker forced connection closure with reason '${reason}'`)),
       });
     } catch (e) {
       // A missing vhost or a vhost connection limit: NOT_ALLOWED on the connection, as RabbitMQ.

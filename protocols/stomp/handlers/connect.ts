@@ -46,6 +46,8 @@ export async function handleConnect(session: StompSession, frame: StompFrame): P
     clientId: headerOf(h, 'client-id') ?? '',
     user: auth.user,
     remote: `${session.origin.remoteAddress}:${session.origin.remotePort}`,
+    clientProperties: { version, host: vhost, ...(headerOf(h, 'client-id') !== undefined ? { clientId: headerOf(h, 'client-id') } : {}) },
+    onCloseRequest: (reason) => session.fail(new StompError('Connection closed by the broker', reason)),
   });
   session.open(connection, auth.user, version, heartBeat);
   const headers = ['version', version, 'session', session.sessionId, 'server', session.options.serverName];

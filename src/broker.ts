@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ADAPTERS } from './adapters.js';
 import { LISTENER_NAMES, type BrokerConfig, type ListenerName } from './config/index.js';
-import { applyVhostDefinitions, createCore, isCoreError, type Core } from './core/index.js';
+import { applyUserDefinitions, applyVhostDefinitions, createCore, isCoreError, type Core } from './core/index.js';
+import { legacyUsers } from './config/legacy-users.js';
 import { createStore } from '../storage/index.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { AdapterFactory, ConnectionOrigin, ProtocolAdapter } from './listeners/adapter.js';
@@ -68,6 +69,7 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     memoryHighWatermarkBytes: config.limits.memoryHighWatermarkBytes,
     diskFreeLimitBytes: config.limits.diskFreeLimitBytes,
     dataDir: dir,
+    auth: { loopbackUsers: config.auth?.loopbackUsers, failedLoginDelayMs: config.auth?.failedLoginDelayMs, defaultUser: config.auth?.defaultUser },
     warn: (fields, msg) => coreLog.warn(fields, msg),
   });
   const startedAt = performance.now();
@@ -77,6 +79,13 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
       await applyVhostDefinitions(core, config.vhosts);
     } catch (err) {
       throw isCoreError(err) ? new StartError(`cannot apply the vhosts definitions of ${configSource}: ${err.message}`, { cause: err }) : err;
+    }
+    try {
+      const legacy = legacyUsers(config);
+      for (const d of legacy.deprecations) log.warn({ config: configSource }, d);
+      await applyUserDefinitions(core, [...legacy.users, ...(config.users ?? [])]);
+    } catch (err) {
+      throw isCoreError(err) ? new StartError(`cannot apply the users of ${configSource}: ${err.message}`, { cause: err }) : err;
     }
   } catch (err) {
     // Close what opened so files are flushed and released before the process exits.

@@ -11,6 +11,7 @@
  */
 import type { DurabilityMode } from '../../storage/types.js';
 import type { Header, Message, MessageOrigin, ProtocolName } from './message.js';
+import type { AuthOptions, UserStore } from './auth/types.js';
 
 export type { DurabilityMode };
 
@@ -55,6 +56,8 @@ export interface CoreOptions {
   now?: () => number;
   /** Snapshot the definitions/cursor log after this many records. Default 10000. */
   snapshotEvery?: number;
+  /** Users: loopback-only users, failed-login delay, the user created on first start (src/core/auth). */
+  auth?: AuthOptions;
   /** Structured warnings (recovery, dead-letter cycles dropped, ...). */
   warn?: (fields: Record<string, unknown>, msg: string) => void;
 }
@@ -166,6 +169,8 @@ export interface Core {
 
   /** Largest accepted body, bytes. */
   readonly maxMessageBytes: number;
+  /** The broker-wide users, credentials and permissions (durable; every protocol authenticates and authorizes here). */
+  readonly users: UserStore;
   /**
    * Expires messages (TTL) and idle queues (x-expires) and applies stream retention now. The
    * core runs it every `sweepIntervalMs`; tests that drive `CoreOptions.now` call it directly.

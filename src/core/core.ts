@@ -6,6 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import type { Store } from '../../storage/types.js';
 import type { AlarmEvent, AlarmKind, Connection, ConnectionInfo, ConnectOptions, MessageTotals, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
+import { DurableUserStore } from './auth/user-store.js';
 import { ConnectionImpl } from './connection.js';
 import { MessageCounts } from './message-counts.js';
 import { NotAllowed, NotFound } from './errors.js';
@@ -31,6 +32,7 @@ class CoreImpl implements Core {
   private lsoHook: ((vhost: string, stream: string, partition: number, hw: number) => number) | null = null;
   private opened = false;
   readonly maxMessageBytes: number;
+  readonly users: DurableUserStore;
   private readonly now: () => number;
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
   private readonly ctxBase: Omit<VhostContext, 'journal'>;
@@ -41,6 +43,7 @@ class CoreImpl implements Core {
     private readonly options: CoreOptions,
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.users = new DurableUserStore(options.auth);
     this.now = options.now ?? Date.now;
     this.warn = options.warn ?? (() => {});
     this.ctxBase = {
@@ -102,6 +105,8 @@ class CoreImpl implements Core {
     for (const vh of this.vhosts.values()) await vh.loadQueues();
     const def = this.options.defaultVhost ?? '/';
     if (!this.vhosts.has(def)) await this.declareVhost(def, {});
+    // Users live in their own meta log: credentials never mix with definitions snapshots.
+    await this.users.open(await this.store.metaLog('users'), def);
     // Compact the history into one snapshot now that the state is rebuilt.
     await this.journal.snapshot();
     this.opened = true;

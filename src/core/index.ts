@@ -42,6 +42,29 @@ export {
   isCoreError,
 } from './errors.js';
 export { createCore } from './core.js';
+export type * from './auth/types.js';
+export {
+  type Permission,
+  type ResourceKind,
+  type VhostPermissions,
+  type TopicPermission,
+  matchesPermission,
+  permissionSyntaxError,
+  topicAllowed,
+} from './auth/permissions.js';
+export {
+  type ScramAlgorithm,
+  type ScramCredential,
+  ScramExchange,
+  scramAlgorithm,
+  scramMechanism,
+  makeScramCredential,
+  formatScramCredential,
+  parseScramCredential,
+} from './auth/scram.js';
+export { credentialsFromPassword, rabbitCredential, credentialSyntaxError } from './auth/credentials.js';
+export { isLoopbackAddress } from './auth/user-store.js';
+export { applyUserDefinitions, type UserDefinitionsConfig, type UserConfig } from './auth/apply-users.js';
 export { applyVhostDefinitions } from './apply-definitions.js';
 export { vhostsSchema } from './config-schema.js';
 export { murmur2, kafkaPartition } from './murmur2.js';

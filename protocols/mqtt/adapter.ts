@@ -94,8 +94,8 @@ export class MqttAdapter implements ProtocolAdapter {
       return;
     }
     const conn = new MqttConnection(this, stream, origin, this.nextConnId++);
+    // The connection removes itself on 'close' (no per-connection closure here).
     this.connections.add(conn);
-    stream.once('close', () => this.connections.delete(conn));
     if (this.core.blocked) conn.setReading(false);
   }
 
@@ -278,7 +278,7 @@ export class MqttAdapter implements ProtocolAdapter {
     for (const c of this.connections) {
       // [MQTT-3.1.2-22]: nothing received for one and a half keep alive periods.
       if (c.state === 'connected' && c.keepAliveMs > 0 && now - c.lastPacketAt > c.keepAliveMs * 1.5) {
-        c.log.debug('keep alive expired');
+        c.debug({}, 'keep alive expired');
         void c.kick(ReasonCode.KeepAliveTimeout);
       }
     }

@@ -24,6 +24,26 @@ import { splitMatch } from './topic.js';
 type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
 /**
+ * The stream's MQTT connection. The stream events go to the shared functions below (their
+ * `this` is the stream), so a connection costs no closures: idle fleets are mostly this.
+ */
+const CONNECTION = Symbol('mqtt.connection');
+type TaggedStream = Duplex & { [CONNECTION]: MqttConnection };
+
+function onStreamData(this: TaggedStream, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
+function onStreamError(this: TaggedStream, err: Error): void {
+  this[CONNECTION].debug({ err: err.message }, 'socket error');
+}
+function onStreamClose(this: TaggedStream): void {
+  void this[CONNECTION].onClose();
+}
+function onStreamDrain(this: TaggedStream): void {
+  this[CONNECTION].channel?.setFlow(true);
+}
+
+/**
  * One MQTT network connection: framing, the packet loop with the connection-level rules of
  * [MQTT-3.1.0-1] / [MQTT-3.1.0-2], keepalive, writes corked per tick, and outbound PUBLISH
  * from core deliveries. Packet semantics live in handlers/<packet>.ts.
@@ -68,10 +88,16 @@ export class MqttConnection {
 
   constructor(readonly broker: MqttAdapter, readonly stream: Duplex, readonly origin: ConnectionOrigin, readonly id: number) {
     this.reader = new FrameReader(broker.options.maxPacketSize);
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
-    stream.on('close', () => void this.onClose());
-    stream.on('drain', () => this.channel?.setFlow(true));
+    (stream as TaggedStream)[CONNECTION] = this;
+    stream.on('data', onStreamData);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
+    stream.on('drain', onStreamDrain);
+  }
+
+  /** Debug logging without making the child logger when debug is off. */
+  debug(fields: Record<string, unknown>, msg: string): void {
+    if (this.broker.log.isLevelEnabled('debug')) this.log.debug(fields, msg);
   }
 
   /** The connection's child logger, made on first use: most connections never log. */
@@ -96,7 +122,7 @@ export class MqttConnection {
     return this.channel;
   }
 
-  private onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.lastPacketAt = Date.now();
     this.reader.push(chunk);
@@ -145,7 +171,7 @@ export class MqttConnection {
   }
 
   private dispatch(p: InboundPacket): void | Promise<void> {
-    if (this.log.isLevelEnabled('trace')) this.log.trace({ cmd: p.cmd }, 'packet');
+    if (this.broker.log.isLevelEnabled('trace')) this.log.trace({ cmd: p.cmd }, 'packet');
     switch (p.cmd) {
       case 'connect':
         if (this.state !== 'awaiting-connect') throw new MqttProtocolError(ReasonCode.ProtocolError, 'second CONNECT [MQTT-3.1.0-2]');
@@ -170,7 +196,7 @@ export class MqttConnection {
     if (this.state === 'closed') return;
     const code = e instanceof MqttProtocolError ? e.reasonCode : ReasonCode.UnspecifiedError;
     if (!(e instanceof MqttProtocolError)) this.log.warn({ err: (e as Error)?.stack ?? String(e) }, 'unexpected error, closing');
-    else this.log.debug({ reasonCode: code, why: e.message }, 'protocol error, closing');
+    else this.debug({ reasonCode: code, why: e.message }, 'protocol error, closing');
     if (this.level === 5 && this.state === 'connected') {
       this.write(encodeDisconnect(code, this.requestProblemInformation ? { reasonString: (e as Error).message?.slice(0, 200) } : undefined));
     } else if (this.state !== 'connected' && code === ReasonCode.UnsupportedProtocolVersion) {
@@ -206,7 +232,8 @@ export class MqttConnection {
 
   private onClosed: (() => void) | null = null;
 
-  private async onClose(): Promise<void> {
+  async onClose(): Promise<void> {
+    this.broker.connections.delete(this);
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
@@ -249,8 +276,14 @@ export class MqttConnection {
 
   // --- outbound PUBLISH ------------------------------------------------------------------------
 
+  private deliveryHandler: ((d: Delivery) => void) | null = null;
+  /** The consumer callback for the core, made at the first consume (idle connections have none). */
+  get onDelivery(): (d: Delivery) => void {
+    return (this.deliveryHandler ??= (d) => this.deliver(d));
+  }
+
   /** Core delivery from the session queue or a shared-subscription queue → PUBLISH. */
-  readonly onDelivery = (d: Delivery): void => {
+  deliver(d: Delivery): void {
     const session = this.session;
     const channel = this.channel;
     if (!session || !channel) return;
@@ -327,7 +360,7 @@ export class MqttConnection {
     this.broker.stats.messagesSent++;
     if (outQos === 0) channel.ack(d.deliveryTag);
     else session.inflight.set(packetId, { deliveryTag: d.deliveryTag, qos: outQos, messageKey });
-  };
+  }
 
   /** Resends PUBRELs of outbound QoS 2 flows that were PUBREC'd before a reconnect [MQTT-4.4.0-1]. */
   resendPubrels(): void {

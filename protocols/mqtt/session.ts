@@ -22,6 +22,8 @@ export interface InflightPublish {
 
 export const NEVER_EXPIRES = 0xffffffff;
 
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, ActiveSubscription> = new Map();
+
 const MAX_QUEUE_NAME = 200;
 
 /** Core queue names stay short shortstrs even for 64 KiB client ids. */
@@ -58,13 +60,24 @@ export function activate(record: SubscriptionRecord, sessionQueue: string): Acti
  */
 export class MqttSession {
   readonly queue: string;
-  readonly subscriptions = new Map<string, ActiveSubscription>();
   // The collections below are made on first use: an idle session (most of a fleet) holds none.
+  private subscriptionsByFilter: Map<string, ActiveSubscription> | null = null;
   private inboundQos2Ids: Set<number> | null = null;
   private inflightById: Map<number, InflightPublish> | null = null;
   private pubcompIds: Set<number> | null = null;
   private idsByMessage: Map<string, number> | null = null;
 
+  /** Subscriptions by filter as the client sent it; read-only view (empty until the first SUBSCRIBE). */
+  get subscriptions(): ReadonlyMap<string, ActiveSubscription> {
+    return this.subscriptionsByFilter ?? NO_SUBSCRIPTIONS;
+  }
+  /** Adds or replaces a subscription [MQTT-3.8.4-3]. */
+  setSubscription(sub: ActiveSubscription): void {
+    (this.subscriptionsByFilter ??= new Map()).set(sub.filter, sub);
+  }
+  deleteSubscription(filter: string): boolean {
+    return this.subscriptionsByFilter?.delete(filter) ?? false;
+  }
   /** Inbound QoS 2 packet ids received and not yet released by PUBREL [MQTT-4.3.3-9]. */
   get inboundQos2(): Set<number> {
     return (this.inboundQos2Ids ??= new Set());
@@ -134,7 +147,7 @@ export class MqttSession {
 
   static fromRecord(r: SessionRecord): MqttSession {
     const s = new MqttSession(r.clientId, r.expiryInterval);
-    for (const sub of r.subscriptions) s.subscriptions.set(sub.filter, activate(sub, s.queue));
+    for (const sub of r.subscriptions) s.setSubscription(activate(sub, s.queue));
     s.sessionQueueDeclared = s.hasOwnQueueSubscriptions();
     return s;
   }

@@ -3,6 +3,25 @@ import type { Logger } from 'pino';
 import type { ConnectionOrigin } from './adapter.js';
 import { bindDualStack, normalizeAddress, type BoundAddress } from './bind.js';
 
+/**
+ * The origin read from the socket when first asked: most connections of an idle fleet never
+ * need their addresses, and reading them makes the socket cache two address objects.
+ */
+class SocketOrigin implements ConnectionOrigin {
+  readonly tls = false;
+  private remote: string | undefined;
+  constructor(readonly listener: string, private readonly socket: Socket) {}
+  get remoteAddress(): string {
+    return (this.remote ??= normalizeAddress(this.socket.remoteAddress));
+  }
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+}
+
 export type ConnectionHandler = (socket: Socket, origin: ConnectionOrigin) => void;
 
 /**
@@ -13,6 +32,8 @@ export type ConnectionHandler = (socket: Socket, origin: ConnectionOrigin) => vo
 export class TcpListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** One 'close' handler for every socket (`this` is the socket): no closure per connection. */
+  private readonly forget: (this: Socket) => void;
   address: BoundAddress | undefined;
 
   constructor(
@@ -20,6 +41,10 @@ export class TcpListener {
     private readonly onConnection: ConnectionHandler,
     private readonly log: Logger,
   ) {
+    const sockets = this.sockets;
+    this.forget = function (this: Socket) {
+      sockets.delete(this);
+    };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => this.log.error({ err, listener: name }, 'listener error'));
   }
@@ -31,14 +56,8 @@ export class TcpListener {
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    const origin: ConnectionOrigin = {
-      listener: this.name,
-      remoteAddress: normalizeAddress(socket.remoteAddress),
-      remotePort: socket.remotePort ?? 0,
-      localPort: socket.localPort ?? 0,
-      tls: false,
-    };
+    socket.on('close', this.forget);
+    const origin = new SocketOrigin(this.name, socket);
     try {
       this.onConnection(socket, origin);
     } catch (err) {

@@ -26,7 +26,8 @@ const EMPTY = Buffer.alloc(0);
 export class FrameReader {
   private buf: Buffer = EMPTY;
   private off = 0;
-  private parts: Buffer[] = [];
+  /** Chunks after `buf` while a frame spans chunks; made only then. */
+  private parts: Buffer[] | null = null;
   private partsLen = 0;
   /** Size of the frame we are waiting for, once its header has been read (0 = unknown). */
   private want = 0;
@@ -34,11 +35,12 @@ export class FrameReader {
   constructor(public maxPacketSize: number) {}
 
   push(chunk: Buffer): void {
-    if (this.off >= this.buf.length && this.parts.length === 0) {
+    if (chunk.length === 0) return;
+    if (this.off >= this.buf.length && this.partsLen === 0) {
       this.buf = chunk;
       this.off = 0;
     } else {
-      this.parts.push(chunk);
+      (this.parts ??= []).push(chunk);
       this.partsLen += chunk.length;
     }
   }
@@ -86,7 +88,7 @@ export class FrameReader {
     this.want = 0;
     this.off = start + size;
     const frame = { type: first >> 4, flags: first & 0x0f, body: buf.subarray(i, start + size), size };
-    if (this.off === buf.length && this.parts.length === 0) {
+    if (this.off === buf.length && this.partsLen === 0) {
       // Everything consumed: do not keep the chunk alive while the connection idles.
       this.buf = EMPTY;
       this.off = 0;
@@ -96,9 +98,9 @@ export class FrameReader {
 
   private merge(): void {
     const head = this.buf.subarray(this.off);
-    this.buf = Buffer.concat([head, ...this.parts], head.length + this.partsLen);
+    this.buf = Buffer.concat([head, ...(this.parts ?? [])], head.length + this.partsLen);
     this.off = 0;
-    this.parts = [];
+    this.parts = null;
     this.partsLen = 0;
   }
 }

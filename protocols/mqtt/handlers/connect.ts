@@ -45,7 +45,7 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
     clientId = `auto-${randomBytes(12).toString('hex')}`;
     assigned = true;
   }
-  const auth = authenticate(opts, p.username, p.password, conn.origin.remoteAddress);
+  const auth = authenticate(opts, p.username, p.password, conn.origin);
   if (auth !== 0) return refuse(conn, auth);
 
   conn.clientId = clientId;
@@ -142,7 +142,7 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
   conn.state = 'connected';
   conn.lastPacketAt = Date.now();
   conn.write(encodeConnack(conn.level, sessionPresent, 0, conn.level === 5 ? connackProps : undefined));
-  conn.log.debug({ clientId, level: conn.level, clean: p.clean, sessionPresent, expiry }, 'connected');
+  conn.debug({ clientId, level: conn.level, clean: p.clean, sessionPresent, expiry }, 'connected');
   // After the CONNACK: PUBRELs of interrupted QoS 2 flows, then queued messages (DUP when resent).
   conn.resendPubrels();
   await startConsuming(conn);

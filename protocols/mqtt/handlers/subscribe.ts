@@ -82,7 +82,7 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
       continue;
     }
     // A repeated filter replaces the subscription [MQTT-3.8.4-3].
-    session.subscriptions.set(req.filter, sub);
+    session.setSubscription(sub);
     consume(conn, sub.queue);
     granted.push(req.qos);
     // Retained messages: not for shared subscriptions [MQTT-3.8.4-?, 5.0 §4.8.2], per Retain Handling [MQTT-3.3.1-9..11].

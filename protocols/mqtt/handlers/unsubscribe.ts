@@ -14,7 +14,7 @@ export async function handleUnsubscribe(conn: MqttConnection, p: UnsubscribePack
       codes.push(ReasonCode.NoSubscriptionExisted);
       continue;
     }
-    session.subscriptions.delete(filter);
+    session.deleteSubscription(filter);
     if (sub.shared) {
       const stillUsed = [...session.subscriptions.values()].some((s) => s.queue === sub.queue);
       if (!stillUsed) {

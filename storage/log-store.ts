@@ -38,6 +38,7 @@ import { parseSegmentName, Segment, SEGMENT_INDEX_SUFFIX } from './segment.js';
 import { StartOffsets } from './start-offsets.js';
 import { TailCache } from './tail-cache.js';
 import type {
+  FilteredRead,
   AppendRequest,
   AppendResult,
   DurabilityMode,
@@ -367,6 +368,10 @@ export class LogStore implements Store {
 
   read(partition: number, offset: number, maxBytes: number): Promise<StoredBatch[]> {
     return this.reader.read(partition, offset, maxBytes);
+  }
+
+  readFiltered(partition: number, offset: number, maxBytes: number, acceptTag: (tagHash: number) => boolean, maxUnits?: number): Promise<FilteredRead> {
+    return this.reader.readFiltered(partition, offset, maxBytes, acceptTag, maxUnits);
   }
 
   // ---------------------------------------------------------------- reclamation

@@ -21,9 +21,11 @@ import {
 } from './segment-run.js';
 import type { Segment } from './segment.js';
 import type { TailCache } from './tail-cache.js';
-import type { IndexUnit, StoredBatch } from './types.js';
+import type { FilteredRead, IndexUnit, StoredBatch } from './types.js';
 
 const READ_BLOCK_UNITS = 64;
+/** Index units a filtered read scans per call by default (about 3 MiB of index file). */
+const FILTER_SCAN_UNITS = 65536;
 /** Disk reads of neighbouring batches are merged when the gap between them is at most this. */
 const READ_MERGE_GAP_BYTES = 64 * 1024;
 /** Placeholder of a batch still to be read from disk. */
@@ -145,6 +147,77 @@ export class PartitionReader {
       }
     }
     return out;
+  }
+
+  /**
+   * Like `read`, but units whose tag hash `acceptTag` refuses are skipped from the index alone:
+   * their bytes are never read, from disk or cache, and do not count against `maxBytes`.
+   */
+  async readFiltered(partition: number, offset: number, maxBytes: number, acceptTag: (tagHash: number) => boolean, maxUnits = FILTER_SCAN_UNITS): Promise<FilteredRead> {
+    const out: StoredBatch[] = [];
+    const p = this.partitions.get(partition);
+    if (p === undefined || offset >= p.nextOffset) return { batches: out, nextOffset: Math.max(offset, p?.nextOffset ?? 0) };
+    if (offset < p.startOffset) offset = p.startOffset;
+    let ri = p.findRun(offset);
+    if (ri < 0) {
+      ri = p.runs.findIndex((r) => r.firstOffset > offset);
+      if (ri < 0) return { batches: out, nextOffset: p.nextOffset };
+    }
+    let run = p.runs[ri]!;
+    let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
+    if (u < 0) return { batches: out, nextOffset: offset };
+    let next = offset;
+    let bytes = 0;
+    let scanned = 0;
+    const block = this.block;
+    for (;;) {
+      const got = readRunUnits(this.fds, run, u, READ_BLOCK_UNITS, block, this.scratch);
+      const pending: StoredBatch[] = [];
+      const pendingSizes: number[] = [];
+      let full = false;
+      let i = 0;
+      for (; i < got; i++) {
+        const b = i * UNIT_STRIDE;
+        const tagHash = block[b + U_TAG_HASH]!;
+        const end = block[b + U_BASE_OFFSET]! + block[b + U_RECORD_COUNT]!;
+        if (!acceptTag(tagHash)) {
+          next = end;
+          continue;
+        }
+        const size = block[b + U_SIZE]!;
+        if (out.length + pending.length > 0 && bytes + size > maxBytes) {
+          full = true;
+          break;
+        }
+        bytes += size;
+        const position = block[b + U_POSITION]!;
+        pending.push({
+          partition,
+          baseOffset: block[b + U_BASE_OFFSET]!,
+          recordCount: block[b + U_RECORD_COUNT]!,
+          timestamp: block[b + U_TIMESTAMP]!,
+          tagHash,
+          position,
+          batch: this.cache.get(position) ?? EMPTY,
+        });
+        pendingSizes.push(size);
+        next = end;
+      }
+      await this.fillFromDisk(run.segment, pending, pendingSizes);
+      for (const sb of pending) out.push(sb);
+      u += i;
+      scanned += i;
+      if (full || scanned >= maxUnits) break;
+      if (u >= run.unitCount) {
+        if (++ri >= p.runs.length) {
+          next = Math.max(next, run.endOffset);
+          break;
+        }
+        run = p.runs[ri]!;
+        u = 0;
+      }
+    }
+    return { batches: out, nextOffset: next };
   }
 
   /** Reads the batches of `pending` that were not cached, merging neighbouring reads. */

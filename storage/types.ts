@@ -96,6 +96,12 @@ export interface StoredBatch {
   batch: Buffer;
 }
 
+export interface FilteredRead {
+  batches: StoredBatch[];
+  /** Offset after the last index unit scanned (read or skipped). */
+  nextOffset: number;
+}
+
 export interface IndexUnit {
   position: number;
   size: number;
@@ -152,6 +158,13 @@ export interface Store {
    * (at least one batch is returned when any exists, as Kafka's fetch does).
    */
   read(partition: number, offset: number, maxBytes: number): Promise<StoredBatch[]>;
+  /**
+   * `read` through a tag filter: batches whose index unit's tag hash `acceptTag` refuses are
+   * skipped without reading their bytes (RocketMQ's ConsumeQueue tag filter). Scans at most
+   * `maxUnits` index units; `nextOffset` is where the next call continues (the end offset once
+   * everything was scanned), so a caller advances even when every batch was skipped.
+   */
+  readFiltered(partition: number, offset: number, maxBytes: number, acceptTag: (tagHash: number) => boolean, maxUnits?: number): Promise<FilteredRead>;
   /** The same from memory only (recent appends); null when the bytes are not cached. */
   readCached(partition: number, offset: number): StoredBatch | null;
 

@@ -1,4 +1,5 @@
 import type { ConsumeOptions, Delivery } from './api.js';
+import type { MessageFilter } from './message-filter.js';
 
 /** What a consumer needs from its channel: credit, flow and delivery tags. */
 export interface DeliveryChannel {
@@ -45,6 +46,8 @@ export class Consumer {
     readonly queueName: string,
     public prefetch: number,
     options: ConsumeOptions,
+    /** Server-side filter (tag values, selector): the queue offers it matching messages only. */
+    readonly filter: MessageFilter | null = null,
   ) {
     this.noAck = options.noAck === true;
     this.exclusive = options.exclusive === true;

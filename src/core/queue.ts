@@ -272,7 +272,11 @@ export class Queue implements QueueLike, Routable {
 
   // Consumers ----------------------------------------------------------------------------
 
+  /** Consumers with a server-side filter: while any is here, dispatch looks past the head. */
+  private filteredConsumers = 0;
+
   addConsumer(c: Consumer): void {
+    if (c.filter !== null) this.filteredConsumers++;
     if (this.settings.singleActiveConsumer) {
       const current = this.activeConsumer();
       c.active = current === null;
@@ -299,6 +303,7 @@ export class Queue implements QueueLike, Routable {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     c.cancelled = true;
+    if (c.filter !== null) this.filteredConsumers--;
     if (this.rr > i) this.rr--;
     this.lastUsed = this.host.now();
     if (this.settings.singleActiveConsumer && c.active && this.consumers.length > 0) {
@@ -337,7 +342,8 @@ export class Queue implements QueueLike, Routable {
     if (this.dispatching || this.deleted) return;
     this.dispatching = true;
     try {
-      while (this.readyCount > 0) {
+      if (this.filteredConsumers > 0) this.dispatchFiltered();
+      else while (this.readyCount > 0) {
         const c = this.pickConsumer();
         if (!c) break;
         const e = this.takeHead(true);
@@ -349,6 +355,54 @@ export class Queue implements QueueLike, Routable {
     }
     // TTL-0 messages this dispatch could not hand out have missed their only chance.
     if (this.immediateCount > 0) this.host.deadLetter(this, this.removeReady((x) => x.immediate), 'expired');
+  }
+
+  /** The consumer with credit that takes `m`: highest priority first, round robin within it. */
+  private pickConsumerFor(m: Message): Consumer | null {
+    const cs = this.consumers;
+    const n = cs.length;
+    let best: Consumer | null = null;
+    let bestIndex = -1;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      const c = cs[i]!;
+      if ((best === null || c.priority > best.priority) && c.canTake() && (c.filter === null || c.filter.accepts(m))) {
+        best = c;
+        bestIndex = i;
+      }
+    }
+    if (best) this.rr = (bestIndex + 1) % n;
+    return best;
+  }
+
+  /**
+   * Dispatch when some consumer filters: walks the ready messages in order (highest priority
+   * level first) and gives each to a consumer that accepts it; a message no consumer accepts
+   * stays where it is for later consumers (ActiveMQ's selector semantics on a queue).
+   */
+  private dispatchFiltered(): void {
+    const lists = this.lists();
+    if (this.levels) lists.reverse(); // fifo is absent on priority queues: highest level first
+    const taken = new Set<QueueEntry>();
+    const now = this.host.now();
+    let expired: QueueEntry[] | null = null;
+    scan: for (const l of lists) {
+      for (const e of [...l]) {
+        if (!this.consumers.some((c) => c.canTake())) break scan;
+        if (e.expiresAt !== Infinity && !e.immediate && e.expiresAt <= now) {
+          taken.add(e);
+          (expired ??= []).push(e);
+          continue;
+        }
+        const c = this.pickConsumerFor(e.message);
+        if (c === null) continue;
+        taken.add(e);
+        this.deliver(e, c);
+      }
+    }
+    if (taken.size === 0) return;
+    for (const l of lists) for (const e of l.removeWhere((x) => taken.has(x))) this.removed(e);
+    if (expired) this.host.deadLetter(this, expired, 'expired');
   }
 
   private deliver(e: QueueEntry, c: Consumer): void {

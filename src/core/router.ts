@@ -11,6 +11,7 @@ import { AccessRefused, MessageTooLarge, NotFound } from './errors.js';
 import type { Exchange, Routable } from './exchange.js';
 import type { Header, Message, MessageOrigin } from './message.js';
 import type { Queue } from './queue.js';
+import { messageTagHash } from './filter-tag.js';
 import { encodeMessageBatch } from './record-codec.js';
 import type { Stream } from './stream.js';
 import type { VhostImpl } from './vhost.js';
@@ -168,6 +169,7 @@ export class Router {
     let rank = -1;
     let targets: AppendTarget[] | null = null;
     let dlx: Queue[] | null = null;
+    const tag = messageTagHash(m);
     // Refused destinations are taken out of `dests` (compacted in place).
     let kept = 0;
     for (let i = 0; i < dests.length; i++) {
@@ -184,14 +186,14 @@ export class Router {
           continue;
         }
         if (q.partition >= 0) {
-          (targets ??= []).push({ partition: q.partition });
+          (targets ??= []).push({ partition: q.partition, tagHash: tag });
           const r = persistent ? DURABILITY_RANK[q.durability] : 0;
           if (r > rank) rank = r;
         }
       } else if (d.kind === 'stream') {
         const s = d as Stream;
         const p = s.partitionForRouted(m.key, m.routingKey);
-        (targets ??= []).push({ partition: s.partitionIds[p]! });
+        (targets ??= []).push({ partition: s.partitionIds[p]!, tagHash: tag });
         const r = DURABILITY_RANK[s.durability];
         if (r > rank) rank = r;
       } else continue;

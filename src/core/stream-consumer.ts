@@ -6,10 +6,12 @@
  */
 import type { ConsumeOptions, Delivery, StreamMessage } from './api.js';
 import type { DeliveryChannel, PendingDelivery, QueueLike } from './consumer.js';
+import type { MessageFilter } from './message-filter.js';
 import type { Stream } from './stream.js';
 
 export interface StreamReader {
   readMessages(stream: string, partition: number, offset: number, maxMessages: number): Promise<StreamMessage[]>;
+  readFilteredMessages(stream: string, partition: number, offset: number, maxMessages: number, filter: MessageFilter): Promise<{ messages: StreamMessage[]; nextOffset: number }>;
   waitForData(stream: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   warn(fields: Record<string, unknown>, msg: string): void;
 }
@@ -35,6 +37,8 @@ export class StreamConsumer implements QueueLike {
     readonly prefetch: number,
     options: ConsumeOptions,
     private readonly reader: StreamReader,
+    /** Server-side filter: non-matching messages are skipped for this consumer only. */
+    private readonly filter: MessageFilter | null = null,
   ) {
     this.noAck = options.noAck === true;
     this.onDelivery = options.onDelivery;
@@ -60,17 +64,21 @@ export class StreamConsumer implements QueueLike {
     const n = this.credit();
     if (n === 0) return;
     this.reading = true;
-    void this.reader
-      .readMessages(this.stream.name, 0, this.offset, n)
-      .then((msgs) => {
+    const read = this.filter === null
+      ? this.reader.readMessages(this.stream.name, 0, this.offset, n).then((messages) => ({ messages, nextOffset: -1 }))
+      : this.reader.readFilteredMessages(this.stream.name, 0, this.offset, n, this.filter);
+    void read
+      .then(({ messages: msgs, nextOffset }) => {
         this.reading = false;
         if (this.cancelled) return;
+        const before = this.offset;
         for (const m of msgs) {
           if (m.offset < this.offset) continue;
           this.offset = m.offset + 1;
           this.deliver(m);
         }
-        if (msgs.length > 0) this.kick();
+        if (nextOffset > this.offset) this.offset = nextOffset;
+        if (this.offset > before) this.kick();
         else {
           this.reading = true;
           void this.reader.waitForData(this.stream.name, 0, this.offset, WAIT_MS, this.abort.signal).then(() => {

@@ -26,6 +26,8 @@ import type {
 import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from './errors.js';
 import type { StreamDef } from './journal.js';
 import type { Message, MessageOrigin } from './message.js';
+import { TAG_UNKNOWN } from './filter-tag.js';
+import type { MessageFilter } from './message-filter.js';
 import { pickPolicy } from './queue-args.js';
 import { decodeBatchMessages } from './record-codec.js';
 import { Stream } from './stream.js';
@@ -201,7 +203,8 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
       recordCount: h.lastOffsetDelta + 1,
       firstTimestamp: h.baseTimestamp,
       maxTimestamp: h.maxTimestamp,
-      targets: [{ partition: id }],
+      // Batches are stored as produced: their records' filter values are not read here.
+      targets: [{ partition: id, tagHash: TAG_UNKNOWN }],
       durability: mode,
     });
     if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
@@ -279,6 +282,46 @@ export async function readMessages(vh: VhostImpl, stream: string, partition: num
     off = last.baseOffset + last.recordCount;
   }
   return out;
+}
+
+/** Batches a filtered read scans per call before it answers (with what it found, maybe nothing). */
+const FILTER_SCAN_CALLS = 4;
+
+/**
+ * Messages from `offset` that pass `filter`, at most `maxMessages`: batches whose tag hash
+ * cannot match are skipped from the index without being read. `nextOffset` is where to go on
+ * (past everything scanned), so a consumer advances through long non-matching runs.
+ */
+export async function readFilteredMessages(
+  vh: VhostImpl,
+  stream: string,
+  partition: number,
+  offset: number,
+  maxMessages: number,
+  filter: MessageFilter,
+): Promise<{ messages: StreamMessage[]; nextOffset: number }> {
+  const s = vh.streamFor(stream);
+  const id = partitionId(s, partition);
+  const messages: StreamMessage[] = [];
+  let off = Math.max(offset, vh.ctx.store.startOffset(id));
+  const accept = (h: number): boolean => filter.acceptsTag(h);
+  for (let call = 0; call < FILTER_SCAN_CALLS && messages.length === 0 && off < vh.ctx.store.endOffset(id); call++) {
+    const r = await vh.ctx.store.readFiltered(id, off, READ_CHUNK_BYTES, accept);
+    let next = r.nextOffset;
+    outer: for (const b of r.batches) {
+      for (const d of decodeBatchMessages(b.batch, b.baseOffset, stream)) {
+        if (d.offset < off || d.isControl) continue;
+        if (messages.length >= maxMessages) {
+          next = d.offset;
+          break outer;
+        }
+        if (filter.accepts(d.message)) messages.push({ offset: d.offset, message: d.message });
+      }
+    }
+    if (next <= off) break;
+    off = next;
+  }
+  return { messages, nextOffset: off };
 }
 
 export function waitForData(vh: VhostImpl, stream: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {

@@ -42,6 +42,7 @@ import { Exchange, argsKey, type Routable } from './exchange.js';
 import type { BindingDef, CursorState, Journal, VhostState } from './journal.js';
 import { loadQueues, restoreVhost, snapshotVhost } from './vhost-state.js';
 import type { Message, MessageOrigin } from './message.js';
+import { messageFilterOf } from './message-filter.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
 import { Queue, type DeathReason, type QueueEntry, type QueueHost } from './queue.js';
 import { RESOLVED, Router } from './router.js';
@@ -529,12 +530,14 @@ export class VhostImpl implements Vhost, QueueHost {
   startConsumer(ch: ChannelImpl, queue: string, tag: string, prefetch: number, options: ConsumeOptions, connectionId: string): Consumer | StreamConsumer {
     const s = this.streamsByName.get(queue);
     if (s && !this.queuesByName.has(queue)) {
+      const filter = messageFilterOf(options.arguments, this.where('stream', queue));
       const offset = this.resolveOffset(queue, 0, options.streamOffset ?? 'next');
       const c = new StreamConsumer(tag, ch, s, offset, prefetch, options, {
         readMessages: (a, b, c2, d) => this.readMessages(a, b, c2, d),
+        readFilteredMessages: (a, b, c2, d, f) => streams.readFilteredMessages(this, a, b, c2, d, f),
         waitForData: (a, b, c2, d, e) => this.waitForData(a, b, c2, d, e),
         warn: this.ctx.warn,
-      });
+      }, filter);
       this.streamConsumers.add(c);
       c.kick();
       return c;
@@ -542,7 +545,7 @@ export class VhostImpl implements Vhost, QueueHost {
     const q = this.useQueue(queue, connectionId);
     if (options.exclusive && q.consumers.length > 0) throw new AccessRefused(`cannot consume exclusively from ${q.describe()}: it has consumers`);
     if (q.consumers.some((c) => c.exclusive)) throw new AccessRefused(`cannot consume from ${q.describe()}: it has an exclusive consumer`);
-    const c = new Consumer(tag, ch, q.name, prefetch, options);
+    const c = new Consumer(tag, ch, q.name, prefetch, options, messageFilterOf(options.arguments, q.describe()));
     q.addConsumer(c);
     return c;
   }

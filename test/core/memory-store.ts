@@ -13,6 +13,7 @@ import type {
   RetentionPolicy,
   Store,
   StoredBatch,
+  FilteredRead,
 } from '../../storage/types.js';
 
 interface Unit extends IndexUnit {
@@ -172,6 +173,23 @@ export class MemoryStore implements Store {
       bytes += u.size;
     }
     return out;
+  }
+  async readFiltered(partition: number, offset: number, maxBytes: number, acceptTag: (tagHash: number) => boolean): Promise<FilteredRead> {
+    const p = this.disk.partitions.get(partition);
+    if (!p || offset >= p.end) return { batches: [], nextOffset: Math.max(offset, p?.end ?? 0) };
+    const all = await this.read(partition, offset, Number.MAX_SAFE_INTEGER);
+    const batches: StoredBatch[] = [];
+    let bytes = 0;
+    let next = offset;
+    for (const b of all) {
+      if (acceptTag(b.tagHash)) {
+        if (batches.length > 0 && bytes + b.batch.length > maxBytes) break;
+        batches.push(b);
+        bytes += b.batch.length;
+      }
+      next = b.baseOffset + b.recordCount;
+    }
+    return { batches, nextOffset: next };
   }
   readCached(partition: number, offset: number): StoredBatch | null {
     const p = this.disk.partitions.get(partition);

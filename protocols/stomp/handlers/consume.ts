@@ -1,4 +1,4 @@
-import type { ConsumeOptions, OffsetSpec } from '../../../src/core/index.js';
+import type { Arguments, ConsumeOptions, OffsetSpec } from '../../../src/core/index.js';
 import { StompError } from '../errors.js';
 import { createMessageFrameHead } from '../mapping/message-frame.js';
 import type { StompSession } from '../session.js';
@@ -15,6 +15,8 @@ export interface SubscriptionRequest {
   prefetch: number;
   exclusive: boolean;
   streamOffset?: OffsetSpec;
+  /** Consumer arguments (server-side filter), passed to the core as given. */
+  consumerArguments?: Arguments | undefined;
 }
 
 /** Starts a core consumer for a subscription on a channel of its own. */
@@ -49,6 +51,7 @@ export function startSubscription(session: StompSession, req: SubscriptionReques
     },
   };
   if (req.streamOffset !== undefined) options.streamOffset = req.streamOffset;
+  if (req.consumerArguments !== undefined) options.arguments = req.consumerArguments;
   try {
     channel.consume(req.queue, options);
   } catch (e) {

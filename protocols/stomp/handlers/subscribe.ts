@@ -3,7 +3,7 @@ import type { OffsetSpec } from '../../../src/core/index.js';
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
 import { parseDestination } from '../mapping/destination.js';
-import { queueArgumentsOf } from '../mapping/queue-arguments.js';
+import { consumerArgumentsOf, queueArgumentsOf } from '../mapping/queue-arguments.js';
 import type { StompSession } from '../session.js';
 import type { AckMode } from '../subscription.js';
 import { startSubscription } from './consume.js';
@@ -18,7 +18,8 @@ const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-indivi
  *   exclusive, auto-delete and transient, or durable when `durable:true` (alias `persistent`,
  *   RabbitMQ) or `activemq.subscriptionName` (ActiveMQ) is given; durable ones are named from
  *   the subscription (`x-queue-name` overrides), so a reconnect finds its queue again.
- * Headers `ack`, `prefetch-count`, `exclusive`, `x-` queue arguments and `x-stream-offset` apply.
+ * Headers `ack`, `prefetch-count`, `exclusive`, `x-` queue arguments, `x-stream-offset` and the
+ * filter headers (`selector`, `x-stream-filter`, `x-stream-match-unfiltered`) apply.
  */
 export async function handleSubscribe(session: StompSession, frame: StompFrame): Promise<void> {
   const h = frame.headers;
@@ -108,6 +109,7 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
     prefetch,
     exclusive: exclusiveHeader === 'true' && dest.kind !== 'topic' && dest.kind !== 'exchange',
     ...(streamOffset === undefined ? {} : { streamOffset }),
+    consumerArguments: consumerArgumentsOf(h),
   });
   session.receipt(headerOf(h, 'receipt'));
 }

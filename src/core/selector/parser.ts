@@ -200,7 +200,7 @@ export function parseSelector(src: string): SelectorNode {
       default:
         break;
     }
-    return fail('an identifier, a literal or (');
+    return fail("an identifier, a literal or '('");
   }
 
   if (peek().kind === 'end') throw new SelectorError('empty selector', 0);

@@ -3,25 +3,6 @@ import type { Logger } from 'pino';
 import type { ConnectionOrigin } from './adapter.js';
 import { bindDualStack, normalizeAddress, type BoundAddress } from './bind.js';
 
-/**
- * The origin read from the socket when first asked: most connections of an idle fleet never
- * need their addresses, and reading them makes the socket cache two address objects.
- */
-class SocketOrigin implements ConnectionOrigin {
-  readonly tls = false;
-  private remote: string | undefined;
-  constructor(readonly listener: string, private readonly socket: Socket) {}
-  get remoteAddress(): string {
-    return (this.remote ??= normalizeAddress(this.socket.remoteAddress));
-  }
-  get remotePort(): number {
-    return this.socket.remotePort ?? 0;
-  }
-  get localPort(): number {
-    return this.socket.localPort ?? 0;
-  }
-}
-
 export type ConnectionHandler = (socket: Socket, origin: ConnectionOrigin) => void;
 
 /**
@@ -57,7 +38,13 @@ export class TcpListener {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', this.forget);
-    const origin = new SocketOrigin(this.name, socket);
+    const origin: ConnectionOrigin = {
+      listener: this.name,
+      remoteAddress: normalizeAddress(socket.remoteAddress),
+      remotePort: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? 0,
+      tls: false,
+    };
     try {
       this.onConnection(socket, origin);
     } catch (err) {

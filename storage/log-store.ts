@@ -18,6 +18,7 @@
 import { mkdir, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommitLog } from './commit-log.js';
+import { Compactor } from './compactor.js';
 import {
   entryHeaderBytes,
   readEntryHeader,
@@ -41,6 +42,8 @@ import type {
   FilteredRead,
   AppendRequest,
   AppendResult,
+  CompactionReport,
+  CompactOptions,
   DurabilityMode,
   IndexUnit,
   MetaLog,
@@ -63,6 +66,7 @@ export class LogStore implements Store {
   private readonly metaLogs = new Map<string, MetaLogFile>();
   private readonly reader: PartitionReader;
   private readonly reclaimer: Reclaimer;
+  private readonly compactor: Compactor;
   private sealing: Promise<void> = Promise.resolve();
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
   private readonly durability: DurabilityMode;
@@ -99,6 +103,7 @@ export class LogStore implements Store {
       () => this.sealing,
       this.warn,
     );
+    this.compactor = new Compactor(options.dir, this.partitions, this.reader, this.log, this.fds, (run) => this.reclaimer.markDead(run), this.warn);
   }
 
   // ---------------------------------------------------------------- open / recovery
@@ -123,6 +128,13 @@ export class LogStore implements Store {
       indexUnitsRebuilt: 0,
       durationMs: 0,
     };
+    // Compacted partitions first: their runs come before the shared log's in offset order, and
+    // the shared log's units below a partition's cleanEnd are superseded by them.
+    for (const f of await this.compactor.load()) {
+      if (f.run !== null) this.adoptRun(f.run);
+      const p = this.partition(f.partition);
+      if (f.cleanEnd > p.nextOffset) p.nextOffset = f.cleanEnd;
+    }
     // Index files without a segment are leftovers of a deletion interrupted by a crash.
     const baseSet = new Set(bases);
     for (const f of files) {
@@ -136,7 +148,10 @@ export class LogStore implements Store {
       const fileLength = (await stat(seg.path)).size;
       const loaded = isLast ? null : await loadSegmentIndex(seg, fileLength);
       if (loaded !== null) {
-        for (const row of loaded.runs) this.adoptRun(sealedRun(seg, row));
+        for (const row of loaded.runs) {
+          if (row.endOffset <= this.compactor.cleanEnd(row.partition)) continue;
+          this.adoptRun(sealedRun(seg, row));
+        }
         seg.length = seg.writtenLength = loaded.fileLength;
         seg.sealed = true;
         report.entries += loaded.runs.reduce((n, r) => n + r.unitCount, 0);
@@ -210,8 +225,10 @@ export class LogStore implements Store {
   private indexEntry(seg: Segment, buf: Buffer, at: number, position: number, length: number): number {
     const h = readEntryHeader(buf, at);
     for (let t = 0; t < h.targetCount; t++) {
-      const p = this.partition(targetPartition(buf, at, t));
+      const id = targetPartition(buf, at, t);
       const base = targetBaseOffset(buf, at, t);
+      if (base < this.compactor.cleanEnd(id)) continue;
+      const p = this.partition(id);
       let run = p.lastRun();
       if (run === undefined || run.segment !== seg) {
         run = new SegmentRun(seg, p.id, base);
@@ -253,6 +270,7 @@ export class LogStore implements Store {
 
   async close(): Promise<void> {
     if (!this.opened) return;
+    await this.compactor.stop();
     this.opened = false;
     await this.log.close();
     await this.sealing;
@@ -392,12 +410,18 @@ export class LogStore implements Store {
     return this.reclaimer.dropPartition(partition);
   }
 
-  reclaim(now: number = Date.now()): Promise<number> {
-    return this.reclaimer.reclaim(now);
+  async reclaim(now: number = Date.now()): Promise<number> {
+    const freed = await this.reclaimer.reclaim(now);
+    return freed + (await this.compactor.sweep());
+  }
+
+  compact(options: CompactOptions = {}): Promise<CompactionReport | null> {
+    if (!this.opened) return Promise.resolve(null);
+    return this.compactor.compact(options);
   }
 
   diskBytes(): number {
-    let n = 0;
+    let n = this.compactor.bytes();
     for (const s of this.log.segments) n += s.length;
     return n;
   }

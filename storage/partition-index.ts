@@ -59,6 +59,22 @@ export class PartitionIndex {
     }
   }
 
+  /**
+   * First unit of `run` that ends after `offset` (the one holding it, or the next one when
+   * `offset` falls in a gap a compaction left); run.unitCount when none.
+   */
+  findUnitAtOrAfter(run: SegmentRun, offset: number, fds: FdCache, probe: Float64Array, scratch: Buffer): number {
+    let lo = 0;
+    let hi = run.unitCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      readRunUnits(fds, run, mid, 1, probe, scratch);
+      if (probe[U_BASE_OFFSET]! + probe[U_RECORD_COUNT]! > offset) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** First unit of `run` whose searchTs >= timestamp, or run.unitCount. */
   findUnitByTime(run: SegmentRun, timestamp: number, fds: FdCache, probe: Float64Array, scratch: Buffer): number {
     let lo = 0;

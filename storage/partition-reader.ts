@@ -107,7 +107,15 @@ export class PartitionReader {
     }
     let run = p.runs[ri]!;
     let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
-    if (u < 0) return out;
+    if (u < 0) {
+      // The offset fell in a gap left by compaction: continue from the next batch that exists.
+      u = p.findUnitAtOrAfter(run, offset, this.fds, this.probe, this.scratch);
+      while (u >= run.unitCount) {
+        if (++ri >= p.runs.length) return out;
+        run = p.runs[ri]!;
+        u = 0;
+      }
+    }
     let bytes = 0;
     const block = this.block;
     for (;;) {

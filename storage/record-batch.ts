@@ -74,6 +74,10 @@ export interface RecordBatchInput {
   baseSequence?: number;
   /** Defaults to the smallest record timestamp, else Date.now(). */
   baseTimestamp?: number;
+  /** Defaults to the largest record timestamp (a compacted batch keeps its original one). */
+  maxTimestamp?: number;
+  /** Defaults to the largest record offsetDelta (a compacted batch keeps its original span). */
+  lastOffsetDelta?: number;
 }
 
 export interface RecordBatchHeader {
@@ -211,6 +215,8 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     recordsBytes += varintSize(body) + body;
   }
   if (lastOffsetDelta < 0) lastOffsetDelta = 0;
+  if (input.lastOffsetDelta !== undefined) lastOffsetDelta = Math.max(lastOffsetDelta, input.lastOffsetDelta);
+  if (input.maxTimestamp !== undefined) maxTs = input.maxTimestamp;
   const codec = input.compression ?? Compression.None;
 
   let buf: Buffer;

@@ -47,8 +47,10 @@ export class Segment {
   constructor(
     dir: string,
     readonly base: number,
+    /** File name without suffix; defaults to the 20-digit base (compacted files carry more). */
+    stem?: string,
   ) {
-    this.name = segmentName(base);
+    this.name = stem ?? segmentName(base);
     this.path = join(dir, this.name + SEGMENT_SUFFIX);
     this.indexPath = join(dir, this.name + SEGMENT_INDEX_SUFFIX);
   }

@@ -44,8 +44,43 @@ export interface StoreOptions {
 export type RetentionPolicy =
   /** Entries are freed one by one when the core releases them (acked queue messages). */
   | { kind: 'queue' }
-  /** Whole-segment retention by age and by bytes; -1 means unlimited. */
-  | { kind: 'stream'; retentionMs: number; retentionBytes: number };
+  /**
+   * Whole-segment retention by age and by bytes; -1 means unlimited. With `compaction` the
+   * background compactor also keeps only the latest record per key (Kafka's
+   * cleanup.policy=compact; retention -1/-1 for compact alone, set for compact,delete).
+   */
+  | { kind: 'stream'; retentionMs: number; retentionBytes: number; compaction?: CompactionPolicy };
+
+/** Kafka's log cleaner settings of one compacted partition. */
+export interface CompactionPolicy {
+  /** delete.retention.ms: a tombstone (null value) older than this is removed by compaction. */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: compact when uncompacted bytes / all cleanable bytes reach this. */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: a segment whose newest batch is younger than this is not compacted. */
+  minCompactionLagMs: number;
+}
+
+export interface CompactOptions {
+  now?: number;
+  /**
+   * First offset of `partition` the compactor must not pass (Kafka's first unstable offset:
+   * records of open transactions are not compacted). Defaults to the end offset.
+   */
+  stableOffset?: (partition: number) => number;
+}
+
+/** What one compaction pass did (one partition). */
+export interface CompactionReport {
+  partition: number;
+  /** Offsets below this are compacted. */
+  cleanEnd: number;
+  bytesRead: number;
+  bytesWritten: number;
+  recordsKept: number;
+  recordsRemoved: number;
+  durationMs: number;
+}
 
 export interface AppendTarget {
   partition: number;
@@ -178,6 +213,12 @@ export interface Store {
   truncateBefore(partition: number, offset: number): void;
   /** Applies stream retention and deletes segments nobody needs; returns bytes freed. */
   reclaim(now?: number): Promise<number>;
+  /**
+   * Compacts the dirtiest eligible compacted partition (see CompactionPolicy); null when none
+   * is eligible. Runs in the background: it reads and writes in bounded chunks, never touches
+   * the active segment, and swaps the partition onto its new compacted file in one step.
+   */
+  compact(options?: CompactOptions): Promise<CompactionReport | null>;
 
   /** Opens (creating if needed) a named internal log. */
   metaLog(name: string): Promise<MetaLog>;

@@ -29,6 +29,7 @@ class CoreImpl implements Core {
   private readonly activeAlarms = new Set<AlarmKind>();
   private alarmTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private compacting: Promise<void> | null = null;
   private lsoHook: ((vhost: string, stream: string, partition: number, hw: number) => number) | null = null;
   private opened = false;
   readonly maxMessageBytes: number;
@@ -127,6 +128,26 @@ class CoreImpl implements Core {
     const now = this.now();
     for (const vh of this.vhosts.values()) await vh.sweep(now);
     await this.store.reclaim(now);
+    // Compaction runs in the background (it can take long); one pass at a time.
+    this.compacting ??= this.compactStreams().finally(() => (this.compacting = null));
+  }
+
+  /** Compacts compacted streams until none is eligible, never past a partition's last stable offset. */
+  private async compactStreams(): Promise<void> {
+    const where = new Map<number, [string, string, number]>();
+    for (const vh of this.vhosts.values()) {
+      for (const s of vh.streamsByName.values()) s.partitionIds.forEach((id, i) => where.set(id, [vh.name, s.name, i]));
+    }
+    const stableOffset = (id: number): number => {
+      const hw = this.store.endOffset(id);
+      const w = where.get(id);
+      return w && this.lsoHook ? this.lsoHook(w[0], w[1], w[2], hw) : hw;
+    };
+    try {
+      while (this.opened && (await this.store.compact({ now: this.now(), stableOffset })) !== null);
+    } catch (err) {
+      this.warn({ err: String(err) }, 'stream compaction failed; it is retried at the next sweep');
+    }
   }
 
   private snapshotState(): JournalState {

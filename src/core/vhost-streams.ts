@@ -31,6 +31,7 @@ import type { MessageFilter } from './message-filter.js';
 import { pickPolicy } from './queue-args.js';
 import { decodeBatchMessages } from './record-codec.js';
 import { Stream } from './stream.js';
+import { streamRetentionPolicy } from './stream-retention.js';
 import type { VhostImpl } from './vhost.js';
 
 const RESOLVED = Promise.resolve();
@@ -49,8 +50,9 @@ export function streamDef(s: Stream): StreamDef {
   };
 }
 
-function setRetention(vh: VhostImpl, s: Stream): void {
-  for (const id of s.partitionIds) vh.ctx.store.setPolicy(id, { kind: 'stream', retentionMs: s.retentionMs, retentionBytes: s.retentionBytes });
+function setRetention(vh: VhostImpl, s: Stream, retentionBytes = s.retentionBytes): void {
+  const policy = streamRetentionPolicy(s.config, s.retentionMs, retentionBytes);
+  for (const id of s.partitionIds) vh.ctx.store.setPolicy(id, policy);
 }
 
 function bindDefault(vh: VhostImpl, s: Stream): void {
@@ -155,9 +157,7 @@ export function applyStreamPolicies(vh: VhostImpl, policies: Iterable<Policy>): 
   for (const s of vh.streamsByName.values()) {
     const p = pickPolicy(list, s.name, 'streams');
     const bytes = p?.definition['max-length-bytes'];
-    if (typeof bytes === 'number' && s.retentionBytes === -1) {
-      for (const id of s.partitionIds) vh.ctx.store.setPolicy(id, { kind: 'stream', retentionMs: s.retentionMs, retentionBytes: bytes });
-    }
+    if (typeof bytes === 'number' && s.retentionBytes === -1) setRetention(vh, s, bytes);
   }
 }
 

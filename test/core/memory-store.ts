@@ -216,6 +216,9 @@ export class MemoryStore implements Store {
       if (!u.released) this.disk.bytes -= u.size;
     }
   }
+  async compact(): Promise<null> {
+    return null;
+  }
   async reclaim(now = Date.now()): Promise<number> {
     let freed = 0;
     for (const [, p] of this.disk.partitions) {

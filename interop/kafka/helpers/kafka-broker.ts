@@ -24,9 +24,10 @@ export interface KafkaBroker {
 
 let brokerServesKafka: boolean | null = null;
 
-export async function startKafkaBroker(options: Partial<KafkaOptions> = {}): Promise<KafkaBroker> {
+/** `config`: other sections of the broker's config (e.g. small `storage.segmentBytes`). */
+export async function startKafkaBroker(options: Partial<KafkaOptions> = {}, config: Record<string, unknown> = {}): Promise<KafkaBroker> {
   if (brokerServesKafka !== false) {
-    const b = await startBroker({ config: { kafka: options } });
+    const b = await startBroker({ config: { ...config, kafka: options } });
     brokerServesKafka = /"adapters":\[[^\]]*"kafka"/.test(b.readyLine);
     if (brokerServesKafka) return fromRunningBroker(b);
     await b.stop();

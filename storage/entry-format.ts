@@ -23,8 +23,12 @@
  * valid entry, so a zero-filled tail reads as the end of the log (LavinMQ's rule).
  */
 import { crc32c } from '@node-rs/crc32';
+import { crc32cCombine } from './crc32c-combine.js';
 
 export const ENTRY_MAGIC = 0xb7;
+/** RecordBatch v2: its CRC field, and where the bytes it covers start. */
+const BATCH_CRC_POS = 17;
+const BATCH_CRC_END = 21;
 export const ENTRY_VERSION = 1;
 export const ENTRY_FIXED_BYTES = 32;
 export const ENTRY_TARGET_BYTES = 16;
@@ -48,7 +52,9 @@ export function writeInt64(buf: Buffer, pos: number, value: number): void {
 /**
  * Writes an entry header at `pos` (targets included, CRC computed over header and batch).
  * `offsets[i]` is the base offset assigned in `partitions[i]`; `batchFollows` says the batch
- * bytes are already in `buf` right behind the header.
+ * bytes are already in `buf` right behind the header. `batchCrcVerified` says the batch's own
+ * CRC field (bytes 17..21, RecordBatch v2) was checked against bytes [21, end) by the caller:
+ * the entry CRC then extends it instead of reading the batch again.
  */
 export function writeEntryHeader(
   buf: Buffer,
@@ -61,6 +67,7 @@ export function writeEntryHeader(
   tagHashes: ArrayLike<number>,
   offsets: ArrayLike<number>,
   batchFollows = false,
+  batchCrcVerified = false,
 ): number {
   const n = partitions.length;
   const headerBytes = entryHeaderBytes(n);
@@ -78,9 +85,12 @@ export function writeEntryHeader(
     writeInt64(buf, t + 8, offsets[i]!);
   }
   // When the batch was already copied right behind the header, one CRC call covers both.
-  const crc = batchFollows
-    ? crc32c(buf.subarray(pos + 8, pos + headerBytes + batch.length))
-    : crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
+  let crc: number;
+  if (batchFollows) crc = crc32c(buf.subarray(pos + 8, pos + headerBytes + batch.length));
+  else if (batchCrcVerified && batch.length > BATCH_CRC_END) {
+    const head = crc32c(batch.subarray(0, BATCH_CRC_END), crc32c(buf.subarray(pos + 8, pos + headerBytes)));
+    crc = crc32cCombine(head, batch.readUInt32BE(BATCH_CRC_POS), batch.length - BATCH_CRC_END);
+  } else crc = crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
   buf.writeUInt32BE(crc, pos + 4);
   return pos + headerBytes;
 }

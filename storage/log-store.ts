@@ -356,6 +356,7 @@ export class LogStore implements Store {
       this.tTags,
       this.tOffsets,
       copied,
+      req.batchCrcVerified === true,
     );
     this.cache.put(position, batch);
     const durable = this.log.commit(req.durability ?? this.durability);

@@ -99,6 +99,11 @@ export interface AppendRequest {
   targets: readonly AppendTarget[];
   /** Overrides the store's default durability for this append. */
   durability?: DurabilityMode;
+  /**
+   * The caller checked the batch's CRC32C (bytes 17..21 over [21, end)): the entry's own CRC
+   * is then derived from it without a second pass over the batch.
+   */
+  batchCrcVerified?: boolean;
 }
 
 export interface AppendResult {

@@ -206,6 +206,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
       // Batches are stored as produced: their records' filter values are not read here.
       targets: [{ partition: id, tagHash: TAG_UNKNOWN }],
       durability: mode,
+      batchCrcVerified: true,
     });
     if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
     vh.ctx.counts.published[origin?.protocol ?? 'kafka'] += h.lastOffsetDelta + 1;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
 import {
   checkEntry,
@@ -90,5 +91,25 @@ describe('commit-log entry framing', () => {
       }),
     );
     expect(checkEntry(Buffer.alloc(64), 0, 64)).toBe('zero');
+  });
+});
+
+describe('entry CRC derived from a verified RecordBatch CRC', () => {
+  it('equals the CRC computed over the whole batch', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 22, maxLength: 4000 }), (bytes) => {
+        const batch = Buffer.from(bytes);
+        // What the producer's CRC field holds once the core has verified it: CRC32C of [21, end).
+        batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+        const headerBytes = entryHeaderBytes(1);
+        const full = Buffer.alloc(headerBytes + batch.length);
+        const derived = Buffer.alloc(headerBytes + batch.length);
+        writeEntryHeader(full, 0, batch, 1, 5, 6, [7], [8], [9]);
+        writeEntryHeader(derived, 0, batch, 1, 5, 6, [7], [8], [9], false, true);
+        batch.copy(derived, headerBytes);
+        expect(derived.readUInt32BE(4)).toBe(full.readUInt32BE(4));
+        expect(checkEntry(derived, 0, derived.length)).toBe(derived.length);
+      }),
+    );
   });
 });

@@ -45,3 +45,17 @@ describe('TailCache', () => {
     expect(cache.get(500)!.equals(Buffer.alloc(50, 5))).toBe(true);
   });
 });
+
+describe('TailCache sharing', () => {
+  it('keeps a large batch that fills its own buffer by reference, and copies a small view of a big buffer', () => {
+    const cache = new TailCache(8 * 1024 * 1024);
+    const own = Buffer.alloc(64 * 1024, 1);
+    const socketChunk = Buffer.alloc(64 * 1024, 2);
+    const view = socketChunk.subarray(0, 100);
+    cache.put(0, own);
+    cache.put(own.length, view);
+    expect(cache.get(0)!.buffer).toBe(own.buffer);
+    expect(cache.get(own.length)!.buffer).not.toBe(socketChunk.buffer);
+    expect(cache.get(own.length)!.equals(view)).toBe(true);
+  });
+});

@@ -3,11 +3,11 @@ import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
 import { DirectReplyRegistry } from './mapping/direct-reply-to.js';
-import { configuredUsers, guestOnLoopback, type Authenticate } from './session/auth.js';
+import { coreAuthenticator, type Authenticate } from './session/auth.js';
 import { AmqpConnection, DEFAULT_LIMITS, type AmqpLimits } from './session/connection.js';
 
 export interface AmqpAdapterOptions {
-  /** Checks SASL credentials; default: guest/guest from loopback only. */
+  /** Checks SASL credentials; default: the core's user store. */
   authenticate?: Authenticate;
   /** frame-max, channel-max, heartbeat proposed in connection.tune; handshake timeout. */
   limits?: Partial<AmqpLimits>;
@@ -35,7 +35,7 @@ export function createAmqpAdapter(core: Core, ctx: AdapterContext, options: Amqp
   const deps = {
     core,
     log: ctx.log,
-    authenticate: options.authenticate ?? (cfg?.users.length ? configuredUsers(cfg.users) : guestOnLoopback),
+    authenticate: options.authenticate ?? coreAuthenticator(core),
     limits,
     version,
     directReply,

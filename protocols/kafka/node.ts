@@ -38,7 +38,7 @@ export class KafkaNode {
   ) {
     this.coordinator = new GroupCoordinator(this);
     this.transactions = new TransactionCoordinator(() => this.vhost(), this.producers, () => this.producerIds.next(), log.child({ component: 'transactions' }));
-    this.authenticator = options.sasl ? new SaslAuthenticator(options.sasl) : null;
+    this.authenticator = options.sasl ? new SaslAuthenticator(core.users, options.sasl.mechanisms) : null;
     this.stopAlarms = core.onAlarm((e) => {
       if (e.blocked) return;
       const waiters = this.unblockWaiters;

@@ -13,7 +13,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Connection } from '../../src/core/index.js';
+import type { AuthenticatedUser, Connection } from '../../src/core/index.js';
 import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
 import { FrameSplitter, FrameTooLargeError } from './codec/frame-splitter.js';
 import { encodeResponseFrame, encodeResponseFrameSpliced, readHeaderRest, readHeaderStart, type RequestHeader } from './codec/frame.js';
@@ -47,6 +47,7 @@ export class KafkaSession implements ConnectionState {
   clientSoftwareName: string | null = null;
   clientSoftwareVersion: string | null = null;
   principal: string | null = null;
+  user: AuthenticatedUser | null = null;
   saslMechanism: string | null = null;
   saslRawTokens = false;
   saslState: unknown = null;
@@ -73,6 +74,11 @@ export class KafkaSession implements ConnectionState {
     private readonly onClosed: (session: KafkaSession) => void,
   ) {
     this.remoteAddress = origin.remoteAddress;
+    if (origin.certificateUser !== undefined) {
+      // Kafka's SSL principal: the client certificate's subject is the user (ssl.principal.mapping.rules).
+      this.principal = origin.certificateUser;
+      this.user = node.core.users.principal(origin.certificateUser);
+    }
     const local = (stream as { localAddress?: string }).localAddress;
     this.localAddress = local && local !== '::' && local !== '0.0.0.0' ? local.replace(/^::ffff:/, '') : '127.0.0.1';
     this.localPort = origin.localPort;
@@ -257,27 +263,31 @@ export class KafkaSession implements ConnectionState {
 
   /** SaslHandshake v0: tokens come as bare size-prefixed frames and replies go back the same way. */
   private onRawSaslToken(token: Buffer): void {
-    const slot: Slot = { done: true, frame: null, closeAfter: false };
+    const slot: Slot = { done: false, frame: null, closeAfter: false };
     this.slots.push(slot);
     const auth = this.node.authenticator;
-    try {
-      if (!auth || this.saslMechanism === null) throw new Error('no SASL mechanism selected');
-      const step = auth.step(this.saslMechanism, token, this.saslState);
+    const failed = (e: unknown): void => {
+      this.log.warn({ mechanism: this.saslMechanism, reason: (e as Error).message }, 'kafka authentication failed');
+      slot.closeAfter = true;
+      slot.done = true;
+      this.flush();
+    };
+    if (!auth || this.saslMechanism === null) return failed(new Error('no SASL mechanism selected'));
+    auth.step(this.saslMechanism, token, this.saslState, this.remoteAddress).then((step) => {
       this.saslState = step.state;
       if (step.user !== null) {
-        this.principal = step.user;
+        this.principal = step.user.name;
+        this.user = step.user;
         this.saslRawTokens = false;
-        this.log.info({ user: step.user, mechanism: this.saslMechanism }, 'kafka client authenticated');
+        this.log.info({ user: step.user.name, mechanism: this.saslMechanism }, 'kafka client authenticated');
       }
       const frame = Buffer.allocUnsafe(4 + step.reply.length);
       frame.writeInt32BE(step.reply.length, 0);
       step.reply.copy(frame, 4);
       slot.frame = frame;
-    } catch (e) {
-      this.log.warn({ mechanism: this.saslMechanism, reason: (e as Error).message }, 'kafka authentication failed');
-      slot.closeAfter = true;
-    }
-    this.flush();
+      slot.done = true;
+      this.flush();
+    }, failed);
   }
 
   private flush(): void {

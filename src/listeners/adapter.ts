@@ -10,6 +10,12 @@ export interface ConnectionOrigin {
   remotePort: number;
   localPort: number;
   tls: boolean;
+  /**
+   * The user named by a verified TLS client certificate (its subject CN or DN, per the
+   * listener's `tls.certificateUser`), when there is one: AMQP EXTERNAL, the Kafka SSL
+   * principal, MQTT/STOMP login from the certificate.
+   */
+  certificateUser?: string;
   /** Set when the connection arrived as a WebSocket (`/mqtt`, `/ws`). */
   websocket?: { path: string; protocol: string };
 }

@@ -27,6 +27,8 @@ function publish(ch: AmqpChannel, a: MethodArgs['basic.publish'], propertyBytes:
     conn.authorize('exchange', a.exchange, 'write', 60, 40);
     ch.lastWriteChecked = a.exchange;
   }
+  // Topic permissions: a map lookup when the user has none (the usual case).
+  conn.authorizeTopic(a.exchange, a.routingKey, 'write', 60, 40);
   const props = decodeProperties(propertyBytes);
   if (props.userId !== undefined && props.userId !== conn.user) {
     throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `user_id property set to '${props.userId}' but authenticated user was '${conn.user}'`, 60, 40);

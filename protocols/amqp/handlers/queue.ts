@@ -61,6 +61,7 @@ export async function queueBind(ch: AmqpChannel, a: MethodArgs['queue.bind']): P
   checkQueueExists(ch, queue, 50, 20);
   ch.conn.authorize('queue', queue, 'write', 50, 20);
   ch.conn.authorize('exchange', a.exchange, 'read', 50, 20);
+  ch.conn.authorizeTopic(a.exchange, a.routingKey, 'read', 50, 20);
   await vhost.bindQueue(queue, a.exchange, a.routingKey, plainTable(a.arguments), ch.conn.core!.id);
   if (!a.nowait) ch.send('queue.bind-ok', {});
 }

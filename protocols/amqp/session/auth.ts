@@ -1,29 +1,37 @@
+import type { AuthResult, Core } from '../../../src/core/index.js';
 import type { ConnectionOrigin } from '../../../src/listeners/adapter.js';
 import { readTable, tableString } from '../codec/field-table.js';
 import { Reader } from '../codec/reader.js';
-import { UserPermissions } from './permissions.js';
 
-/** SASL mechanisms offered in connection.start, in RabbitMQ's order. */
-export const MECHANISMS = ['AMQPLAIN', 'PLAIN'] as const;
+/** SASL mechanisms offered in connection.start, in RabbitMQ's order; EXTERNAL only to a client that presented a trusted certificate. */
+export const MECHANISMS = ['AMQPLAIN', 'PLAIN', 'EXTERNAL'] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
+
+export function offeredMechanisms(origin: ConnectionOrigin): Mechanism[] {
+  return origin.certificateUser !== undefined ? ['AMQPLAIN', 'PLAIN', 'EXTERNAL'] : ['AMQPLAIN', 'PLAIN'];
+}
 
 export interface Credentials {
   mechanism: Mechanism;
   username: string;
-  password: string;
+  /** Absent for EXTERNAL (the TLS client certificate is the credential). */
+  password?: string;
 }
 
-export type AuthResult = { ok: true; user: string; permissions?: UserPermissions } | { ok: false; reason: string };
+export type { AuthResult };
 
-/** Checks credentials. Pluggable: the broker passes one built from its configured users. */
+/** Checks credentials. Default: the core's user store (`coreAuthenticator`); tests may plug their own. */
 export type Authenticate = (credentials: Credentials, origin: ConnectionOrigin) => AuthResult | Promise<AuthResult>;
 
 /**
  * Decodes a start-ok/secure-ok response. PLAIN (RFC 4616): authzid NUL authcid NUL passwd.
- * AMQPLAIN: a field table without its length prefix holding LOGIN and PASSWORD.
+ * AMQPLAIN: a field table without its length prefix holding LOGIN and PASSWORD. EXTERNAL
+ * (RFC 4422 appendix A): the user is the certificate's; the response (an authzid) is ignored,
+ * as RabbitMQ's rabbitmq_auth_mechanism_ssl does.
  * Returns null when the response does not parse.
  */
-export function parseSaslResponse(mechanism: Mechanism, response: Buffer): Credentials | null {
+export function parseSaslResponse(mechanism: Mechanism, response: Buffer, origin: ConnectionOrigin): Credentials | null {
+  if (mechanism === 'EXTERNAL') return origin.certificateUser === undefined ? null : { mechanism, username: origin.certificateUser };
   if (mechanism === 'PLAIN') {
     const first = response.indexOf(0);
     const second = first < 0 ? -1 : response.indexOf(0, first + 1);
@@ -44,23 +52,10 @@ export function parseSaslResponse(mechanism: Mechanism, response: Buffer): Crede
   }
 }
 
-export function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.') || address === 'localhost';
-}
-
-/** The embedded default (ARCHITECTURE.md): user guest, password guest, from loopback only. */
-export const guestOnLoopback: Authenticate = (c, origin) => {
-  if (c.username !== 'guest' || c.password !== 'guest') return { ok: false, reason: `invalid credentials for user '${c.username}'` };
-  if (!isLoopback(origin.remoteAddress)) return { ok: false, reason: "user 'guest' can only connect via localhost" };
-  return { ok: true, user: 'guest', permissions: UserPermissions.all() };
-};
-
-/** Configured users (amqp.users) first, then the built-in guest on loopback. */
-export function configuredUsers(users: readonly { username: string; password: string; permissions?: Record<string, { configure: string; write: string; read: string }> }[]): Authenticate {
-  const byName = new Map(users.map((u) => [u.username, { password: u.password, permissions: UserPermissions.fromConfig(u.permissions ?? { '/': { configure: '.*', write: '.*', read: '.*' } }) }]));
+/** The broker-wide users (src/core/auth): password mechanisms check the password, EXTERNAL that the certificate's user exists. */
+export function coreAuthenticator(core: Core): Authenticate {
   return (c, origin) => {
-    const u = byName.get(c.username);
-    if (u) return u.password === c.password ? { ok: true, user: c.username, permissions: u.permissions } : { ok: false, reason: `invalid credentials for user '${c.username}'` };
-    return guestOnLoopback(c, origin);
+    const ctx = { remoteAddress: origin.remoteAddress, mechanism: c.mechanism };
+    return c.password === undefined ? core.users.authenticateExternal(c.username, ctx) : core.users.authenticate(c.username, c.password, ctx);
   };
 }

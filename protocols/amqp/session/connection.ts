@@ -12,13 +12,14 @@ import { amqpErrorFromCore } from '../mapping/errors.js';
 import type { MethodArgs, MethodName } from '../spec/methods.js';
 import { MethodId } from '../spec/methods.js';
 import { ReplyCode, replyText } from '../spec/reply-codes.js';
-import { MECHANISMS, parseSaslResponse, type Authenticate, type Mechanism } from './auth.js';
+import { offeredMechanisms, parseSaslResponse, type Authenticate, type Mechanism } from './auth.js';
 import { AmqpChannel } from './channel.js';
 import type { DirectReplyRegistry } from '../mapping/direct-reply-to.js';
 import { Heartbeat } from './heartbeat.js';
 import { FRAME_MIN_SIZE, negotiateTune } from './tune.js';
 import { serverProperties } from './server-properties.js';
-import { UserPermissions } from './permissions.js';
+import { authorizeResource, authorizeTopic } from './permissions.js';
+import type { AuthenticatedUser } from '../../../src/core/index.js';
 
 /** Limits the server proposes in connection.tune (RabbitMQ's defaults). */
 export interface AmqpLimits {
@@ -59,7 +60,8 @@ export class AmqpConnection {
   capabilities: FieldTable = new Map();
   clientProperties: FieldTable = new Map();
   user = '';
-  permissions: UserPermissions = UserPermissions.all();
+  /** The authenticated user (set after start-ok); permissions are checked on it live. */
+  principal: AuthenticatedUser | null = null;
   vhostName = '';
   core: Connection | null = null;
   private readonly channels = new Map<number, AmqpChannel>();
@@ -139,7 +141,7 @@ export class AmqpConnection {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: serverProperties(this.deps.version),
-      mechanisms: Buffer.from(MECHANISMS.join(' ')),
+      mechanisms: Buffer.from(offeredMechanisms(this.origin).join(' ')),
       locales: Buffer.from('en_US'),
     });
   }
@@ -210,7 +212,7 @@ export class AmqpConnection {
         this.clientProperties = a.clientProperties;
         const caps = a.clientProperties.get('capabilities');
         if (caps?.type === 'F') this.capabilities = caps.value;
-        if (!(MECHANISMS as readonly string[]).includes(a.mechanism)) {
+        if (!(offeredMechanisms(this.origin) as string[]).includes(a.mechanism)) {
           throw new AmqpConnectionError(ReplyCode.COMMAND_INVALID, `unknown authentication mechanism '${a.mechanism}'`, 10, 11);
         }
         this.mechanism = a.mechanism as Mechanism;
@@ -253,7 +255,7 @@ export class AmqpConnection {
   }
 
   private authenticate(response: Buffer): void {
-    const creds = parseSaslResponse(this.mechanism, response);
+    const creds = parseSaslResponse(this.mechanism, response, this.origin);
     const refuse = (reason: string) => {
       this.log.info({ reason, mechanism: this.mechanism }, 'login refused');
       const text = `Login was refused using authentication mechanism ${this.mechanism}. For details see the broker logfile.`;
@@ -272,8 +274,8 @@ export class AmqpConnection {
       .then((r) => {
         if (this.state !== 'start-ok') return;
         if (!r.ok) return refuse(r.reason);
-        this.user = r.user;
-        if (r.permissions) this.permissions = r.permissions;
+        this.user = r.user.name;
+        this.principal = r.user;
         this.state = 'tune-ok';
         const l = this.deps.limits;
         this.sendMethod(0, 'connection.tune', { channelMax: l.channelMax, frameMax: l.frameMax, heartbeat: l.heartbeatSec });
@@ -296,7 +298,7 @@ export class AmqpConnection {
     if (!this.deps.core.hasVhost(vhost)) {
       throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `vhost ${vhost} not found`, 10, 40);
     }
-    if (!this.permissions.canUseVhost(vhost)) {
+    if (!this.principal?.mayAccessVhost(vhost)) {
       throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `access to vhost '${vhost}' refused for user '${this.user}'`, 10, 40);
     }
     this.vhostName = vhost;
@@ -380,7 +382,14 @@ export class AmqpConnection {
 
   /** Throws ACCESS_REFUSED unless the user has `perm` on the named queue or exchange. */
   authorize(kind: 'queue' | 'exchange', name: string, perm: 'configure' | 'write' | 'read', classId: number, methodId: number): void {
-    this.permissions.check(this.user, this.vhostName, kind, name, perm, classId, methodId);
+    if (!this.principal) throw new AmqpConnectionError(ReplyCode.ACCESS_REFUSED, 'not authenticated', classId, methodId);
+    authorizeResource(this.principal, this.vhostName, kind, name, perm, classId, methodId);
+  }
+
+  /** Throws ACCESS_REFUSED unless the user's topic permissions on `exchange` allow `routingKey`. */
+  authorizeTopic(exchange: string, routingKey: string, perm: 'write' | 'read', classId: number, methodId: number): void {
+    if (!this.principal) throw new AmqpConnectionError(ReplyCode.ACCESS_REFUSED, 'not authenticated', classId, methodId);
+    authorizeTopic(this.principal, this.vhostName, exchange, routingKey, perm, classId, methodId, tableString(this.clientProperties, 'connection_name'));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { alterConfigs } from '../schema/apis.js';
+import { mayCluster, mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import { TOPIC_CONFIGS, topicConfigError } from '../mapping/topic-configs.js';
 import { RESOURCE_BROKER, RESOURCE_TOPIC } from './describe-configs.js';
@@ -28,13 +29,15 @@ export const alterConfigsHandler: Handler = {
 
 /** Shared by AlterConfigs and IncrementalAlterConfigs: checks the resource, then stores the entries. */
 export async function applyTopicConfig(
-  { node }: RequestContext,
+  { node, conn }: RequestContext,
   r: Message,
   entries: Record<string, string | null>,
   errors: string[],
   validateOnly: boolean,
 ): Promise<Message> {
   const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+  if (r.resourceType === RESOURCE_BROKER && !mayCluster(conn)) return { ...base, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed (tag administrator required).' };
+  if (r.resourceType === RESOURCE_TOPIC && !mayTopic(node, conn, r.resourceName, 'configure')) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: topicDenied(r.resourceName, conn.principal) };
   if (r.resourceType === RESOURCE_BROKER) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Broker configs are static in polybroker.yaml' };
   if (r.resourceType !== RESOURCE_TOPIC) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}` };
   const vhost = node.vhost();

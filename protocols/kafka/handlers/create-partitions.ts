@@ -1,4 +1,5 @@
 import { createPartitions } from '../schema/apis.js';
+import { mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -8,10 +9,14 @@ export const createPartitionsHandler: Handler = {
   api: createPartitions,
   minVersion: 0,
   maxVersion: 3,
-  async handle(req, { node }) {
+  async handle(req, { node, conn }) {
     const vhost = node.vhost();
     const results: Message[] = [];
     for (const t of req.topics as Message[]) {
+      if (!mayTopic(node, conn, t.name, 'configure')) {
+        results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: topicDenied(t.name, conn.principal) });
+        continue;
+      }
       const info = vhost.stream(t.name);
       if (!info) {
         results.push({ name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic.' });

@@ -1,4 +1,5 @@
 import { createTopics } from '../schema/apis.js';
+import { mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import { topicNameError } from '../mapping/topics.js';
 import { ConfigSource, TOPIC_CONFIGS, topicConfigError } from '../mapping/topic-configs.js';
@@ -16,11 +17,15 @@ export const createTopicsHandler: Handler = {
   api: createTopics,
   minVersion: 0,
   maxVersion: 7,
-  async handle(req, { node }) {
+  async handle(req, { node, conn }) {
     const vhost = node.vhost();
     const topics: Message[] = [];
     for (const t of req.topics as Message[]) {
       const fail = (errorCode: number, errorMessage: string) => topics.push({ name: t.name, errorCode, errorMessage, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null });
+      if (!mayTopic(node, conn, t.name, 'configure')) {
+        fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, topicDenied(t.name, conn.principal));
+        continue;
+      }
       const nameError = topicNameError(t.name);
       if (nameError) {
         fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);

@@ -1,4 +1,6 @@
 import { deleteGroups } from '../schema/apis.js';
+import { mayGroup } from '../mapping/authorize.js';
+import { ErrorCode } from '../mapping/errors.js';
 import { errorCodeFor } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 
@@ -7,10 +9,14 @@ export const deleteGroupsHandler: Handler = {
   api: deleteGroups,
   minVersion: 0,
   maxVersion: 2,
-  async handle(req, { node }) {
+  async handle(req, { node, conn }) {
     const results = [];
     for (const groupId of req.groupsNames as string[]) {
       let errorCode: number;
+      if (!mayGroup(node, conn, groupId)) {
+        results.push({ groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
+        continue;
+      }
       try {
         errorCode = await node.coordinator.delete(groupId);
       } catch (e) {

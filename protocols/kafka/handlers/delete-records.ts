@@ -1,4 +1,5 @@
 import { deleteRecords } from '../schema/apis.js';
+import { mayTopic } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -8,11 +9,12 @@ export const deleteRecordsHandler: Handler = {
   api: deleteRecords,
   minVersion: 0,
   maxVersion: 2,
-  handle(req, { node }) {
+  handle(req, { node, conn }) {
     const vhost = node.vhost();
     const topics = (req.topics as Message[]).map((t) => ({
       name: t.name,
       partitions: (t.partitions as Message[]).map((p) => {
+        if (!mayTopic(node, conn, t.name, 'configure')) return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         const info = vhost.stream(t.name);
         if (!info || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
           return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

@@ -1,4 +1,5 @@
 import { deleteTopics } from '../schema/apis.js';
+import { mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -8,13 +9,17 @@ export const deleteTopicsHandler: Handler = {
   api: deleteTopics,
   minVersion: 0,
   maxVersion: 6,
-  async handle(req, { node, apiVersion }) {
+  async handle(req, { node, conn, apiVersion }) {
     const vhost = node.vhost();
     const wanted: { name: string | null; topicId: Buffer | null }[] =
       apiVersion >= 6 ? (req.topics as Message[]).map((t) => ({ name: t.name, topicId: t.topicId })) : (req.topicNames as string[]).map((name) => ({ name, topicId: null }));
     const responses: Message[] = [];
     for (const w of wanted) {
       const name = w.name ?? (w.topicId ? node.topicById(w.topicId) : null);
+      if (name !== null && !mayTopic(node, conn, name, 'configure')) {
+        responses.push({ name: w.name, topicId: w.topicId ?? undefined, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: topicDenied(name, conn.principal) });
+        continue;
+      }
       if (name === null || !vhost.stream(name)) {
         responses.push({
           name: w.name,

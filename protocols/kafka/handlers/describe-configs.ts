@@ -1,4 +1,5 @@
 import { describeConfigs } from '../schema/apis.js';
+import { mayCluster, mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode } from '../mapping/errors.js';
 import { CONFIG_TYPE_CODE, ConfigSource, TOPIC_CONFIGS } from '../mapping/topic-configs.js';
 import type { Handler, RequestContext } from './handler.js';
@@ -36,6 +37,9 @@ function describeResource(ctx: RequestContext, r: Message, includeSynonyms: bool
   const base = { resourceType: r.resourceType, resourceName: r.resourceName };
   let entries: Entry[];
   if (r.resourceType === RESOURCE_TOPIC) {
+    if (!mayTopic(ctx.node, ctx.conn, r.resourceName, 'configure') && !mayTopic(ctx.node, ctx.conn, r.resourceName, 'read')) {
+      return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: topicDenied(r.resourceName, ctx.conn.principal), configs: [] };
+    }
     const vhost = ctx.node.vhost();
     if (!vhost.stream(r.resourceName)) {
       return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${r.resourceName} does not exist`, configs: [] };
@@ -46,6 +50,7 @@ function describeResource(ctx: RequestContext, r: Message, includeSynonyms: bool
       return { name, value: set[name] ?? def.default, source: explicit ? ConfigSource.DYNAMIC_TOPIC_CONFIG : ConfigSource.DEFAULT_CONFIG, type: CONFIG_TYPE_CODE[def.type], doc: def.doc };
     });
   } else if (r.resourceType === RESOURCE_BROKER) {
+    if (!mayCluster(ctx.conn)) return { ...base, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed (tag administrator required).', configs: [] };
     if (r.resourceName !== '' && r.resourceName !== String(ctx.node.options.nodeId)) {
       return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${ctx.node.options.nodeId}`, configs: [] };
     }

@@ -1,4 +1,5 @@
 import { describeGroups } from '../schema/apis.js';
+import { mayGroup } from '../mapping/authorize.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 
@@ -7,10 +8,13 @@ export const describeGroupsHandler: Handler = {
   api: describeGroups,
   minVersion: 0,
   maxVersion: 5,
-  handle(req, { node }) {
+  handle(req, { node, conn }) {
     return {
       throttleTimeMs: 0,
       groups: (req.groups as string[]).map((id) => {
+        if (!mayGroup(node, conn, id)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
+        }
         const d = node.coordinator.describe(id);
         return {
           errorCode: ErrorCode.NONE,

@@ -1,4 +1,5 @@
 import { fetch } from '../schema/apis.js';
+import { mayTopic } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -92,6 +93,11 @@ async function collect(ctx: RequestContext, topics: Message[], parts: PartitionF
       };
       partitions.push(entry);
       out.highWatermarks.push(-1);
+      if (p.topic !== '' && !mayTopic(ctx.node, ctx.conn, p.topic, 'read')) {
+        entry.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        out.error = true;
+        continue;
+      }
       try {
         const info = p.topic === '' ? null : vhost.stream(p.topic);
         if (!info || p.partition < 0 || p.partition >= info.partitions) {

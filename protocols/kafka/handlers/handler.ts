@@ -4,7 +4,7 @@
  * when Kafka sends no response: Produce with acks=0). Handlers never touch bytes; failures
  * become Kafka error codes in the response. ApiVersions is computed from this table.
  */
-import type { Connection } from '../../../src/core/index.js';
+import type { AuthenticatedUser, Connection } from '../../../src/core/index.js';
 import type { Message } from '../codec/schema-codec.js';
 import type { ApiDef } from '../schema/types.js';
 import type { KafkaNode } from '../node.js';
@@ -21,6 +21,8 @@ export interface ConnectionState {
   clientSoftwareVersion: string | null;
   /** Authenticated user (SASL), or null. */
   principal: string | null;
+  /** The authenticated user (SASL or TLS client certificate) whose permissions apply; null = unauthenticated (no checks, Kafka without an authorizer). */
+  user: AuthenticatedUser | null;
   /** Mechanism chosen by SaslHandshake, null before it. */
   saslMechanism: string | null;
   /** SaslHandshake v0: the next frames are raw SASL tokens, not Kafka requests. */

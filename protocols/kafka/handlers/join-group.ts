@@ -1,4 +1,6 @@
 import { joinGroup } from '../schema/apis.js';
+import { mayGroup } from '../mapping/authorize.js';
+import { ErrorCode as AuthErrorCode } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 
 /**
@@ -12,6 +14,10 @@ export const joinGroupHandler: Handler = {
   minVersion: 0,
   maxVersion: 9,
   async handle(req, { node, conn, apiVersion }) {
+    if (!mayGroup(node, conn, req.groupId)) {
+      const errorCode = AuthErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: req.memberId, members: [] };
+    }
     const r = await node.coordinator.join({
       groupId: req.groupId,
       sessionTimeoutMs: req.sessionTimeoutMs,

@@ -1,4 +1,6 @@
 import { leaveGroup } from '../schema/apis.js';
+import { mayGroup } from '../mapping/authorize.js';
+import { ErrorCode as AuthErrorCode } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
 
@@ -7,7 +9,8 @@ export const leaveGroupHandler: Handler = {
   api: leaveGroup,
   minVersion: 0,
   maxVersion: 5,
-  handle(req, { node, apiVersion }) {
+  handle(req, { node, conn, apiVersion }) {
+    if (!mayGroup(node, conn, req.groupId)) return { throttleTimeMs: 0, errorCode: AuthErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const identities =
       apiVersion < 3
         ? [{ memberId: req.memberId as string, groupInstanceId: null }]

@@ -1,4 +1,5 @@
 import { listOffsets } from '../schema/apis.js';
+import { mayTopic } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import { batchMaxTimestamp } from '../mapping/produce-batch.js';
 import type { Handler, RequestContext } from './handler.js';
@@ -29,7 +30,12 @@ export const listOffsetsHandler: Handler = {
     for (const t of req.topics as Message[]) {
       const partitions: Message[] = [];
       topics.push({ name: t.name, partitions });
+      const allowed = mayTopic(ctx.node, ctx.conn, t.name, 'read');
       for (const p of t.partitions as Message[]) {
+        if (!allowed) {
+          partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 });
+          continue;
+        }
         partitions.push(await listPartition(ctx, t.name, p.partitionIndex, p.timestamp, req.isolationLevel === 1));
       }
     }

@@ -1,6 +1,7 @@
 import { metadata } from '../schema/apis.js';
 import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
 import { topicNameError } from '../mapping/topics.js';
+import { mayTopic } from '../mapping/authorize.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { StreamInfo } from '../../../src/core/index.js';
 import { TRANSACTION_LOG } from '../transactions/transaction-log.js';
@@ -21,7 +22,8 @@ export const metadataHandler: Handler = {
     const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
     const topics: unknown[] = [];
     if (all) {
-      for (const s of vhost.streams()) if (topicNameError(s.name) === null) topics.push(topicEntry(ctx, s.name, s, ErrorCode.NONE));
+      // As Kafka: topics the user may not describe are left out of the listing.
+      for (const s of vhost.streams()) if (topicNameError(s.name) === null && mayDescribe(ctx, s.name)) topics.push(topicEntry(ctx, s.name, s, ErrorCode.NONE));
     } else {
       for (const t of req.topics as { name: string | null; topicId: Buffer }[]) {
         let name = t.name;
@@ -32,8 +34,12 @@ export const metadataHandler: Handler = {
             continue;
           }
         }
+        if (!mayDescribe(ctx, name)) {
+          topics.push(topicEntry(ctx, name, null, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         try {
-          const info = await node.topic(name, req.allowAutoTopicCreation !== false);
+          const info = await node.topic(name, req.allowAutoTopicCreation !== false && mayTopic(node, conn, name, 'configure'));
           topics.push(topicEntry(ctx, name, info, ErrorCode.NONE));
         } catch (e) {
           if (!(e instanceof KafkaError)) node.log.warn({ err: e, topic: name }, 'metadata: topic lookup failed');
@@ -51,6 +57,11 @@ export const metadataHandler: Handler = {
     };
   },
 };
+
+/** Kafka's DESCRIBE on a topic: implied by any of read, write, configure. */
+function mayDescribe({ node, conn }: RequestContext, topic: string): boolean {
+  return mayTopic(node, conn, topic, 'read') || mayTopic(node, conn, topic, 'write') || mayTopic(node, conn, topic, 'configure');
+}
 
 function topicEntry({ node }: RequestContext, name: string, info: StreamInfo | null, errorCode: number): unknown {
   const nodeId = node.options.nodeId;

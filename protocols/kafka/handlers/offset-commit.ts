@@ -1,4 +1,5 @@
 import { offsetCommit } from '../schema/apis.js';
+import { mayGroup, mayTopic } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -16,10 +17,10 @@ export const offsetCommitHandler: Handler = {
   api: offsetCommit,
   minVersion: 0,
   maxVersion: 9,
-  async handle(req, { node, apiVersion }) {
+  async handle(req, { node, conn, apiVersion }) {
     const vhost = node.vhost();
     const generation = apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch;
-    const groupError = node.coordinator.validateCommit(req.groupId, req.memberId, generation, req.groupInstanceId);
+    const groupError = !mayGroup(node, conn, req.groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : node.coordinator.validateCommit(req.groupId, req.memberId, generation, req.groupInstanceId);
     const topics: Message[] = [];
     const pending: Promise<void>[] = [];
     for (const t of req.topics as Message[]) {
@@ -30,6 +31,10 @@ export const offsetCommitHandler: Handler = {
         const entry = { partitionIndex: p.partitionIndex, errorCode: groupError };
         partitions.push(entry);
         if (groupError !== ErrorCode.NONE) continue;
+        if (!mayTopic(node, conn, t.name, 'read')) {
+          entry.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          continue;
+        }
         if (!info || p.partitionIndex < 0 || p.partitionIndex >= info.partitions) {
           entry.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;

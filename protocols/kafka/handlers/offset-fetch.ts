@@ -1,4 +1,5 @@
 import { offsetFetch } from '../schema/apis.js';
+import { mayGroup } from '../mapping/authorize.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -16,9 +17,14 @@ export const offsetFetchHandler: Handler = {
     if (ctx.apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: (req.groups as Message[]).map((g) => ({ groupId: g.groupId, topics: groupTopics(ctx, g.groupId, g.topics), errorCode: ErrorCode.NONE })),
+        groups: (req.groups as Message[]).map((g) =>
+          mayGroup(ctx.node, ctx.conn, g.groupId)
+            ? { groupId: g.groupId, topics: groupTopics(ctx, g.groupId, g.topics), errorCode: ErrorCode.NONE }
+            : { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED },
+        ),
       };
     }
+    if (!mayGroup(ctx.node, ctx.conn, req.groupId)) return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     return { throttleTimeMs: 0, topics: groupTopics(ctx, req.groupId, req.topics), errorCode: ErrorCode.NONE };
   },
 };

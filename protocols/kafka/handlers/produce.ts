@@ -1,4 +1,5 @@
 import { produce } from '../schema/apis.js';
+import { mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
 import { checkProducedRecords, isCorruptBatchError, withLogAppendTime } from '../mapping/produce-batch.js';
 import { batchProducerId } from '../mapping/produce-guard.js';
@@ -47,7 +48,15 @@ export const produceHandler: Handler = {
         for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${TRANSACTION_LOG}`));
         continue;
       }
+      if (!mayTopic(ctx.node, ctx.conn, t.name, 'write')) {
+        for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, topicDenied(t.name, ctx.conn.principal)));
+        continue;
+      }
       let exists = ctx.node.vhost().stream(t.name) !== null;
+      if (!exists && !mayTopic(ctx.node, ctx.conn, t.name, 'configure')) {
+        for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, topicDenied(t.name, ctx.conn.principal)));
+        continue;
+      }
       if (!exists) {
         try {
           await ctx.node.topic(t.name, true);

@@ -16,18 +16,22 @@ export const saslAuthenticateHandler: Handler = {
       conn.closeAfterResponse = true;
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate before SaslHandshake', authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
     }
-    try {
-      const step = auth.step(conn.saslMechanism, req.authBytes, conn.saslState);
-      conn.saslState = step.state;
-      if (step.user !== null) {
-        conn.principal = step.user;
-        node.log.info({ connId: conn.id, user: step.user, mechanism: conn.saslMechanism }, 'kafka client authenticated');
-      }
-      return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: 0 };
-    } catch (e) {
-      conn.closeAfterResponse = true;
-      node.log.warn({ connId: conn.id, mechanism: conn.saslMechanism, remote: conn.remoteAddress }, 'kafka authentication failed');
-      return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: (e as Error).message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
-    }
+    const mechanism = conn.saslMechanism;
+    return auth.step(mechanism, req.authBytes, conn.saslState, conn.remoteAddress).then(
+      (step) => {
+        conn.saslState = step.state;
+        if (step.user !== null) {
+          conn.principal = step.user.name;
+          conn.user = step.user;
+          node.log.info({ connId: conn.id, user: step.user.name, mechanism }, 'kafka client authenticated');
+        }
+        return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: 0 };
+      },
+      (e: unknown) => {
+        conn.closeAfterResponse = true;
+        node.log.warn({ connId: conn.id, mechanism, remote: conn.remoteAddress }, 'kafka authentication failed');
+        return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: (e as Error).message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
+      },
+    );
   },
 };

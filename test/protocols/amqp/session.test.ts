@@ -5,7 +5,6 @@ import { table } from '../../../protocols/amqp/codec/field-table.js';
 import { Writer } from '../../../protocols/amqp/codec/writer.js';
 import { writeTable } from '../../../protocols/amqp/codec/field-table.js';
 import { PROTOCOL_HEADER } from '../../../protocols/amqp/codec/frame-parser.js';
-import { configuredUsers } from '../../../protocols/amqp/session/auth.js';
 import { RawClient } from '../../../interop/amqp/raw-client.js';
 import { startAmqpServer, type AmqpServer } from './harness.js';
 
@@ -21,11 +20,8 @@ function amqplainResponse(user: string, pass: string): Buffer {
 describe('AMQP session', () => {
   let server: AmqpServer;
   beforeAll(async () => {
-    server = await startAmqpServer({
-      authenticate: configuredUsers([
-        { username: 'limited', password: 'pw', permissions: { '/': { configure: '^lim-.*', write: '^lim-.*|amq\\.default', read: '^lim-.*' } } },
-      ]),
-    });
+    server = await startAmqpServer({}, { auth: { failedLoginDelayMs: 0 } });
+    await server.core.users.putUser('limited', { password: 'pw', permissions: { '/': { configure: '^lim-.*', write: '^lim-.*|amq\\.default', read: '^lim-.*' } } });
   });
   afterAll(async () => {
     await server.close();

@@ -1,0 +1,36 @@
+/**
+ * The broker-wide permission model (src/core/auth) in Kafka terms, one function per resource
+ * type of Kafka's ACLs (docs/security.md has the table):
+ * - topic T: Produce = write on T (and the topic permission on `amq.topic`, routing key T,
+ *   where Kafka produces are routed); Fetch, ListOffsets, OffsetCommit/Fetch = read on T;
+ *   CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, DeleteRecords, auto-creation
+ *   = configure on T -> TOPIC_AUTHORIZATION_FAILED (29);
+ * - group G: read on G -> GROUP_AUTHORIZATION_FAILED (30);
+ * - cluster (broker configs): tag `administrator` -> CLUSTER_AUTHORIZATION_FAILED (31).
+ * An unauthenticated connection (no SASL configured, no client certificate) is not checked,
+ * as a Kafka broker without an authorizer.
+ */
+import type { ConnectionState } from '../handlers/handler.js';
+import type { KafkaNode } from '../node.js';
+
+export function mayTopic(node: KafkaNode, conn: ConnectionState, topic: string, perm: 'configure' | 'write' | 'read'): boolean {
+  const user = conn.user;
+  if (user === null) return true;
+  const vhost = node.options.vhost;
+  if (!user.allows(vhost, 'stream', topic, perm)) return false;
+  if (perm === 'configure') return true;
+  return user.allowsTopic(vhost, 'amq.topic', topic, perm, conn.clientId ?? undefined);
+}
+
+export function mayGroup(node: KafkaNode, conn: ConnectionState, group: string): boolean {
+  return conn.user === null || conn.user.allows(node.options.vhost, 'group', group, 'read');
+}
+
+export function mayCluster(conn: ConnectionState): boolean {
+  return conn.user === null || conn.user.hasTag('administrator');
+}
+
+/** Kafka's own wording for the error message field. */
+export function topicDenied(topic: string, user: string | null): string {
+  return `Not authorized to access topics: [${topic}] (user '${user ?? ''}')`;
+}

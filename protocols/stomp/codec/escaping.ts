@@ -24,8 +24,11 @@ const BACKSLASH = 0x5c;
 /** Decodes `buf[start, end)` as UTF-8, undoing the escapes of `mode`. */
 export function unescapeValue(buf: Buffer, start: number, end: number, mode: EscapeMode): string {
   if (mode === 'none') return buf.toString('utf8', start, end);
-  let i = buf.indexOf(BACKSLASH, start);
-  if (i === -1 || i >= end) return buf.toString('utf8', start, end);
+  // A loop over the value, not buf.indexOf: that would search past `end`, through the rest of
+  // the read chunk (every later frame's headers and bodies), once per header.
+  let i = start;
+  while (i < end && buf[i] !== BACKSLASH) i++;
+  if (i === end) return buf.toString('utf8', start, end);
   // Rare path: build the unescaped bytes once.
   const out = Buffer.allocUnsafe(end - start);
   let o = buf.copy(out, 0, start, i);

@@ -180,8 +180,17 @@ export class StompParser {
     let contentLength = -1;
     for (;;) {
       if (lineStart - start > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits.maxHeaderBytes);
-      lf = buf.indexOf(LF, lineStart);
-      if (lf < 0 || lf >= end) {
+      // One pass over the line for its first colon and its LF: header lines are short, and a
+      // JS loop over a few dozen bytes is cheaper than two native indexOf calls.
+      let colon = -1;
+      lf = lineStart;
+      while (lf < end) {
+        const b = buf[lf]!;
+        if (b === LF) break;
+        if (b === COLON && colon < 0) colon = lf;
+        lf++;
+      }
+      if (lf >= end) {
         if (end - start > this.limits.maxHeaderBytes) throw headersTooLarge(this.limits.maxHeaderBytes);
         return -1;
       }
@@ -190,7 +199,6 @@ export class StompParser {
       if (headers.length >= 2 * this.limits.maxHeaders) {
         throw new StompFrameError('too-many-headers', `more than ${this.limits.maxHeaders} headers in one frame`);
       }
-      const colon = buf.indexOf(COLON, lineStart);
       if (colon < 0 || colon >= lineEnd || colon === lineStart) {
         throw new StompFrameError('malformed-header', 'header line without a name and a colon');
       }
@@ -297,10 +305,19 @@ const EMPTY = Buffer.alloc(0);
 
 function parseContentLength(value: string): number {
   // Digits only: a sign, a fraction or spaces would make the frame's end ambiguous.
-  if (value.length === 0 || value.length > 15 || !/^[0-9]+$/.test(value)) {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) {
+      n = -1;
+      break;
+    }
+    n = n * 10 + d;
+  }
+  if (value.length === 0 || value.length > 15 || n < 0) {
     throw new StompFrameError('bad-content-length', `content-length "${value.slice(0, 32)}" is not a byte count`);
   }
-  return Number(value);
+  return n;
 }
 
 function badCommandLine(buf: Buffer, start: number, end: number): StompFrameError {

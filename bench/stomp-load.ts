@@ -15,7 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import WebSocket from 'ws';
+import { openLeanWebSocket } from './lean-websocket.js';
 
 export type Workload = 'queue-client-individual' | 'queue-auto' | 'topic-fanout';
 interface Options {
@@ -42,9 +42,11 @@ const WINDOW = Number(process.env.STOMP_BENCH_WINDOW ?? 2000);
 const BATCH = 50;
 const TOPIC_SUBSCRIBERS = 10;
 
-/** A byte pipe to the broker: a TCP socket, or a WebSocket whose messages are chunks. */
+/** A byte pipe to the broker: a TCP socket, or a WebSocket whose messages carry the bytes. */
 interface Pipe {
   write(b: Buffer): boolean;
+  /** write() of a buffer sent many times (the SEND batch): a WebSocket frames it once. */
+  writeCached(b: Buffer): boolean;
   onData(cb: (chunk: Buffer) => void): void;
   onDrain(cb: () => void): void;
   close(): void;
@@ -52,32 +54,15 @@ interface Pipe {
 
 async function openPipe(o: Options): Promise<Pipe> {
   if (o.wsUrl !== undefined) {
-    // No permessage-deflate: compression would cost both sides CPU the TCP runs do not pay.
-    const ws = new WebSocket(o.wsUrl, ['v12.stomp'], { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const drainers: Array<() => void> = [];
+    // A lean client (bench/lean-websocket.ts), not `ws`: per message, `ws` costs the generator
+    // more CPU than a fast broker spends, which made the WebSocket rows measure the generator.
+    const ws = await openLeanWebSocket(o.wsUrl, 'v12.stomp');
     return {
-      write(b) {
-        ws.send(b, { binary: false });
-        if (ws.bufferedAmount > 4 * 1024 * 1024) {
-          const poll = () => (ws.bufferedAmount > 1024 * 1024 ? setTimeout(poll, 1) : drainers.forEach((d) => d()));
-          setTimeout(poll, 1);
-          return false;
-        }
-        return true;
-      },
-      onData(cb) {
-        ws.on('message', (data: Buffer) => cb(data));
-      },
-      onDrain(cb) {
-        drainers.push(cb);
-      },
-      close() {
-        ws.terminate();
-      },
+      write: (b) => ws.send(b),
+      writeCached: (b) => ws.sendCached(b),
+      onData: (cb) => ws.onData(cb),
+      onDrain: (cb) => ws.onDrain(cb),
+      close: () => ws.close(),
     };
   }
   const socket: Socket = await new Promise((resolve, reject) => {
@@ -87,6 +72,7 @@ async function openPipe(o: Options): Promise<Pipe> {
   socket.setNoDelay(true);
   return {
     write: (b) => socket.write(b),
+    writeCached: (b) => socket.write(b),
     onData: (cb) => socket.on('data', cb),
     onDrain: (cb) => socket.on('drain', cb),
     close: () => socket.destroy(),
@@ -196,7 +182,7 @@ async function runRaw(o: Options): Promise<Result> {
     if (!running || blocked || producer === null) return;
     while (published - minDelivered() < WINDOW) {
       published += BATCH;
-      if (!producer.pipe.write(batch)) {
+      if (!producer.pipe.writeCached(batch)) {
         blocked = true;
         return;
       }

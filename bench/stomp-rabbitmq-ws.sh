@@ -3,12 +3,14 @@
 # STOMP on 127.0.0.1:62623, STOMP over WebSocket on ws://127.0.0.1:15694/ws. The shared peer has no
 # Web-STOMP, and a node of our own is not stopped by other benches midway. Stop it with
 #   PEER_RABBIT_NODE=rabbit-stompws@localhost ../shared/peers/stop-rabbitmq.sh
+# (POLYBROKER_PEERS_DIR names the peers directory when it is not ../shared/peers, as for worktrees.)
 set -euo pipefail
 export PEER_RABBIT_NODE=rabbit-stompws@localhost PEER_RABBIT_AMQP=6692 PEER_RABBIT_MQTT=2893 PEER_RABBIT_STOMP=62623 PEER_RABBIT_STREAM=6562 PEER_RABBIT_DIST=26692
+PEERS=${POLYBROKER_PEERS_DIR:-$(dirname "$0")/../../shared/peers}
 DIR=/tmp/polybroker-peers/rabbitmq-rabbit-stompws
 if ss -ltn | grep -q ':15694 '; then echo "already up"; exit 0; fi
-$(dirname "$0")/../../shared/peers/start-rabbitmq.sh
-$(dirname "$0")/../../shared/peers/stop-rabbitmq.sh
+"$PEERS/start-rabbitmq.sh"
+"$PEERS/stop-rabbitmq.sh"
 echo '[rabbitmq_stomp,rabbitmq_web_stomp].' > $DIR/enabled_plugins
 cat > $DIR/rabbitmq.conf <<CONF
 listeners.tcp.default = 127.0.0.1:6692

@@ -6,7 +6,7 @@ import { pidListeningOn } from './peers.js';
 import type { Workload } from './stomp-load.js';
 
 /**
- * `npm run bench -- stomp [--seconds N] [--stock] [--rabbit-ws URL] [--rabbit-port PORT]`: issue 7's workloads
+ * `npm run bench -- stomp [--seconds N] [--only WORDS] [--stock] [--rabbit-ws URL] [--rabbit-port PORT]`: issue 7's workloads
  * against polybroker and RabbitMQ's STOMP plugin (../shared/peers) in one invocation, driven by
  * the lean generator (bench/stomp-load.ts, a separate process), over TCP and over WebSocket.
  * Figures: msgs/s (queues: delivered per second; topic: published per second, each delivered
@@ -46,6 +46,9 @@ export async function run(h: Harness): Promise<void> {
   };
   const seconds = Number(arg('--seconds') ?? 5);
   const stock = h.args.includes('--stock');
+  // `--only auto,topic`: the workloads whose name contains one of the words (all by default).
+  const only = arg('--only')?.split(',');
+  const selected = (w: Workload) => only === undefined || only.some((word) => w.includes(word));
   const broker = await h.startBroker();
   // `--rabbit-port`: a RabbitMQ STOMP listener already running (one with Web-STOMP too, or one
   // no other bench stops midway); otherwise the shared peer.
@@ -73,17 +76,17 @@ export async function run(h: Harness): Promise<void> {
       { subject: t.subject, units },
     );
   };
-  for (const w of WORKLOADS) {
+  for (const w of WORKLOADS.filter((x) => selected(x.workload))) {
     for (const t of targets) await measure(w.label, t, {}, w.workload);
   }
-  for (const w of WORKLOADS) {
+  for (const w of WORKLOADS.filter((x) => selected(x.workload))) {
     for (const t of targets) {
       if (t.wsUrl === undefined) continue;
       await measure(`${w.label} [WebSocket]`, t, { wsUrl: t.wsUrl }, w.workload);
     }
   }
   if (stock) {
-    for (const w of WORKLOADS.filter((x) => x.workload !== 'topic-fanout')) {
+    for (const w of WORKLOADS.filter((x) => x.workload !== 'topic-fanout' && selected(x.workload))) {
       for (const t of targets) await measure(`${w.label} [stompit generator]`, t, { client: 'stompit' }, w.workload);
     }
   }

@@ -372,6 +372,21 @@ export interface ProduceRecord {
 export interface ProduceOptions {
   /** Kafka acks=0/1/all map to not awaiting or awaiting `durable`; the core always stores the same. */
   durability?: DurabilityMode;
+  /**
+   * false: store only, do not route the records through `amq.topic` now (a Kafka transaction's
+   * batches: they are routed by `routeStored` when the transaction commits, never if it aborts).
+   */
+  route?: boolean;
+}
+
+/** Stored records of one producer in [from, to) of a stream partition, to route (a committed transaction). */
+export interface StoredRange {
+  stream: string;
+  partition: number;
+  from: number;
+  to: number;
+  /** Only data batches of this Kafka producer id are routed. */
+  producerId: number;
 }
 
 export interface ProduceResult {
@@ -642,6 +657,14 @@ export interface Vhost {
    * also routed through `amq.topic` with routing key = stream name to other bound queues.
    */
   produce(stream: string, partition: number | null, batch: Buffer, options?: ProduceOptions, origin?: MessageOrigin): ProduceResult;
+  /**
+   * Routes stored records through `amq.topic` as `produce` does on append: for a committed Kafka
+   * transaction, whose batches were produced with `route: false`. All ranges are read first and
+   * then routed in one synchronous step, in the order given, so what the caller appends right
+   * after the returned promise resolves lands in the same group commit as the routed copies.
+   * Resolves to the number of records routed.
+   */
+  routeStored(ranges: readonly StoredRange[]): Promise<number>;
   /** Encodes records into one RecordBatch v2 and appends it as `produce` does. */
   produceRecords(stream: string, partition: number | null, records: ProduceRecord[], options?: ProduceOptions, origin?: MessageOrigin): ProduceResult;
 

@@ -21,6 +21,7 @@ import type {
   StreamBatch,
   StreamInfo,
   StreamMessage,
+  StoredRange,
   StreamOptions,
 } from './api.js';
 import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from './errors.js';
@@ -213,6 +214,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     if (mode !== 'none') durable = res.durable;
   }
   s.appended(p, vh.ctx.store.endOffset(id));
+  if (o.route === false) return { partition: p, baseOffset, logAppendTime: now, durable };
   vh.forwardToTopicExchange(s, () => {
     const out: Message[] = [];
     for (const b of batches) {
@@ -225,6 +227,47 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     return out;
   });
   return { partition: p, baseOffset, logAppendTime: now, durable };
+}
+
+export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[]): Promise<number> {
+  const work: { s: Stream; batches: Buffer[] }[] = [];
+  for (const r of ranges) {
+    const s = vh.streamFor(r.stream);
+    const id = partitionId(s, r.partition);
+    const batches: Buffer[] = [];
+    let off = r.from;
+    while (off < r.to) {
+      const read = await vh.ctx.store.read(id, off, READ_CHUNK_BYTES);
+      if (read.length === 0) break;
+      for (const b of read) {
+        if (b.baseOffset >= r.to) {
+          off = r.to;
+          break;
+        }
+        off = b.baseOffset + b.recordCount;
+        const h = readRecordBatchHeader(b.batch);
+        if (h.producerId === r.producerId && !h.isControl) batches.push(b.batch);
+      }
+    }
+    work.push({ s, batches });
+  }
+  let routed = 0;
+  for (const { s, batches } of work) {
+    if (s.deleted) continue;
+    vh.forwardToTopicExchange(s, () => {
+      const out: Message[] = [];
+      for (const b of batches) {
+        try {
+          for (const d of decodeBatchMessages(b, 0, s.name)) if (!d.isControl) out.push(d.message);
+        } catch (err) {
+          vh.ctx.warn({ stream: s.name, err: String(err) }, 'cannot decode stored batch for routing');
+        }
+      }
+      routed += out.length;
+      return out;
+    });
+  }
+  return routed;
 }
 
 export function produceRecords(vh: VhostImpl, stream: string, partition: number | null, records: ProduceRecord[], o?: ProduceOptions, origin?: MessageOrigin): ProduceResult {

@@ -26,6 +26,7 @@ import type {
   QueueDeclareResult,
   QueueInfo,
   QueueOptions,
+  StoredRange,
   StreamBatch,
   StreamInfo,
   StreamMessage,
@@ -612,6 +613,9 @@ export class VhostImpl implements Vhost, QueueHost {
   }
   produce(stream: string, partition: number | null, batch: Buffer, options?: ProduceOptions, origin?: MessageOrigin): ProduceResult {
     return streams.produce(this, stream, partition, batch, options, origin);
+  }
+  routeStored(ranges: readonly StoredRange[]): Promise<number> {
+    return streams.routeStored(this, ranges);
   }
   produceRecords(stream: string, partition: number | null, records: ProduceRecord[], options?: ProduceOptions, origin?: MessageOrigin): ProduceResult {
     return streams.produceRecords(this, stream, partition, records, options, origin);

@@ -15,6 +15,8 @@ import type { KafkaOptions } from '../../../protocols/kafka/options.js';
 export interface KafkaBroker {
   port: number;
   bootstrap: string;
+  /** The AMQP listener of the same broker (0 when the Kafka adapter runs alone). */
+  amqpPort: number;
   dataDir: string;
   output(): string;
   stop(): Promise<void>;
@@ -39,6 +41,7 @@ function fromRunningBroker(b: RunningBroker): KafkaBroker {
   const k: KafkaBroker = {
     port: b.ports.kafka,
     bootstrap: `127.0.0.1:${b.ports.kafka}`,
+    amqpPort: b.ports.amqp,
     dataDir: b.dataDir,
     output: () => b.output(),
     async stop() {
@@ -50,6 +53,7 @@ function fromRunningBroker(b: RunningBroker): KafkaBroker {
     async restart() {
       await b.restart();
       k.port = b.ports.kafka;
+      k.amqpPort = b.ports.amqp;
       k.bootstrap = `127.0.0.1:${b.ports.kafka}`;
     },
   };
@@ -81,6 +85,7 @@ async function startServeKafka(options: Partial<KafkaOptions>): Promise<KafkaBro
   const k: KafkaBroker = {
     port,
     bootstrap: `127.0.0.1:${port}`,
+    amqpPort: 0,
     dataDir,
     output: () => out,
     async stop() {

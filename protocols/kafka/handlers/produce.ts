@@ -81,6 +81,13 @@ export const produceHandler: Handler = {
   },
 };
 
+const STORE_ONLY = { route: false } as const;
+const TRANSACTIONAL_BIT = 0x10;
+
+function isTransactional(batch: Buffer): boolean {
+  return (batch.readInt16BE(21) & TRANSACTIONAL_BIT) !== 0;
+}
+
 function hasProducerId(topics: Message[]): boolean {
   for (const t of topics) {
     for (const p of t.partitionData as Message[]) {
@@ -122,7 +129,8 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
         }
       }
       const stored = logAppendTime ? withLogAppendTime(batch, now) : batch;
-      const r = vhost.produce(topic, p.index, stored, undefined, conn.core().origin);
+      // A transaction's records reach other protocols only when it commits (the coordinator routes them).
+      const r = vhost.produce(topic, p.index, stored, isTransactional(stored) ? STORE_ONLY : undefined, conn.core().origin);
       if (guarded) guard.appended(topic, p.index, stored, r.baseOffset);
       if (baseOffset < 0) baseOffset = r.baseOffset;
       durable.push(r.durable);

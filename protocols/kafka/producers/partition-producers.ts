@@ -39,6 +39,8 @@ export class PartitionProducers {
   readonly producers = new Map<number, ProducerEntry>();
   /** Aborted transactions in offset order (what read_committed fetches are told to skip). */
   readonly aborted: AbortedTransaction[] = [];
+  /** The last committed transaction of each producer here: [first offset, marker offset]. */
+  readonly lastCommitted = new Map<number, [first: number, marker: number]>();
   private openTransactions = 0;
 
   check(h: ProducerBatchHeader): GuardVerdict {
@@ -113,6 +115,7 @@ export class PartitionProducers {
     if (first >= 0) {
       this.openTransactions--;
       if (!commit) this.aborted.push({ producerId, firstOffset: first, lastOffset: markerOffset });
+      else this.lastCommitted.set(producerId, [first, markerOffset]);
     }
     return first;
   }

@@ -9,7 +9,7 @@
  * On start, transactions left in Prepare are completed and Ongoing ones aborted.
  */
 import type { Logger } from 'pino';
-import type { Vhost } from '../../../src/core/index.js';
+import type { StoredRange, Vhost } from '../../../src/core/index.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { ProducerGuard } from '../producers/producer-guard.js';
 import { encodeTransactionMarker } from '../producers/control-batch.js';
@@ -18,6 +18,8 @@ import { TransactionLog, type PendingOffset, type TxnRecord } from './transactio
 /** transaction.max.timeout.ms (Kafka's default, 15 minutes). */
 export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
 const MAX_EPOCH = 32766;
+/** Markers are fsynced, and never routed (they are control records). */
+const MARKER_OPTIONS = { durability: 'sync', route: false } as const;
 
 export interface InitResult {
   errorCode: number;
@@ -31,6 +33,8 @@ export class TransactionCoordinator {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly log: TransactionLog;
   private timer: NodeJS.Timeout | null = null;
+  /** Tail of the chain that routes committed transactions in commit order. */
+  private routing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly vhost: () => Vhost,
@@ -48,7 +52,7 @@ export class TransactionCoordinator {
     for (const [id, r] of all) {
       if (r.status === 'Dead') continue;
       this.txns.set(id, r);
-      if (r.status === 'PrepareCommit' || r.status === 'PrepareAbort') await this.complete(r, r.status === 'PrepareCommit');
+      if (r.status === 'PrepareCommit' || r.status === 'PrepareAbort') await this.complete(r, r.status === 'PrepareCommit', true);
       else if (r.status === 'Ongoing') await this.abortTimedOut(r);
     }
     await this.closeOrphans();
@@ -64,16 +68,19 @@ export class TransactionCoordinator {
     for (const r of this.txns.values()) byProducer.set(r.producerId, r);
     const vhost = this.vhost();
     const durable: Promise<void>[] = [];
+    const routes: StoredRange[] = [];
     for (const o of this.producers.openTransactions()) {
       const r = byProducer.get(o.producerId);
       const commit = r?.status === 'CompleteCommit' && r.partitions.includes(`${o.topic}\u0000${o.partition}`);
       const epoch = Math.max(o.epoch, r?.producerEpoch ?? 0);
       this.logger.info({ topic: o.topic, partition: o.partition, producerId: o.producerId, commit }, 'closing a transaction left open on a partition');
-      const res = vhost.produce(o.topic, o.partition, encodeTransactionMarker(o.producerId, epoch, commit, this.now()), { durability: 'sync' });
-      this.producers.partition(o.topic, o.partition).ended(o.producerId, epoch, commit, res.baseOffset);
+      const res = vhost.produce(o.topic, o.partition, encodeTransactionMarker(o.producerId, epoch, commit, this.now()), MARKER_OPTIONS);
+      const first = this.producers.partition(o.topic, o.partition).ended(o.producerId, epoch, commit, res.baseOffset);
+      if (commit && first >= 0) routes.push({ stream: o.topic, partition: o.partition, from: first, to: res.baseOffset, producerId: o.producerId });
       durable.push(res.durable);
     }
     await Promise.all(durable);
+    if (routes.length > 0) await this.route(routes);
   }
 
   /**
@@ -231,18 +238,28 @@ export class TransactionCoordinator {
     await this.complete(prepared, commit);
   }
 
-  private async complete(r: TxnRecord, commit: boolean): Promise<void> {
+  private async complete(r: TxnRecord, commit: boolean, recovering = false): Promise<void> {
     const vhost = this.vhost();
     const offsetsDurable: Promise<void>[] = [];
+    const routes: StoredRange[] = [];
     const now = this.now();
     for (const key of r.partitions) {
       const [topic, p] = key.split('\u0000') as [string, string];
       const partition = Number(p);
       const info = vhost.stream(topic);
       if (!info || partition >= info.partitions) continue; // deleted meanwhile
+      const producers = this.producers.partition(topic, partition);
       const marker = encodeTransactionMarker(r.producerId, r.producerEpoch, commit, now);
-      const res = vhost.produce(topic, partition, marker, { durability: 'sync' });
-      this.producers.partition(topic, partition).ended(r.producerId, r.producerEpoch, commit, res.baseOffset);
+      const res = vhost.produce(topic, partition, marker, MARKER_OPTIONS);
+      let first = producers.ended(r.producerId, r.producerEpoch, commit, res.baseOffset);
+      let end = res.baseOffset;
+      if (first < 0 && recovering && commit) {
+        // Completing a PrepareCommit after a restart: the marker was already written before the
+        // stop, but (Complete not being recorded) its records were not routed yet.
+        const last = producers.lastCommitted.get(r.producerId);
+        if (last !== undefined) [first, end] = last;
+      }
+      if (commit && first >= 0) routes.push({ stream: topic, partition, from: first, to: end, producerId: r.producerId });
       res.durable.catch((err: unknown) => this.logger.error({ err, topic, partition }, 'transaction marker not durable'));
     }
     if (commit) {
@@ -254,10 +271,25 @@ export class TransactionCoordinator {
     // restart completes Prepare again, and closeOrphans rewrites a marker a crash lost). The
     // offsets are, so that a Complete record never stands for offsets that were lost.
     await Promise.all(offsetsDurable);
+    // The committed records reach AMQP/MQTT/STOMP only now, in commit order, and the Complete
+    // record is appended in the same tick as the routed copies (one group commit): a restart
+    // before it completes the PrepareCommit again and routes again; after it, never.
+    if (routes.length > 0) await this.route(routes);
     // Complete keeps the partitions: closeOrphans commits a lost marker only on those.
     const done: TxnRecord = { ...r, status: commit ? 'CompleteCommit' : 'CompleteAbort', offsets: {}, updatedAt: this.now() };
     this.txns.set(r.transactionalId, done);
     this.log.append(done).catch((err: unknown) => this.logger.error({ err, transactionalId: r.transactionalId }, 'transaction state not durable'));
+  }
+
+  /** Routes committed records; chained so that transactions are routed in the order they committed. */
+  private route(routes: StoredRange[]): Promise<void> {
+    const vhost = this.vhost();
+    const next = this.routing.then(() => vhost.routeStored(routes)).then(
+      () => undefined,
+      (err: unknown) => this.logger.error({ err, routes }, 'routing committed transaction records failed'),
+    );
+    this.routing = next;
+    return next;
   }
 
   private async abortTimedOut(r: TxnRecord): Promise<void> {

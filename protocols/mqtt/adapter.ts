@@ -9,6 +9,7 @@ import { encodeNative } from './mapping/native.js';
 import { topicToRoutingKey } from './mapping/topic-mapping.js';
 import { createMessage } from '../../src/core/index.js';
 import { resolveOptions, type MqttOptions } from './options.js';
+import { InflightStore } from './inflight-store.js';
 import { RetainedStore } from './retained-store.js';
 import { MqttSession, NEVER_EXPIRES, type ActiveSubscription } from './session.js';
 import { SessionStore } from './session-store.js';
@@ -48,6 +49,7 @@ export class MqttAdapter implements ProtocolAdapter {
   vhost!: Vhost;
   retained!: RetainedStore;
   sessionStore!: SessionStore;
+  inflightStore!: InflightStore;
   private system!: Connection;
   private systemChannel!: Channel;
   private sys: SysTopics | null = null;
@@ -69,9 +71,12 @@ export class MqttAdapter implements ProtocolAdapter {
     this.systemChannel = this.system.openChannel();
     this.retained = await RetainedStore.open(this.system);
     this.sessionStore = await SessionStore.open(this.system);
+    this.inflightStore = await InflightStore.open(this.system);
     const now = Date.now();
     for (const record of this.sessionStore.all()) {
       const session = MqttSession.fromRecord(record);
+      const inflight = this.inflightStore.get(record.clientId);
+      if (inflight) session.restoreInflight(inflight);
       if (record.expiryInterval === 0) {
         await this.endSession(session);
         continue;
@@ -115,6 +120,7 @@ export class MqttAdapter implements ProtocolAdapter {
     await Promise.all([...this.connections].map((c) => c.kick(ReasonCode.ServerShuttingDown)));
     this.retained?.close();
     this.sessionStore?.close();
+    this.inflightStore?.close();
     await this.system?.close();
   }
 
@@ -213,8 +219,21 @@ export class MqttAdapter implements ProtocolAdapter {
       this.pendingWills.set(session.clientId, { timer, will });
     }
     const now = Date.now();
-    await this.sessionStore.put(session.toRecord(now));
+    // Packet ids of QoS 1 messages still unacknowledged are stored here (QoS 2 ones already are).
+    await Promise.all([this.sessionStore.put(session.toRecord(now)), this.saveInflight(session)]);
     this.armExpiry(session, now);
+  }
+
+  /**
+   * Stores a persistent session's in-flight packet ids; resolves when durable. Changes of one
+   * tick share one write. Transient sessions end with the broker: nothing to store.
+   */
+  saveInflight(session: MqttSession): Promise<void> {
+    if (!session.persistent) return Promise.resolve();
+    return (session.inflightSave ??= Promise.resolve().then(() => {
+      session.inflightSave = null;
+      return this.inflightStore.put(session.clientId, session.inflightRecord());
+    }));
   }
 
   /** Session Expiry Interval [MQTT-3.1.2-23]: the session is discarded that long after the disconnect. */
@@ -239,6 +258,7 @@ export class MqttAdapter implements ProtocolAdapter {
     for (const sub of session.subscriptions.values()) if (sub.shared) await this.removeSharedMember(sub, session.clientId);
     await this.deleteQueueQuietly(session.queue);
     this.sessionStore.delete(session.clientId);
+    this.inflightStore.delete(session.clientId);
     const will = this.cancelPendingWill(session.clientId);
     if (will) this.publishWill(will);
   }

@@ -263,6 +263,30 @@ export class MqttConnection {
     if (!this.stream.write(buf)) this.channel?.setFlow(false);
   }
 
+  /** PUBLISH packets held until the in-flight record writes before them are durable (order kept). */
+  private held: Buffer[] | null = null;
+  private holds = 0;
+
+  private writePublish(parts: Buffer[]): void {
+    if (this.held) this.held.push(...parts);
+    else for (const part of parts) this.write(part);
+  }
+
+  /** Writes `parts` once `durable` resolves; later PUBLISHes wait behind them. */
+  private writeAfter(durable: Promise<void>, parts: Buffer[]): void {
+    this.holds++;
+    (this.held ??= []).push(...parts);
+    durable.then(
+      () => {
+        if (--this.holds > 0) return;
+        const held = this.held!;
+        this.held = null;
+        for (const part of held) this.write(part);
+      },
+      (e: unknown) => this.protocolFailure(e),
+    );
+  }
+
   /** Stops reading (memory alarm) or resumes. */
   setReading(active: boolean): void {
     this.paused = !active;
@@ -341,9 +365,18 @@ export class MqttConnection {
       }
     }
     let packetId = 0;
+    let freshId = false;
     const messageKey = `${d.queue}:${d.offset}`;
     if (outQos > 0) {
-      packetId = session.packetIdFor(messageKey);
+      const known = session.knownPacketId(messageKey);
+      if (known !== undefined && session.awaitingPubcomp.has(known)) {
+        // The client PUBREC'd it already (its PUBREL is pending): it has the message [MQTT-4.3.3].
+        session.releasePacketId(messageKey);
+        channel.ack(d.deliveryTag);
+        return;
+      }
+      packetId = known ?? session.assignPacketId(messageKey);
+      freshId = known === undefined;
       if (packetId === 0) {
         channel.nack(d.deliveryTag, false, true);
         return;
@@ -352,11 +385,15 @@ export class MqttConnection {
     const out = { topic, packetId, qos: outQos, dup: outQos > 0 && d.redelivered, retain, properties, payload: m.payload };
     // Never send a packet larger than the client's Maximum Packet Size: discard it [MQTT-3.1.2-25].
     if (publishSize(out, this.level) > this.clientMaxPacketSize) {
-      session.packetIdByMessage.delete(messageKey);
+      session.releasePacketId(messageKey);
       channel.ack(d.deliveryTag);
       return;
     }
-    for (const part of encodePublish(out, this.level)) this.write(part);
+    const parts = encodePublish(out, this.level);
+    // Exactly once across a broker restart: a QoS 2 packet id is durable before the client
+    // can hold the message under it, so a resend after a crash uses the same id.
+    if (freshId && outQos === 2 && session.persistent) this.writeAfter(this.broker.saveInflight(session), parts);
+    else this.writePublish(parts);
     this.broker.stats.messagesSent++;
     if (outQos === 0) channel.ack(d.deliveryTag);
     else session.inflight.set(packetId, { deliveryTag: d.deliveryTag, qos: outQos, messageKey });

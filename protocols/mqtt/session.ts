@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QoS } from './codec/packets.js';
 import { filterToBindingKey } from './mapping/topic-mapping.js';
+import type { InflightRecord } from './inflight-store.js';
 import type { SessionRecord, SubscriptionRecord } from './session-store.js';
 import { parseSharedFilter, type SharedFilter } from './topic.js';
 
@@ -66,6 +67,7 @@ export class MqttSession {
   private inflightById: Map<number, InflightPublish> | null = null;
   private pubcompIds: Set<number> | null = null;
   private idsByMessage: Map<string, number> | null = null;
+  private messagesById: Map<number, string> | null = null;
 
   /** Subscriptions by filter as the client sent it; read-only view (empty until the first SUBSCRIBE). */
   get subscriptions(): ReadonlyMap<string, ActiveSubscription> {
@@ -90,17 +92,72 @@ export class MqttSession {
   get awaitingPubcomp(): Set<number> {
     return (this.pubcompIds ??= new Set());
   }
-  /** Packet id first used for a message (queue:offset), so a resend keeps its id [MQTT-4.4.0-1]. */
-  get packetIdByMessage(): Map<string, number> {
-    return (this.idsByMessage ??= new Map());
-  }
   /** PUBRELs to resend on a new connection (no allocation when there are none). */
   pendingPubrels(): Iterable<number> {
     return this.pubcompIds ?? [];
   }
+  /**
+   * The connection ended: the core requeues what was in flight. Packet ids stay reserved only
+   * for those messages, which are resent with them [MQTT-4.4.0-1], and for PUBREC'd ones whose
+   * core ack was still waiting for the in-flight record (they are not sent again).
+   */
   clearInflight(): void {
-    this.inflightById?.clear();
+    const inflight = this.inflightById;
+    if (this.idsByMessage) {
+      for (const [key, id] of this.idsByMessage) if (!inflight?.has(id) && !this.pubcompIds?.has(id)) this.releasePacketId(key);
+    }
+    inflight?.clear();
   }
+
+  /** The packet id a message (key `queue:offset`) was first sent with, if it is still reserved. */
+  knownPacketId(messageKey: string): number | undefined {
+    return this.idsByMessage?.get(messageKey);
+  }
+
+  /**
+   * Reserves a free packet id for a message: none in flight, awaiting PUBCOMP, or reserved
+   * for another message that will be resent; 0 when all are in use.
+   */
+  assignPacketId(messageKey: string): number {
+    const byMessage = (this.idsByMessage ??= new Map());
+    const byId = (this.messagesById ??= new Map());
+    for (let n = 0; n < 65535; n++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!byId.has(id) && !this.pubcompIds?.has(id)) {
+        byMessage.set(messageKey, id);
+        byId.set(id, messageKey);
+        return id;
+      }
+    }
+    return 0;
+  }
+
+  releasePacketId(messageKey: string): void {
+    const id = this.idsByMessage?.get(messageKey);
+    if (id === undefined) return;
+    this.idsByMessage!.delete(messageKey);
+    this.messagesById!.delete(id);
+  }
+
+  /** The in-flight state as stored (persistent sessions, InflightStore). */
+  inflightRecord(): InflightRecord {
+    return {
+      received: this.inboundQos2Ids ? [...this.inboundQos2Ids] : [],
+      released: this.pubcompIds ? [...this.pubcompIds] : [],
+      sent: this.idsByMessage ? [...this.idsByMessage] : [],
+    };
+  }
+  restoreInflight(r: InflightRecord): void {
+    if (r.received.length) this.inboundQos2Ids = new Set(r.received);
+    if (r.released.length) this.pubcompIds = new Set(r.released);
+    if (r.sent.length) {
+      this.idsByMessage = new Map(r.sent);
+      this.messagesById = new Map(r.sent.map(([key, id]) => [id, key]));
+    }
+  }
+  /** The in-flight record write that the current tick's changes join (InflightStore, coalesced). */
+  inflightSave: Promise<void> | null = null;
   private nextPacketId = 1;
   sessionQueueDeclared = false;
   expiryTimer: NodeJS.Timeout | null = null;
@@ -116,21 +173,6 @@ export class MqttSession {
   hasOwnQueueSubscriptions(): boolean {
     for (const s of this.subscriptions.values()) if (!s.shared) return true;
     return false;
-  }
-
-  /** A free packet id for an outbound PUBLISH (reusing the message's earlier one when resent); 0 when all are in use. */
-  packetIdFor(messageKey: string): number {
-    const earlier = this.packetIdByMessage.get(messageKey);
-    if (earlier !== undefined && !this.inflight.has(earlier) && !this.awaitingPubcomp.has(earlier)) return earlier;
-    for (let n = 0; n < 65535; n++) {
-      const id = this.nextPacketId;
-      this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (!this.inflight.has(id) && !this.awaitingPubcomp.has(id)) {
-        this.packetIdByMessage.set(messageKey, id);
-        return id;
-      }
-    }
-    return 0;
   }
 
   toRecord(disconnectedAt: number | null): SessionRecord {

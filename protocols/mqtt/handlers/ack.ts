@@ -7,20 +7,32 @@ export function handleAck(conn: MqttConnection, p: AckPacket): void {
   const session = conn.session!;
   const channel = conn.channel;
   if (p.cmd === 'pubcomp') {
-    session.awaitingPubcomp.delete(p.packetId);
+    if (session.awaitingPubcomp.delete(p.packetId)) void conn.broker.saveInflight(session).catch((e: unknown) => conn.protocolFailure(e));
     return;
   }
   const inflight = session.inflight.get(p.packetId);
   if (!inflight || !channel) {
-    if (p.cmd === 'pubrec') conn.sendAck('pubrel', p.packetId, conn.level === 5 ? ReasonCode.PacketIdentifierNotFound : 0);
+    // A PUBREC repeated for a flow already released gets its PUBREL again.
+    if (p.cmd === 'pubrec') {
+      const known = session.awaitingPubcomp.has(p.packetId);
+      conn.sendAck('pubrel', p.packetId, known || conn.level < 5 ? 0 : ReasonCode.PacketIdentifierNotFound);
+    }
     return;
   }
   session.inflight.delete(p.packetId);
-  session.packetIdByMessage.delete(inflight.messageKey);
-  // The message is the client's now: the core may release it.
-  channel.ack(inflight.deliveryTag);
   if (p.cmd === 'pubrec' && inflight.qos === 2 && p.reasonCode < 0x80) {
+    // The client holds the message now. That it awaits PUBREL is stored before the core may
+    // forget the message, so after a restart the flow continues with PUBREL, not a resend.
     session.awaitingPubcomp.add(p.packetId);
     conn.sendAck('pubrel', p.packetId);
+    conn.broker.saveInflight(session).then(() => {
+      if (conn.channel !== channel || conn.state === 'closed') return; // redelivered later, then skipped
+      session.releasePacketId(inflight.messageKey);
+      channel.ack(inflight.deliveryTag);
+    }, (e: unknown) => conn.protocolFailure(e));
+    return;
   }
+  session.releasePacketId(inflight.messageKey);
+  // The message is the client's now (or refused by it): the core may release it.
+  channel.ack(inflight.deliveryTag);
 }

@@ -57,7 +57,11 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
   const reason = errorCode || (conn.level < 5 ? 0 : status === 'unroutable' ? ReasonCode.NoMatchingSubscribers : status === 'rejected' ? ReasonCode.QuotaExceeded : 0);
   const packetId = p.packetId;
   conn.inboundUnacked++;
-  if (qos === 2 && reason < 0x80) session.inboundQos2.add(packetId);
+  if (qos === 2 && reason < 0x80) {
+    // The id is remembered durably with the message, so a resend after a restart is not stored twice.
+    session.inboundQos2.add(packetId);
+    if (session.persistent) durable = Promise.all([durable, conn.broker.saveInflight(session)]);
+  }
   durable.then(
     () => {
       if (qos === 1 || reason >= 0x80) conn.inboundUnacked--;
@@ -72,7 +76,9 @@ export function handlePubrel(conn: MqttConnection, p: AckPacket): void {
   const session = conn.session!;
   if (session.inboundQos2.delete(p.packetId)) {
     conn.inboundUnacked = Math.max(0, conn.inboundUnacked - 1);
-    conn.sendAck('pubcomp', p.packetId);
+    // PUBCOMP frees the id for a new message, so its release must be durable first.
+    if (!session.persistent) return conn.sendAck('pubcomp', p.packetId);
+    conn.broker.saveInflight(session).then(() => conn.sendAck('pubcomp', p.packetId), (e: unknown) => conn.protocolFailure(e));
   } else {
     // Released before (e.g. PUBCOMP lost across a reconnect): complete it again.
     conn.sendAck('pubcomp', p.packetId, conn.level === 5 ? ReasonCode.PacketIdentifierNotFound : 0);

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Channel, Connection, Delivery } from '../../src/core/index.js';
+import type { AuthenticatedUser, Channel, Connection, Delivery } from '../../src/core/index.js';
 import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
 import { PacketDecoder } from './codec/decode.js';
 import { encodeAck, encodeConnack, encodeDisconnect, encodePublish, publishSize, PINGRESP } from './codec/encode.js';
@@ -55,6 +55,8 @@ export class MqttConnection {
   readonly decoder = new PacketDecoder();
   clientId = '';
   username: string | undefined;
+  /** The authenticated user whose permissions apply (src/core/auth). */
+  user: AuthenticatedUser | null = null;
   session: MqttSession | null = null;
   core: Connection | null = null;
   channel: Channel | null = null;

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
 import type { StompConfig } from '../../src/config/sections/stomp.js';
-import { defaultAuthenticator, staticAuthenticator, type StaticUser } from './auth.js';
+import { coreAuthenticator } from './auth.js';
 import { DEFAULT_PARSER_LIMITS } from './codec/parser.js';
 import { DEFAULT_HEART_BEAT } from './heart-beat.js';
 import { StompSession, type StompSessionOptions } from './session.js';
@@ -12,20 +12,18 @@ import { VERSION } from '../../src/version.js';
 let nextConnId = 1;
 
 /** The `stomp:` config section as session options; built-in defaults without one. */
-function optionsFromConfig(config: StompConfig | undefined): StompSessionOptions {
+function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSessionOptions {
   if (config === undefined) {
     return {
-      authenticate: defaultAuthenticator,
+      authenticate: coreAuthenticator(core, 'guest'),
       heartBeat: DEFAULT_HEART_BEAT,
       limits: DEFAULT_PARSER_LIMITS,
       serverName: `polybroker/${VERSION}`,
       defaultVhost: '/',
     };
   }
-  const users: StaticUser[] = config.users.map((u) => ({ name: u.username, password: u.password }));
-  if (!users.some((u) => u.name === 'guest')) users.push({ name: 'guest', password: 'guest', loopbackOnly: true });
   return {
-    authenticate: staticAuthenticator(users, config.defaultUser),
+    authenticate: coreAuthenticator(core, config.defaultUser),
     heartBeat: { minSendMs: config.heartBeatMinMs, minReceiveMs: config.heartBeatMinMs, graceFactor: config.heartBeatGrace },
     limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders, maxBodyBytes: config.maxBodyBytes },
     serverName: `polybroker/${VERSION}`,
@@ -38,7 +36,7 @@ function optionsFromConfig(config: StompConfig | undefined): StompSessionOptions
  * listener hands over a byte stream either way).
  */
 export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: Partial<StompSessionOptions> = {}): ProtocolAdapter {
-  const options: StompSessionOptions = { ...optionsFromConfig(ctx.config?.stomp), ...overrides };
+  const options: StompSessionOptions = { ...optionsFromConfig(core, ctx.config?.stomp), ...overrides };
   const sessions = new Set<StompSession>();
   const unsubscribeAlarm = core.onAlarm((event) => {
     for (const s of sessions) s.setAlarmBlocked(event.blocked);

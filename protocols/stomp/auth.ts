@@ -1,47 +1,33 @@
+import type { AuthenticatedUser, Core } from '../../src/core/index.js';
+
 /**
- * Who may connect. Pluggable: the broker's user store plugs in here when it exists; until
- * then the default is RabbitMQ's: user guest/guest, from loopback only, and a CONNECT without
- * `login` is the default user (rabbitmq.com/docs/stomp "Default User").
+ * Who may connect: the broker-wide users (src/core/auth), RabbitMQ's STOMP rules. A CONNECT
+ * without `login` is the TLS client certificate's user when there is one (RabbitMQ's
+ * `stomp.ssl_cert_login`), else the default user (`stomp.defaultUser`, rabbitmq.com/docs/stomp
+ * "Default User"), which is subject to the loopback rule like any login.
  */
 export interface AuthRequest {
   login: string | undefined;
   passcode: string | undefined;
   vhost: string;
   remoteAddress: string;
+  certificateUser?: string;
 }
 
-export type AuthResult = { ok: true; user: string } | { ok: false; reason: string };
+export type AuthResult = { ok: true; user: string; principal?: AuthenticatedUser } | { ok: false; reason: string };
 
 export type StompAuthenticator = (request: AuthRequest) => AuthResult | Promise<AuthResult>;
 
-export interface StaticUser {
-  name: string;
-  password: string;
-  /** Only from 127.0.0.0/8 and ::1 (RabbitMQ's `loopback_users`). */
-  loopbackOnly?: boolean;
-}
-
-export function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-export function staticAuthenticator(users: readonly StaticUser[], defaultUser: string | null): StompAuthenticator {
-  return ({ login, passcode, remoteAddress }) => {
-    const name = login ?? defaultUser;
-    if (name === null) return { ok: false, reason: 'login is required' };
-    const user = users.find((u) => u.name === name);
-    const password = login === undefined ? user?.password : passcode;
-    if (user === undefined || user.password !== password) {
-      return { ok: false, reason: `access refused for user '${name}'` };
-    }
-    if (user.loopbackOnly === true && !isLoopback(remoteAddress)) {
-      return { ok: false, reason: `user '${name}' can only connect via localhost` };
-    }
-    return { ok: true, user: name };
+export function coreAuthenticator(core: Core, defaultUser: string | null): StompAuthenticator {
+  return async ({ login, passcode, vhost, remoteAddress, certificateUser }) => {
+    const ctx = { remoteAddress, mechanism: 'stomp-login' };
+    let r;
+    if (login !== undefined) r = await core.users.authenticate(login, passcode ?? '', ctx);
+    else if (certificateUser !== undefined) r = await core.users.authenticateExternal(certificateUser, { ...ctx, mechanism: 'stomp-certificate' });
+    else if (defaultUser !== null) r = await core.users.authenticateExternal(defaultUser, { ...ctx, mechanism: 'stomp-default-user' });
+    else return { ok: false, reason: 'login is required' };
+    if (!r.ok) return { ok: false, reason: r.reason.startsWith('invalid credentials') ? `access refused for user '${login ?? certificateUser ?? defaultUser}'` : r.reason };
+    if (!r.user.mayAccessVhost(vhost)) return { ok: false, reason: `access to vhost '${vhost}' refused for user '${r.user.name}'` };
+    return { ok: true, user: r.user.name, principal: r.user };
   };
 }
-
-export const defaultAuthenticator: StompAuthenticator = staticAuthenticator(
-  [{ name: 'guest', password: 'guest', loopbackOnly: true }],
-  'guest',
-);

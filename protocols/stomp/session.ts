@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AuthenticatedUser } from '../../src/core/index.js';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Channel, Connection, Core, Delivery, Message } from '../../src/core/index.js';
@@ -59,6 +60,10 @@ export class StompSession {
   readonly sessionId = `session-${randomBytes(12).toString('base64url')}`;
   version: StompVersion = '1.0';
   user = '';
+  /** The authenticated user whose permissions apply (src/core/auth); null until CONNECT, or when a test's authenticator gives none. */
+  principal: AuthenticatedUser | null = null;
+  /** CONNECT's `client-id` header, for `{client_id}` in topic permissions. */
+  clientId: string | undefined;
   connection: Connection | null = null;
   /** The channel SENDs publish on. */
   publisher: Channel | null = null;

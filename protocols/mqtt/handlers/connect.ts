@@ -45,11 +45,17 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
     clientId = `auto-${randomBytes(12).toString('hex')}`;
     assigned = true;
   }
-  const auth = authenticate(opts, p.username, p.password, conn.origin);
-  if (auth !== 0) return refuse(conn, auth);
+  const auth = await authenticate(adapter.core, opts, p.username, p.password, conn.origin);
+  if (auth.reasonCode !== 0) {
+    conn.log.info({ user: p.username, reason: auth.reason }, 'login refused');
+    return refuse(conn, auth.reasonCode);
+  }
+  // The login awaited (PBKDF2): the client may have gone meanwhile.
+  if ((conn.state as string) === 'closed') return;
+  conn.user = auth.user;
 
   conn.clientId = clientId;
-  conn.username = p.username;
+  conn.username = auth.user?.name ?? p.username;
   conn.will = p.will ?? null;
   const props = p.properties;
   if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) return refuse(conn, ReasonCode.ProtocolError);

@@ -4,6 +4,7 @@ import { ReasonCode } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { coreErrorReason } from '../mapping/errors.js';
 import { publishToMessage } from '../mapping/message-mapping.js';
+import { authorizePublish } from '../mapping/authorize.js';
 import { isValidTopicName } from '../topic.js';
 
 /**
@@ -45,6 +46,7 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
     // $SYS belongs to the broker: client publishes there are dropped, as Mosquitto does.
   } else {
     try {
+      authorizePublish(conn, topic);
       const r = conn.broker.publish(conn.ensureChannel(), topic, publishToMessage(p, topic, Date.now()), p.retain);
       status = r.status;
       durable = r.durable;

@@ -5,6 +5,7 @@ import type { SubscribePacket } from '../codec/packets.js';
 import { ReasonCode, SubackFailure311 } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { replayMessage } from '../mapping/message-mapping.js';
+import { maySubscribe } from '../mapping/authorize.js';
 import { activate, type ActiveSubscription } from '../session.js';
 import { isValidTopicFilter, parseSharedFilter } from '../topic.js';
 
@@ -67,6 +68,11 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
       retainHandling: req.retainHandling,
       ...(p.subscriptionIdentifier !== undefined ? { subscriptionId: p.subscriptionIdentifier } : {}),
     }, session.queue);
+    if (!maySubscribe(conn, sub.bindingKey)) {
+      conn.log.info({ filter: req.filter, user: conn.user?.name }, 'subscribe refused: not authorized');
+      granted.push(conn.level === 5 ? ReasonCode.NotAuthorized : SubackFailure311);
+      continue;
+    }
     try {
       if (sub.shared) {
         await vhost.declareQueue(sub.queue, { durable: true });

@@ -37,6 +37,7 @@ export async function handleConnect(session: StompSession, frame: StompFrame): P
     passcode: headerOf(h, 'passcode'),
     vhost,
     remoteAddress: session.origin.remoteAddress,
+    ...(session.origin.certificateUser !== undefined ? { certificateUser: session.origin.certificateUser } : {}),
   });
   if (!auth.ok) throw new StompError('Bad CONNECT', auth.reason);
 
@@ -49,6 +50,8 @@ export async function handleConnect(session: StompSession, frame: StompFrame): P
     clientProperties: { version, host: vhost, ...(headerOf(h, 'client-id') !== undefined ? { clientId: headerOf(h, 'client-id') } : {}) },
     onCloseRequest: (reason) => session.fail(new StompError('Connection closed by the broker', reason)),
   });
+  session.principal = auth.principal ?? null;
+  session.clientId = headerOf(h, 'client-id');
   session.open(connection, auth.user, version, heartBeat);
   const headers = ['version', version, 'session', session.sessionId, 'server', session.options.serverName];
   if (version !== '1.0') headers.push('heart-beat', `${heartBeat.sendMs},${heartBeat.receiveMs}`);

@@ -1,4 +1,5 @@
 import type { Message } from '../../../src/core/index.js';
+import { authorize, authorizeTopic } from '../mapping/authorize.js';
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
 import { queueArgumentsOf } from '../mapping/queue-arguments.js';
@@ -33,6 +34,8 @@ export function handleSend(session: StompSession, frame: StompFrame): void | Pro
 
 function send(session: StompSession, frame: StompFrame, target: SendTarget, replyTo: string | undefined): void | Promise<void> {
   const h = frame.headers;
+  authorize(session, 'exchange', target.exchange, 'write');
+  authorizeTopic(session, target.exchange, target.routingKey, 'write');
   const message = messageFromSend(frame, session.version, replyTo, Date.now());
   const receipt = headerOf(h, 'receipt');
   const tx = headerOf(h, 'transaction');
@@ -62,6 +65,7 @@ async function declareOnce(session: StompSession, target: SendTarget, headers: r
   if (name === null) return;
   const vhost = session.connection!.vhost;
   if (vhost.queue(name) === null) {
+    authorize(session, 'queue', name, 'configure');
     await vhost.declareQueue(name, { durable: true, arguments: queueArgumentsOf(headers) }, session.connection!.id);
   }
   target.declareQueue = null;

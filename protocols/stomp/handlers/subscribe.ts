@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { authorize, authorizeTopic } from '../mapping/authorize.js';
 import type { OffsetSpec } from '../../../src/core/index.js';
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
@@ -47,7 +48,9 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
   switch (dest.kind) {
     case 'queue': {
       queue = dest.name;
+      authorize(session, 'queue', queue, 'read');
       if (vhost.queue(queue) === null) {
+        authorize(session, 'queue', queue, 'configure');
         await vhost.declareQueue(
           queue,
           {
@@ -64,6 +67,7 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
     case 'amq-queue':
     case 'reply-queue': {
       queue = dest.name;
+      authorize(session, 'queue', queue, 'read');
       if (vhost.queue(queue) === null) {
         throw new StompError('not_found', `no queue '${queue}' in vhost '${vhost.name}'`);
       }
@@ -76,6 +80,8 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       if (vhost.exchange(exchange) === null) {
         throw new StompError('not_found', `no exchange '${exchange}' in vhost '${vhost.name}'`);
       }
+      authorize(session, 'exchange', exchange, 'read');
+      authorizeTopic(session, exchange, routingKey, 'read');
       const activemqName = headerOf(h, 'activemq.subscriptionName');
       durable = durableHeader === 'true' || activemqName !== undefined;
       if (durable && headerOf(h, 'id') === undefined && activemqName === undefined) {

@@ -19,8 +19,10 @@ export interface MqttHarness {
 }
 
 export async function startMqtt(options: Partial<MqttOptions> = {}, disk = new MemoryDisk(), port = 0): Promise<MqttHarness> {
-  const core = createCore(new MemoryStore(disk), { sweepIntervalMs: 100, alarmCheckIntervalMs: 0 });
+  const core = createCore(new MemoryStore(disk), { sweepIntervalMs: 100, alarmCheckIntervalMs: 0, auth: { failedLoginDelayMs: 0 } });
   await core.open();
+  // `users` in the options: the deprecated mqtt.users list, as the broker migrates it to the core's users.
+  for (const u of options.users ?? []) await core.users.putUser(u.username, { password: u.password, permissions: { [options.vhost ?? '/']: { configure: '.*', write: '.*', read: '.*' } } });
   const adapter = new MqttAdapter(core, { log: pino({ level: process.env.MQTT_TEST_LOG ?? 'silent' }) }, { sysIntervalMs: 0, ...options });
   await adapter.ready;
   const sockets = new Set<net.Socket>();

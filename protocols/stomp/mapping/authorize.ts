@@ -1,0 +1,26 @@
+/**
+ * The broker-wide permission model (src/core/auth) for STOMP destinations, as RabbitMQ's STOMP
+ * plugin applies it: SEND needs write on the exchange (`amq.default` for `/queue`, `amq.topic`
+ * for `/topic`) and its topic permission for the routing key; a `/queue/q` declared on first
+ * use needs configure on q; SUBSCRIBE needs read on the queue consumed, and for `/topic` and
+ * `/exchange` read on the exchange and its topic permission for the binding key. A refusal is
+ * an ERROR frame `access_refused` naming the resource.
+ */
+import type { Permission } from '../../../src/core/index.js';
+import { StompError } from '../errors.js';
+import type { StompSession } from '../session.js';
+
+export function authorize(session: StompSession, kind: 'queue' | 'exchange', name: string, perm: Permission): void {
+  const user = session.principal;
+  const vhost = session.connection?.vhost.name;
+  if (!user || vhost === undefined || user.allows(vhost, kind, name, perm)) return;
+  const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
+  throw new StompError('access_refused', `access to ${kind} '${resource}' in vhost '${vhost}' refused for user '${user.name}'`);
+}
+
+export function authorizeTopic(session: StompSession, exchange: string, routingKey: string, perm: 'write' | 'read'): void {
+  const user = session.principal;
+  const vhost = session.connection?.vhost.name;
+  if (!user || vhost === undefined || user.allowsTopic(vhost, exchange, routingKey, perm, session.clientId)) return;
+  throw new StompError('access_refused', `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user.name}'`);
+}

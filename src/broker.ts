@@ -69,6 +69,7 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     memoryHighWatermarkBytes: config.limits.memoryHighWatermarkBytes,
     diskFreeLimitBytes: config.limits.diskFreeLimitBytes,
     dataDir: dir,
+    halfMessages: { ...config.transactions, deadLetterExchange: config.transactions.deadLetterExchange ?? null },
     auth: { loopbackUsers: config.auth?.loopbackUsers, failedLoginDelayMs: config.auth?.failedLoginDelayMs, defaultUser: config.auth?.defaultUser },
     warn: (fields, msg) => coreLog.warn(fields, msg),
   });

@@ -11,6 +11,9 @@
  */
 import type { DurabilityMode } from '../../storage/types.js';
 import type { Header, Message, MessageOrigin, ProtocolName } from './message.js';
+import type { HalfMessageSettings } from './half/half-messages.js';
+
+export type { HalfMessageSettings };
 import type { AuthOptions, UserStore } from './auth/types.js';
 
 export type { DurabilityMode };
@@ -58,6 +61,12 @@ export interface CoreOptions {
   snapshotEvery?: number;
   /** Users: loopback-only users, failed-login delay, the user created on first start (src/core/auth). */
   auth?: AuthOptions;
+  /**
+   * Transactional half messages (docs/business.md "Half messages"): `timeoutMs` before the
+   * first check request (default 6000), `checkIntervalMs` between checks (60000), `maxChecks`
+   * (15), then `onExhausted` 'rollback' (default) or 'dead-letter' to `deadLetterExchange`.
+   */
+  halfMessages?: Partial<HalfMessageSettings>;
   /** Structured warnings (recovery, dead-letter cycles dropped, ...). */
   warn?: (fields: Record<string, unknown>, msg: string) => void;
 }

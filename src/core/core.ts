@@ -7,6 +7,7 @@ import { statfs } from 'node:fs/promises';
 import type { Store } from '../../storage/types.js';
 import type { AlarmEvent, AlarmKind, Connection, ConnectionInfo, ConnectOptions, MessageTotals, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
 import { DurableUserStore } from './auth/user-store.js';
+import { DEFAULT_HALF_SETTINGS } from './half/half-messages.js';
 import { ConnectionImpl } from './connection.js';
 import { MessageCounts } from './message-counts.js';
 import { NotAllowed, NotFound } from './errors.js';
@@ -59,6 +60,7 @@ class CoreImpl implements Core {
       lastStableOffset: (v, s, p, hw) => (this.lsoHook ? this.lsoHook(v, s, p, hw) : hw),
       warn: this.warn,
       counts: this.counts,
+      halfMessages: { ...DEFAULT_HALF_SETTINGS, ...options.halfMessages },
     };
   }
 

@@ -196,8 +196,17 @@ export class Queue implements QueueLike, Routable {
     return (s.maxLength !== null && this.readyCount + 1 > s.maxLength) || (s.maxLengthBytes !== null && this.readyBytes + size > s.maxLengthBytes);
   }
 
+  /** The entry most recently given to `enqueue` (half messages find their entry by it). */
+  lastEntry: QueueEntry | null = null;
+
+  /** Removes the ready entries `pred` selects (the caller settles them). */
+  removeEntries(pred: (e: QueueEntry) => boolean): QueueEntry[] {
+    return this.removeReady(pred);
+  }
+
   /** Adds a newly published (or recovered) message; with drop-head, drops from the head to fit. */
   enqueue(e: QueueEntry): void {
+    this.lastEntry = e;
     // TTL 0 behind other messages or without a consumer able to take it: expired on arrival.
     if (e.immediate && (this.readyCount > 0 || !this.consumers.some((c) => c.canTake()))) {
       this.host.deadLetter(this, [e], 'expired');

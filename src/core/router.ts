@@ -130,6 +130,9 @@ export class Router {
     if (m.body.length > this.vh.ctx.maxMessageBytes) {
       throw new MessageTooLarge(`message of ${m.body.length} bytes exceeds the max message size of ${this.vh.ctx.maxMessageBytes} bytes`);
     }
+    // Half messages, commits and rollbacks (half/half-messages.ts) never take the normal route.
+    const half = this.vh.half.intercept(exchangeName, routingKey, m, origin);
+    if (half !== null) return half;
     const ex = this.vh.exchangesByName.get(exchangeName);
     if (!ex) throw new NotFound(`no ${this.vh.where('exchange', exchangeName)}`);
     if (ex.internal) throw new AccessRefused(`cannot publish to internal ${ex.describe()}`);
@@ -154,6 +157,35 @@ export class Router {
       }
     }
     return this.route(ex, routingKey, keys, m, false);
+  }
+
+  /** Stores `m` in exactly these destinations (internal queues of half messages). */
+  storeTo(dests: Routable[], m: Message): PublishResult {
+    const scratch = this.takeScratch();
+    try {
+      for (const d of dests) scratch.push(d);
+      return this.store(scratch, m, false);
+    } finally {
+      this.releaseScratch(scratch);
+    }
+  }
+
+  /**
+   * Routes `m` through `exchangeName` (nothing when it no longer exists) and stores it in the
+   * destinations found plus `extra`, in one append: a committed half message and its op entry.
+   */
+  routeWith(exchangeName: string, routingKey: string, m: Message, extra: Routable): PublishResult {
+    m.exchange = exchangeName;
+    m.routingKey = routingKey;
+    const dests = this.takeScratch();
+    try {
+      const ex = this.vh.exchangesByName.get(exchangeName);
+      if (ex) this.collect(ex, routingKey, null, m.headers, dests);
+      if (!dests.includes(extra)) dests.push(extra);
+      return this.store(dests, m, false);
+    } finally {
+      this.releaseScratch(dests);
+    }
   }
 
   /**

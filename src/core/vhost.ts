@@ -47,6 +47,7 @@ import { messageFilterOf } from './message-filter.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
 import { Queue, type DeathReason, type QueueEntry, type QueueHost } from './queue.js';
 import { RESOLVED, Router } from './router.js';
+import { HalfMessages, type HalfMessageSettings } from './half/half-messages.js';
 import { StreamConsumer } from './stream-consumer.js';
 import { Stream } from './stream.js';
 import * as streams from './vhost-streams.js';
@@ -66,6 +67,8 @@ export interface VhostContext {
   warn(fields: Record<string, unknown>, msg: string): void;
   /** Messages in and out per protocol (management, metrics). */
   counts: MessageCounts;
+  /** Timeouts and limits of transactional half messages. */
+  halfMessages: HalfMessageSettings;
 }
 
 const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
@@ -114,6 +117,7 @@ export class VhostImpl implements Vhost, QueueHost {
   /** Dead-lettered sources waiting for their copies to be durable before they are settled. */
   readonly pendingSettles = new Set<Promise<void>>();
   readonly router = new Router(this);
+  readonly half: HalfMessages;
 
   constructor(
     readonly name: string,
@@ -121,6 +125,7 @@ export class VhostImpl implements Vhost, QueueHost {
     readonly ctx: VhostContext,
   ) {
     for (const [n, t] of DEFAULT_EXCHANGES) this.exchangesByName.set(n, new Exchange(n, t, true, false, false, {}, name));
+    this.half = new HalfMessages(this, ctx.halfMessages);
   }
 
   get connectionCount(): number {
@@ -529,6 +534,7 @@ export class VhostImpl implements Vhost, QueueHost {
   // Consumers (called by channels) ------------------------------------------------------------
 
   startConsumer(ch: ChannelImpl, queue: string, tag: string, prefetch: number, options: ConsumeOptions, connectionId: string): Consumer | StreamConsumer {
+    if (queue.startsWith('amq.transaction.')) throw new AccessRefused(`cannot consume from internal ${this.where('queue', queue)}`);
     const s = this.streamsByName.get(queue);
     if (s && !this.queuesByName.has(queue)) {
       const filter = messageFilterOf(options.arguments, this.where('stream', queue));
@@ -572,6 +578,7 @@ export class VhostImpl implements Vhost, QueueHost {
   }
 
   getMessage(ch: ChannelImpl, queue: string, noAck: boolean, connectionId: string): GetResult | null {
+    if (queue.startsWith('amq.transaction.')) throw new AccessRefused(`cannot get from internal ${this.where('queue', queue)}`);
     if (this.streamsByName.has(queue) && !this.queuesByName.has(queue)) throw new NotAllowed(`cannot get from stream ${this.where('queue', queue)}: consume with an offset instead`);
     return this.useQueue(queue, connectionId).get(ch, noAck);
   }
@@ -739,6 +746,7 @@ export class VhostImpl implements Vhost, QueueHost {
 
   /** Expires messages and idle queues (x-expires). */
   async sweep(now: number): Promise<void> {
+    this.half.tick(now);
     for (const q of [...this.queuesByName.values()]) {
       q.expire(now);
       const ttl = q.settings.expires;
@@ -756,7 +764,26 @@ export class VhostImpl implements Vhost, QueueHost {
     restoreVhost(this, vs, cursors, delivered);
   }
 
-  loadQueues(): Promise<void> {
-    return loadQueues(this);
+  async loadQueues(): Promise<void> {
+    await loadQueues(this);
+    this.half.recover();
+  }
+
+  /**
+   * An internal durable queue (half messages), created on first use without the `amq.` name
+   * check; `defined` gets the promise of its definition record.
+   */
+  internalQueue(name: string, defined: (p: Promise<void>) => void): Queue {
+    const existing = this.queuesByName.get(name);
+    if (existing) return existing;
+    const where = this.where('queue', name);
+    const q = new Queue(name, this.name, true, false, false, {}, parseQueueSettings({}, where), {}, this);
+    this.queuesByName.set(name, q);
+    q.partition = this.ctx.allocatePartition();
+    q.durability = 'sync';
+    q.durabilityOption = 'sync';
+    this.ctx.store.setPolicy(q.partition, { kind: 'queue' });
+    defined(this.ctx.journal.write({ t: 'q', v: this.name, d: { name, autoDelete: false, arguments: {}, durability: 'sync', partition: q.partition } }));
+    return q;
   }
 }

@@ -10,13 +10,14 @@ import { nodeSection, type NodeConfig } from './node.js';
 import { storageSection, type StorageConfig } from './storage.js';
 import { stompSection, type StompConfig } from './stomp.js';
 import { usersSection, type UsersConfig } from './users.js';
+import { transactionsSection, type TransactionsConfig } from './transactions.js';
 import { vhostsSection, type VhostsSection } from './vhosts.js';
 
 /**
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, usersSection, authSection, mqttSection, kafkaSection, stompSection, amqpSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, usersSection, authSection, mqttSection, kafkaSection, stompSection, amqpSection, transactionsSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -34,4 +35,5 @@ export interface BrokerConfig {
   kafka: KafkaConfig;
   stomp: StompConfig;
   amqp: AmqpConfig;
+  transactions: TransactionsConfig;
 }

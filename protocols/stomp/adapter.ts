@@ -11,6 +11,9 @@ import { VERSION } from '../../src/version.js';
 
 let nextConnId = 1;
 
+/** Idle time before the first TCP keepalive probe. */
+const KEEPALIVE_IDLE_MS = 60_000;
+
 /** The `stomp:` config section as session options; built-in defaults without one. */
 function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSessionOptions {
   if (config === undefined) {
@@ -20,6 +23,7 @@ function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSe
       limits: DEFAULT_PARSER_LIMITS,
       serverName: `polybroker/${VERSION}`,
       defaultVhost: '/',
+      connectTimeoutMs: 10_000,
     };
   }
   return {
@@ -28,6 +32,7 @@ function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSe
     limits: { maxHeaderBytes: config.maxHeaderBytes, maxHeaders: config.maxHeaders, maxBodyBytes: config.maxBodyBytes },
     serverName: `polybroker/${VERSION}`,
     defaultVhost: config.defaultVhost,
+    connectTimeoutMs: config.connectTimeoutMs,
   };
 }
 
@@ -56,6 +61,9 @@ export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: P
         // A client that sends DISCONNECT (or anything) and then half-closes still gets its
         // receipts: the session closes our side once it has answered (session.ts 'end').
         stream.allowHalfOpen = true;
+        // A client that vanished without a FIN and without heart-beats is found by TCP
+        // keepalive, so its unacknowledged messages go back to the queue eventually.
+        stream.setKeepAlive(true, KEEPALIVE_IDLE_MS);
       }
       const connId = `stomp-${nextConnId++}`;
       const log = ctx.log.child({ protocol: 'stomp', connId, remote: `${origin.remoteAddress}:${origin.remotePort}`, ws: origin.websocket !== undefined });

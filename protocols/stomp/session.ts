@@ -31,6 +31,8 @@ export interface StompSessionOptions {
   serverName: string;
   /** Vhost for a CONNECT without `host`, or whose `host` names no vhost. */
   defaultVhost: string;
+  /** A connection that has not completed CONNECT by then is closed (a vanished or idle client). */
+  connectTimeoutMs: number;
 }
 
 /** An operation held in a transaction until COMMIT (STOMP 1.2 "BEGIN"). */
@@ -45,8 +47,19 @@ interface ParseFailure {
   parseError: unknown;
 }
 
-/** Bytes queued in the stream beyond which deliveries pause until 'drain'. */
+/**
+ * Unwritten output (frames of this turn plus bytes queued in the stream) beyond which
+ * deliveries pause: the core stops handing this connection messages until the socket drains,
+ * so a slow consumer costs at most about this much memory, however deep its queue.
+ */
 const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
+ * Bytes queued in the stream beyond which the connection is no longer read either: a client
+ * that keeps sending frames that are answered (RECEIPTs) while it never reads would otherwise
+ * grow our output without bound. Deliveries stopped long before (OUTPUT_HIGH_WATER_BYTES).
+ */
+const OUTPUT_HARD_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** Frames queued while an earlier frame's handler is still running, before reading pauses. */
 const INBOX_HIGH_WATER = 256;
@@ -81,7 +94,10 @@ export class StompSession {
   private readonly parser: StompParser;
   private readonly out = new FrameOutput();
   private flushScheduled = false;
+  /** Deliveries are paused (setFlow(false) on every subscription) until the output drains. */
   private writeBlocked = false;
+  /** Reading is paused because the client does not read what we write. */
+  private outputBlocked = false;
   /** Frames (or the parse error that ended the stream) waiting behind an async handler. */
   private inbox: Array<StompFrame | ParseFailure> = [];
   private parseFailed = false;
@@ -97,6 +113,7 @@ export class StompSession {
   );
   private heartBeat: HeartBeatMonitor | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
+  private connectTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly stream: Duplex,
@@ -119,6 +136,12 @@ export class StompSession {
       this.inputEnded = true;
       this.finishInputIfDone();
     });
+    this.connectTimer = setTimeout(() => {
+      if (this.state === 'connecting') {
+        this.fail(new StompError('Connect timeout', `no CONNECT completed within ${options.connectTimeoutMs} ms`));
+      }
+    }, options.connectTimeoutMs);
+    this.connectTimer.unref();
   }
 
   get isOpen(): boolean {
@@ -225,7 +248,7 @@ export class StompSession {
   }
 
   private resumeReading(): void {
-    if (this.readPaused && !this.alarmBlocked && this.inbox.length === 0) {
+    if (this.readPaused && !this.alarmBlocked && !this.outputBlocked && this.inbox.length === 0) {
       this.readPaused = false;
       this.stream.resume();
     }
@@ -254,6 +277,7 @@ export class StompSession {
     this.user = user;
     this.version = version;
     this.state = 'open';
+    this.clearConnectTimer();
     this.startHeartBeat(heartBeat);
   }
 
@@ -308,8 +332,14 @@ export class StompSession {
 
   private releasing: Promise<void> | null = null;
 
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
   private release(): Promise<void> {
     if (this.releasing !== null) return this.releasing;
+    this.clearConnectTimer();
     this.heartBeat?.stop();
     // A disconnect discards open transactions (STOMP 1.2 "ABORT"; nothing was applied yet).
     this.transactions.clear();
@@ -342,6 +372,9 @@ export class StompSession {
     if (this.state !== 'open') return;
     writeMessageFrame(this.out, sub.head, delivery);
     this.scheduleFlush();
+    // Checked per delivery, not only at flush: one dispatch could otherwise move a whole
+    // backlog into this turn's output before the socket ever sees it.
+    if (!this.writeBlocked && this.out.pendingBytes + this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES) this.pauseDeliveries();
   }
 
   /**
@@ -385,17 +418,36 @@ export class StompSession {
     }
     // Deliveries pause only past our own mark, not the stream's 16 KiB highWaterMark: one burst
     // of deliveries is already bigger than that, and pausing on every flush stalls the pipeline.
-    // 'drain' still follows, since write() returned false on the way up.
-    if (this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES && !this.writeBlocked) {
-      this.writeBlocked = true;
-      for (const sub of this.subscriptions.values()) sub.channel.setFlow(false);
+    // Past the mark 'drain' resumes them (write() returned false on the way up); below it, a
+    // pause that came from this turn's own output ends now that the output is written.
+    const queued = this.stream.writableLength;
+    if (queued > OUTPUT_HIGH_WATER_BYTES) {
+      if (!this.writeBlocked) this.pauseDeliveries();
+      if (queued > OUTPUT_HARD_LIMIT_BYTES && !this.outputBlocked) {
+        this.outputBlocked = true;
+        this.pauseReading();
+      }
+    } else if (this.writeBlocked) {
+      this.resumeDeliveries();
     }
   }
 
-  private onDrain(): void {
-    if (!this.writeBlocked) return;
+  private pauseDeliveries(): void {
+    this.writeBlocked = true;
+    for (const sub of this.subscriptions.values()) sub.channel.setFlow(false);
+  }
+
+  private resumeDeliveries(): void {
     this.writeBlocked = false;
     for (const sub of this.subscriptions.values()) sub.channel.setFlow(true);
+  }
+
+  private onDrain(): void {
+    if (this.outputBlocked) {
+      this.outputBlocked = false;
+      this.resumeReading();
+    }
+    if (this.writeBlocked && this.stream.writableLength <= OUTPUT_HIGH_WATER_BYTES) this.resumeDeliveries();
   }
 
   /** A subscription added while the socket is backed up starts paused too. */

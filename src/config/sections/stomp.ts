@@ -10,6 +10,7 @@ export interface StompConfig {
   maxHeaderBytes: number;
   maxHeaders: number;
   maxBodyBytes: number;
+  connectTimeoutMs: number;
 }
 
 export const stompSection: ConfigSection = {
@@ -46,6 +47,7 @@ export const stompSection: ConfigSection = {
       maxHeaderBytes: { type: 'integer', minimum: 256, default: 65536, description: 'Largest command line plus headers of one frame, bytes.' },
       maxHeaders: { type: 'integer', minimum: 1, default: 1000, description: 'Most header lines in one frame.' },
       maxBodyBytes: { type: 'integer', minimum: 0, default: 16777216, description: 'Largest frame body, bytes (checked before it is buffered).' },
+      connectTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'Time a new connection has to complete CONNECT before it is closed, ms.' },
     },
   },
 };

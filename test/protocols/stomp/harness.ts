@@ -21,6 +21,8 @@ export interface StompServer {
   port: number;
   wsUrl: string;
   core: Core;
+  /** The adapter, to hand it streams of a test's own (a socket that never drains). */
+  adapter: ProtocolAdapter;
   restart(): Promise<void>;
   close(): Promise<void>;
 }
@@ -84,6 +86,9 @@ export async function startStompServer(overrides: Partial<StompSessionOptions> =
     wsUrl: `ws://127.0.0.1:${httpPort}/ws`,
     get core() {
       return core;
+    },
+    get adapter() {
+      return adapter;
     },
     async restart() {
       await shut();

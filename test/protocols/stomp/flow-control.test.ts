@@ -1,0 +1,127 @@
+import { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStompServer, type StompServer } from './harness.js';
+import { CONNECT_12, RawClient } from './raw-client.js';
+
+/**
+ * Slow and vanished clients: what the broker holds for a connection that does not read is
+ * bounded, whatever the queue behind it holds; an idle connection that never sends CONNECT is
+ * closed. The consumer here is a stream whose writes complete only when the test says so (a
+ * socket whose peer stopped reading), handed to the adapter like an accepted socket.
+ */
+let server: StompServer;
+
+beforeAll(async () => {
+  server = await startStompServer({ connectTimeoutMs: 300 });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** A duplex whose writes stay queued until `release()` (the peer stopped reading). */
+class StalledPeer extends Duplex {
+  private held: Array<() => void> = [];
+  private flowing = false;
+  private readonly chunks: Buffer[] = [];
+  private waiters: Array<() => void> = [];
+  messages = 0;
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    // Count MESSAGE frames (a frame starts at the beginning of a write or after a NUL).
+    let at = chunk.indexOf('MESSAGE\n');
+    while (at >= 0) {
+      if (at === 0 || chunk[at - 1] === 0) this.messages++;
+      at = chunk.indexOf('MESSAGE\n', at + 8);
+    }
+    for (const w of this.waiters.splice(0)) w();
+    if (this.flowing) callback();
+    else this.held.push(callback);
+  }
+
+  /** The client writes `text` to the broker. */
+  send(text: string): void {
+    this.push(Buffer.from(text, 'utf8'));
+  }
+
+  /** The peer reads again: every held write completes, later ones at once. */
+  release(): void {
+    this.flowing = true;
+    for (const cb of this.held.splice(0)) cb();
+  }
+
+  written(): string {
+    return Buffer.concat(this.chunks).toString('latin1');
+  }
+
+  async until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
+
+function accept(stream: Duplex): void {
+  server.adapter.accept(stream, { listener: 'stomp', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
+}
+
+/** Event-loop turns for the core's dispatch and the session's flushes to run their course. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+async function fillQueue(queue: string, count: number, bodyBytes: number): Promise<void> {
+  const producer = await RawClient.open(server.port);
+  producer.write(CONNECT_12);
+  const body = 'x'.repeat(bodyBytes);
+  let frames = '';
+  for (let i = 0; i < count; i++) frames += `SEND\ndestination:/queue/${queue}\n${i === count - 1 ? 'receipt:done\n' : ''}\n${body}\0`;
+  producer.write(frames);
+  expect((await producer.frame(1)).command).toBe('RECEIPT');
+  producer.close();
+}
+
+describe('a consumer that stops reading', () => {
+  it('gets at most about 1 MiB queued for it, the rest stays in the queue, and all of it once it reads', async () => {
+    const count = 4000;
+    await fillQueue('slow-auto', count, 1024);
+    const peer = new StalledPeer();
+    accept(peer);
+    peer.send(CONNECT_12 + 'SUBSCRIBE\nid:s\ndestination:/queue/slow-auto\nack:auto\n\n\0');
+    await peer.until(() => peer.messages > 0);
+    await turns(50);
+    // 1 MiB mark plus at most one frame beyond it (and CONNECTED).
+    expect(peer.writableLength).toBeLessThan(1024 * 1024 + 4096);
+    expect(server.core.vhost('/')!.queue('slow-auto')!.messageCount).toBeGreaterThan(count - 1100);
+    peer.release();
+    await peer.until(() => peer.messages === count);
+    expect(server.core.vhost('/')!.queue('slow-auto')!.messageCount).toBe(0);
+    peer.destroy();
+  });
+
+  it('is no longer read once it leaves more than 8 MiB of receipts unread, and is read again when it drains', async () => {
+    const peer = new StalledPeer();
+    accept(peer);
+    const receipt = 'r'.repeat(3000);
+    peer.send(CONNECT_12);
+    const count = 4000; // about 12 MiB of RECEIPT frames
+    for (let i = 0; i < count; i++) peer.send(`BEGIN\ntransaction:t${i}\nreceipt:${receipt}-${i}\n\n\0`);
+    await peer.until(() => peer.writableLength > 8 * 1024 * 1024);
+    await turns(50);
+    expect(peer.isPaused()).toBe(true);
+    peer.release();
+    await peer.until(() => peer.written().includes(`receipt-id:${receipt}-${count - 1}\n`));
+    expect(peer.written().split('RECEIPT\n').length - 1).toBe(count);
+    peer.destroy();
+  });
+});
+
+describe('a connection that never sends CONNECT', () => {
+  it('gets ERROR and is closed after the connect timeout', async () => {
+    const c = await RawClient.open(server.port);
+    const f = await c.frame(0);
+    expect(f.command).toBe('ERROR');
+    expect(f.headers.message).toBe('Connect timeout');
+    await c.closed;
+  });
+});

@@ -5,7 +5,7 @@ import {
   PacketType, type AckPacket, type ConnectPacket, type InboundPacket, type ProtocolLevel,
   type PublishPacket, type QoS, type SubscribePacket, type UnsubscribePacket, type WillMessage,
 } from './packets.js';
-import { PROPERTY_BY_NAME, decodeProperties, encodeProperties, readUtf8, readVarInt, type MqttProperties } from './properties.js';
+import { PROPERTY_BY_NAME, decodeProperties, readUtf8, readVarInt, withoutProperties, type MqttProperties } from './properties.js';
 import { ReasonCode } from './reason-codes.js';
 
 const ACK_NAMES = { 4: 'puback', 5: 'pubrec', 6: 'pubrel', 7: 'pubcomp' } as const;
@@ -183,9 +183,9 @@ export class PacketDecoder {
     let will: WillMessage | undefined;
     if (p.will) {
       const willProps = fromMqttPacketProperties(p.will.properties as Record<string, unknown> | undefined);
-      const forMessage: MqttProperties = { ...willProps };
-      delete forMessage.willDelayInterval;
-      const raw = encodeProperties(forMessage);
+      // The will message carries the will properties as the client encoded them (byte-exact
+      // MQTT→MQTT), less the Will Delay Interval, which belongs to the CONNECT.
+      const raw = level === 5 ? Buffer.from(withoutProperties(willPropertiesBytes(b, pos), [0x18])) : Buffer.alloc(0);
       will = {
         topic: p.will.topic,
         payload: Buffer.from(p.will.payload as Buffer),
@@ -241,6 +241,20 @@ export class PacketDecoder {
     checkStrings(frame.body, p.unsubscriptions);
     return { cmd: 'unsubscribe', packetId: p.messageId, filters: p.unsubscriptions };
   }
+}
+
+/**
+ * The will properties' bytes of a 5.0 CONNECT body whose structure mqtt-packet has accepted;
+ * `levelPos` is the offset of the protocol level byte (§3.1.2: level, flags, keep alive,
+ * properties; §3.1.3: client id, then the will properties).
+ */
+function willPropertiesBytes(b: Buffer, levelPos: number): Buffer {
+  let pos = levelPos + 4;
+  const [propsLen, propsStart] = readVarInt(b, pos, b.length);
+  pos = propsStart + propsLen;
+  pos += 2 + b.readUInt16BE(pos); // client identifier
+  const [willLen, willStart] = readVarInt(b, pos, b.length);
+  return b.subarray(willStart, willStart + willLen);
 }
 
 /** mqtt-packet can hand back partial objects for hostile input: anything unexpected is malformed. */

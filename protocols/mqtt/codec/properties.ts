@@ -271,6 +271,24 @@ export function stripForwardedProperties(raw: Buffer): Buffer {
   return changed ? Buffer.concat(keep) : raw;
 }
 
+/** `raw` without the properties whose ids are given; the others byte for byte, in order. */
+export function withoutProperties(raw: Buffer, ids: readonly number[]): Buffer {
+  let pos = 0;
+  const keep: Buffer[] = [];
+  let changed = false;
+  while (pos < raw.length) {
+    const start = pos;
+    let id: number;
+    [id, pos] = readVarInt(raw, pos, raw.length);
+    const def = PROPERTY_BY_ID.get(id);
+    if (!def) throw malformed('unknown property');
+    pos = skipValue(raw, pos, def.type);
+    if (ids.includes(id)) changed = true;
+    else keep.push(raw.subarray(start, pos));
+  }
+  return changed ? Buffer.concat(keep) : raw;
+}
+
 function skipValue(buf: Buffer, pos: number, type: PropertyType): number {
   switch (type) {
     case 'byte': return pos + 1;

@@ -28,6 +28,34 @@ describe('MQTT 5 features', () => {
     await sub.end();
   });
 
+  it('publishes a will with its properties byte for byte, in the client\'s order, without the Will Delay Interval', async () => {
+    const sub = await RawClient.connect(h.port, 5);
+    await sub.handshake('will-sub');
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'lwt/#', qos: 1 }] });
+    await sub.next('suback');
+    const received: Buffer[] = [];
+    sub.socket.on('data', (b: Buffer) => received.push(b));
+
+    const str = (s: string) => Buffer.concat([Buffer.from([0, Buffer.byteLength(s)]), Buffer.from(s)]);
+    // Will properties in an order no encoder would pick: a repeated user property around others.
+    const pair = (k: string, v: string) => Buffer.concat([Buffer.from([0x26]), str(k), str(v)]);
+    const kept = Buffer.concat([pair('b', '2'), Buffer.from([0x03]), str('text/plain'), pair('a', '1'), Buffer.from([0x09, 0, 2, 7, 8]), pair('b', '3'), Buffer.from([0x01, 1])]);
+    const willProps = Buffer.concat([kept.subarray(0, 7), Buffer.from([0x18, 0, 0, 0, 0]), kept.subarray(7)]); // after the first pair
+    const body = Buffer.concat([
+      str('MQTT'), Buffer.from([5, 0x04 | 0x08 | 0x02, 0, 0]), Buffer.from([0]), str('will-pub'),
+      Buffer.from([willProps.length]), willProps, str('lwt/x'), str('gone'),
+    ]);
+    const pub = await RawClient.connect(h.port, 5);
+    pub.send(Buffer.concat([Buffer.from([0x10, body.length]), body]));
+    await pub.next('connack');
+    pub.destroy(); // abnormal loss: the will goes out
+
+    const m = (await sub.next('publish')) as mqttPacket.IPublishPacket;
+    expect(m.payload.toString()).toBe('gone');
+    expect(Buffer.concat(received).includes(Buffer.concat([Buffer.from([kept.length]), kept]))).toBe(true);
+    sub.destroy();
+  });
+
   it('forwards the remaining message expiry and drops expired messages [MQTT-3.3.2-5] [MQTT-3.3.2-6]', async () => {
     const s = await connectClient(h.url, { clientId: 'exp', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 100 } });
     await s.client.subscribeAsync('e', { qos: 1 });

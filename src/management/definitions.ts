@@ -1,0 +1,180 @@
+/**
+ * Definitions in RabbitMQ's JSON format (`GET/POST /api/definitions`, `ctl export/import`):
+ * export of every vhost's exchanges, queues, bindings and policies (plus polybroker's
+ * multi-partition streams under `polybroker_streams`), and import of a RabbitMQ export,
+ * applied idempotently through the same path as the YAML `vhosts:` section.
+ */
+import { applyVhostDefinitions, InvalidArgument, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
+
+export interface RabbitDefinitions {
+  rabbit_version?: string;
+  rabbitmq_version?: string;
+  product_name?: string;
+  product_version?: string;
+  users?: Record<string, unknown>[];
+  vhosts?: { name: string; description?: string; tags?: string[]; metadata?: unknown }[];
+  permissions?: Record<string, unknown>[];
+  topic_permissions?: Record<string, unknown>[];
+  parameters?: Record<string, unknown>[];
+  global_parameters?: Record<string, unknown>[];
+  policies?: { vhost?: string; name: string; pattern: string; 'apply-to'?: string; definition: Record<string, unknown>; priority?: number }[];
+  queues?: { name: string; vhost?: string; durable?: boolean; auto_delete?: boolean; arguments?: Record<string, unknown>; type?: string }[];
+  exchanges?: { name: string; vhost?: string; type: string; durable?: boolean; auto_delete?: boolean; internal?: boolean; arguments?: Record<string, unknown> }[];
+  bindings?: { source: string; vhost?: string; destination: string; destination_type?: string; routing_key?: string; arguments?: Record<string, unknown> }[];
+  polybroker_streams?: { name: string; vhost?: string; partitions?: number; retention_ms?: number; retention_bytes?: number }[];
+}
+
+/** Exchanges every vhost has; RabbitMQ leaves them out of exports too. */
+function isDefaultExchange(name: string): boolean {
+  return name === '' || name.startsWith('amq.');
+}
+
+export type ExportedDefinitions = Required<Pick<RabbitDefinitions, 'vhosts' | 'queues' | 'exchanges' | 'bindings' | 'policies' | 'polybroker_streams' | 'users' | 'permissions'>> & RabbitDefinitions;
+
+export function exportDefinitions(core: Core, version: string, onlyVhost?: string): ExportedDefinitions {
+  const out: ExportedDefinitions = {
+    rabbit_version: '3.13.0',
+    rabbitmq_version: '3.13.0',
+    product_name: 'polybroker',
+    product_version: version,
+    users: [],
+    vhosts: [],
+    permissions: [],
+    topic_permissions: [],
+    parameters: [],
+    global_parameters: [],
+    policies: [],
+    queues: [],
+    exchanges: [],
+    bindings: [],
+    polybroker_streams: [],
+  };
+  for (const vname of core.vhostNames()) {
+    if (onlyVhost !== undefined && vname !== onlyVhost) continue;
+    const vh = core.vhost(vname);
+    out.vhosts.push({ name: vname, description: '', tags: [], metadata: { description: '', tags: [] } });
+    for (const p of vh.policies()) out.policies.push({ vhost: vname, name: p.name, pattern: p.pattern, 'apply-to': p.applyTo, definition: p.definition, priority: p.priority ?? 0 });
+    for (const q of vh.queues()) {
+      // Exclusive queues belong to a connection and are not definitions (RabbitMQ skips them too).
+      if (q.exclusive) continue;
+      out.queues.push({ name: q.name, vhost: vname, durable: q.durable, auto_delete: q.autoDelete, arguments: q.arguments });
+    }
+    for (const x of vh.exchanges()) {
+      if (isDefaultExchange(x.name)) continue;
+      out.exchanges.push({ name: x.name, vhost: vname, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: x.arguments });
+    }
+    const streamNames = new Set(vh.streams().map((s) => s.name));
+    for (const s of vh.streams()) {
+      out.polybroker_streams.push({ name: s.name, vhost: vname, partitions: s.partitions, retention_ms: s.retentionMs, retention_bytes: s.retentionBytes });
+    }
+    for (const b of vh.bindings()) {
+      if (b.source === '') continue;
+      // A stream's automatic amq.topic bindings are recreated with the stream.
+      if (b.destinationKind === 'stream' && b.source === 'amq.topic' && streamNames.has(b.destination) && (b.routingKey === b.destination || b.routingKey === `${b.destination}.#`)) continue;
+      const queueLike = vh.queue(b.destination) !== null || b.destinationKind === 'stream';
+      if (b.destinationKind !== 'exchange' && !queueLike) continue;
+      out.bindings.push({ source: b.source, vhost: vname, destination: b.destination, destination_type: b.destinationKind === 'exchange' ? 'exchange' : 'queue', routing_key: b.routingKey, arguments: b.arguments });
+    }
+  }
+  return out;
+}
+
+const EXCHANGE_TYPES = new Set(['direct', 'fanout', 'topic', 'headers']);
+
+function policyTarget(applyTo: string | undefined): PolicyTarget {
+  switch (applyTo) {
+    case undefined:
+    case 'all':
+      return 'all';
+    case 'exchanges':
+      return 'exchanges';
+    case 'streams':
+      return 'streams';
+    case 'queues':
+    case 'classic_queues':
+    case 'quorum_queues':
+      return 'queues';
+    default:
+      throw new InvalidArgument(`policy apply-to '${applyTo}' is not one of all, queues, classic_queues, quorum_queues, streams, exchanges`);
+  }
+}
+
+/** Converts a RabbitMQ definitions document to the YAML `vhosts:` shape (validating as it goes). */
+export function toVhostsSection(defs: RabbitDefinitions, defaultVhost?: string): VhostsSection {
+  if (typeof defs !== 'object' || defs === null || Array.isArray(defs)) throw new InvalidArgument('definitions must be a JSON object');
+  const section: VhostsSection = {};
+  const vhostOf = (item: { vhost?: string }, what: string): VhostDefinition => {
+    const v = item.vhost ?? defaultVhost;
+    if (typeof v !== 'string') throw new InvalidArgument(`${what} has no vhost`);
+    return (section[v] ??= {});
+  };
+  for (const v of defs.vhosts ?? []) {
+    if (typeof v?.name !== 'string') throw new InvalidArgument('a vhost has no name');
+    section[v.name] ??= {};
+  }
+  for (const p of defs.policies ?? []) {
+    if (typeof p.name !== 'string' || typeof p.pattern !== 'string') throw new InvalidArgument('a policy needs name and pattern');
+    (vhostOf(p, `policy '${p.name}'`).policies ??= []).push({ name: p.name, pattern: p.pattern, applyTo: policyTarget(p['apply-to']), priority: p.priority ?? 0, definition: p.definition ?? {} });
+  }
+  for (const x of defs.exchanges ?? []) {
+    if (typeof x.name !== 'string') throw new InvalidArgument('an exchange has no name');
+    if (isDefaultExchange(x.name)) continue;
+    if (!EXCHANGE_TYPES.has(x.type)) throw new InvalidArgument(`exchange '${x.name}' has type '${x.type}' (supported: direct, fanout, topic, headers)`);
+    (vhostOf(x, `exchange '${x.name}'`).exchanges ??= []).push({ name: x.name, type: x.type as ExchangeType, durable: x.durable ?? true, autoDelete: x.auto_delete ?? false, internal: x.internal ?? false, arguments: x.arguments ?? {} });
+  }
+  for (const q of defs.queues ?? []) {
+    if (typeof q.name !== 'string') throw new InvalidArgument('a queue has no name');
+    const args = { ...(q.arguments ?? {}) };
+    if (q.type && args['x-queue-type'] === undefined && q.type !== 'classic') args['x-queue-type'] = q.type;
+    (vhostOf(q, `queue '${q.name}'`).queues ??= []).push({ name: q.name, durable: q.durable ?? true, autoDelete: q.auto_delete ?? false, arguments: args });
+  }
+  for (const s of defs.polybroker_streams ?? []) {
+    if (typeof s.name !== 'string') throw new InvalidArgument('a stream has no name');
+    (vhostOf(s, `stream '${s.name}'`).streams ??= []).push({ name: s.name, partitions: s.partitions, retentionMs: s.retention_ms, retentionBytes: s.retention_bytes });
+  }
+  for (const b of defs.bindings ?? []) {
+    if (typeof b.source !== 'string' || typeof b.destination !== 'string') throw new InvalidArgument('a binding needs source and destination');
+    (vhostOf(b, `binding '${b.source}' -> '${b.destination}'`).bindings ??= []).push({
+      source: b.source,
+      destination: b.destination,
+      destinationType: b.destination_type === 'exchange' ? 'exchange' : 'queue',
+      routingKey: b.routing_key ?? '',
+      arguments: b.arguments ?? {},
+    });
+  }
+  return section;
+}
+
+/**
+ * A flat picture of the definitions (`kind name in vhost` -> JSON) to tell what an import or
+ * reload changed.
+ */
+export function definitionsFingerprint(core: Core): Map<string, string> {
+  const d = exportDefinitions(core, '');
+  const out = new Map<string, string>();
+  for (const v of d.vhosts) out.set(`vhost '${v.name}'`, '');
+  for (const x of d.exchanges) out.set(`exchange '${x.name}' in vhost '${x.vhost}'`, JSON.stringify(x));
+  for (const q of d.queues) out.set(`queue '${q.name}' in vhost '${q.vhost}'`, JSON.stringify(q));
+  for (const s of d.polybroker_streams) out.set(`stream '${s.name}' in vhost '${s.vhost}'`, JSON.stringify(s));
+  for (const p of d.policies) out.set(`policy '${p.name}' in vhost '${p.vhost}'`, JSON.stringify(p));
+  for (const b of d.bindings) out.set(`binding '${b.source}' -> ${b.destination_type} '${b.destination}' (key '${b.routing_key}') in vhost '${b.vhost}'`, JSON.stringify(b.arguments));
+  return out;
+}
+
+export function describeChanges(before: Map<string, string>, after: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of after) {
+    if (!before.has(k)) out.push(`added ${k}`);
+    else if (before.get(k) !== v) out.push(`changed ${k}`);
+  }
+  for (const k of before.keys()) if (!after.has(k)) out.push(`removed ${k}`);
+  return out;
+}
+
+/** Imports a RabbitMQ definitions document; returns what changed. */
+export async function importDefinitions(core: Core, defs: RabbitDefinitions, defaultVhost?: string): Promise<string[]> {
+  const section = toVhostsSection(defs, defaultVhost);
+  const before = definitionsFingerprint(core);
+  await applyVhostDefinitions(core, section);
+  return describeChanges(before, definitionsFingerprint(core));
+}

@@ -1,0 +1,212 @@
+import { statfs } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { createMessage } from '../core/index.js';
+import type { ManagementContext } from './context.js';
+import { HttpError } from './http-io.js';
+import { isAdministrator, mayReadVhost } from './principal.js';
+import { StatusResult, type Route, type RouteRequest } from './router.js';
+
+const rate = (r: number) => ({ rate: Math.round(r * 10) / 10 });
+
+function queueTotals(r: RouteRequest): { messages: number; ready: number; unacked: number; queues: number; consumers: number; exchanges: number } {
+  const t = { messages: 0, ready: 0, unacked: 0, queues: 0, consumers: 0, exchanges: 0 };
+  for (const v of r.ctx.core.vhostNames()) {
+    if (!mayReadVhost(r.principal, v)) continue;
+    const vh = r.ctx.core.vhost(v);
+    for (const q of vh.queues()) {
+      t.queues++;
+      t.ready += q.messageCount;
+      t.unacked += q.unackedCount;
+      t.consumers += q.consumerCount;
+    }
+    t.exchanges += vh.exchanges().length;
+  }
+  t.messages = t.ready + t.unacked;
+  return t;
+}
+
+function overview(r: RouteRequest): Record<string, unknown> {
+  const { ctx } = r;
+  const totals = queueTotals(r);
+  const rates = ctx.sampler.overviewRates();
+  const msg = ctx.core.messageTotals();
+  const sum = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+  const connections = ctx.core.connections().filter((c) => mayReadVhost(r.principal, c.vhost));
+  const byProtocol: Record<string, number> = { amqp: 0, mqtt: 0, stomp: 0, kafka: 0 };
+  for (const c of connections) byProtocol[c.protocol] = (byProtocol[c.protocol] ?? 0) + 1;
+  return {
+    management_version: ctx.version,
+    rabbitmq_version: '3.13.0',
+    product_name: 'polybroker',
+    product_version: ctx.version,
+    cluster_name: ctx.nodeName,
+    node: ctx.nodeName,
+    rates_mode: 'basic',
+    message_stats: {
+      publish: sum(msg.published),
+      publish_details: rate(rates.publish),
+      deliver_get: sum(msg.delivered),
+      deliver_get_details: rate(rates.deliver),
+    },
+    queue_totals: {
+      messages: totals.messages,
+      messages_ready: totals.ready,
+      messages_unacknowledged: totals.unacked,
+    },
+    object_totals: {
+      connections: connections.length,
+      channels: connections.reduce((a, c) => a + c.channels, 0),
+      exchanges: totals.exchanges,
+      queues: totals.queues,
+      consumers: totals.consumers,
+    },
+    listeners: [...ctx.listeners()].map(([name, a]) => ({ node: ctx.nodeName, protocol: name, ip_address: a.host, port: a.port })),
+    contexts: [],
+    polybroker: {
+      connections_by_protocol: byProtocol,
+      network_connections: ctx.adapterConnections(),
+      published_by_protocol: msg.published,
+      delivered_by_protocol: msg.delivered,
+      rate_history: ctx.sampler.history,
+      alarms: [...ctx.core.alarms],
+    },
+  };
+}
+
+async function node(ctx: ManagementContext): Promise<Record<string, unknown>> {
+  const cfg = ctx.config();
+  const mem = process.memoryUsage();
+  let diskFree: number | null = null;
+  try {
+    const st = await statfs(ctx.dataDir);
+    diskFree = st.bavail * st.bsize;
+  } catch {
+    // unreadable: report null
+  }
+  return {
+    name: ctx.nodeName,
+    type: 'disc',
+    running: true,
+    uptime: Date.now() - ctx.startedAt,
+    processors: availableParallelism(),
+    mem_used: mem.rss,
+    mem_limit: cfg.limits.memoryHighWatermarkBytes,
+    mem_alarm: ctx.core.alarms.has('memory'),
+    disk_free: diskFree,
+    disk_free_limit: cfg.limits.diskFreeLimitBytes,
+    disk_free_alarm: ctx.core.alarms.has('disk'),
+    sockets_used: Object.values(ctx.adapterConnections()).reduce((a, b) => a + (b ?? 0), 0),
+    os_pid: String(process.pid),
+    applications: [{ name: 'polybroker', description: 'polybroker', version: ctx.version }],
+  };
+}
+
+function healthy(): Record<string, unknown> {
+  return { status: 'ok' };
+}
+
+/** 503 with RabbitMQ's `{status: 'failed', reason}` body. */
+function unhealthy(reason: string): StatusResult {
+  return new StatusResult(503, { status: 'failed', reason });
+}
+
+export const nodeRoutes: Route[] = [
+  { method: 'GET', path: '/api/overview', access: 'management', summary: 'Node-wide totals, message rates, listeners', handler: overview },
+  { method: 'GET', path: '/api/nodes', access: 'monitoring', summary: 'This node (one entry: polybroker does not cluster yet)', handler: async (r) => [await node(r.ctx)] },
+  {
+    method: 'GET',
+    path: '/api/nodes/:name',
+    access: 'monitoring',
+    summary: 'One node',
+    handler: async (r) => {
+      if (r.params.name !== r.ctx.nodeName) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      return node(r.ctx);
+    },
+  },
+  { method: 'GET', path: '/api/whoami', access: 'management', summary: 'The authenticated user', handler: (r) => ({ name: r.principal.name, tags: r.principal.tags }) },
+  {
+    method: 'GET',
+    path: '/api/health/checks/alarms',
+    access: 'management',
+    summary: 'Fails (503) while a memory or disk alarm is active',
+    handler: (r) => (r.ctx.core.alarms.size ? unhealthy(`resource alarm(s) in effect: ${[...r.ctx.core.alarms].join(', ')}`) : healthy()),
+  },
+  {
+    method: 'GET',
+    path: '/api/health/checks/local-alarms',
+    access: 'management',
+    summary: 'Same as alarms (one node)',
+    handler: (r) => (r.ctx.core.alarms.size ? unhealthy(`resource alarm(s) in effect: ${[...r.ctx.core.alarms].join(', ')}`) : healthy()),
+  },
+  {
+    method: 'GET',
+    path: '/api/health/checks/virtual-hosts',
+    access: 'management',
+    summary: 'Every vhost is running',
+    handler: () => healthy(),
+  },
+  {
+    method: 'GET',
+    path: '/api/health/checks/certificate-expiration/:within/:unit',
+    access: 'management',
+    summary: 'TLS certificates (see docs/security.md); ok when none expires within the window',
+    handler: () => healthy(),
+  },
+  {
+    method: 'GET',
+    path: '/api/health/checks/port-listener/:port',
+    access: 'management',
+    summary: 'A listener is bound to the port',
+    handler: (r) => {
+      const port = Number(r.params.port);
+      const found = [...r.ctx.listeners().values()].some((a) => a.port === port);
+      return found ? { status: 'ok', port } : unhealthy(`No active listener on port ${port}`);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/health/checks/protocol-listener/:protocol',
+    access: 'management',
+    summary: 'A listener for the protocol (amqp, mqtt, stomp, kafka, http; RabbitMQ names amqp091, mqtt, stomp, http accepted) is bound',
+    handler: (r) => {
+      const aliases: Record<string, string> = { amqp091: 'amqp', 'amqp0-9-1': 'amqp', 'http/prometheus': 'http', management: 'http' };
+      const want = aliases[r.params.protocol!] ?? r.params.protocol!;
+      const found = [...r.ctx.listeners().keys()].includes(want as never);
+      return found ? { status: 'ok', protocol: r.params.protocol } : unhealthy(`No active listener for protocol ${r.params.protocol}`);
+    },
+  },
+  { method: 'GET', path: '/api/health/checks/node-is-quorum-critical', access: 'management', summary: 'Always ok (single node)', handler: () => healthy() },
+  { method: 'GET', path: '/api/health/checks/node-is-mirror-sync-critical', access: 'management', summary: 'Always ok (single node)', handler: () => healthy() },
+  {
+    method: 'GET',
+    path: '/api/aliveness-test/:vhost',
+    access: 'management',
+    summary: 'Declares aliveness-test in the vhost, publishes to it and gets the message back',
+    handler: async (r) => {
+      const vhost = r.params.vhost!;
+      if (!mayReadVhost(r.principal, vhost) || !r.ctx.core.hasVhost(vhost)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      const conn = r.ctx.core.connect({ vhost, protocol: 'amqp', user: r.principal.name, clientId: 'management aliveness-test' });
+      try {
+        await conn.vhost.declareQueue('aliveness-test', { durable: false });
+        const ch = conn.openChannel();
+        ch.publish('', 'aliveness-test', createMessage(Buffer.from('test_message')));
+        await new Promise((res) => setImmediate(res));
+        const got = ch.get('aliveness-test', { noAck: true });
+        return got ? { status: 'ok' } : unhealthy('message published to aliveness-test was not received');
+      } finally {
+        await conn.close();
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/reload',
+    access: 'administrator',
+    summary: 'Re-reads the config file and applies definition and user changes (as SIGHUP and `polybroker ctl reload`)',
+    handler: async (r) => {
+      if (!isAdministrator(r.principal)) throw new HttpError(403, 'not_authorised', 'Not administrator user');
+      const report = await r.ctx.reload();
+      return report.ok ? report : new StatusResult(400, report);
+    },
+  },
+];

@@ -1,0 +1,193 @@
+/**
+ * Core objects as RabbitMQ's management API shows them (field names and shapes of
+ * rabbitmq-management 3.x), plus polybroker's own fields where RabbitMQ has none.
+ */
+import type { ConnectionInfo, ExchangeInfo, QueueInfo, BindingInfo, Policy, Vhost } from '../core/index.js';
+import type { ManagementContext } from './context.js';
+
+const rate = (r: number) => ({ rate: Math.round(r * 10) / 10 });
+
+/** RabbitMQ's protocol labels ("AMQP 0-9-1", "MQTT 3.1.1", "STOMP 1.2"), and "Kafka". */
+function protocolLabel(c: ConnectionInfo): string {
+  switch (c.protocol) {
+    case 'amqp':
+      return 'AMQP 0-9-1';
+    case 'mqtt': {
+      const level = c.clientProperties['protocolLevel'];
+      return level === 5 ? 'MQTT 5.0' : level === 3 ? 'MQTT 3.1' : 'MQTT 3.1.1';
+    }
+    case 'stomp':
+      return `STOMP ${String(c.clientProperties['version'] ?? '1.2')}`;
+    case 'kafka':
+      return 'Kafka';
+    default:
+      return c.protocol;
+  }
+}
+
+function splitRemote(remote: string): { host: string; port: number | null } {
+  const m = /^(.*):(\d+)$/.exec(remote);
+  if (m && (m[1]!.includes('.') || m[1]!.includes(':') || m[1] === 'localhost')) return { host: m[1]!, port: Number(m[2]) };
+  return { host: remote, port: null };
+}
+
+export function connectionView(ctx: ManagementContext, c: ConnectionInfo): Record<string, unknown> {
+  const peer = splitRemote(c.remote);
+  return {
+    name: c.id,
+    node: ctx.nodeName,
+    vhost: c.vhost,
+    user: c.user,
+    protocol: protocolLabel(c),
+    polybroker_protocol: c.protocol,
+    client_id: c.clientId,
+    peer_host: peer.host,
+    peer_port: peer.port,
+    state: 'running',
+    type: 'network',
+    channels: c.channels,
+    connected_at: c.connectedAt,
+    client_properties: c.clientProperties,
+    user_provided_name: c.protocol === 'amqp' && c.clientId ? c.clientId : undefined,
+    message_stats: { publish: c.published, deliver_get: c.delivered },
+  };
+}
+
+export function exchangeView(vhost: string, x: ExchangeInfo, policy: string | null): Record<string, unknown> {
+  return {
+    name: x.name,
+    vhost,
+    type: x.type,
+    durable: x.durable,
+    auto_delete: x.autoDelete,
+    internal: x.internal,
+    arguments: x.arguments,
+    policy,
+    user_who_performed_action: 'rmq-internal',
+  };
+}
+
+export function queueView(ctx: ManagementContext, vhost: string, q: QueueInfo, policy: string | null): Record<string, unknown> {
+  const r = ctx.sampler.queueRates(vhost, q.name);
+  const messages = q.messageCount + q.unackedCount;
+  return {
+    name: q.name,
+    vhost,
+    node: ctx.nodeName,
+    type: q.type,
+    state: 'running',
+    durable: q.durable,
+    auto_delete: q.autoDelete,
+    exclusive: q.exclusive,
+    owner_pid_details: q.owner ? { name: q.owner } : undefined,
+    arguments: q.arguments,
+    effective_policy_definition: policy ? q.effectiveArguments : {},
+    policy,
+    consumers: q.consumerCount,
+    messages,
+    messages_ready: q.messageCount,
+    messages_unacknowledged: q.unackedCount,
+    message_bytes: q.messageBytes,
+    message_bytes_ready: q.messageBytes,
+    messages_details: rate(r.messages),
+    messages_ready_details: rate(0),
+    messages_unacknowledged_details: rate(0),
+    message_stats: {
+      publish: q.stats.published,
+      publish_details: rate(r.publish),
+      deliver_get: q.stats.delivered,
+      deliver_get_details: rate(r.deliver),
+      ack: q.stats.acked,
+      ack_details: rate(r.ack),
+    },
+  };
+}
+
+export function bindingView(vhost: string, b: BindingInfo): Record<string, unknown> {
+  const args = Object.keys(b.arguments).length;
+  return {
+    source: b.source,
+    vhost,
+    destination: b.destination,
+    destination_type: b.destinationKind === 'exchange' ? 'exchange' : 'queue',
+    polybroker_destination_kind: b.destinationKind,
+    routing_key: b.routingKey,
+    arguments: b.arguments,
+    // RabbitMQ's key for DELETE /api/bindings/...: the routing key, or `~` plus a hash when arguments are set.
+    properties_key: args === 0 ? (b.routingKey === '' ? '~' : b.routingKey.replace(/%/g, '%25').replace(/\//g, '%2F')) : `${b.routingKey}~${hashArgs(b.arguments)}`,
+  };
+}
+
+function hashArgs(args: Record<string, unknown>): string {
+  let h = 0;
+  for (const ch of JSON.stringify(args)) h = (h * 31 + ch.charCodeAt(0)) | 0;
+  return (h >>> 0).toString(36);
+}
+
+export function policyView(vhost: string, p: Policy): Record<string, unknown> {
+  return { vhost, name: p.name, pattern: p.pattern, 'apply-to': p.applyTo, definition: p.definition, priority: p.priority ?? 0 };
+}
+
+/** The name of the highest-priority policy matching a resource, or null. */
+export function matchingPolicy(vh: Vhost, name: string, kind: 'queues' | 'exchanges' | 'streams'): string | null {
+  let best: Policy | null = null;
+  for (const p of vh.policies()) {
+    if (p.applyTo !== 'all' && p.applyTo !== kind) continue;
+    try {
+      if (!new RegExp(p.pattern).test(name)) continue;
+    } catch {
+      continue;
+    }
+    if (!best || (p.priority ?? 0) > (best.priority ?? 0)) best = p;
+  }
+  return best ? best.name : null;
+}
+
+export function streamView(ctx: ManagementContext, vh: Vhost, name: string): Record<string, unknown> | null {
+  const s = vh.stream(name);
+  if (!s) return null;
+  const partitions: Record<string, unknown>[] = [];
+  let messages = 0;
+  for (let p = 0; p < s.partitions; p++) {
+    try {
+      const o = vh.partitionOffsets(name, p);
+      partitions.push({ partition: p, start_offset: o.startOffset, high_watermark: o.highWatermark, last_stable_offset: o.lastStableOffset, messages: o.highWatermark - o.startOffset });
+      messages += o.highWatermark - o.startOffset;
+    } catch {
+      // a partition deleted meanwhile
+    }
+  }
+  return {
+    name,
+    vhost: vh.name,
+    partitions: s.partitions,
+    retention_ms: s.retentionMs,
+    retention_bytes: s.retentionBytes,
+    durability: s.durability,
+    config: s.config,
+    messages,
+    messages_details: { rate: Math.round(ctx.sampler.streamRate(vh.name, name) * 10) / 10 },
+    partition_details: partitions,
+  };
+}
+
+export function consumerGroupView(vh: Vhost, group: string): Record<string, unknown> {
+  const offsets: Record<string, unknown>[] = [];
+  let totalLag = 0;
+  for (const [stream, parts] of vh.groupOffsets(group)) {
+    for (const [partition, committed] of parts) {
+      let hw = 0;
+      let lag = 0;
+      try {
+        hw = vh.partitionOffsets(stream, partition).highWatermark;
+        lag = vh.lag(group, stream, partition);
+      } catch {
+        // stream deleted meanwhile
+      }
+      totalLag += lag;
+      offsets.push({ stream, partition, committed_offset: committed.offset, metadata: committed.metadata, commit_timestamp: committed.commitTimestamp, high_watermark: hw, lag });
+    }
+  }
+  offsets.sort((a, b) => String(a.stream).localeCompare(String(b.stream)) || Number(a.partition) - Number(b.partition));
+  return { vhost: vh.name, group, lag: totalLag, offsets };
+}

@@ -13,6 +13,14 @@ import { formatHostPort, type BoundAddress } from './listeners/bind.js';
 import { HttpListener } from './listeners/http-listener.js';
 import { TcpListener } from './listeners/tcp-listener.js';
 import { VERSION } from './version.js';
+import { ConfigError } from './config/index.js';
+import { applyReloadedConfig } from './config-reload.js';
+import { ControlServer } from './ctl/control-server.js';
+import type { ManagementContext, ProtocolBytes, ProtocolKey, ReloadReport } from './management/context.js';
+import { ManagementHttp } from './management/management-http.js';
+import { BrokerMetrics } from './management/metrics.js';
+import { coreUsersAuthenticate } from './management/principal.js';
+import { RateSampler } from './management/rate-sampler.js';
 
 type ProtocolName = ProtocolAdapter['protocol'];
 
@@ -25,6 +33,8 @@ export interface BrokerOptions {
   adapters?: Partial<Record<ProtocolName, AdapterFactory>>;
   /** How long adapters get to close their connections politely on stop. */
   closeTimeoutMs?: number;
+  /** Re-reads and validates the config (same file, environment and overrides as at start) for hot reload. */
+  reloadConfig?: () => { config: BrokerConfig; source: string };
 }
 
 /** Storage and core as the broker holds them: opened at start, closed (flushed) at stop. */
@@ -49,7 +59,7 @@ export const STORE_SUBDIR = 'store';
  * `core.open()` opens the store, which recovers (truncates a torn tail, rebuilds indexes) and
  * reports through `warn`. Then the YAML `vhosts:` definitions are applied idempotently.
  */
-async function openEngine(config: BrokerConfig, configSource: string, dataDir: string, log: Logger): Promise<Engine> {
+async function openEngine(config: BrokerConfig, configSource: string, dataDir: string, log: Logger, metrics: BrokerMetrics): Promise<Engine> {
   const storeLog = log.child({ component: 'storage' });
   const coreLog = log.child({ component: 'core' });
   const dir = join(dataDir, STORE_SUBDIR);
@@ -60,6 +70,7 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     durability: config.storage.durability,
     intervalMs: config.storage.intervalMs,
     warn: (fields, msg) => storeLog.warn(fields, msg),
+    onTiming: metrics.onStorageTiming,
   });
   const core = createCore(store, {
     durability: config.storage.durability,
@@ -112,10 +123,22 @@ export class Broker {
   private lock: DataDirLock | undefined;
   private engine: Engine | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private config: BrokerConfig;
+  readonly metrics: BrokerMetrics;
+  private management: ManagementContext | null = null;
+  private managementHttp: ManagementHttp | null = null;
+  private control: ControlServer | null = null;
+  private sampler: RateSampler | null = null;
+  /** Socket bytes of closed connections per protocol; open ones are read at scrape time. */
+  private readonly closedBytes: Record<ProtocolKey, ProtocolBytes> = { amqp: { received: 0, sent: 0 }, mqtt: { received: 0, sent: 0 }, stomp: { received: 0, sent: 0 }, kafka: { received: 0, sent: 0 } };
+  private readonly openStreams = new Map<Duplex, ProtocolKey>();
+  private reloading: Promise<ReloadReport> | null = null;
 
   constructor(private readonly options: BrokerOptions) {
     this.log = options.log;
     this.dataDir = resolve(options.config.node.dataDir);
+    this.config = options.config;
+    this.metrics = new BrokerMetrics(() => this.management);
   }
 
   get running(): boolean {
@@ -130,9 +153,11 @@ export class Broker {
     try {
       this.lock = DataDirLock.acquire(this.dataDir);
       this.log.info({ version: VERSION, config: this.options.configSource, dataDir: this.dataDir, nodeId: config.node.nodeId }, 'starting polybroker');
-      this.engine = await openEngine(config, this.options.configSource, this.dataDir, this.log);
+      this.engine = await openEngine(config, this.options.configSource, this.dataDir, this.log, this.metrics);
       this.createAdapters();
+      this.createManagement(this.engine.core);
       await this.openListeners();
+      await this.openControlSocket();
     } catch (err) {
       await this.shutdown();
       this.state = 'stopped';
@@ -161,6 +186,91 @@ export class Broker {
     }
   }
 
+  private createManagement(core: Core): void {
+    this.sampler = new RateSampler(core);
+    this.sampler.start();
+    this.management = {
+      core,
+      config: () => this.config,
+      nodeName: `polybroker@${this.config.node.nodeId}`,
+      version: VERSION,
+      startedAt: Date.now(),
+      dataDir: this.dataDir,
+      listeners: () => this.listeners,
+      adapterConnections: () => Object.fromEntries([...this.adapters].map(([p, a]) => [p, a.connectionCount()])),
+      bytes: () => this.socketBytes(),
+      sampler: this.sampler,
+      authenticate: coreUsersAuthenticate(core),
+      reload: () => this.reload(),
+    };
+    this.managementHttp = new ManagementHttp(this.management, this.metrics);
+  }
+
+  private async openControlSocket(): Promise<void> {
+    if (!this.management) return;
+    const control = new ControlServer(this.management, this.log.child({ component: 'ctl' }), () => ({
+      ...this.health(),
+      pid: process.pid,
+      dataDir: this.dataDir,
+      uptimeMs: Date.now() - (this.management?.startedAt ?? Date.now()),
+      listeners: Object.fromEntries(this.listeners),
+      config: this.options.configSource,
+    }));
+    try {
+      await control.listen();
+      this.control = control;
+    } catch (err) {
+      // ctl is an operator convenience: a data dir where a socket cannot live must not stop the broker.
+      this.log.warn({ err: String(err), path: control.path }, 'control socket not available: polybroker ctl will not reach this broker');
+    }
+  }
+
+  /** Bytes read and written per protocol: closed sockets' totals plus the open ones' counters. */
+  private socketBytes(): Record<ProtocolKey, ProtocolBytes> {
+    const out = structuredClone(this.closedBytes);
+    for (const [stream, p] of this.openStreams) {
+      const s = stream as Partial<{ bytesRead: number; bytesWritten: number }>;
+      out[p].received += s.bytesRead ?? 0;
+      out[p].sent += s.bytesWritten ?? 0;
+    }
+    return out;
+  }
+
+  /**
+   * Hot reload: re-reads the config file, validates it, applies definitions and users
+   * idempotently and says what changed; an invalid file changes nothing and says why.
+   * Concurrent reloads share one run.
+   */
+  reload(): Promise<ReloadReport> {
+    this.reloading ??= this.doReload().finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<ReloadReport> {
+    const core = this.engine?.core;
+    if (!core || this.state !== 'running') return { ok: false, error: `broker is ${this.state}`, changes: [] };
+    if (!this.options.reloadConfig) return { ok: false, error: 'this broker was started without a config loader: nothing to reload', changes: [] };
+    let next: BrokerConfig;
+    let source: string;
+    try {
+      ({ config: next, source } = this.options.reloadConfig());
+    } catch (err) {
+      const error = err instanceof ConfigError ? err.message : `cannot read the config: ${(err as Error).message}`;
+      this.log.warn({ error }, 'reload refused: the config is invalid; nothing changed');
+      return { ok: false, error, changes: [] };
+    }
+    try {
+      const changes = await applyReloadedConfig(core, this.config, next);
+      this.config = next;
+      this.log.info({ config: source, changes }, changes.length ? `config reloaded: ${changes.length} change(s)` : 'config reloaded: nothing changed');
+      return { ok: true, changes };
+    } catch (err) {
+      const error = `cannot apply ${source}: ${(err as Error).message}`;
+      this.log.warn({ error }, 'reload failed');
+      return { ok: false, error, changes: [] };
+    }
+  }
+
   private async openListeners(): Promise<void> {
     const { listeners } = this.options.config;
     for (const name of LISTENER_NAMES) {
@@ -173,6 +283,7 @@ export class Broker {
               onWebSocket: (protocol, stream, origin) => this.dispatch(protocol, stream, origin),
               health: () => this.health(),
               about: () => ({ name: 'polybroker', version: VERSION, nodeId: this.options.config.node.nodeId }),
+              management: (req, res) => (this.managementHttp ? this.managementHttp.handle(req, res) : Promise.resolve(false)),
             })
           : new TcpListener(name, (socket, origin) => this.dispatch(name, socket, origin), this.log.child({ listener: name }));
       this.servers.set(name, server);
@@ -185,6 +296,13 @@ export class Broker {
   private dispatch(protocol: ProtocolName, stream: Duplex, origin: ConnectionOrigin): void {
     const adapter = this.state === 'running' ? this.adapters.get(protocol) : undefined;
     if (adapter) {
+      this.openStreams.set(stream, protocol);
+      stream.once('close', () => {
+        this.openStreams.delete(stream);
+        const s = stream as Partial<{ bytesRead: number; bytesWritten: number }>;
+        this.closedBytes[protocol].received += s.bytesRead ?? 0;
+        this.closedBytes[protocol].sent += s.bytesWritten ?? 0;
+      });
       adapter.accept(stream, origin);
       return;
     }
@@ -228,6 +346,9 @@ export class Broker {
   }
 
   private async shutdown(): Promise<void> {
+    await this.control?.close().catch(() => {});
+    this.control = null;
+    this.sampler?.stop();
     for (const server of this.servers.values()) server.stopAccepting();
     const closeTimeoutMs = this.options.closeTimeoutMs ?? 10_000;
     await Promise.all(

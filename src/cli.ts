@@ -8,6 +8,7 @@ import { DataDirLockedError } from './data-dir-lock.js';
 import { ListenError } from './listeners/bind.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
+import { registerCtl } from './ctl/ctl-command.js';
 
 /** Errors a user can act on are printed as one clear message, without a stack trace. */
 function explain(err: unknown): string {
@@ -30,7 +31,12 @@ async function start(options: { config?: string; dataDir?: string }): Promise<vo
     fail(err);
   }
   const log = createLogger(loaded.config.log);
-  const broker = new Broker({ config: loaded.config, configSource: loaded.source, log });
+  const broker = new Broker({
+    config: loaded.config,
+    configSource: loaded.source,
+    log,
+    reloadConfig: () => loadConfig({ file: options.config, env: process.env, overrides }),
+  });
 
   // First SIGTERM/SIGINT: graceful stop then exit 0. A second one: exit at once.
   let stopRequested = false;
@@ -53,6 +59,12 @@ async function start(options: { config?: string; dataDir?: string }): Promise<vo
     log.info({ signal }, 'stopping');
     if (!starting) stopAndExit();
   };
+  // SIGHUP: hot reload (as `polybroker ctl reload`); the outcome goes to the log.
+  process.on('SIGHUP', () => {
+    if (starting || stopRequested) return;
+    log.info({ signal: 'SIGHUP' }, 'reloading the config');
+    void broker.reload();
+  });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('uncaughtException', (err) => {
@@ -104,5 +116,7 @@ program
   .description('validate a configuration file and exit (0 when valid, 1 with every problem listed)')
   .argument('<file>', 'YAML configuration file')
   .action(checkConfig);
+
+registerCtl(program);
 
 await program.parseAsync(process.argv);

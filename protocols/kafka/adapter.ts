@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
 import { handlerTable } from './handlers/index.js';
+import { groupMemberships } from './group/membership-view.js';
 import { KafkaNode } from './node.js';
 import { defaultKafkaOptions, type KafkaOptions } from './options.js';
 import { KafkaSession } from './session.js';
@@ -27,6 +28,7 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
   }
   node.transactions.startTimeouts(options.transactionalIdExpirationMs, options.producerIdExpirationMs);
   core.setLastStableOffsetHook((vhost, stream, partition, hw) => (vhost === options.vhost ? node.producers.lastStableOffset(stream, partition, hw) : hw));
+  core.setGroupMembershipSource((vhost) => (vhost === options.vhost ? groupMemberships(node.coordinator) : []));
   const sessions = new Set<KafkaSession>();
   let nextId = 1;
   let closing = false;
@@ -52,6 +54,7 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
       node.coordinator.close();
       node.transactions.close();
       core.setLastStableOffsetHook(null);
+      core.setGroupMembershipSource(null);
       node.stopAlarms();
     },
   };

@@ -113,9 +113,30 @@ export interface ConnectionInfo {
   /** ms since the epoch. */
   connectedAt: number;
   channels: number;
+  channelDetails: ChannelInfo[];
   /** Messages this connection published and was delivered so far. */
   published: number;
   delivered: number;
+}
+
+export interface ChannelInfo {
+  number: number;
+  consumers: number;
+  unacked: number;
+  /** Per-consumer prefetch for new consumers (0 = unlimited). */
+  prefetch: number;
+  /** Shared credit of all the channel's consumers (0 = none). */
+  globalPrefetch: number;
+}
+
+/** A consumer group's live membership, as the protocol that coordinates it (Kafka) knows it. */
+export interface GroupMembership {
+  group: string;
+  /** Kafka's group state: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead. */
+  state: string;
+  /** Assignor (range, roundrobin, cooperative-sticky, ...) or ''. */
+  protocol: string;
+  members: { memberId: string; clientId: string; host: string; assignments: { stream: string; partitions: number[] }[] }[];
 }
 
 /** Messages in and out of the broker per protocol since start (cumulative). */
@@ -157,6 +178,13 @@ export interface Core {
   closeConnection(id: string, reason: string): Promise<boolean>;
   /** Messages published and delivered per protocol since start. */
   messageTotals(): MessageTotals;
+  /**
+   * Where live group membership comes from (the Kafka adapter's group coordinator registers
+   * itself); the core itself only stores committed offsets.
+   */
+  setGroupMembershipSource(source: ((vhost: string) => GroupMembership[]) | null): void;
+  /** Live groups of a vhost with their members and assignments ([] without a source). */
+  groupMemberships(vhost: string): GroupMembership[];
 
   /** Subscribes to alarm changes; returns an unsubscribe function. */
   onAlarm(listener: (event: AlarmEvent) => void): () => void;

@@ -4,7 +4,7 @@
  * from the oldest), the consumers started on it and its credit (per-consumer prefetch for new
  * consumers, and an optional shared "global" credit for all of them).
  */
-import type { Channel, ConsumeOptions, ConsumeResult, GetResult, Message, PublishOptions, PublishResult } from './api.js';
+import type { Channel, ChannelInfo, ConsumeOptions, ConsumeResult, GetResult, Message, PublishOptions, PublishResult } from './api.js';
 import type { ConnectionImpl } from './connection.js';
 import type { Consumer, DeliveryChannel, PendingDelivery, QueueLike } from './consumer.js';
 import { NotAllowed, NotFound, PreconditionFailed } from './errors.js';
@@ -33,6 +33,10 @@ export class ChannelImpl implements Channel, DeliveryChannel {
 
   private checkOpen(): void {
     if (this.closed) throw new NotAllowed(`channel ${this.id} of connection ${this.connection.id} is closed`);
+  }
+
+  info(): ChannelInfo {
+    return { number: this.id, consumers: this.consumers.size, unacked: this.pending.size, prefetch: this.prefetchDefault, globalPrefetch: this.globalPrefetch };
   }
 
   // DeliveryChannel --------------------------------------------------------------------------

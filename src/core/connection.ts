@@ -49,6 +49,7 @@ export class ConnectionImpl implements Connection {
       clientProperties: this.options.clientProperties ?? {},
       connectedAt: this.connectedAt,
       channels: this.channels.size,
+      channelDetails: [...this.channels].map((c) => c.info()),
       published: this.published,
       delivered: this.delivered,
     };

@@ -5,7 +5,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { Store } from '../../storage/types.js';
-import type { AlarmEvent, AlarmKind, Connection, ConnectionInfo, ConnectOptions, MessageTotals, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
+import type { AlarmEvent, AlarmKind, Connection, ConnectionInfo, ConnectOptions, GroupMembership, MessageTotals, Core, CoreOptions, Vhost, VhostOptions } from './api.js';
 import { DurableUserStore } from './auth/user-store.js';
 import { DEFAULT_HALF_SETTINGS } from './half/half-messages.js';
 import { ConnectionImpl } from './connection.js';
@@ -255,6 +255,16 @@ class CoreImpl implements Core {
       }
     }
     return false;
+  }
+
+  private groupSource: ((vhost: string) => GroupMembership[]) | null = null;
+
+  setGroupMembershipSource(source: ((vhost: string) => GroupMembership[]) | null): void {
+    this.groupSource = source;
+  }
+
+  groupMemberships(vhost: string): GroupMembership[] {
+    return this.groupSource ? this.groupSource(vhost) : [];
   }
 
   messageTotals(): MessageTotals {

@@ -26,8 +26,13 @@ export interface HttpListenerOptions {
   onWebSocket(protocol: 'mqtt' | 'stomp', stream: Duplex, origin: ConnectionOrigin): void;
   /** Body of `GET /api/health`; `status` other than `ok` answers 503. */
   health(): { status: string } & Record<string, unknown>;
-  /** Body of `GET /`. */
+  /** Body of `GET /` for non-browser clients. */
   about(): Record<string, unknown>;
+  /**
+   * The management API, metrics and web UI (src/management): answers the request and returns
+   * true, or returns false to leave it to the listener (404).
+   */
+  management?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
 /**
@@ -68,18 +73,31 @@ export class HttpListener {
   private request(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const send = (status: number, body: unknown) => {
+      if (res.headersSent) return;
       const text = JSON.stringify(body) + '\n';
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(req.method === 'HEAD' ? undefined : text);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      send(405, { error: 'method not allowed' });
-    } else if (path === '/') {
-      send(200, this.options.about());
-    } else if (path === '/api/health') {
+    const isGet = req.method === 'GET' || req.method === 'HEAD';
+    const browser = (req.headers.accept ?? '').includes('text/html');
+    if (isGet && path === '/api/health') {
       const health = this.options.health();
       send(health.status === 'ok' ? 200 : 503, health);
+    } else if (isGet && path === '/' && !browser) {
+      send(200, this.options.about());
+    } else if (this.options.management) {
+      this.options.management(req, res).then(
+        (handled) => {
+          if (!handled) send(404, { error: 'not found', path });
+        },
+        (err: unknown) => {
+          this.options.log.error({ err, path }, 'management request failed');
+          send(500, { error: 'internal_error', reason: String(err) });
+        },
+      );
+    } else if (!isGet) {
+      res.setHeader('allow', 'GET, HEAD');
+      send(405, { error: 'method not allowed' });
     } else {
       send(404, { error: 'not found', path });
     }

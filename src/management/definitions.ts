@@ -4,7 +4,9 @@
  * multi-partition streams under `polybroker_streams`), and import of a RabbitMQ export,
  * applied idempotently through the same path as the YAML `vhosts:` section.
  */
-import { applyVhostDefinitions, InvalidArgument, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
+import { applyVhostDefinitions, credentialSyntaxError, InvalidArgument, rabbitCredential, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
+
+import { permissionViews, topicPermissionViews, userView } from './routes-access.js';
 
 export interface RabbitDefinitions {
   rabbit_version?: string;
@@ -49,6 +51,13 @@ export function exportDefinitions(core: Core, version: string, onlyVhost?: strin
     bindings: [],
     polybroker_streams: [],
   };
+  if (onlyVhost === undefined) {
+    for (const u of core.users.list()) {
+      out.users.push(userView(u));
+      out.permissions.push(...permissionViews(u));
+      out.topic_permissions!.push(...topicPermissionViews(u));
+    }
+  }
   for (const vname of core.vhostNames()) {
     if (onlyVhost !== undefined && vname !== onlyVhost) continue;
     const vh = core.vhost(vname);
@@ -171,10 +180,58 @@ export function describeChanges(before: Map<string, string>, after: Map<string, 
   return out;
 }
 
-/** Imports a RabbitMQ definitions document; returns what changed. */
+interface UserItem {
+  name?: unknown;
+  password_hash?: unknown;
+  hashing_algorithm?: unknown;
+  tags?: unknown;
+  polybroker_credentials?: unknown;
+}
+
+/** Users, permissions and topic permissions of a definitions document, checked before anything is applied. */
+function userUpdates(defs: RabbitDefinitions): Map<string, { credentials: string[]; tags: string[]; permissions: Record<string, { configure: string; write: string; read: string }>; topicPermissions: Record<string, { exchange: string; write: string; read: string }[]> }> {
+  const out = new Map<string, { credentials: string[]; tags: string[]; permissions: Record<string, { configure: string; write: string; read: string }>; topicPermissions: Record<string, { exchange: string; write: string; read: string }[]> }>();
+  for (const raw of (defs.users ?? []) as UserItem[]) {
+    if (typeof raw.name !== 'string' || raw.name === '') throw new InvalidArgument('a user has no name');
+    let credentials: string[];
+    if (Array.isArray(raw.polybroker_credentials) && raw.polybroker_credentials.length > 0) credentials = raw.polybroker_credentials.map(String);
+    else if (typeof raw.password_hash === 'string' && raw.password_hash !== '') credentials = [rabbitCredential(raw.password_hash, typeof raw.hashing_algorithm === 'string' ? raw.hashing_algorithm : undefined)];
+    else credentials = [];
+    for (const c of credentials) {
+      const e = credentialSyntaxError(c);
+      if (e) throw new InvalidArgument(`user '${raw.name}': ${e}`);
+    }
+    const tags = Array.isArray(raw.tags) ? raw.tags.map(String) : typeof raw.tags === 'string' ? raw.tags.split(',').map((t) => t.trim()).filter(Boolean) : [];
+    out.set(raw.name, { credentials, tags, permissions: {}, topicPermissions: {} });
+  }
+  for (const p of (defs.permissions ?? []) as Record<string, unknown>[]) {
+    const u = out.get(String(p.user));
+    if (!u) continue;
+    u.permissions[String(p.vhost)] = { configure: String(p.configure ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') };
+  }
+  for (const p of (defs.topic_permissions ?? []) as Record<string, unknown>[]) {
+    const u = out.get(String(p.user));
+    if (!u) continue;
+    (u.topicPermissions[String(p.vhost)] ??= []).push({ exchange: String(p.exchange ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') });
+  }
+  return out;
+}
+
+/**
+ * Imports a RabbitMQ definitions document; returns what changed. The document is converted
+ * and checked whole first, so a malformed one changes nothing.
+ */
 export async function importDefinitions(core: Core, defs: RabbitDefinitions, defaultVhost?: string): Promise<string[]> {
   const section = toVhostsSection(defs, defaultVhost);
+  const users = userUpdates(defs);
   const before = definitionsFingerprint(core);
   await applyVhostDefinitions(core, section);
-  return describeChanges(before, definitionsFingerprint(core));
+  const changes = describeChanges(before, definitionsFingerprint(core));
+  for (const [name, u] of users) {
+    const existing = core.users.get(name);
+    if (existing && JSON.stringify({ c: existing.credentials, t: existing.tags, p: existing.permissions, tp: existing.topicPermissions }) === JSON.stringify({ c: u.credentials, t: u.tags, p: u.permissions, tp: u.topicPermissions })) continue;
+    await core.users.putUser(name, u);
+    changes.push(`${existing ? 'changed' : 'added'} user '${name}'`);
+  }
+  return changes;
 }

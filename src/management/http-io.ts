@@ -27,7 +27,7 @@ export function toJson(value: unknown, space?: number): string {
 }
 
 export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = status === 204 ? '' : toJson(body);
+  const text = status === 204 || body === undefined ? '' : toJson(body);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(req.method === 'HEAD' ? undefined : text);
 }

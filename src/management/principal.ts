@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { BrokerConfig } from '../config/index.js';
+import type { Core } from '../core/index.js';
 import { HttpError } from './http-io.js';
 
 /**
@@ -53,32 +52,15 @@ export async function authenticateRequest(req: IncomingMessage, authenticate: Au
   return principal;
 }
 
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1' || address === 'localhost';
-}
-
 /**
- * Users from the per-protocol config (`amqp.users`, management tag, access to the vhosts they
- * have permissions on) and the built-in guest/guest, administrator, from loopback only. Used
- * until the broker-wide user store is on main; then `coreUsersAuthenticate` replaces it.
+ * HTTP basic auth against the broker-wide user store (the same users, tags and vhost
+ * permissions as every protocol): failed logins are delayed and counted there.
  */
-export function configUsersAuthenticate(config: () => BrokerConfig): Authenticate {
+export function coreUsersAuthenticate(core: Core): Authenticate {
   return async (username, password, remoteAddress) => {
-    for (const u of config().amqp.users) {
-      if (u.username !== username) continue;
-      if (!sameText(u.password, password)) return null;
-      const vhosts = new Set(Object.keys(u.permissions));
-      return { name: u.username, tags: ['management'], mayAccessVhost: (v) => vhosts.has(v) };
-    }
-    if (username === 'guest' && sameText(password, 'guest') && isLoopback(remoteAddress)) {
-      return { name: 'guest', tags: ['administrator'], mayAccessVhost: () => true };
-    }
-    return null;
+    const r = await core.users.authenticate(username, password, { remoteAddress, mechanism: 'http-basic' });
+    if (!r.ok) return null;
+    const user = r.user;
+    return { name: user.name, tags: core.users.get(user.name)?.tags ?? [], mayAccessVhost: (v) => user.mayAccessVhost(v) };
   };
 }

@@ -1,0 +1,194 @@
+/**
+ * `/metrics` in the Prometheus text format (prom-client, its own registry). Counters the core
+ * keeps cumulatively are read at scrape time (`collect`), so metrics cost nothing on the
+ * message path; only the storage timings are observed as they happen (one histogram
+ * observation per group commit, not per message).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ManagementContext, ProtocolKey } from './context.js';
+
+const PROTOCOLS: ProtocolKey[] = ['amqp', 'mqtt', 'stomp', 'kafka'];
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  private readonly write: Histogram<string>;
+  private readonly fsync: Histogram<string>;
+
+  constructor(private readonly ctx: () => ManagementContext | null) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
+    const buckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+    this.write = new Histogram({ name: 'polybroker_storage_append_write_seconds', help: 'Duration of one commit-log group write (writev; includes the sync with O_DSYNC in sync mode)', buckets, registers: [r] });
+    this.fsync = new Histogram({ name: 'polybroker_storage_fsync_seconds', help: 'Duration of one fdatasync of the dirty commit-log segments', buckets, registers: [r] });
+    const self = this;
+    new Gauge({
+      name: 'polybroker_connections',
+      help: 'Open network connections per protocol (as the adapters count them)',
+      labelNames: ['protocol'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        const counts = c.adapterConnections();
+        for (const p of PROTOCOLS) this.set({ protocol: p }, counts[p] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'polybroker_core_connections',
+      help: 'Authenticated connections per protocol and vhost',
+      labelNames: ['protocol', 'vhost'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        this.reset();
+        for (const conn of c.core.connections()) this.inc({ protocol: conn.protocol, vhost: conn.vhost });
+      },
+    });
+    new Counter({
+      name: 'polybroker_messages_published_total',
+      help: 'Messages published per protocol of origin (Kafka: records produced)',
+      labelNames: ['protocol'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        const t = c.core.messageTotals();
+        // Cumulative in the core: reset and set the absolute value at each scrape.
+        this.reset();
+        for (const [p, v] of Object.entries(t.published)) this.inc({ protocol: p }, v);
+      },
+    });
+    new Counter({
+      name: 'polybroker_messages_delivered_total',
+      help: 'Messages delivered per protocol of the consumer (Kafka: records fetched)',
+      labelNames: ['protocol'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        const t = c.core.messageTotals();
+        this.reset();
+        for (const [p, v] of Object.entries(t.delivered)) this.inc({ protocol: p }, v);
+      },
+    });
+    for (const [name, key, help] of [
+      ['polybroker_network_received_bytes_total', 'received', 'Bytes read from client sockets per protocol'],
+      ['polybroker_network_sent_bytes_total', 'sent', 'Bytes written to client sockets per protocol'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['protocol'],
+        registers: [r],
+        collect() {
+          const c = self.ctx();
+          if (!c) return;
+          const b = c.bytes();
+          this.reset();
+          for (const p of PROTOCOLS) this.inc({ protocol: p }, b[p][key]);
+        },
+      });
+    }
+    const queueGauge = (name: string, help: string, pick: (q: { messageCount: number; unackedCount: number; consumerCount: number; messageBytes: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['vhost', 'queue'],
+        registers: [r],
+        collect() {
+          const c = self.ctx();
+          if (!c) return;
+          this.reset();
+          for (const v of c.core.vhostNames()) for (const q of c.core.vhost(v).queues()) this.set({ vhost: v, queue: q.name }, pick(q));
+        },
+      });
+    queueGauge('polybroker_queue_messages_ready', 'Ready messages per queue', (q) => q.messageCount);
+    queueGauge('polybroker_queue_messages_unacked', 'Delivered, unacknowledged messages per queue', (q) => q.unackedCount);
+    queueGauge('polybroker_queue_consumers', 'Consumers per queue', (q) => q.consumerCount);
+    queueGauge('polybroker_queue_message_bytes', 'Bytes of ready message bodies per queue', (q) => q.messageBytes);
+    new Gauge({
+      name: 'polybroker_stream_messages',
+      help: 'Messages retained per stream partition (high watermark - log start offset)',
+      labelNames: ['vhost', 'stream', 'partition'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        this.reset();
+        for (const v of c.core.vhostNames()) {
+          const vh = c.core.vhost(v);
+          for (const s of vh.streams()) {
+            for (let p = 0; p < s.partitions; p++) {
+              try {
+                const o = vh.partitionOffsets(s.name, p);
+                this.set({ vhost: v, stream: s.name, partition: String(p) }, o.highWatermark - o.startOffset);
+              } catch {
+                // deleted meanwhile
+              }
+            }
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'polybroker_consumer_group_lag',
+      help: 'Consumer lag per group and stream partition (high watermark - committed offset)',
+      labelNames: ['vhost', 'group', 'stream', 'partition'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        this.reset();
+        for (const v of c.core.vhostNames()) {
+          const vh = c.core.vhost(v);
+          for (const g of vh.groups()) {
+            for (const [s, parts] of vh.groupOffsets(g)) {
+              for (const p of parts.keys()) {
+                try {
+                  this.set({ vhost: v, group: g, stream: s, partition: String(p) }, vh.lag(g, s, p));
+                } catch {
+                  // stream deleted meanwhile
+                }
+              }
+            }
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'polybroker_alarm',
+      help: 'Resource alarms (1 = raised: publishers are blocked)',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        for (const k of ['memory', 'disk'] as const) this.set({ kind: k }, c.core.alarms.has(k) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'polybroker_build_info',
+      help: 'Version of the running broker',
+      labelNames: ['version'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (c) this.set({ version: c.version }, 1);
+      },
+    });
+  }
+
+  /** StoreOptions.onTiming: commit-log write and fsync durations. */
+  readonly onStorageTiming = (kind: 'write' | 'fsync', durationMs: number): void => {
+    (kind === 'write' ? this.write : this.fsync).observe(durationMs / 1000);
+  };
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -184,6 +184,14 @@ export class KafkaSession implements ConnectionState {
       this.close();
       return;
     }
+    // Register with the core once past authentication, so management lists idle clients too.
+    if (this.coreConnection === null && header.apiKey !== API_VERSIONS && header.apiKey !== SASL_HANDSHAKE && header.apiKey !== SASL_AUTHENTICATE && this.node.core.hasVhost(this.node.options.vhost)) {
+      try {
+        this.core();
+      } catch {
+        // A vhost connection limit: the handlers that need the core report it in their terms.
+      }
+    }
     const decoded = r.bad === null ? decode(handler.api.request, header.apiVersion, r) : { value: null, error: r.bad };
     if (decoded.error !== null) {
       this.log.warn(

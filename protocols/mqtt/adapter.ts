@@ -66,7 +66,7 @@ export class MqttAdapter implements ProtocolAdapter {
   }
 
   private async init(): Promise<void> {
-    this.system = this.core.connect({ vhost: this.options.vhost, protocol: 'mqtt', clientId: '$broker', user: '' });
+    this.system = this.core.connect({ vhost: this.options.vhost, protocol: 'mqtt', clientId: '$broker', user: '', internal: true });
     this.vhost = this.system.vhost;
     this.systemChannel = this.system.openChannel();
     this.retained = await RetainedStore.open(this.system);

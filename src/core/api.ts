@@ -99,6 +99,8 @@ export interface ConnectOptions {
    * STOMP ERROR, Kafka socket close). Without it only the core connection is closed.
    */
   onCloseRequest?(reason: string): void;
+  /** The broker's own connection (an adapter's system connection, a management request): not listed by `connections()`. */
+  internal?: boolean;
 }
 
 /** A connection as management lists it (`Core.connections()`). */

@@ -23,6 +23,10 @@ export class ConnectionImpl implements Connection {
     this.origin = { ...origin, connectionId: id };
   }
 
+  get internal(): boolean {
+    return this.options.internal === true;
+  }
+
   get vhost(): Vhost {
     return this.vhostImpl;
   }

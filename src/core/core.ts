@@ -242,7 +242,7 @@ class CoreImpl implements Core {
 
   connections(): ConnectionInfo[] {
     const out: ConnectionInfo[] = [];
-    for (const vh of this.vhosts.values()) for (const c of vh.connections) out.push(c.info());
+    for (const vh of this.vhosts.values()) for (const c of vh.connections) if (!c.internal) out.push(c.info());
     return out;
   }
 

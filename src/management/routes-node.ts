@@ -185,7 +185,7 @@ export const nodeRoutes: Route[] = [
     handler: async (r) => {
       const vhost = r.params.vhost!;
       if (!mayReadVhost(r.principal, vhost) || !r.ctx.core.hasVhost(vhost)) throw new HttpError(404, 'Object Not Found', 'Not Found');
-      const conn = r.ctx.core.connect({ vhost, protocol: 'amqp', user: r.principal.name, clientId: 'management aliveness-test' });
+      const conn = r.ctx.core.connect({ vhost, protocol: 'amqp', user: r.principal.name, clientId: 'management aliveness-test', internal: true });
       try {
         await conn.vhost.declareQueue('aliveness-test', { durable: false });
         const ch = conn.openChannel();

@@ -127,7 +127,7 @@ async function getMessages(r: RouteRequest): Promise<unknown> {
   }
   const encoding = String(body.encoding ?? 'auto');
   const truncate = body.truncate === undefined ? undefined : Number(body.truncate);
-  const conn = r.ctx.core.connect({ vhost: vh.name, protocol: 'amqp', user: r.principal.name, clientId: 'management get' });
+  const conn = r.ctx.core.connect({ vhost: vh.name, protocol: 'amqp', user: r.principal.name, clientId: 'management get', internal: true });
   try {
     const ch = conn.openChannel();
     const out: Record<string, unknown>[] = [];
@@ -194,7 +194,7 @@ async function publish(r: RouteRequest): Promise<unknown> {
       .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
       .map(([name, value]) => ({ name, value: value as string | number | boolean })),
   });
-  const conn = r.ctx.core.connect({ vhost: vh.name, protocol: 'amqp', user: r.principal.name, clientId: 'management publish' });
+  const conn = r.ctx.core.connect({ vhost: vh.name, protocol: 'amqp', user: r.principal.name, clientId: 'management publish', internal: true });
   try {
     const ch = conn.openChannel();
     const res = await core(() => ch.publish(exchange, String(body.routing_key ?? ''), message, { mandatory: true }));

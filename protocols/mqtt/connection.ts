@@ -10,7 +10,7 @@ import { PacketType, type ConnectPacket, type InboundPacket, type ProtocolLevel,
 import { encodeProperties } from './codec/properties.js';
 import { ConnackReturnCode, ReasonCode } from './codec/reason-codes.js';
 import { handleAck } from './handlers/ack.js';
-import { handleAuth } from './handlers/auth.js';
+import { handleAuth, type EnhancedAuth } from './handlers/auth.js';
 import { handleConnect } from './handlers/connect.js';
 import { handleDisconnect } from './handlers/disconnect.js';
 import { handlePublish, handlePubrel } from './handlers/publish.js';
@@ -21,7 +21,7 @@ import type { MqttAdapter } from './adapter.js';
 import type { MqttSession } from './session.js';
 import { splitMatch } from './topic.js';
 
-type State = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
+type State = 'awaiting-connect' | 'connecting' | 'authenticating' | 'connected' | 'closed';
 
 /**
  * The stream's MQTT connection. The stream events go to the shared functions below (their
@@ -58,6 +58,8 @@ export class MqttConnection {
   /** The authenticated user whose permissions apply (src/core/auth). */
   user: AuthenticatedUser | null = null;
   session: MqttSession | null = null;
+  /** Enhanced authentication (5.0 AUTH), when the CONNECT named a method. */
+  enhancedAuth: EnhancedAuth | null = null;
   core: Connection | null = null;
   channel: Channel | null = null;
   will: WillMessage | null = null;
@@ -174,6 +176,10 @@ export class MqttConnection {
 
   private dispatch(p: InboundPacket): void | Promise<void> {
     if (this.broker.log.isLevelEnabled('trace')) this.log.trace({ cmd: p.cmd }, 'packet');
+    if (this.state === 'authenticating' && p.cmd !== 'auth' && p.cmd !== 'disconnect') {
+      // Until the CONNACK only AUTH and DISCONNECT may come (§4.12).
+      throw new MqttProtocolError(ReasonCode.ProtocolError, `${p.cmd.toUpperCase()} before the authentication finished`);
+    }
     switch (p.cmd) {
       case 'connect':
         if (this.state !== 'awaiting-connect') throw new MqttProtocolError(ReasonCode.ProtocolError, 'second CONNECT [MQTT-3.1.0-2]');

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { IPublishPacket } from 'mqtt-packet';
+import type { IConnackPacket, IPublishPacket } from 'mqtt-packet';
+import { ScramClient } from '../../../test/protocols/mqtt/scram-client.js';
 import type { MqttTarget } from '../lib/target.js';
 
 /**
@@ -343,6 +344,53 @@ scenarios.push({
     return m?.payload;
   },
   expected: 'over websocket',
+});
+
+scenarios.push({
+  name: 'mqtt.js v5 enhanced authentication SCRAM-SHA-256 (AUTH exchange via handleAuth, server-final in CONNACK)',
+  polybrokerOnly: true,
+  async run(t) {
+    // The default user guest/guest, from loopback.
+    const scram = new ScramClient('sha256', 'guest', 'guest');
+    const c = mqtt.connect({
+      host: t.host, port: t.port, protocolVersion: 5, clientId: `${t.prefix}scram`, reconnectPeriod: 0,
+      properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: Buffer.from(scram.clientFirst) },
+    });
+    let authPackets = 0;
+    c.handleAuth = (packet, callback) => {
+      authPackets++;
+      const serverFirst = packet.properties?.authenticationData?.toString('utf8') ?? '';
+      callback(undefined, { cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: Buffer.from(scram.final(serverFirst)) } });
+    };
+    const connack = await new Promise<IConnackPacket>((resolve, reject) => { c.once('connect', resolve); c.once('error', reject); });
+    await c.subscribeAsync(`${t.prefix}/scram`, { qos: 1 });
+    const got = new Promise<string>((resolve) => c.once('message', (_t, payload) => resolve(payload.toString())));
+    await c.publishAsync(`${t.prefix}/scram`, 'authenticated', { qos: 1 });
+    const payload = await got;
+    await c.endAsync();
+    return {
+      authPackets,
+      reasonCode: connack.reasonCode,
+      method: connack.properties?.authenticationMethod,
+      serverVerified: scram.verifyServer(connack.properties?.authenticationData?.toString('utf8') ?? ''),
+      payload,
+    };
+  },
+  expected: { authPackets: 1, reasonCode: 0, method: 'SCRAM-SHA-256', serverVerified: true, payload: 'authenticated' },
+});
+
+scenarios.push({
+  name: 'mqtt.js v5 unsupported authentication method gets CONNACK 0x8C',
+  async run(t) {
+    const c = mqtt.connect({ host: t.host, port: t.port, protocolVersion: 5, clientId: `${t.prefix}badauth`, reconnectPeriod: 0, properties: { authenticationMethod: 'NO-SUCH-METHOD' } });
+    const code = await new Promise<number | undefined>((resolve) => {
+      c.once('error', (e) => resolve((e as Error & { code?: number }).code));
+      c.once('connect', () => resolve(0));
+    });
+    c.end(true);
+    return { code };
+  },
+  expected: { code: 0x8c },
 });
 
 export const MQTTJS_SCENARIOS = scenarios;

@@ -7,10 +7,12 @@ import { connackReturnCodeFor, ReasonCode } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { coreErrorReason } from '../mapping/errors.js';
 import { MqttSession, NEVER_EXPIRES, sessionQueueName } from '../session.js';
+import type { AuthenticatedUser } from '../../../src/core/index.js';
+import { ENHANCED_AUTH_METHODS, beginEnhancedAuth } from './auth.js';
 import { startConsuming } from './subscribe.js';
 
 /** Refuses a CONNECT with a CONNACK carrying the reason (or the 3.1.1 return code), then closes [MQTT-3.2.2-7]. */
-function refuse(conn: MqttConnection, reasonCode: number, reasonString?: string): void {
+export function refuse(conn: MqttConnection, reasonCode: number, reasonString?: string): void {
   if (conn.level === 5) {
     conn.write(encodeConnack(5, false, reasonCode, reasonString ? { reasonString } : undefined));
   } else {
@@ -32,9 +34,10 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
     return refuse(conn, ReasonCode.ServerUnavailable);
   }
 
-  if (p.properties.authenticationMethod !== undefined) {
-    // No enhanced authentication method is offered (§4.12): 0x8C, as Mosquitto without plugins.
-    return refuse(conn, ReasonCode.BadAuthenticationMethod);
+  const method = p.properties.authenticationMethod;
+  if (method !== undefined && !ENHANCED_AUTH_METHODS.includes(method)) {
+    // Enhanced authentication (§4.12) is offered with SCRAM only [MQTT-4.12.0-1].
+    return refuse(conn, ReasonCode.BadAuthenticationMethod, `authentication method ${method} is not supported; offered: ${ENHANCED_AUTH_METHODS.join(', ')}`);
   }
   let clientId = p.clientId;
   let assigned = false;
@@ -45,6 +48,7 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
     clientId = `auto-${randomBytes(12).toString('hex')}`;
     assigned = true;
   }
+  if (method !== undefined) return beginEnhancedAuth(conn, { connect: p, clientId, assigned });
   const auth = await authenticate(adapter.core, opts, p.username, p.password, conn.origin);
   if (auth.reasonCode !== 0) {
     conn.log.info({ user: p.username, reason: auth.reason }, 'login refused');
@@ -52,10 +56,28 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
   }
   // The login awaited (PBKDF2): the client may have gone meanwhile.
   if ((conn.state as string) === 'closed') return;
-  conn.user = auth.user;
+  return acceptConnect(conn, { connect: p, clientId, assigned }, auth.user);
+}
 
+/** A CONNECT whose client id is settled, on its way through authentication. */
+export interface PendingConnect {
+  connect: ConnectPacket;
+  clientId: string;
+  /** The server assigned the client id [MQTT-3.2.2-16]. */
+  assigned: boolean;
+}
+
+/**
+ * The authenticated CONNECT: takeover, session resume or clean start, CONNACK (with the
+ * enhanced authentication's last data when there was one).
+ */
+export async function acceptConnect(conn: MqttConnection, pending: PendingConnect, user: AuthenticatedUser | null, connackAuth?: MqttProperties): Promise<void> {
+  const adapter = conn.broker;
+  const opts = adapter.options;
+  const { connect: p, clientId, assigned } = pending;
+  conn.user = user;
   conn.clientId = clientId;
-  conn.username = auth.user?.name ?? p.username;
+  conn.username = user?.name ?? p.username;
   conn.will = p.will ?? null;
   const props = p.properties;
   if (props.receiveMaximum === 0 || props.maximumPacketSize === 0) return refuse(conn, ReasonCode.ProtocolError);
@@ -143,6 +165,7 @@ export async function handleConnect(conn: MqttConnection, p: ConnectPacket): Pro
     if (opts.maxPacketSize < 268435460) connackProps.maximumPacketSize = opts.maxPacketSize;
     if (!opts.retainAvailable) connackProps.retainAvailable = 0;
     if (props.requestResponseInformation === 1) connackProps.responseInformation = `reply/${clientId}/`;
+    if (connackAuth) Object.assign(connackProps, connackAuth);
     conn.reader.maxPacketSize = opts.maxPacketSize;
   }
   conn.state = 'connected';

@@ -1,0 +1,489 @@
+/**
+ * A durable timer for delayed delivery, retry backoff and other "do this at time t" work:
+ * RocketMQ 5's TimerLog + TimerWheel design (STYLE.md anchor 8).
+ *
+ * - The **timer log** (timer-log.ts) takes one 48-byte unit per timer: due time, the slot it
+ *   is linked into, the previous unit of that slot, and a reference (partition, offset) to
+ *   the message, which lives in the commit log. Writes are sequential and group-committed.
+ * - The **wheel** is an array of `wheelSlots` slot heads (positions in the timer log), one
+ *   per `slotMs` of the near future; each slot's units form a chain through their `link`
+ *   field. A timer further away than the wheel reaches is linked into the wheel's last slot
+ *   and re-linked ("rolled") when that slot comes up, so far timers cost no memory at all.
+ * - A slot is **loaded** (its chain read into a small in-memory heap) one slot before it
+ *   begins; each loaded timer fires at its exact due time through the clock.
+ * - The consumer of a fired timer calls `done(position)` once its effect is durable; a
+ *   `done` unit is appended, and the **checkpoint** (`checkpoint` file, the first slot that
+ *   is not finished) moves on. Segments of the timer log wholly below the checkpoint go.
+ *
+ * Recovery scans the log's live segments: timer units at or after the checkpoint slot,
+ * minus those with a `done` unit, minus older copies of rolled timers, are pending; the
+ * wheel heads are rebuilt from them. Timers that fell due while the process was down fire
+ * as soon as `start()` loads their slots. A timer whose `done` unit was lost in a crash
+ * fires again: the consumer must recognise it (the core keeps a marker in the commit log
+ * written atomically with the fired message, see src/core/delayed-delivery.ts).
+ */
+import { crc32c } from '@node-rs/crc32';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DurabilityMode } from '../types.js';
+import { systemClock, type TimerClock } from './clock.js';
+import { NearHeap, type NearTimer } from './near-heap.js';
+import { TimerLog } from './timer-log.js';
+import { FLAG_ROLLED, UnitKind, type TimerUnit } from './timer-unit.js';
+
+export type { TimerClock } from './clock.js';
+
+const CHECKPOINT_MAGIC = 0x50425443; // 'PBTC'
+const DAY_MS = 86_400_000;
+
+export interface TimerStoreOptions {
+  /** Directory of the timer log and its checkpoint. */
+  dir: string;
+  /** `none`: units are written to the OS only; otherwise each schedule is fsynced before it resolves. */
+  durability: DurabilityMode;
+  clock?: TimerClock;
+  /** Width of one wheel slot, ms (default 1000). Timers fire at their exact ms regardless. */
+  slotMs?: number;
+  /** Slots in the wheel (default: two days' worth). Memory: 8 bytes a slot. */
+  wheelSlots?: number;
+  /** Timer-log segment size, bytes (default 48 MiB = 1,048,576 units). */
+  segmentBytes?: number;
+  warn?: (fields: Record<string, unknown>, msg: string) => void;
+}
+
+/** A timer that fell due, handed to the consumer; call `done(position)` when it is handled. */
+export interface DueTimer {
+  position: number;
+  dueAt: number;
+  partition: number;
+  offset: number;
+}
+
+/** A pending timer as listed. */
+export interface PendingTimer {
+  position: number;
+  dueAt: number;
+  partition: number;
+  offset: number;
+}
+
+function refKey(partition: number, offset: number): string {
+  return `${partition}:${offset}`;
+}
+
+export class TimerStore {
+  private readonly clock: TimerClock;
+  private readonly slotMs: number;
+  private readonly wheelSlots: number;
+  private readonly heads: Float64Array;
+  private readonly heap = new NearHeap();
+  private readonly sync: boolean;
+  private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
+  private log!: TimerLog;
+  /** Every unit linked in a slot below this one is finished (persisted in `checkpoint`). */
+  private doneSlot = 0;
+  private persistedDoneSlot = -1;
+  /** Next slot to load. */
+  private loadedThrough = 0;
+  private maxLinkedSlot = -1;
+  /** No slot in [loadedThrough, scanFrom) has a chain. */
+  private scanFrom = 0;
+  /** Loaded (or fired, awaiting `done`) timers by position. */
+  private readonly inMemory = new Map<number, NearTimer>();
+  /** Loaded-but-unfinished timers per slot (the checkpoint waits for them). */
+  private readonly outstanding = new Map<number, number>();
+  /** Scheduled straight into memory (due within the loaded horizon): skip when their slot loads. */
+  private readonly late = new Set<number>();
+  /** Positions recovery found finished or superseded: skip when their slot loads. */
+  private readonly skip = new Set<number>();
+  /** Cancelled pending timers by reference, until their slot loads. */
+  private readonly cancelled = new Map<string, number>();
+  private readonly counts = new Map<number, number>();
+  private recovered: Map<number, number[]> | null = new Map();
+  private onDue: ((t: DueTimer) => void) | null = null;
+  private cancelWake: (() => void) | null = null;
+  private wakeAt = Infinity;
+  private checkpointTimer: (() => void) | null = null;
+  private closed = false;
+
+  private constructor(private readonly options: TimerStoreOptions) {
+    this.clock = options.clock ?? systemClock();
+    this.slotMs = options.slotMs ?? 1000;
+    this.wheelSlots = options.wheelSlots ?? Math.ceil((2 * DAY_MS) / this.slotMs);
+    this.heads = new Float64Array(this.wheelSlots).fill(-1);
+    this.sync = options.durability !== 'none';
+    this.warn = options.warn ?? (() => {});
+  }
+
+  /** Opens (creating) the timer in `options.dir` and recovers its pending timers. Call `start` to fire them. */
+  static open(options: TimerStoreOptions): TimerStore {
+    mkdirSync(options.dir, { recursive: true });
+    const t = new TimerStore(options);
+    t.recover();
+    return t;
+  }
+
+  private get checkpointPath(): string {
+    return join(this.options.dir, 'checkpoint');
+  }
+
+  private slotOf(ms: number): number {
+    return Math.floor(ms / this.slotMs);
+  }
+
+  private recover(): void {
+    let checkpoint: number | null = null;
+    if (existsSync(this.checkpointPath)) {
+      const b = readFileSync(this.checkpointPath);
+      if (b.length === 16 && b.readUInt32BE(0) === CHECKPOINT_MAGIC && crc32c(b.subarray(8)) === b.readUInt32BE(4)) checkpoint = b.readDoubleBE(8);
+      else this.warn({ file: this.checkpointPath }, 'timer checkpoint is corrupt: every timer in the log is recovered');
+    }
+    const from = checkpoint ?? -Infinity;
+    // Pass 1 (the scan): candidates in slots at or after the checkpoint, finished positions, cancels.
+    const cand: { position: number; u: TimerUnit }[] = [];
+    const finished = new Set<number>();
+    const cancels = new Set<string>();
+    const rolledLatest = new Map<string, number>();
+    this.log = TimerLog.open(
+      this.options.dir,
+      this.options.segmentBytes ?? 48 * 1024 * 1024,
+      (position, u) => {
+        if (u.kind === UnitKind.Timer) {
+          if (u.slot < from) return;
+          cand.push({ position, u });
+          if (u.flags & FLAG_ROLLED) rolledLatest.set(refKey(u.partition, u.offset), position);
+        } else if (u.kind === UnitKind.Done) finished.add(u.link);
+        else cancels.add(refKey(u.partition, u.offset));
+      },
+      this.warn,
+    );
+    // A candidate is live unless finished or an older copy of a rolled timer. Only slots with a
+    // live unit are rebuilt: a finished slot's chain may share a wheel index with a later one.
+    const live: boolean[] = new Array(cand.length);
+    let minLive = Infinity;
+    const liveSlots = new Set<number>();
+    for (let i = 0; i < cand.length; i++) {
+      const { position, u } = cand[i]!;
+      const dead = finished.has(position) || (rolledLatest.get(refKey(u.partition, u.offset)) ?? position) > position;
+      live[i] = !dead;
+      if (dead) continue;
+      liveSlots.add(u.slot);
+      if (u.slot < minLive) minLive = u.slot;
+    }
+    this.doneSlot = minLive !== Infinity ? minLive : (checkpoint ?? this.slotOf(this.clock.now()));
+    this.persistedDoneSlot = checkpoint ?? -1;
+    this.loadedThrough = this.doneSlot;
+    for (let i = 0; i < cand.length; i++) {
+      const { position, u } = cand[i]!;
+      if (!liveSlots.has(u.slot)) continue;
+      this.heads[u.slot % this.wheelSlots] = position;
+      if (u.slot > this.maxLinkedSlot) this.maxLinkedSlot = u.slot;
+      if (!live[i]) {
+        this.skip.add(position);
+        continue;
+      }
+      const key = refKey(u.partition, u.offset);
+      if (cancels.has(key)) {
+        this.cancelled.set(key, u.dueAt);
+        continue;
+      }
+      if (this.slotOf(u.dueAt) < u.slot) {
+        // Scheduled into memory (due within the loaded horizon) before the crash: load it now.
+        this.late.add(position);
+        this.hold({ dueAt: u.dueAt, position, partition: u.partition, offset: u.offset, slot: u.slot });
+      }
+      this.counts.set(u.partition, (this.counts.get(u.partition) ?? 0) + 1);
+      let offs = this.recovered!.get(u.partition);
+      if (!offs) this.recovered!.set(u.partition, (offs = []));
+      offs.push(u.offset);
+    }
+  }
+
+  /**
+   * Offsets of the timers pending at recovery, per partition, sorted: the owner uses them once
+   * to release the rest of its partition's entries in the store. Returns null after the first call.
+   */
+  takeRecoveredOffsets(): Map<number, number[]> | null {
+    const r = this.recovered;
+    this.recovered = null;
+    if (r) for (const offs of r.values()) offs.sort((a, b) => a - b);
+    return r;
+  }
+
+  /** Starts loading slots and firing: `onDue` is called for each timer as it falls due. */
+  start(onDue: (t: DueTimer) => void): void {
+    this.onDue = onDue;
+    this.pump();
+  }
+
+  /** Pending timers (all, or of one partition). */
+  count(partition?: number): number {
+    if (partition !== undefined) return this.counts.get(partition) ?? 0;
+    let n = 0;
+    for (const c of this.counts.values()) n += c;
+    return n;
+  }
+
+  /** Bytes of the timer log on disk. */
+  get diskBytes(): number {
+    return this.log.diskBytes;
+  }
+
+  /**
+   * Schedules a timer for the message at (partition, offset). Due times in the past fire at
+   * once. `durable` resolves when the unit is on disk per the durability mode.
+   */
+  schedule(dueAt: number, partition: number, offset: number): { position: number; durable: Promise<void> } {
+    if (this.closed) return { position: -1, durable: Promise.reject(new Error('timer store closed')) };
+    const natural = this.slotOf(dueAt);
+    let slot = Math.max(natural, this.loadedThrough);
+    const cap = this.doneSlot + this.wheelSlots - 1;
+    if (slot > cap) slot = Math.max(cap, this.loadedThrough);
+    const r = this.link({ dueAt, slot, link: -1, offset, partition, kind: UnitKind.Timer, flags: 0 });
+    this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
+    if (natural < this.loadedThrough) {
+      // Due within the loaded horizon: into memory now, skipped when its slot loads.
+      this.late.add(r.position);
+      this.hold({ dueAt, position: r.position, partition, offset, slot });
+    }
+    this.arm();
+    return r;
+  }
+
+  private link(u: TimerUnit): { position: number; durable: Promise<void> } {
+    const idx = u.slot % this.wheelSlots;
+    u.link = this.heads[idx]!;
+    const r = this.log.append(u, this.sync);
+    this.heads[idx] = r.position;
+    if (u.slot > this.maxLinkedSlot) this.maxLinkedSlot = u.slot;
+    if (u.slot < this.scanFrom) this.scanFrom = u.slot;
+    return r;
+  }
+
+  private hold(t: NearTimer): void {
+    this.inMemory.set(t.position, t);
+    this.outstanding.set(t.slot, (this.outstanding.get(t.slot) ?? 0) + 1);
+    this.heap.push(t);
+  }
+
+  /**
+   * Cancels the pending timer of (partition, offset), due at `dueAt`. The caller knows it is
+   * pending (its due time is in the future and it was not cancelled before).
+   */
+  cancel(partition: number, offset: number, dueAt: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('timer store closed'));
+    const key = refKey(partition, offset);
+    this.cancelled.set(key, dueAt);
+    this.counts.set(partition, (this.counts.get(partition) ?? 1) - 1);
+    return this.log.append({ dueAt, slot: 0, link: -1, offset, partition, kind: UnitKind.Cancel, flags: 0 }, this.sync).durable;
+  }
+
+  /** True when (partition, offset) was cancelled and its slot has not come up yet. */
+  isCancelled(partition: number, offset: number): boolean {
+    return this.cancelled.has(refKey(partition, offset));
+  }
+
+  /** The consumer has handled the fired timer at `position` durably. */
+  done(position: number): void {
+    const t = this.inMemory.get(position);
+    if (!t) return;
+    this.counts.set(t.partition, (this.counts.get(t.partition) ?? 1) - 1);
+    this.finish(t);
+  }
+
+  private finish(t: NearTimer): void {
+    this.inMemory.delete(t.position);
+    const n = (this.outstanding.get(t.slot) ?? 1) - 1;
+    if (n <= 0) this.outstanding.delete(t.slot);
+    else this.outstanding.set(t.slot, n);
+    if (!this.closed) this.log.append({ dueAt: t.dueAt, slot: 0, link: t.position, offset: t.offset, partition: t.partition, kind: UnitKind.Done, flags: 0 }, false);
+    this.advanceDone();
+  }
+
+  private advanceDone(): void {
+    let min = this.loadedThrough;
+    for (const s of this.outstanding.keys()) if (s < min) min = s;
+    if (min <= this.doneSlot) return;
+    this.doneSlot = min;
+    if (this.checkpointTimer === null && !this.closed) {
+      // At most one checkpoint write a second: recovery redoes at most a second of slots.
+      this.checkpointTimer = this.clock.wakeAt(this.clock.now() + 1000, () => {
+        this.checkpointTimer = null;
+        this.writeCheckpoint();
+      });
+    }
+  }
+
+  private writeCheckpoint(): void {
+    if (this.doneSlot === this.persistedDoneSlot) return;
+    const slot = this.doneSlot;
+    const b = Buffer.alloc(16);
+    b.writeUInt32BE(CHECKPOINT_MAGIC, 0);
+    b.writeDoubleBE(slot, 8);
+    b.writeUInt32BE(crc32c(b.subarray(8)), 4);
+    const tmp = this.checkpointPath + '.tmp';
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, b);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.checkpointPath);
+    this.persistedDoneSlot = slot;
+    this.log.reclaimBefore = slot;
+    this.log.deleteBefore(slot);
+  }
+
+  /** Loads slots that begin within one slot from now, fires due timers, re-arms the wake. */
+  private pump(): void {
+    if (this.closed || this.onDue === null) return;
+    const now = this.clock.now();
+    const horizonSlot = this.slotOf(now + this.slotMs);
+    for (;;) {
+      // Empty slots are passed over without a wake each.
+      const s = this.nextLinkedSlot();
+      if (s > horizonSlot) break;
+      this.loadedThrough = s;
+      this.loadSlot(s);
+      this.loadedThrough = s + 1;
+    }
+    if (this.loadedThrough <= horizonSlot) this.loadedThrough = horizonSlot + 1;
+    this.advanceDone();
+    for (;;) {
+      const top = this.heap.peek();
+      if (top === undefined || top.dueAt > now) break;
+      this.heap.pop();
+      const key = refKey(top.partition, top.offset);
+      if (this.cancelled.delete(key)) {
+        this.finish(top);
+        continue;
+      }
+      this.onDue({ position: top.position, dueAt: top.dueAt, partition: top.partition, offset: top.offset });
+    }
+    this.arm();
+  }
+
+  /** First slot at or after `loadedThrough` with a chain, or Infinity. Amortised: the scan only moves forward. */
+  private nextLinkedSlot(): number {
+    let s = Math.max(this.scanFrom, this.loadedThrough);
+    while (s <= this.maxLinkedSlot && this.heads[s % this.wheelSlots]! < 0) s++;
+    this.scanFrom = s;
+    return s <= this.maxLinkedSlot ? s : Infinity;
+  }
+
+  /** The slot the checkpoint could move to now, given that slot `loading` is being loaded. */
+  private effectiveDoneSlot(loading: number): number {
+    let min = loading;
+    for (const s of this.outstanding.keys()) if (s < min) min = s;
+    return min;
+  }
+
+  private loadSlot(s: number): void {
+    const idx = s % this.wheelSlots;
+    let pos = this.heads[idx]!;
+    this.heads[idx] = -1;
+    while (pos >= 0) {
+      const u = this.log.read(pos);
+      if (u === null || u.kind !== UnitKind.Timer || u.slot !== s) {
+        this.warn({ position: pos, slot: s }, 'timer log chain broken: the rest of the slot is lost');
+        break;
+      }
+      const p = pos;
+      pos = u.link;
+      if (this.skip.delete(p) || this.late.delete(p)) continue;
+      const key = refKey(u.partition, u.offset);
+      if (this.cancelled.delete(key)) {
+        this.log.append({ dueAt: u.dueAt, slot: 0, link: p, offset: u.offset, partition: u.partition, kind: UnitKind.Done, flags: 0 }, false);
+        continue;
+      }
+      if (this.slotOf(u.dueAt) > s) this.roll(u, p, s);
+      else this.hold({ dueAt: u.dueAt, position: p, partition: u.partition, offset: u.offset, slot: s });
+    }
+  }
+
+  /** Re-links a far timer further on; the slot it leaves stays unfinished until the copy is durable. */
+  private roll(u: TimerUnit, position: number, from: number): void {
+    const target = Math.min(this.slotOf(u.dueAt), this.effectiveDoneSlot(from) + this.wheelSlots - 1);
+    if (target <= from) {
+      // The checkpoint lags a whole wheel behind (a fire is stuck): keep it in memory instead.
+      this.hold({ dueAt: u.dueAt, position, partition: u.partition, offset: u.offset, slot: from });
+      return;
+    }
+    const r = this.link({ ...u, slot: target, link: -1, flags: FLAG_ROLLED });
+    this.outstanding.set(from, (this.outstanding.get(from) ?? 0) + 1);
+    const release = (): void => {
+      const n = (this.outstanding.get(from) ?? 1) - 1;
+      if (n <= 0) this.outstanding.delete(from);
+      else this.outstanding.set(from, n);
+      this.advanceDone();
+    };
+    r.durable.then(release, (err: unknown) => this.warn({ position, err: String(err) }, 'timer roll write failed'));
+  }
+
+  private arm(): void {
+    if (this.closed || this.onDue === null) return;
+    let next = Infinity;
+    const top = this.heap.peek();
+    if (top) next = top.dueAt;
+    const linked = this.nextLinkedSlot();
+    if (linked !== Infinity) next = Math.min(next, linked * this.slotMs - this.slotMs);
+    if (next === this.wakeAt) return;
+    this.cancelWake?.();
+    this.cancelWake = null;
+    this.wakeAt = next;
+    if (next === Infinity) return;
+    this.cancelWake = this.clock.wakeAt(next, () => {
+      this.cancelWake = null;
+      this.wakeAt = Infinity;
+      this.pump();
+    });
+  }
+
+  /**
+   * Pending timers of `partition` (or all), nearest first, at most `limit`. Walks the loaded
+   * timers and the wheel's chains: its cost grows with the timers it passes.
+   */
+  list(partition: number | undefined, limit: number): PendingTimer[] {
+    const out: PendingTimer[] = [];
+    for (const t of this.inMemory.values()) {
+      if (partition !== undefined && t.partition !== partition) continue;
+      if (this.cancelled.has(refKey(t.partition, t.offset))) continue;
+      out.push({ position: t.position, dueAt: t.dueAt, partition: t.partition, offset: t.offset });
+    }
+    const chained: PendingTimer[] = [];
+    for (let s = this.loadedThrough; s <= this.maxLinkedSlot && chained.length < limit; s++) {
+      let pos = this.heads[s % this.wheelSlots]!;
+      while (pos >= 0) {
+        const u = this.log.read(pos);
+        if (u === null || u.slot !== s) break;
+        const p = pos;
+        pos = u.link;
+        if (this.skip.has(p) || this.late.has(p)) continue;
+        if (partition !== undefined && u.partition !== partition) continue;
+        if (this.cancelled.has(refKey(u.partition, u.offset))) continue;
+        chained.push({ position: p, dueAt: u.dueAt, partition: u.partition, offset: u.offset });
+      }
+    }
+    out.push(...chained);
+    out.sort((a, b) => a.dueAt - b.dueAt || a.position - b.position);
+    return out.slice(0, limit);
+  }
+
+  /** Resolves once every unit appended so far is written and fsynced. */
+  flush(): Promise<void> {
+    return this.log.sync();
+  }
+
+  /** Stops firing, writes the checkpoint and closes the log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelWake?.();
+    this.checkpointTimer?.();
+    this.checkpointTimer = null;
+    await this.log.sync();
+    this.writeCheckpoint();
+    await this.log.close();
+  }
+}

@@ -13,3 +13,4 @@ import type { Store, StoreOptions } from './types.js';
 export function createStore(options: StoreOptions): Store {
   return new LogStore(options);
 }
+export * from './timer/index.js';

@@ -38,6 +38,7 @@ import { SegmentRun } from './segment-run.js';
 import { parseSegmentName, Segment, SEGMENT_INDEX_SUFFIX } from './segment.js';
 import { StartOffsets } from './start-offsets.js';
 import { TailCache } from './tail-cache.js';
+import { TimerStore } from './timer/index.js';
 import type {
   FilteredRead,
   AppendRequest,
@@ -52,6 +53,7 @@ import type {
   Store,
   StoreOptions,
   StoredBatch,
+  StoreTimerOptions,
 } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -75,6 +77,7 @@ export class LogStore implements Store {
   private tTags = new Uint32Array(16);
   private tOffsets = new Float64Array(16);
   private opened = false;
+  private timerStore: TimerStore | null = null;
 
   constructor(private readonly options: StoreOptions) {
     this.warn = options.warn ?? (() => {});
@@ -272,6 +275,8 @@ export class LogStore implements Store {
     if (!this.opened) return;
     await this.compactor.stop();
     this.opened = false;
+    if (this.timerStore) await this.timerStore.close();
+    this.timerStore = null;
     await this.log.close();
     await this.sealing;
     for (const m of this.metaLogs.values()) await m.close();
@@ -428,6 +433,11 @@ export class LogStore implements Store {
   }
 
   // ---------------------------------------------------------------- meta logs
+
+  timer(options: StoreTimerOptions = {}): TimerStore {
+    this.timerStore ??= TimerStore.open({ dir: join(this.options.dir, 'timer'), durability: this.durability, warn: this.warn, ...options });
+    return this.timerStore;
+  }
 
   async metaLog(name: string): Promise<MetaLog> {
     if (name.startsWith('__storage.')) throw new Error(`meta log names starting with __storage. are reserved`);

@@ -11,6 +11,8 @@
  * Both are JavaScript numbers: 2^53 is far beyond any log this node will hold.
  */
 
+import type { TimerClock, TimerStore } from './timer/index.js';
+
 export type DurabilityMode = 'sync' | 'interval' | 'none';
 
 export interface StoreOptions {
@@ -38,6 +40,13 @@ export interface StoreOptions {
    * O_DSYNC in `sync` mode it includes the sync), `fsync` one fdatasync of the dirty segments.
    */
   onTiming?: (kind: 'write' | 'fsync', durationMs: number) => void;
+}
+
+/** Options of the store's durable timer (storage/timer): clock and wheel shape. */
+export interface StoreTimerOptions {
+  clock?: TimerClock;
+  slotMs?: number;
+  wheelSlots?: number;
 }
 
 /** How a partition's entries are reclaimed. */
@@ -227,6 +236,12 @@ export interface Store {
 
   /** Opens (creating if needed) a named internal log. */
   metaLog(name: string): Promise<MetaLog>;
+
+  /**
+   * The store's durable timer (timer log + time wheel in `<dir>/timer`), opened and recovered
+   * on the first call, closed by `close()`. Optional: test doubles may lack it.
+   */
+  timer?(options?: StoreTimerOptions): TimerStore;
 
   /** Bytes held in commit-log segments on disk. */
   diskBytes(): number;

@@ -10,6 +10,7 @@
  * reject with them.
  */
 import type { DurabilityMode } from '../../storage/types.js';
+import type { TimerClock } from '../../storage/timer/clock.js';
 import type { Header, Message, MessageOrigin, ProtocolName } from './message.js';
 import type { HalfMessageSettings } from './half/half-messages.js';
 
@@ -57,6 +58,11 @@ export interface CoreOptions {
   sweepIntervalMs?: number;
   /** Clock, ms since the epoch. Tests inject one to drive TTL and expiry deterministically. */
   now?: () => number;
+  /**
+   * Clock of the durable timer (delayed delivery, retry backoff): tests inject a ManualClock
+   * (storage/timer) to move hours ahead without waiting. Default: the wall clock.
+   */
+  timerClock?: TimerClock;
   /** Snapshot the definitions/cursor log after this many records. Default 10000. */
   snapshotEvery?: number;
   /** Users: loopback-only users, failed-login delay, the user created on first start (src/core/auth). */
@@ -225,7 +231,8 @@ export interface Core {
 // ---------------------------------------------------------------------------------------------
 // Definitions
 
-export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
+/** `x-delayed-message`: RabbitMQ's delayed-message plugin; routes as its `x-delayed-type` argument says. */
+export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers' | 'x-delayed-message';
 
 /** Arguments as AMQP carries them (field table decoded to plain values). */
 export type Arguments = Record<string, unknown>;
@@ -381,6 +388,13 @@ export interface Policy {
 export interface PublishOptions {
   /** Report `unroutable` when the message reaches no queue or stream (AMQP mandatory). */
   mandatory?: boolean;
+  /**
+   * Delayed delivery (docs/business.md): hold the message durably for this many ms (1 ms to
+   * one year), then route it as if published then. The result is `routed` with
+   * `destinations` 0 (where it goes is decided at due time); `durable` resolves once the
+   * message and its timer are stored. InvalidArgument outside the range.
+   */
+  delayMs?: number;
 }
 
 export interface PublishResult {
@@ -749,6 +763,53 @@ export interface Vhost {
 
   /** Open connections in this vhost. */
   readonly connectionCount: number;
+
+  // Delayed delivery, retry and redrive (docs/business.md) ---------------------------------
+  /** Delayed messages (delayed publishes and retries) waiting in this vhost. */
+  delayedCount(): number;
+  /** Pending delayed messages, nearest first, at most `limit` (default 100). */
+  listDelayed(limit?: number): Promise<DelayedMessageInfo[]>;
+  /**
+   * Cancels a pending delayed message by id (from `listDelayed`): it is never routed.
+   * Resolves false when no such message is pending (unknown, already due, already cancelled).
+   */
+  cancelDelayed(id: string): Promise<boolean>;
+  /**
+   * Moves dead-lettered messages from `queue` back to the queue they died in (their
+   * `x-first-death-queue`), all or those `filter` accepts; each move is one store append
+   * journalled with the source's offset, so a crash mid-way neither loses nor duplicates.
+   */
+  redrive(queue: string, options?: RedriveOptions): Promise<RedriveResult>;
+}
+
+export interface DelayedMessageInfo {
+  /** Handle for `cancelDelayed`. */
+  id: string;
+  /** When it will be routed, ms since the epoch. */
+  dueAt: number;
+  /** Exchange and routing key it will be routed with (retries: '' and the queue). */
+  exchange: string;
+  routingKey: string;
+  /** Retries: the queue the message returns to; null for delayed publishes. */
+  queue: string | null;
+  /** Retry number (the `x-retry-count` it will carry), 0 for delayed publishes. */
+  retry: number;
+  bodySize: number;
+}
+
+export interface RedriveOptions {
+  /** Only messages it returns true for are moved (others stay). Default: all. */
+  filter?: (message: Message) => boolean;
+  /** Move to this queue instead of each message's origin queue. */
+  to?: string;
+  /** At most this many messages. Default: all. */
+  limit?: number;
+}
+
+export interface RedriveResult {
+  moved: number;
+  /** Messages left where they are: no origin queue known or the origin queue is gone. */
+  skipped: number;
 }
 
 export type { Header, Message, MessageOrigin, ProtocolName };

@@ -68,7 +68,7 @@ export class ChannelImpl implements Channel, DeliveryChannel {
     this.checkOpen();
     this.connection.published++;
     this.vhost.ctx.counts.published[this.connection.origin.protocol]++;
-    return this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, this.connection.origin);
+    return this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, this.connection.origin, options?.delayMs);
   }
 
   consume(queue: string, options: ConsumeOptions): ConsumeResult {
@@ -162,10 +162,10 @@ export class ChannelImpl implements Channel, DeliveryChannel {
   }
 
   /** Returns deliveries to their queues grouped by queue (each queue requeues in offset order). */
-  private returnAll(ps: PendingDelivery[], deadLetter: boolean): void {
+  private returnAll(ps: PendingDelivery[], deadLetter: boolean, disconnected = false): void {
     if (ps.length === 0) return;
     if (ps.length === 1) {
-      ps[0]!.queue.returnDeliveries(ps, deadLetter);
+      ps[0]!.queue.returnDeliveries(ps, deadLetter, disconnected);
       return;
     }
     const byQueue = new Map<QueueLike, PendingDelivery[]>();
@@ -174,7 +174,7 @@ export class ChannelImpl implements Channel, DeliveryChannel {
       if (list) list.push(p);
       else byQueue.set(p.queue, [p]);
     }
-    for (const [q, list] of byQueue) q.returnDeliveries(list, deadLetter);
+    for (const [q, list] of byQueue) q.returnDeliveries(list, deadLetter, disconnected);
   }
 
   /** With shared credit, any ack can unblock any consumer of the channel. */
@@ -208,7 +208,7 @@ export class ChannelImpl implements Channel, DeliveryChannel {
     const ps = [...this.pending.values()];
     this.pending.clear();
     this.consumerUnacked = 0;
-    this.returnAll(ps, false);
+    this.returnAll(ps, false, true);
     this.connection.channelClosed(this);
   }
 }

@@ -29,7 +29,7 @@ export const vhostsSchema = {
           required: ['name', 'type'],
           properties: {
             name: { type: 'string', minLength: 1 },
-            type: { type: 'string', enum: ['direct', 'fanout', 'topic', 'headers'] },
+            type: { type: 'string', enum: ['direct', 'fanout', 'topic', 'headers', 'x-delayed-message'] },
             durable: { type: 'boolean' },
             autoDelete: { type: 'boolean' },
             internal: { type: 'boolean' },

@@ -24,7 +24,8 @@ export interface QueueLike {
   readonly name: string;
   readonly deleted: boolean;
   settleDelivery(p: PendingDelivery): void;
-  returnDeliveries(ps: PendingDelivery[], deadLetterInstead: boolean): void;
+  /** `disconnected`: the channel closed with them unacked (x-retry-on-disconnect). */
+  returnDeliveries(ps: PendingDelivery[], deadLetterInstead: boolean, disconnected?: boolean): void;
 }
 
 /** A push consumer on a queue: credit (prefetch), priority, exclusivity, single-active state. */

@@ -14,6 +14,8 @@ import { NotAllowed, NotFound } from './errors.js';
 import { Journal, type CursorState, type JournalState } from './journal.js';
 import type { Queue } from './queue.js';
 import { VhostImpl, type VhostContext } from './vhost.js';
+import { DelayedDelivery } from './delayed-delivery.js';
+import { recoverRedrives } from './redrive.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 /** Kafka's default log.retention.hours (168). */
@@ -39,6 +41,7 @@ class CoreImpl implements Core {
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
   private readonly ctxBase: Omit<VhostContext, 'journal'>;
   private readonly counts = new MessageCounts();
+  private readonly delays: DelayedDelivery;
 
   constructor(
     private readonly store: Store,
@@ -48,7 +51,15 @@ class CoreImpl implements Core {
     this.users = new DurableUserStore(options.auth);
     this.now = options.now ?? Date.now;
     this.warn = options.warn ?? (() => {});
+    this.delays = new DelayedDelivery({
+      store,
+      clock: options.timerClock,
+      allocatePartition: () => this.nextPartition++,
+      vhost: (name) => this.vhosts.get(name),
+      warn: this.warn,
+    });
     this.ctxBase = {
+      delays: this.delays,
       store,
       now: this.now,
       maxMessageBytes: this.maxMessageBytes,
@@ -106,6 +117,9 @@ class CoreImpl implements Core {
       this.vhosts.set(name, vh);
     }
     for (const vh of this.vhosts.values()) await vh.loadQueues();
+    // Delayed messages and redrive journals (docs/business.md): their partitions are not in the journal.
+    this.nextPartition = Math.max(this.nextPartition, (await this.delays.open()) + 1);
+    await recoverRedrives(this.vhosts.values(), this.delays.redriveMarkerPartitions());
     const def = this.options.defaultVhost ?? '/';
     if (!this.vhosts.has(def)) await this.declareVhost(def, {});
     // Users live in their own meta log: credentials never mix with definitions snapshots.
@@ -118,6 +132,7 @@ class CoreImpl implements Core {
       this.alarmTimer = setInterval(() => void this.checkResources(), alarmMs);
       this.alarmTimer.unref();
     }
+    this.delays.start();
     const sweepMs = this.options.sweepIntervalMs ?? 1000;
     if (sweepMs > 0) {
       this.sweepTimer = setInterval(() => void this.sweep(), sweepMs);
@@ -183,6 +198,7 @@ class CoreImpl implements Core {
       for (const s of vh.streamsByName.values()) s.wakeAll();
       for (const c of vh.streamConsumers) c.cancel();
     }
+    await this.delays.close();
     await this.settlePending();
     if (this.journal) await this.journal.close();
     this.journal = null;

@@ -37,6 +37,20 @@ export function argsKey(args: Arguments): string {
 
 const NO_BINDINGS: readonly Binding[] = [];
 
+export type RoutingType = Exclude<ExchangeType, 'x-delayed-message'>;
+const ROUTING_TYPES: readonly string[] = ['direct', 'fanout', 'topic', 'headers'];
+
+/** The `x-delayed-type` of a delayed-message exchange, or null when missing or not a routing type. */
+export function delayedTypeArg(args: Arguments): RoutingType | null {
+  const v = args['x-delayed-type'];
+  const t = Buffer.isBuffer(v) ? v.toString('utf8') : v;
+  return typeof t === 'string' && ROUTING_TYPES.includes(t) ? (t as RoutingType) : null;
+}
+
+function delayedRoutingType(args: Arguments): RoutingType {
+  return delayedTypeArg(args) ?? 'direct';
+}
+
 export class Exchange implements Routable {
   readonly kind = 'exchange' as const;
   routeMark = 0;
@@ -49,6 +63,12 @@ export class Exchange implements Routable {
   private direct: Map<string, Binding[]> | null = null;
   private trie: TopicTrie<Binding> | null = null;
 
+  /**
+   * How bindings match: the type, or for `x-delayed-message` (RabbitMQ's delayed-message
+   * plugin) its `x-delayed-type` argument.
+   */
+  readonly routingType: RoutingType;
+
   constructor(
     readonly name: string,
     readonly type: ExchangeType,
@@ -57,7 +77,14 @@ export class Exchange implements Routable {
     readonly internal: boolean,
     readonly args: Arguments,
     readonly vhostName: string,
-  ) {}
+  ) {
+    this.routingType = type === 'x-delayed-message' ? delayedRoutingType(args) : type;
+  }
+
+  /** Messages with an `x-delay` header wait that many ms before they are routed. */
+  get delayed(): boolean {
+    return this.type === 'x-delayed-message';
+  }
 
   /** Effective alternate exchange (argument, else policy). */
   alternate: string | null = null;
@@ -95,17 +122,17 @@ export class Exchange implements Routable {
       routingKey,
       args,
       argsKey: argsKey(args),
-      headers: this.type === 'headers' ? compileHeadersBinding(args) : null,
+      headers: this.routingType === 'headers' ? compileHeadersBinding(args) : null,
     };
     this.bindingSet.add(b);
     this.bindingList = null;
     (destination.boundBy ??= []).push(b);
-    if (this.type === 'direct') {
+    if (this.routingType === 'direct') {
       this.direct ??= new Map();
       const list = this.direct.get(routingKey);
       if (list) list.push(b);
       else this.direct.set(routingKey, [b]);
-    } else if (this.type === 'topic') {
+    } else if (this.routingType === 'topic') {
       (this.trie ??= new TopicTrie<Binding>()).add(routingKey, b);
     }
     return b;
@@ -120,21 +147,21 @@ export class Exchange implements Routable {
       if (j >= 0) by.splice(j, 1);
       if (by.length === 0) b.destination.boundBy = null;
     }
-    if (this.type === 'direct') {
+    if (this.routingType === 'direct') {
       const list = this.direct?.get(b.routingKey);
       if (list) {
         const k = list.indexOf(b);
         if (k >= 0) list.splice(k, 1);
         if (list.length === 0) this.direct!.delete(b.routingKey);
       }
-    } else if (this.type === 'topic') {
+    } else if (this.routingType === 'topic') {
       this.trie?.remove(b.routingKey, b);
     }
   }
 
   /** Bindings matching a message. The array may be shared: do not modify it. */
   match(routingKey: string, headers: readonly Header[]): readonly Binding[] {
-    switch (this.type) {
+    switch (this.routingType) {
       case 'direct':
         return this.direct?.get(routingKey) ?? NO_BINDINGS;
       case 'topic':

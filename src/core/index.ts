@@ -12,6 +12,17 @@
  * ch.consume('q', { onDelivery: (d) => ch.ack(d.deliveryTag) });
  * ```
  * See docs/core.md for the model and each rule.
+ *
+ * Delayed delivery, retry and redrive (docs/business.md), on the store's durable timer:
+ * ```ts
+ * ch.publish('', 'q', m, { delayMs: 30_000 });     // routed in 30 s (1 ms .. 1 year)
+ * // or an exchange of type 'x-delayed-message' (argument x-delayed-type) and header x-delay
+ * vhost.delayedCount(); await vhost.listDelayed(50); await vhost.cancelDelayed(id);
+ * // queue arguments x-retry-delays ('1s 5s 1m'), x-max-retries (16), x-retry-on-disconnect:
+ * ch.nack(tag, false, false);                       // redelivered after the next delay
+ * await vhost.redrive('dlq', { filter: (m) => ... }); // back to x-first-death-queue
+ * ```
+ * Tests move time with `CoreOptions.timerClock` (a `ManualClock` of storage/timer).
  */
 export type * from './api.js';
 export type * from './definitions-config.js';
@@ -68,5 +79,9 @@ export { applyUserDefinitions, type UserDefinitionsConfig, type UserConfig } fro
 export { applyVhostDefinitions } from './apply-definitions.js';
 export { vhostsSchema } from './config-schema.js';
 export { murmur2, kafkaPartition } from './murmur2.js';
+/** Longest accepted delay (one year) and the retry-count header of retried messages. */
+export { MAX_DELAY_MS, retryCount } from './delayed-delivery.js';
+export { parseDurationMs, DEFAULT_MAX_RETRIES } from './queue-args.js';
+export { REDRIVEN_FROM } from './redrive.js';
 /** Name of the record header that carries a message's core metadata (last header of the record). */
 export { META_HEADER } from './record-codec.js';

@@ -20,6 +20,12 @@ export interface QueueSettings {
   deliveryLimit: number | null;
   type: QueueType;
   maxAgeMs: number | null;
+  /** x-retry-delays: a negative ack becomes a delayed redelivery (docs/business.md); null = off. */
+  retryDelaysMs: number[] | null;
+  /** x-max-retries (default 16, RocketMQ's): retries before the message is dead-lettered. */
+  maxRetries: number;
+  /** x-retry-on-disconnect: deliveries left unacked by a closed channel count as failed attempts. */
+  retryOnDisconnect: boolean;
 }
 
 /** Policy definition keys -> queue argument names. */
@@ -35,7 +41,40 @@ const POLICY_KEYS: Record<string, string> = {
   'max-age': 'x-max-age',
   'alternate-exchange': 'alternate-exchange',
   'max-priority': 'x-max-priority',
+  'retry-delays': 'x-retry-delays',
+  'max-retries': 'x-max-retries',
+  'retry-on-disconnect': 'x-retry-on-disconnect',
 };
+
+/** RocketMQ's default number of retries of a consumer's failed message. */
+export const DEFAULT_MAX_RETRIES = 16;
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses one duration: `250ms`, `1s`, `5m`, `2h`, `1d`, or a number of ms. */
+export function parseDurationMs(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
+  if (typeof v === 'bigint') return Number(v);
+  const t = Buffer.isBuffer(v) ? v.toString('utf8') : v;
+  if (typeof t !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(t);
+  if (!m) return null;
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!);
+}
+
+/** x-retry-delays: `"1s 5s 10s 30s 1m"` (spaces or commas), or an array of durations. */
+function retryDelays(args: Arguments, where: string): number[] | null {
+  const raw = text(args['x-retry-delays']);
+  if (raw === undefined || raw === null) return null;
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/).filter((x) => x !== '') : [raw];
+  const out: number[] = [];
+  for (const it of items) {
+    const ms = parseDurationMs(it);
+    if (ms === null || ms < 1) invalid('x-retry-delays', "expected durations like '1s 5s 1m 2h'", raw, where);
+    out.push(ms);
+  }
+  if (out.length === 0) invalid('x-retry-delays', 'expected at least one delay', raw, where);
+  return out;
+}
 
 function text(v: unknown): unknown {
   return Buffer.isBuffer(v) ? v.toString('utf8') : v;
@@ -116,6 +155,8 @@ function parseArgs(args: Arguments, where: string): QueueSettings {
   if (dlrk !== undefined && typeof dlrk !== 'string') invalid('x-dead-letter-routing-key', 'expected a string', dlrk, where);
   const sac = args['x-single-active-consumer'];
   if (sac !== undefined && typeof sac !== 'boolean') invalid('x-single-active-consumer', 'expected a boolean', sac, where);
+  const rod = text(args['x-retry-on-disconnect']);
+  if (rod !== undefined && typeof rod !== 'boolean' && rod !== 'true' && rod !== 'false') invalid('x-retry-on-disconnect', 'expected a boolean', rod, where);
   return {
     messageTtl: nonNegInt(args, 'x-message-ttl', where),
     expires: nonNegInt(args, 'x-expires', where, 1),
@@ -129,6 +170,9 @@ function parseArgs(args: Arguments, where: string): QueueSettings {
     deliveryLimit: nonNegInt(args, 'x-delivery-limit', where),
     type: type as QueueType,
     maxAgeMs: maxAge(args, where),
+    retryDelaysMs: retryDelays(args, where),
+    maxRetries: nonNegInt(args, 'x-max-retries', where) ?? DEFAULT_MAX_RETRIES,
+    retryOnDisconnect: rod === true || rod === 'true',
   };
 }
 

@@ -256,6 +256,11 @@ export class Queue implements QueueLike, Routable {
     if (this.consumers.length > 0) this.host.scheduleDispatch(this);
   }
 
+  /** Removes the ready entries in `which` (redrive); returns them in offset order. */
+  takeReady(which: ReadonlySet<QueueEntry>): QueueEntry[] {
+    return this.removeReady((e) => which.has(e));
+  }
+
   /** Removes every ready message; returns them (the caller settles them). */
   takeAllReady(): QueueEntry[] {
     const out: QueueEntry[] = [];
@@ -470,7 +475,13 @@ export class Queue implements QueueLike, Routable {
     if (!this.deleted) this.host.settle(this, p.entry as QueueEntry);
   }
 
-  returnDeliveries(ps: PendingDelivery[], deadLetterInstead: boolean): void {
+  /**
+   * Takes back unacked deliveries: requeued, or dead-lettered (`deadLetterInstead`). When the
+   * channel closed (`disconnected`) and the queue has x-retry-on-disconnect, they count as
+   * failed attempts (the retry path of a rejection).
+   */
+  returnDeliveries(ps: PendingDelivery[], deadLetterInstead: boolean, disconnected = false): void {
+    if (disconnected && this.settings.retryOnDisconnect && this.settings.retryDelaysMs !== null) deadLetterInstead = true;
     const entries: QueueEntry[] = [];
     for (const p of ps) {
       this.unackedCount--;

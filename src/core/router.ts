@@ -29,6 +29,8 @@ function text(v: unknown): string | undefined {
 }
 
 export class Router {
+  /** Offset the marker target of the last `route`/`publish` with a marker got, -1 when none. */
+  lastMarkerOffset = -1;
   private routeStamp = 0;
   private visitStamp = 0;
 
@@ -66,12 +68,16 @@ export class Router {
     this.depth--;
   }
 
-  /** Collects and stores with a scratch list; see `store`. */
-  route(ex: Exchange, routingKey: string, moreKeys: string[] | null, m: Message, deadLettered: boolean): PublishResult {
+  /**
+   * Collects and stores with a scratch list; see `store`. `marker`: one more target written in
+   * the same append (the delayed-delivery and redrive journals: the copy and its marker are one
+   * commit-log entry, so either both survive a crash or neither).
+   */
+  route(ex: Exchange, routingKey: string, moreKeys: string[] | null, m: Message, deadLettered: boolean, marker: AppendTarget | null = null): PublishResult {
     const dests = this.takeScratch();
     try {
       this.collect(ex, routingKey, moreKeys, m.headers, dests);
-      return this.store(dests, m, deadLettered);
+      return this.store(dests, m, deadLettered, marker);
     } finally {
       this.releaseScratch(dests);
     }
@@ -112,7 +118,7 @@ export class Router {
    */
   private reachesBeyond(ex: Exchange, rk: string, self: Routable, visit: number): boolean {
     ex.visitMark = visit;
-    if (ex.type === 'headers') return ex.bindingCount > 0 || ex.alternate !== null;
+    if (ex.routingType === 'headers') return ex.bindingCount > 0 || ex.alternate !== null;
     const matches = ex.match(rk, NO_HEADERS);
     let reachedSelf = false;
     for (let i = 0; i < matches.length; i++) {
@@ -125,17 +131,26 @@ export class Router {
     return !reachedSelf && ex.alternate !== null;
   }
 
-  /** Routes and stores a publish (see Channel.publish). */
-  publish(exchangeName: string, routingKey: string, m: Message, _mandatory: boolean, origin: MessageOrigin | null): PublishResult {
+  /** Checks a publish can go to `exchangeName` (size, existence, internal) and returns the exchange. */
+  checkPublish(exchangeName: string, m: Message): Exchange {
+    if (m.body.length > this.vh.ctx.maxMessageBytes) {
+      throw new MessageTooLarge(`message of ${m.body.length} bytes exceeds the max message size of ${this.vh.ctx.maxMessageBytes} bytes`);
+    }
+    const ex = this.vh.exchangesByName.get(exchangeName);
+    if (!ex) throw new NotFound(`no ${this.vh.where('exchange', exchangeName)}`);
+    if (ex.internal) throw new AccessRefused(`cannot publish to internal ${ex.describe()}`);
+    return ex;
+  }
+
+  /** Routes and stores a publish (see Channel.publish); `marker` as in `route`. */
+  publish(exchangeName: string, routingKey: string, m: Message, _mandatory: boolean, origin: MessageOrigin | null, marker: AppendTarget | null = null): PublishResult {
     if (m.body.length > this.vh.ctx.maxMessageBytes) {
       throw new MessageTooLarge(`message of ${m.body.length} bytes exceeds the max message size of ${this.vh.ctx.maxMessageBytes} bytes`);
     }
     // Half messages, commits and rollbacks (half/half-messages.ts) never take the normal route.
     const half = this.vh.half.intercept(exchangeName, routingKey, m, origin);
     if (half !== null) return half;
-    const ex = this.vh.exchangesByName.get(exchangeName);
-    if (!ex) throw new NotFound(`no ${this.vh.where('exchange', exchangeName)}`);
-    if (ex.internal) throw new AccessRefused(`cannot publish to internal ${ex.describe()}`);
+    const ex = this.checkPublish(exchangeName, m);
     m.exchange = exchangeName;
     m.routingKey = routingKey;
     m.origin = origin;
@@ -156,7 +171,7 @@ export class Router {
         m.native = null;
       }
     }
-    return this.route(ex, routingKey, keys, m, false);
+    return this.route(ex, routingKey, keys, m, false, marker);
   }
 
   /** Stores `m` in exactly these destinations (internal queues of half messages). */
@@ -192,7 +207,8 @@ export class Router {
    * Stores `m` once for every destination: one append with a target per durable queue and
    * stream partition, then an entry per queue. `deadLettered` applies the DLX cycle rule.
    */
-  private store(dests: Routable[], m: Message, deadLettered: boolean): PublishResult {
+  private store(dests: Routable[], m: Message, deadLettered: boolean, marker: AppendTarget | null = null): PublishResult {
+    this.lastMarkerOffset = -1;
     if (dests.length === 0) return UNROUTABLE;
     const now = this.vh.now();
     const size = m.body.length;
@@ -234,11 +250,13 @@ export class Router {
     dests.length = kept;
     let durable = RESOLVED;
     let offsets: number[] | null = null;
+    if (marker !== null && kept > 0) (targets ??= []).push(marker);
     if (targets !== null) {
       const mode: DurabilityMode = rank === 2 ? 'sync' : rank === 1 ? 'interval' : 'none';
       const res = this.vh.ctx.store.append({ batch: encodeMessageBatch(m, now), recordCount: 1, firstTimestamp: m.timestamp, maxTimestamp: m.timestamp, targets, durability: mode });
       offsets = res.baseOffsets;
       if (rank > 0) durable = res.durable;
+      if (marker !== null && kept > 0) this.lastMarkerOffset = offsets[offsets.length - 1]!;
     }
     let ti = 0;
     const perMessageTtl = m.properties.expiration;

@@ -5,12 +5,15 @@
  */
 import type { MessageCounts } from './message-counts.js';
 import { randomBytes } from 'node:crypto';
-import type { DurabilityMode, Store } from '../../storage/types.js';
+import type { AppendTarget, DurabilityMode, Store } from '../../storage/types.js';
 import type {
   Arguments,
   BindingInfo,
   CommittedOffset,
   ConsumeOptions,
+  DelayedMessageInfo,
+  RedriveOptions,
+  RedriveResult,
   DeleteQueueOptions,
   ExchangeInfo,
   ExchangeOptions,
@@ -38,11 +41,13 @@ import type { ChannelImpl } from './channel.js';
 import type { ConnectionImpl } from './connection.js';
 import { Consumer } from './consumer.js';
 import { deadLetterMessage, publishedRoutingKeys } from './dead-letter.js';
+import { MAX_DELAY_MS, retryCount, type DelayedDelivery } from './delayed-delivery.js';
+import { redrive } from './redrive.js';
 import { AccessRefused, NotAllowed, NotFound, PreconditionFailed, ResourceError, ResourceLocked } from './errors.js';
-import { Exchange, argsKey, type Routable } from './exchange.js';
+import { Exchange, argsKey, delayedTypeArg, type Routable } from './exchange.js';
 import type { BindingDef, CursorState, Journal, VhostState } from './journal.js';
 import { loadQueues, restoreVhost, snapshotVhost } from './vhost-state.js';
-import type { Message, MessageOrigin } from './message.js';
+import { headerValue, type HeaderValue, type Message, type MessageOrigin } from './message.js';
 import { messageFilterOf } from './message-filter.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
 import { Queue, type DeathReason, type QueueEntry, type QueueHost } from './queue.js';
@@ -69,6 +74,8 @@ export interface VhostContext {
   counts: MessageCounts;
   /** Timeouts and limits of transactional half messages. */
   halfMessages: HalfMessageSettings;
+  /** Delayed delivery and retries (delayed-delivery.ts). */
+  delays: DelayedDelivery;
 }
 
 const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
@@ -100,6 +107,14 @@ export function normalizeArgs(args: Arguments | undefined): Arguments {
     out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : typeof v === 'bigint' ? Number(v) : v;
   }
   return out;
+}
+
+/** Replaces (or adds) a header; the native properties no longer match the headers. */
+function setHeader(m: Message, name: string, value: HeaderValue): void {
+  const i = m.headers.findIndex((h) => h.name === name);
+  if (i >= 0) m.headers[i] = { name, value };
+  else m.headers.push({ name, value });
+  m.native = null;
 }
 
 function text(v: unknown): string | undefined {
@@ -165,8 +180,12 @@ export class VhostImpl implements Vhost, QueueHost {
       if (!existing) throw new NotFound(`no ${this.where('exchange', name)}`);
       return existing.info();
     }
-    if (!['direct', 'fanout', 'topic', 'headers'].includes(options.type)) {
+    if (!['direct', 'fanout', 'topic', 'headers', 'x-delayed-message'].includes(options.type)) {
       throw new PreconditionFailed(`invalid exchange type '${options.type}' for ${this.where('exchange', name)}`);
+    }
+    if (options.type === 'x-delayed-message' && delayedTypeArg(options.arguments ?? {}) === null) {
+      // The plugin's own words: the argument names an existing exchange type.
+      throw new PreconditionFailed(`Invalid argument, 'x-delayed-type' must be an existing exchange type (${this.where('exchange', name)})`);
     }
     const durable = options.durable ?? true;
     const autoDelete = options.autoDelete ?? false;
@@ -457,9 +476,34 @@ export class VhostImpl implements Vhost, QueueHost {
 
   // Publishing (router.ts) ----------------------------------------------------------------------
 
-  /** Routes and stores a publish (see Channel.publish). */
-  publish(exchangeName: string, routingKey: string, m: Message, mandatory: boolean, origin: MessageOrigin | null): PublishResult {
+  /**
+   * Routes and stores a publish (see Channel.publish). Delayed when `delayMs` is given or the
+   * exchange is an `x-delayed-message` one and the message has a positive `x-delay` header.
+   */
+  publish(exchangeName: string, routingKey: string, m: Message, mandatory: boolean, origin: MessageOrigin | null, delayMs?: number): PublishResult {
+    let delay = delayMs;
+    if (delay === undefined && m.headers.length > 0 && this.exchangesByName.get(exchangeName)?.delayed) {
+      const x = headerValue(m.headers, 'x-delay');
+      const n = typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : typeof x === 'string' || Buffer.isBuffer(x) ? Number(x.toString()) : NaN;
+      // RabbitMQ's plugin routes at once when x-delay is absent, zero or negative.
+      if (n > 0) delay = Math.max(1, Math.min(Math.floor(n), MAX_DELAY_MS));
+    }
+    if (delay !== undefined) return this.ctx.delays.publish(this, exchangeName, routingKey, m, origin, delay);
     return this.router.publish(exchangeName, routingKey, m, mandatory, origin);
+  }
+
+  /**
+   * Routes a delayed message at its due time: `x:<exchange>` through the exchange as a
+   * publish (CC/BCC, alternate exchanges), `q:<queue>` straight to the queue (retries).
+   * `marker` is written in the same append (delayed-delivery.ts).
+   */
+  routeDue(target: string, m: Message, marker: AppendTarget): PublishResult {
+    const name = target.slice(2);
+    if (target.startsWith('x:')) {
+      if (!this.exchangesByName.has(name)) return { status: 'unroutable', destinations: 0, durable: RESOLVED };
+      return this.router.publish(name, m.routingKey, m, false, m.origin, marker);
+    }
+    return this.router.route(this.exchangesByName.get('')!, name, null, m, false, marker);
   }
 
   forwardToTopicExchange(s: Stream, decode: () => Message[]): void {
@@ -496,6 +540,8 @@ export class VhostImpl implements Vhost, QueueHost {
   }
 
   deadLetter(q: Queue, entries: QueueEntry[], reason: DeathReason): void {
+    if (reason === 'rejected' && q.settings.retryDelaysMs !== null) entries = this.retry(q, entries);
+    if (entries.length === 0) return;
     const dlxName = q.settings.deadLetterExchange;
     const ex = dlxName === null ? undefined : this.exchangesByName.get(dlxName);
     if (!ex) {
@@ -523,6 +569,39 @@ export class VhostImpl implements Vhost, QueueHost {
         this.pendingSettles.add(p);
       }
     }
+  }
+
+  /**
+   * Retry with backoff (x-retry-delays): each rejected entry still under x-max-retries goes
+   * back to `q` after its level's delay, with an x-death entry and `x-retry-count` raised; the
+   * source is settled once the delayed copy is durable. Returns the entries past the last
+   * retry (to dead-letter).
+   */
+  private retry(q: Queue, entries: QueueEntry[]): QueueEntry[] {
+    const delays = q.settings.retryDelaysMs!;
+    const out: QueueEntry[] = [];
+    const now = this.now();
+    for (const e of entries) {
+      const n = retryCount(e.message);
+      if (n >= q.settings.maxRetries) {
+        out.push(e);
+        continue;
+      }
+      const m2 = deadLetterMessage(e.message, q.name, 'rejected', now);
+      setHeader(m2, 'x-retry-count', n + 1);
+      const delay = delays[Math.min(n, delays.length - 1)]!;
+      const p: Promise<void> = this.ctx.delays
+        .retry(this, q.name, m2, delay)
+        .then(
+          () => this.settle(q, e),
+          (err: unknown) => this.ctx.warn({ queue: q.name, err: String(err) }, 'retry could not be stored; the message stays unsettled until a restart'),
+        )
+        .then(() => {
+          this.pendingSettles.delete(p);
+        });
+      this.pendingSettles.add(p);
+    }
+    return out;
   }
 
   consumersGone(q: Queue): void {
@@ -740,6 +819,24 @@ export class VhostImpl implements Vhost, QueueHost {
     }
     for (const ex of this.exchangesByName.values()) this.applyExchangePolicy(ex);
     streams.applyStreamPolicies(this, this.policiesByName.values());
+  }
+
+  // Delayed delivery, retry, redrive ----------------------------------------------------------
+
+  delayedCount(): number {
+    return this.ctx.delays.count(this);
+  }
+
+  listDelayed(limit = 100): Promise<DelayedMessageInfo[]> {
+    return this.ctx.delays.list(this, limit);
+  }
+
+  cancelDelayed(id: string): Promise<boolean> {
+    return this.ctx.delays.cancel(this, id);
+  }
+
+  redrive(queue: string, options: RedriveOptions = {}): Promise<RedriveResult> {
+    return redrive(this, queue, options);
   }
 
   // Timers ---------------------------------------------------------------------------------------

@@ -283,21 +283,26 @@ export class TimerStore {
     return this.cancelled.has(refKey(partition, offset));
   }
 
-  /** The consumer has handled the fired timer at `position` durably. */
-  done(position: number): void {
+  /**
+   * The consumer has handled the fired timer at `position` durably. Resolves when the done
+   * unit is written (not fsynced: losing it only makes the timer fire again after a crash).
+   */
+  done(position: number): Promise<void> {
     const t = this.inMemory.get(position);
-    if (!t) return;
+    if (!t) return Promise.resolve();
     this.counts.set(t.partition, (this.counts.get(t.partition) ?? 1) - 1);
-    this.finish(t);
+    return this.finish(t);
   }
 
-  private finish(t: NearTimer): void {
+  private finish(t: NearTimer): Promise<void> {
     this.inMemory.delete(t.position);
     const n = (this.outstanding.get(t.slot) ?? 1) - 1;
     if (n <= 0) this.outstanding.delete(t.slot);
     else this.outstanding.set(t.slot, n);
-    if (!this.closed) this.log.append({ dueAt: t.dueAt, slot: 0, link: t.position, offset: t.offset, partition: t.partition, kind: UnitKind.Done, flags: 0 }, false);
+    let written = Promise.resolve();
+    if (!this.closed) written = this.log.append({ dueAt: t.dueAt, slot: 0, link: t.position, offset: t.offset, partition: t.partition, kind: UnitKind.Done, flags: 0 }, false).durable;
     this.advanceDone();
+    return written;
   }
 
   private advanceDone(): void {
@@ -356,7 +361,7 @@ export class TimerStore {
       this.heap.pop();
       const key = refKey(top.partition, top.offset);
       if (this.cancelled.delete(key)) {
-        this.finish(top);
+        void this.finish(top).catch(() => {});
         continue;
       }
       this.onDue({ position: top.position, dueAt: top.dueAt, partition: top.partition, offset: top.offset });

@@ -5,7 +5,7 @@ import type { MethodArgs } from '../spec/methods.js';
 import { ReplyCode } from '../spec/reply-codes.js';
 import type { AmqpChannel } from '../session/channel.js';
 
-const TYPES = new Set<string>(['direct', 'fanout', 'topic', 'headers']);
+const TYPES = new Set<string>(['direct', 'fanout', 'topic', 'headers', 'x-delayed-message']);
 const vhostOf = (ch: AmqpChannel) => ch.conn.core!.vhost;
 const where = (ch: AmqpChannel) => `in vhost '${ch.conn.vhostName}'`;
 

@@ -1,0 +1,342 @@
+/**
+ * Delayed delivery and retry backoff on the store's durable timer (storage/timer):
+ *
+ * - A delayed message is appended once to its vhost's **delay partition** (a store partition
+ *   no consumer reads: invisible until due) with two private headers, `x-pb-due` and
+ *   `x-pb-target` (`x:<exchange>` for a delayed publish, `q:<queue>` for a retry); the timer
+ *   gets one unit pointing at (partition, offset). The publisher's confirm waits for both.
+ * - At due time the message is read back, its private headers dropped, and routed as if
+ *   published then, in **one** store append whose extra target is the vhost's **fired
+ *   partition** with the delay offset as its tag: the routed copy and the record that the
+ *   timer fired are one commit-log entry. After a crash, a timer that fires again finds its
+ *   marker and is only finished, never routed twice.
+ * - Then the timer is told `done`, the delay entry released (its segment can go), and the
+ *   marker released once the timer's done unit is written.
+ *
+ * Each vhost's two partitions are allocated on first use and recorded in the `delays` meta
+ * log before anything is appended to them. After a restart, every delay-partition entry that
+ * is not pending in the timer is released again (the store does not persist releases beyond
+ * a partition's head).
+ */
+import type { AppendTarget, MetaLog, Store } from '../../storage/types.js';
+import type { DueTimer, TimerClock, TimerStore } from '../../storage/timer/index.js';
+import type { DelayedMessageInfo, PublishResult } from './api.js';
+import { InvalidArgument, NotAllowed } from './errors.js';
+import { headerValue, type Message, type MessageOrigin } from './message.js';
+import { decodeBatchMessages, encodeMessageBatch } from './record-codec.js';
+import type { VhostImpl } from './vhost.js';
+
+/** One year: the longest delay accepted. */
+export const MAX_DELAY_MS = 365 * 86_400_000;
+const DUE_HEADER = 'x-pb-due';
+const TARGET_HEADER = 'x-pb-target';
+const READ_BYTES = 1 << 20;
+
+interface VhostDelays {
+  vhost: string;
+  /** Partition holding the delayed messages. */
+  delay: number;
+  /** Partition of the fired markers (tag = delay offset, low 32 bits). */
+  fired: number;
+  /** Partition of the redrive markers (tag = dead-letter queue offset, low 32 bits; redrive.ts). */
+  redriven: number;
+  /** Resolves once the partitions are recorded (first use); null once they are. */
+  ready: Promise<void> | null;
+  /** Markers found at recovery: delay offset (low 32 bits) -> marker offset. */
+  recoveredMarkers: Map<number, number> | null;
+}
+
+interface DelaysRecord {
+  v: string;
+  d: number;
+  f: number;
+  r: number;
+}
+
+export interface DelayedDeliveryDeps {
+  store: Store;
+  clock?: TimerClock;
+  allocatePartition(): number;
+  vhost(name: string): VhostImpl | undefined;
+  warn(fields: Record<string, unknown>, msg: string): void;
+}
+
+/** A delayed message as stored, decoded. */
+interface StoredDelayed {
+  message: Message;
+  dueAt: number;
+  target: string;
+}
+
+export class DelayedDelivery {
+  private timer: TimerStore | null = null;
+  private log: MetaLog | null = null;
+  private readonly byVhost = new Map<string, VhostDelays>();
+  private readonly byPartition = new Map<number, VhostDelays>();
+  private readonly inflight = new Set<Promise<void>>();
+  private closing = false;
+
+  constructor(private readonly deps: DelayedDeliveryDeps) {}
+
+  /** The timer's clock, ms since the epoch. */
+  now(): number {
+    return this.timer ? this.clockNow() : Date.now();
+  }
+
+  private clockNow(): number {
+    return this.deps.clock ? this.deps.clock.now() : Date.now();
+  }
+
+  /**
+   * Opens the timer and the partitions' record, re-releases delay entries that are not
+   * pending and reads the fired markers. Returns the highest partition id in use (the core
+   * must not hand it out again). Call `start()` once the vhosts are ready to route.
+   */
+  async open(): Promise<number> {
+    const { store } = this.deps;
+    let maxPartition = 0;
+    if (!store.timer) return 0;
+    this.log = await store.metaLog('delays');
+    const { snapshot, records } = this.log.replay();
+    const recs: DelaysRecord[] = [];
+    if (snapshot) recs.push(...(JSON.parse(snapshot.toString('utf8')) as DelaysRecord[]));
+    for (const r of records) recs.push(JSON.parse(r.toString('utf8')) as DelaysRecord);
+    this.timer = store.timer(this.deps.clock ? { clock: this.deps.clock } : {});
+    for (const r of recs) {
+      const o: VhostDelays = { vhost: r.v, delay: r.d, fired: r.f, redriven: r.r, ready: null, recoveredMarkers: new Map() };
+      this.byVhost.set(r.v, o);
+      this.byPartition.set(r.d, o);
+      maxPartition = Math.max(maxPartition, r.d, r.f, r.r);
+      store.setPolicy(r.d, { kind: 'queue' });
+      store.setPolicy(r.f, { kind: 'queue' });
+      store.setPolicy(r.r, { kind: 'queue' });
+      for (let off = store.startOffset(r.f), end = store.endOffset(r.f); off < end; off++) {
+        const u = store.lookup(r.f, off);
+        if (u) o.recoveredMarkers!.set(u.tagHash >>> 0, off);
+      }
+    }
+    const pending = this.timer.takeRecoveredOffsets() ?? new Map<number, number[]>();
+    for (const o of this.byVhost.values()) {
+      const offs = pending.get(o.delay) ?? [];
+      const start = store.startOffset(o.delay);
+      const end = store.endOffset(o.delay);
+      const lo = offs.length > 0 ? Math.max(start, offs[0]!) : end;
+      if (lo > start) store.truncateBefore(o.delay, lo);
+      let i = 0;
+      for (let off = lo; off < end; off++) {
+        while (i < offs.length && offs[i]! < off) i++;
+        if (i < offs.length && offs[i] === off) continue;
+        store.release(o.delay, off);
+      }
+      // Markers of timers that are no longer pending have done their job.
+      const pendingTags = new Set(offs.map((x) => x >>> 0));
+      for (const [tag, markerOffset] of o.recoveredMarkers!) {
+        if (pendingTags.has(tag)) continue;
+        store.release(o.fired, markerOffset);
+        o.recoveredMarkers!.delete(tag);
+      }
+    }
+    // Keep the meta log short: one snapshot of the partitions.
+    await this.log.snapshot(Buffer.from(JSON.stringify([...this.byVhost.values()].map((o) => ({ v: o.vhost, d: o.delay, f: o.fired, r: o.redriven })))));
+    return maxPartition;
+  }
+
+  /** Starts firing due timers (after recovery, when every vhost can route). */
+  start(): void {
+    this.timer?.start((t) => this.fire(t));
+  }
+
+  /** Waits for fires in progress; the store closes the timer. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private requireTimer(): TimerStore {
+    if (!this.timer) throw new NotAllowed('delayed delivery needs a store with a timer');
+    return this.timer;
+  }
+
+  /** The redrive-marker partition of `vh`, once it is recorded. */
+  async redriveMarkers(vh: VhostImpl): Promise<number> {
+    this.requireTimer();
+    const o = this.partitionsOf(vh);
+    if (o.ready) await o.ready;
+    return o.redriven;
+  }
+
+  /** Redrive-marker partitions by vhost name (recovery, redrive.ts). */
+  redriveMarkerPartitions(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const o of this.byVhost.values()) out.set(o.vhost, o.redriven);
+    return out;
+  }
+
+  private partitionsOf(vh: VhostImpl): VhostDelays {
+    let o = this.byVhost.get(vh.name);
+    if (o) return o;
+    const delay = this.deps.allocatePartition();
+    const fired = this.deps.allocatePartition();
+    const redriven = this.deps.allocatePartition();
+    for (const p of [delay, fired, redriven]) this.deps.store.setPolicy(p, { kind: 'queue' });
+    // Recorded (fsynced) before anything is appended to them: a restart must not hand them out again.
+    const rec: DelaysRecord = { v: vh.name, d: delay, f: fired, r: redriven };
+    const ready = this.log!.append(Buffer.from(JSON.stringify(rec)), 'sync');
+    o = { vhost: vh.name, delay, fired, redriven, ready, recoveredMarkers: null };
+    const created = o;
+    ready.then(() => (created.ready = null), () => {});
+    this.byVhost.set(vh.name, o);
+    this.byPartition.set(delay, o);
+    return o;
+  }
+
+  /** Checks a delay value (ms): 1 ms to one year. */
+  static checkDelay(delayMs: number): void {
+    if (!Number.isFinite(delayMs) || delayMs < 1 || delayMs > MAX_DELAY_MS) {
+      throw new InvalidArgument(`delay of ${delayMs} ms is outside 1 ms .. ${MAX_DELAY_MS} ms (one year)`);
+    }
+  }
+
+  /** A delayed publish to `exchange`: stored now, routed through it at due time. */
+  publish(vh: VhostImpl, exchange: string, routingKey: string, m: Message, origin: MessageOrigin | null, delayMs: number): PublishResult {
+    DelayedDelivery.checkDelay(delayMs);
+    vh.router.checkPublish(exchange, m);
+    m.exchange = exchange;
+    m.routingKey = routingKey;
+    m.origin = origin;
+    return { status: 'routed', destinations: 0, durable: this.hold(vh, m, `x:${exchange}`, delayMs, m.properties.persistent === true) };
+  }
+
+  /** A retry: `m` goes back to `queue` after `delayMs`. Resolves once stored durably. */
+  retry(vh: VhostImpl, queue: string, m: Message, delayMs: number): Promise<void> {
+    return this.hold(vh, m, `q:${queue}`, Math.max(1, Math.min(delayMs, MAX_DELAY_MS)), true);
+  }
+
+  private hold(vh: VhostImpl, m: Message, target: string, delayMs: number, persistent: boolean): Promise<void> {
+    const timer = this.requireTimer();
+    const o = this.partitionsOf(vh);
+    const dueAt = this.clockNow() + delayMs;
+    const stored: Message = { ...m, headers: [...m.headers, { name: DUE_HEADER, value: String(dueAt) }, { name: TARGET_HEADER, value: target }] };
+    const append = (): Promise<void> => {
+      const res = this.deps.store.append({
+        batch: encodeMessageBatch(stored, this.clockNow()),
+        recordCount: 1,
+        firstTimestamp: m.timestamp,
+        maxTimestamp: m.timestamp,
+        targets: [{ partition: o.delay }],
+        durability: persistent ? vh.durability : 'none',
+      });
+      const t = timer.schedule(dueAt, o.delay, res.baseOffsets[0]!);
+      return Promise.all([res.durable, t.durable]).then(() => undefined);
+    };
+    return o.ready ? o.ready.then(append) : append();
+  }
+
+  /** Delayed messages pending in `vh`. */
+  count(vh: VhostImpl): number {
+    const o = this.byVhost.get(vh.name);
+    return o && this.timer ? this.timer.count(o.delay) : 0;
+  }
+
+  async list(vh: VhostImpl, limit: number): Promise<DelayedMessageInfo[]> {
+    const o = this.byVhost.get(vh.name);
+    if (!o || !this.timer) return [];
+    const out: DelayedMessageInfo[] = [];
+    for (const p of this.timer.list(o.delay, limit)) {
+      const s = await this.read(o, p.offset);
+      if (!s) continue;
+      const q = s.target.startsWith('q:') ? s.target.slice(2) : null;
+      out.push({
+        id: String(p.offset),
+        dueAt: p.dueAt,
+        exchange: q === null ? s.message.exchange : '',
+        routingKey: q === null ? s.message.routingKey : q,
+        queue: q,
+        retry: retryCount(s.message),
+        bodySize: s.message.body.length,
+      });
+    }
+    return out;
+  }
+
+  async cancel(vh: VhostImpl, id: string): Promise<boolean> {
+    const o = this.byVhost.get(vh.name);
+    const offset = Number(id);
+    if (!o || !this.timer || !/^\d+$/.test(id) || offset < this.deps.store.startOffset(o.delay) || offset >= this.deps.store.endOffset(o.delay)) return false;
+    if (this.timer.isCancelled(o.delay, offset)) return false;
+    const s = await this.read(o, offset);
+    // Due (or fired) already: too late to cancel.
+    if (!s || s.dueAt <= this.clockNow() || this.timer.isCancelled(o.delay, offset)) return false;
+    await this.timer.cancel(o.delay, offset, s.dueAt);
+    this.deps.store.release(o.delay, offset);
+    return true;
+  }
+
+  private async read(o: VhostDelays, offset: number): Promise<StoredDelayed | null> {
+    let batches;
+    try {
+      batches = await this.deps.store.read(o.delay, offset, READ_BYTES);
+    } catch {
+      return null;
+    }
+    for (const b of batches) {
+      for (const d of decodeBatchMessages(b.batch, b.baseOffset, '')) {
+        if (d.offset !== offset) continue;
+        const m = d.message;
+        const due = headerValue(m.headers, DUE_HEADER);
+        const target = headerValue(m.headers, TARGET_HEADER);
+        if (typeof due !== 'string' || typeof target !== 'string') return null;
+        m.headers = m.headers.filter((h) => h.name !== DUE_HEADER && h.name !== TARGET_HEADER);
+        return { message: m, dueAt: Number(due), target };
+      }
+    }
+    return null;
+  }
+
+  private fire(t: DueTimer): void {
+    if (this.closing) return;
+    const p: Promise<void> = this.deliver(t)
+      .catch((err: unknown) => this.deps.warn({ partition: t.partition, offset: t.offset, err: String(err) }, 'delayed message could not be routed; it is retried after a restart'))
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  private async deliver(t: DueTimer): Promise<void> {
+    const timer = this.timer!;
+    const { store } = this.deps;
+    const o = this.byPartition.get(t.partition);
+    const finish = (marker: number): void => {
+      const written = timer.done(t.position);
+      store.release(t.partition, t.offset);
+      if (o && marker >= 0) void written.then(() => store.release(o.fired, marker), () => {});
+    };
+    if (!o) return finish(-1);
+    const known = o.recoveredMarkers?.get(t.offset >>> 0);
+    if (known !== undefined) {
+      // Routed before a crash (its marker survived): finish only.
+      o.recoveredMarkers!.delete(t.offset >>> 0);
+      return finish(known);
+    }
+    const s = await this.read(o, t.offset);
+    const vh = this.deps.vhost(o.vhost);
+    if (!s || !vh) {
+      if (!s) this.deps.warn({ vhost: o.vhost, offset: t.offset }, 'delayed message unreadable: dropped');
+      return finish(-1);
+    }
+    const m = s.message;
+    // Routed as if published now: Kafka consumers of a stream see the due time.
+    m.timestamp = this.clockNow();
+    const marker: AppendTarget = { partition: o.fired, tagHash: t.offset >>> 0 };
+    const res = vh.routeDue(s.target, m, marker);
+    const markerOffset = vh.router.lastMarkerOffset;
+    await res.durable;
+    finish(markerOffset);
+  }
+}
+
+/** The `x-retry-count` header of a message (0 when absent). */
+export function retryCount(m: Message): number {
+  const v = headerValue(m.headers, 'x-retry-count');
+  const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'string' ? Number(v) : Buffer.isBuffer(v) ? Number(v.toString('utf8')) : 0;
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}

@@ -20,6 +20,9 @@ import { join } from 'node:path';
 import { CommitLog } from './commit-log.js';
 import { Compactor } from './compactor.js';
 import {
+  checkEntry,
+  entryBatch,
+  ENTRY_FIXED_BYTES,
   entryHeaderBytes,
   readEntryHeader,
   targetBaseOffset,
@@ -28,6 +31,7 @@ import {
   writeEntryHeader,
 } from './entry-format.js';
 import { FdCache } from './fd-cache.js';
+import { MessageKeyIndex } from './message-key-index.js';
 import { MetaLogFile } from './meta-log.js';
 import { PartitionIndex } from './partition-index.js';
 import { PartitionReader } from './partition-reader.js';
@@ -41,6 +45,7 @@ import { TailCache } from './tail-cache.js';
 import { TimerStore } from './timer/index.js';
 import type {
   FilteredRead,
+  KeyedEntry,
   AppendRequest,
   AppendResult,
   CompactionReport,
@@ -69,6 +74,8 @@ export class LogStore implements Store {
   private readonly reader: PartitionReader;
   private readonly reclaimer: Reclaimer;
   private readonly compactor: Compactor;
+  private readonly keyIndex: MessageKeyIndex;
+  private keyExtractor: ((batch: Buffer) => string[]) | null = null;
   private sealing: Promise<void> = Promise.resolve();
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
   private readonly durability: DurabilityMode;
@@ -106,6 +113,7 @@ export class LogStore implements Store {
       () => this.sealing,
       this.warn,
     );
+    this.keyIndex = new MessageKeyIndex(options.dir, this.warn);
     this.compactor = new Compactor(options.dir, this.partitions, this.reader, this.log, this.fds, (run) => this.reclaimer.markDead(run), this.warn);
   }
 
@@ -218,10 +226,59 @@ export class LogStore implements Store {
       p.persistedStart = start;
     }
 
+    await this.openKeyIndex();
     this.opened = true;
     report.segments = this.log.segments.length;
     report.durationMs = performance.now() - started;
     return report;
+  }
+
+  /** Loads the key index and indexes again the log past its checkpoint (derived data). */
+  private async openKeyIndex(): Promise<void> {
+    await this.keyIndex.open();
+    const end = this.log.endPosition;
+    this.keyIndex.clampTo(end);
+    const from = this.keyIndex.checkpoint;
+    const extract = this.keyExtractor;
+    if (extract !== null && from < end) {
+      for (const seg of this.log.segments) {
+        if (seg.base + seg.length <= from) continue;
+        await scanSegmentFile(seg.path, (buf, at, filePos, length) => {
+          const position = seg.base + filePos;
+          if (position < from || position + length > end) return;
+          let keys: string[];
+          try {
+            keys = extract(entryBatch(buf, at));
+          } catch {
+            return;
+          }
+          if (keys.length > 0) this.keyIndex.add(keys, position, length, readEntryHeader(buf, at).maxTimestamp);
+        });
+      }
+    }
+    this.keyIndex.advance(end);
+  }
+
+  setKeyExtractor(extract: (batch: Buffer) => string[]): void {
+    this.keyExtractor = extract;
+  }
+
+  async lookupKey(key: string, limit: number): Promise<KeyedEntry[]> {
+    const out: KeyedEntry[] = [];
+    for (const hit of this.keyIndex.lookup(key, limit)) {
+      const seg = this.log.segments.find((s) => hit.position >= s.base && hit.position < s.base + s.length);
+      if (seg === undefined || hit.position + ENTRY_FIXED_BYTES > seg.base + seg.length) continue; // reclaimed
+      const head = await this.log.readAt(hit.position, ENTRY_FIXED_BYTES, seg);
+      const length = head.readUInt32BE(0);
+      if (length < ENTRY_FIXED_BYTES || hit.position + length > seg.base + seg.length) continue;
+      const buf = await this.log.readAt(hit.position, length, seg);
+      if (checkEntry(buf, 0, length) !== length) continue;
+      const h = readEntryHeader(buf, 0);
+      const targets: { partition: number; baseOffset: number }[] = [];
+      for (let t = 0; t < h.targetCount; t++) targets.push({ partition: targetPartition(buf, 0, t), baseOffset: targetBaseOffset(buf, 0, t) });
+      out.push({ position: hit.position, timestamp: h.maxTimestamp, targets, batch: Buffer.from(entryBatch(buf, 0)) });
+    }
+    return out;
   }
 
   /** Adds the units of one scanned entry; returns how many. */
@@ -278,6 +335,8 @@ export class LogStore implements Store {
     if (this.timerStore) await this.timerStore.close();
     this.timerStore = null;
     await this.log.close();
+    this.keyIndex.advance(this.log.endPosition);
+    await this.keyIndex.close();
     await this.sealing;
     for (const m of this.metaLogs.values()) await m.close();
     this.metaLogs.clear();
@@ -364,6 +423,7 @@ export class LogStore implements Store {
       req.batchCrcVerified === true,
     );
     this.cache.put(position, batch);
+    if (req.keys !== undefined && req.keys.length > 0) this.keyIndex.add(req.keys, position, size, req.maxTimestamp);
     const durable = this.log.commit(req.durability ?? this.durability);
     return { baseOffsets, position, durable };
   }
@@ -418,6 +478,10 @@ export class LogStore implements Store {
 
   async reclaim(now: number = Date.now()): Promise<number> {
     const freed = await this.reclaimer.reclaim(now);
+    // Keeps the key index's checkpoint near the log end, so an open re-reads little.
+    this.keyIndex.advance(this.log.endPosition);
+    const first = this.log.segments[0];
+    if (first !== undefined) await this.keyIndex.dropBefore(first.base);
     return freed + (await this.compactor.sweep());
   }
 

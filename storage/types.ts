@@ -108,6 +108,8 @@ export interface AppendRequest {
   targets: readonly AppendTarget[];
   /** Overrides the store's default durability for this append. */
   durability?: DurabilityMode;
+  /** Lookup keys of the entry (message id, correlation id, Kafka key): indexed for `lookupKey`. */
+  keys?: readonly string[];
   /**
    * The caller checked the batch's CRC32C (bytes 17..21 over [21, end)): the entry's own CRC
    * is then derived from it without a second pass over the batch.
@@ -149,6 +151,17 @@ export interface FilteredRead {
   batches: StoredBatch[];
   /** Offset after the last index unit scanned (read or skipped). */
   nextOffset: number;
+}
+
+/** A stored entry found by one of its lookup keys. */
+export interface KeyedEntry {
+  position: number;
+  /** Max timestamp of the entry, ms. */
+  timestamp: number;
+  /** Every partition that indexes the entry, with the offset it got there. */
+  targets: { partition: number; baseOffset: number }[];
+  /** The RecordBatch bytes (a copy). */
+  batch: Buffer;
 }
 
 export interface IndexUnit {
@@ -233,6 +246,18 @@ export interface Store {
    * the active segment, and swaps the partition onto its new compacted file in one step.
    */
   compact(options?: CompactOptions): Promise<CompactionReport | null>;
+
+  /**
+   * Entries appended with `key` among their `keys` that are still in the log (newest first, at
+   * most `limit`): candidates from the on-disk key index (hash collisions included; the caller
+   * checks the key on the decoded message).
+   */
+  lookupKey(key: string, limit: number): Promise<KeyedEntry[]>;
+  /**
+   * How to find an entry's lookup keys in its RecordBatch: used on open to index again the log
+   * past the key index's checkpoint. Set before `open()`.
+   */
+  setKeyExtractor(extract: (batch: Buffer) => string[]): void;
 
   /** Opens (creating if needed) a named internal log. */
   metaLog(name: string): Promise<MetaLog>;

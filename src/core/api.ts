@@ -639,6 +639,30 @@ export interface StreamMessage {
   message: Message;
 }
 
+/** Where a looked-up message is stored and what became of it there. */
+export interface MessageRoute {
+  kind: 'queue' | 'stream';
+  name: string;
+  /** Stream partition index (0 for queues). */
+  partition: number;
+  offset: number;
+  /**
+   * Queues: `ready` (waiting), `delivered` (delivered at least once, not yet acked), `settled`
+   * (acked, expired or dead-lettered). Streams: `retained` or `removed` (past retention).
+   */
+  state: 'ready' | 'delivered' | 'settled' | 'retained' | 'removed';
+  /** Streams: consumer groups whose committed offset is past the message. */
+  consumedBy?: string[];
+}
+
+export interface MessageLookup {
+  message: Message;
+  /** When the broker stored it, ms. */
+  storedAt: number;
+  /** Every queue and stream partition of the vhost that took it. */
+  routes: MessageRoute[];
+}
+
 export interface Vhost {
   readonly name: string;
   readonly options: Readonly<VhostOptions>;
@@ -754,6 +778,14 @@ export interface Vhost {
   deleteOffset(group: string, stream: string, partition: number): Promise<void>;
   /** High watermark - committed offset (or - start offset when nothing is committed). */
   lag(group: string, stream: string, partition: number): number;
+
+  // Message lookup ------------------------------------------------------------------------
+  /**
+   * Stored messages whose message id, correlation id or key equals `key` (newest first, at
+   * most `limit`, default 32), found through the store's on-disk key index, with where each
+   * was routed and its delivery state. Only messages still in the log are found.
+   */
+  lookupMessages(key: string, limit?: number): Promise<MessageLookup[]>;
 
   // Policies ------------------------------------------------------------------------------
   /** Creates or replaces a policy; re-evaluated for every matching queue/stream/exchange. */

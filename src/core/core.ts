@@ -10,6 +10,8 @@ import { DurableUserStore } from './auth/user-store.js';
 import { DEFAULT_HALF_SETTINGS } from './half/half-messages.js';
 import { ConnectionImpl } from './connection.js';
 import { MessageCounts } from './message-counts.js';
+import { lookupKeysOf } from './message-keys.js';
+import { decodeBatchMessages } from './record-codec.js';
 import { NotAllowed, NotFound } from './errors.js';
 import { Journal, type CursorState, type JournalState } from './journal.js';
 import type { Queue } from './queue.js';
@@ -103,6 +105,12 @@ class CoreImpl implements Core {
 
   async open(): Promise<void> {
     if (this.opened) return;
+    // The store re-indexes lookup keys past its key index's checkpoint with the core's codec.
+    this.store.setKeyExtractor((batch) => {
+      const keys: string[] = [];
+      for (const d of decodeBatchMessages(batch, 0, '')) for (const k of lookupKeysOf(d.message)) if (!keys.includes(k)) keys.push(k);
+      return keys;
+    });
     await this.store.open();
     const log = await this.store.metaLog('core');
     const state = Journal.replay(log);

@@ -12,6 +12,7 @@ import type { Exchange, Routable } from './exchange.js';
 import type { Header, Message, MessageOrigin } from './message.js';
 import type { Queue } from './queue.js';
 import { messageTagHash } from './filter-tag.js';
+import { lookupKeysOf } from './message-keys.js';
 import { encodeMessageBatch } from './record-codec.js';
 import type { Stream } from './stream.js';
 import type { VhostImpl } from './vhost.js';
@@ -253,7 +254,16 @@ export class Router {
     if (marker !== null && kept > 0) (targets ??= []).push(marker);
     if (targets !== null) {
       const mode: DurabilityMode = rank === 2 ? 'sync' : rank === 1 ? 'interval' : 'none';
-      const res = this.vh.ctx.store.append({ batch: encodeMessageBatch(m, now), recordCount: 1, firstTimestamp: m.timestamp, maxTimestamp: m.timestamp, targets, durability: mode });
+      const keys = lookupKeysOf(m);
+      const res = this.vh.ctx.store.append({
+        batch: encodeMessageBatch(m, now),
+        recordCount: 1,
+        firstTimestamp: m.timestamp,
+        maxTimestamp: m.timestamp,
+        targets,
+        durability: mode,
+        ...(keys.length > 0 ? { keys } : {}),
+      });
       offsets = res.baseOffsets;
       if (rank > 0) durable = res.durable;
       if (marker !== null && kept > 0) this.lastMarkerOffset = offsets[offsets.length - 1]!;

@@ -27,6 +27,7 @@ import type {
 import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from './errors.js';
 import type { StreamDef } from './journal.js';
 import type { Message, MessageOrigin } from './message.js';
+import { uncompressedRecordKeys } from '../../storage/record-keys.js';
 import { TAG_UNKNOWN } from './filter-tag.js';
 import type { MessageFilter } from './message-filter.js';
 import { pickPolicy } from './queue-args.js';
@@ -207,6 +208,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
       // Batches are stored as produced: their records' filter values are not read here.
       targets: [{ partition: id, tagHash: TAG_UNKNOWN }],
       durability: mode,
+      ...kafkaKeys(b),
       batchCrcVerified: true,
     });
     if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
@@ -268,6 +270,19 @@ export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[])
     });
   }
   return routed;
+}
+
+/** Record keys of a produced batch for the message-key index (uncompressed batches only). */
+function kafkaKeys(batch: Buffer): { keys?: string[] } {
+  const keys = uncompressedRecordKeys(batch);
+  if (keys.length === 0) return {};
+  const out: string[] = [];
+  for (const k of keys) {
+    if (k.length === 0) continue;
+    const t = k.toString('utf8');
+    if (!out.includes(t)) out.push(t);
+  }
+  return out.length > 0 ? { keys: out } : {};
 }
 
 export function produceRecords(vh: VhostImpl, stream: string, partition: number | null, records: ProduceRecord[], o?: ProduceOptions, origin?: MessageOrigin): ProduceResult {

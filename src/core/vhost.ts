@@ -7,6 +7,7 @@ import type { MessageCounts } from './message-counts.js';
 import { randomBytes } from 'node:crypto';
 import type { AppendTarget, DurabilityMode, Store } from '../../storage/types.js';
 import type {
+  MessageLookup,
   Arguments,
   BindingInfo,
   CommittedOffset,
@@ -49,6 +50,7 @@ import type { BindingDef, CursorState, Journal, VhostState } from './journal.js'
 import { loadQueues, restoreVhost, snapshotVhost } from './vhost-state.js';
 import { headerValue, type HeaderValue, type Message, type MessageOrigin } from './message.js';
 import { messageFilterOf } from './message-filter.js';
+import { lookupMessages } from './message-lookup.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
 import { Queue, type DeathReason, type QueueEntry, type QueueHost } from './queue.js';
 import { RESOLVED, Router } from './router.js';
@@ -859,6 +861,10 @@ export class VhostImpl implements Vhost, QueueHost {
 
   restore(vs: VhostState, cursors: Record<number, CursorState>, delivered: Record<number, number>): void {
     restoreVhost(this, vs, cursors, delivered);
+  }
+
+  lookupMessages(key: string, limit?: number): Promise<MessageLookup[]> {
+    return lookupMessages(this, key, limit);
   }
 
   async loadQueues(): Promise<void> {

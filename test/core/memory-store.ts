@@ -14,6 +14,7 @@ import type {
   Store,
   StoredBatch,
   FilteredRead,
+  KeyedEntry,
 } from '../../storage/types.js';
 
 interface Unit extends IndexUnit {
@@ -124,8 +125,18 @@ export class MemoryStore implements Store {
       });
       p.end += req.recordCount;
     }
+    if (req.keys && req.keys.length > 0) {
+      this.keyed.push({ keys: [...req.keys], entry: { position, timestamp: req.maxTimestamp, targets: req.targets.map((t, i) => ({ partition: t.partition, baseOffset: baseOffsets[i]! })), batch: req.batch } });
+    }
     return { baseOffsets, position, durable: resolved };
   }
+
+  /** Keyed entries of this store instance (not kept across restarts: the log store's index is). */
+  private readonly keyed: { keys: string[]; entry: KeyedEntry }[] = [];
+  async lookupKey(key: string, limit: number): Promise<KeyedEntry[]> {
+    return this.keyed.filter((k) => k.keys.includes(key)).map((k) => k.entry).reverse().slice(0, limit);
+  }
+  setKeyExtractor(_extract: (batch: Buffer) => string[]): void {}
 
   endOffset(partition: number): number {
     return this.disk.partitions.get(partition)?.end ?? 0;

@@ -24,8 +24,20 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
   node.coordinator.startRetention();
   if (core.hasVhost(options.vhost)) {
     // Partition producer state first (open transactions), then the coordinator finishes what a stop interrupted.
-    void node.producers.recover(node.vhost(), (err) => log.error({ err }, 'rebuilding producer state failed'), () => node.transactions.recover());
+    void node.producers.recover(
+      node.vhost(),
+      (err) => log.error({ err }, 'rebuilding producer state failed'),
+      async () => {
+        log.info(node.producers.lastRecovery, 'producer state rebuilt');
+        await node.transactions.recover();
+      },
+    );
   }
+  // Producer-state snapshots, so that a start replays only the log written after the last one.
+  const snapshotProducers = (): Promise<void> =>
+    core.hasVhost(options.vhost) ? node.producers.snapshot(node.vhost()).catch((err: unknown) => log.warn({ err }, 'producer state snapshot failed')) : Promise.resolve();
+  const snapshotTimer = options.producerSnapshotIntervalMs > 0 ? setInterval(() => void snapshotProducers(), options.producerSnapshotIntervalMs) : null;
+  snapshotTimer?.unref();
   node.transactions.startTimeouts(options.transactionalIdExpirationMs, options.producerIdExpirationMs);
   core.setLastStableOffsetHook((vhost, stream, partition, hw) => (vhost === options.vhost ? node.producers.lastStableOffset(stream, partition, hw) : hw));
   core.setGroupMembershipSource((vhost) => (vhost === options.vhost ? groupMemberships(node.coordinator) : []));
@@ -53,6 +65,10 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
       for (const s of [...sessions]) s.close();
       node.coordinator.close();
       node.transactions.close();
+      if (snapshotTimer !== null) {
+        clearInterval(snapshotTimer);
+        await snapshotProducers();
+      }
       core.setLastStableOffsetHook(null);
       core.setGroupMembershipSource(null);
       node.stopAlarms();

@@ -20,6 +20,7 @@ export const defaultKafkaOptions: KafkaOptions = {
   groupInitialRebalanceDelayMs: 0,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   producerIdExpirationMs: 24 * 3600 * 1000,
+  producerSnapshotIntervalMs: 30_000,
   transactionalIdExpirationMs: 7 * 24 * 3600 * 1000,
   sasl: null,
 };

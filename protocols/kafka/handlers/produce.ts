@@ -5,6 +5,7 @@ import { checkProducedRecords, isCorruptBatchError, withLogAppendTime } from '..
 import { batchProducerId } from '../mapping/produce-guard.js';
 import type { Handler, RequestContext } from './handler.js';
 import { TRANSACTION_LOG } from '../transactions/transaction-log.js';
+import { PRODUCER_SNAPSHOTS } from '../producers/producer-snapshots.js';
 import type { Message } from '../codec/schema-codec.js';
 
 /**
@@ -43,9 +44,9 @@ export const produceHandler: Handler = {
     for (const t of req.topicData as Message[]) {
       const partitionResponses: Message[] = [];
       responses.push({ name: t.name, partitionResponses });
-      if (t.name === TRANSACTION_LOG) {
+      if (t.name === TRANSACTION_LOG || t.name === PRODUCER_SNAPSHOTS) {
         // Internal topic: only the transaction coordinator writes it (Kafka answers the same).
-        for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${TRANSACTION_LOG}`));
+        for (const p of t.partitionData) partitionResponses.push(partitionError(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${t.name}`));
         continue;
       }
       if (!mayTopic(ctx.node, ctx.conn, t.name, 'write')) {

@@ -76,6 +76,14 @@ export class PartitionProducers {
     return { kind: 'append' };
   }
 
+  /** Puts back a producer's state from a snapshot. */
+  restore(producerId: number, entry: ProducerEntry): void {
+    const old = this.producers.get(producerId);
+    if (old !== undefined && old.txnFirstOffset >= 0) this.openTransactions--;
+    this.producers.set(producerId, entry);
+    if (entry.txnFirstOffset >= 0) this.openTransactions++;
+  }
+
   /** Records a data batch appended at `baseOffset` (after `check` said append). */
   appended(h: ProducerBatchHeader, baseOffset: number, timestamp: number): void {
     let entry = this.producers.get(h.producerId);

@@ -1,8 +1,8 @@
 /**
  * The ProduceGuard of idempotent and transactional producers: one PartitionProducers per topic
- * partition. Producer state is not written anywhere of its own: every stored RecordBatch carries
- * its producer id, epoch and base sequence, so on start the state is rebuilt by reading the
- * partitions' batches back (Kafka rebuilds from the log too, past its last snapshot). Produce
+ * partition. Every stored RecordBatch carries its producer id, epoch and base sequence, so on
+ * start the state is rebuilt from the latest snapshot (producer-snapshots.ts, taken periodically)
+ * plus the partitions' batches after it, as Kafka does past its last .snapshot file. Produce
  * requests from producers wait until that rebuild is done.
  */
 import type { Vhost } from '../../../src/core/index.js';
@@ -10,6 +10,7 @@ import type { GuardVerdict, ProduceGuard } from '../mapping/produce-guard.js';
 import { readProducerHeader } from './batch-header.js';
 import { PartitionProducers } from './partition-producers.js';
 import { markerIsCommit } from './control-batch.js';
+import { ProducerSnapshotLog, PRODUCER_SNAPSHOTS, restorePartition, snapshotPartition, type ProducerSnapshot } from './producer-snapshots.js';
 
 const RECOVERY_READ_BYTES = 4 * 1024 * 1024;
 
@@ -24,6 +25,11 @@ export class ProducerGuard implements ProduceGuard {
   /** Highest producer id seen in the log (ids handed out later are above it). */
   maxProducerId = -1;
   private recovering: Promise<void> | null = null;
+  /** State changes since the last snapshot. */
+  private changes = 0;
+  private snapshotting: Promise<void> | null = null;
+  /** What the last rebuild read: whether it started from a snapshot, and how many batches after it. */
+  lastRecovery: { fromSnapshot: boolean; batchesRead: number } = { fromSnapshot: false, batchesRead: 0 };
 
   /**
    * Rebuilds the state of every partition of the vhost's streams from their stored batches. A
@@ -46,6 +52,8 @@ export class ProducerGuard implements ProduceGuard {
   }
 
   partition(topic: string, partition: number): PartitionProducers {
+    // Callers get it to change it (markers, restores): count it as a change for the next snapshot.
+    this.changes++;
     const key = `${topic}\u0000${partition}`;
     let p = this.partitions.get(key);
     if (!p) {
@@ -80,6 +88,7 @@ export class ProducerGuard implements ProduceGuard {
   }
 
   appended(topic: string, partition: number, batch: Buffer, baseOffset: number): void {
+    this.changes++;
     const h = readProducerHeader(batch);
     if (h.producerId > this.maxProducerId) this.maxProducerId = h.producerId;
     this.partition(topic, partition).appended(h, baseOffset, Date.now());
@@ -92,22 +101,67 @@ export class ProducerGuard implements ProduceGuard {
     return n;
   }
 
-  private async readAll(vhost: Vhost): Promise<void> {
-    for (const s of vhost.streams()) {
-      for (let p = 0; p < s.partitions; p++) await this.readPartition(vhost, s.name, p);
+  /**
+   * Writes a snapshot of every partition's producer state when it changed since the last one
+   * (not while the state is being rebuilt). Resolves when it is durable.
+   */
+  snapshot(vhost: Vhost): Promise<void> {
+    if (this.recovering !== null || this.snapshotting !== null || this.changes === 0) return this.snapshotting ?? Promise.resolve();
+    const partitions = [];
+    for (const [key, p] of this.partitions) {
+      const [topic, partition] = key.split('\u0000') as [string, string];
+      if (!vhost.stream(topic)) continue;
+      const offsets = vhost.partitionOffsets(topic, Number(partition));
+      partitions.push(snapshotPartition(topic, Number(partition), offsets.highWatermark, offsets.startOffset, p));
     }
+    const snap: ProducerSnapshot = { version: 1, maxProducerId: this.maxProducerId, partitions };
+    const changes = this.changes;
+    const done = new ProducerSnapshotLog(() => vhost)
+      .write(snap)
+      .then(() => {
+        this.changes -= changes;
+      })
+      .finally(() => {
+        this.snapshotting = null;
+      });
+    this.snapshotting = done;
+    return done;
   }
 
-  private async readPartition(vhost: Vhost, topic: string, partition: number): Promise<void> {
-    let offset = vhost.partitionOffsets(topic, partition).startOffset;
+  private async readAll(vhost: Vhost): Promise<void> {
+    const snap = await new ProducerSnapshotLog(() => vhost).latest();
+    const from = new Map<string, number>();
+    if (snap !== null) {
+      this.maxProducerId = Math.max(this.maxProducerId, snap.maxProducerId);
+      for (const ps of snap.partitions) {
+        const info = vhost.stream(ps.topic);
+        // A topic deleted (and maybe re-created) since the snapshot: its entry does not apply.
+        if (!info || ps.partition >= info.partitions || ps.offset > vhost.partitionOffsets(ps.topic, ps.partition).highWatermark) continue;
+        restorePartition(ps, this.partition(ps.topic, ps.partition));
+        from.set(`${ps.topic}\u0000${ps.partition}`, ps.offset);
+      }
+    }
+    let batchesRead = 0;
+    for (const s of vhost.streams()) {
+      if (s.name === PRODUCER_SNAPSHOTS) continue;
+      for (let p = 0; p < s.partitions; p++) batchesRead += await this.readPartition(vhost, s.name, p, from.get(`${s.name}\u0000${p}`));
+    }
+    this.lastRecovery = { fromSnapshot: snap !== null, batchesRead };
+  }
+
+  /** Replays the partition's batches from `from` (its snapshot offset) or its start; returns how many. */
+  private async readPartition(vhost: Vhost, topic: string, partition: number, from?: number): Promise<number> {
+    let offset = Math.max(from ?? 0, vhost.partitionOffsets(topic, partition).startOffset);
+    let read = 0;
     for (;;) {
-      if (offset >= vhost.partitionOffsets(topic, partition).highWatermark) return;
+      if (offset >= vhost.partitionOffsets(topic, partition).highWatermark) return read;
       const batches = await vhost.fetch(topic, partition, offset, RECOVERY_READ_BYTES);
-      if (batches.length === 0) return;
+      if (batches.length === 0) return read;
       for (const b of batches) {
         const end = b.baseOffset + b.recordCount;
         if (end <= offset) continue;
         offset = end;
+        read++;
         if (b.batch.length < 61 || b.batch.readInt8(16) !== 2) continue;
         const h = readProducerHeader(b.batch);
         if (h.producerId < 0) continue;

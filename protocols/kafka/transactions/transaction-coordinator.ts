@@ -114,8 +114,16 @@ export class TransactionCoordinator {
   }
 
   private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    // Nothing is decided before the state is recovered after a start: an InitProducerId answered
+    // from an empty map would hide a PrepareCommit left by the crash, whose markers would then be
+    // written as aborts (a committed, acknowledged transaction lost).
+    const run = async (): Promise<T> => {
+      const recovering = this.producers.whenReady();
+      if (recovering) await recovering;
+      return fn();
+    };
     const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
+    const next = prev.then(run, run);
     const tail = next.catch(() => undefined);
     this.locks.set(id, tail);
     void tail.then(() => {

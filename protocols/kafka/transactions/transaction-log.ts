@@ -35,7 +35,8 @@ export class TransactionLog {
   constructor(private readonly vhost: () => Vhost) {}
 
   private async ensure(): Promise<void> {
-    if (!this.vhost().stream(TRANSACTION_LOG)) await this.vhost().declareStream(TRANSACTION_LOG, { partitions: 1 });
+    // Compacted, as Kafka's: only the latest state of each transactional id (the record key) matters.
+    if (!this.vhost().stream(TRANSACTION_LOG)) await this.vhost().declareStream(TRANSACTION_LOG, { partitions: 1, config: { 'cleanup.policy': 'compact' } });
   }
 
   /** Appends a state and resolves when it is durable. */

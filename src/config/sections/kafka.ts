@@ -45,6 +45,8 @@ export interface KafkaConfig {
   offsetsRetentionMs: number;
   /** `producer.id.expiration.ms`: a producer's state on a partition is dropped after this long without a write (no open transaction). */
   producerIdExpirationMs: number;
+  /** Period of producer-state snapshots (Kafka's .snapshot files): a restart replays only the log after the last one. */
+  producerSnapshotIntervalMs: number;
   /** `transactional.id.expiration.ms`: a transactional id with no transaction for this long is forgotten. */
   transactionalIdExpirationMs: number;
   sasl: KafkaSaslOptions | null;
@@ -72,6 +74,7 @@ export const kafkaSection: ConfigSection = {
       groupInitialRebalanceDelayMs: { type: 'integer', minimum: 0, default: 0, description: 'group.initial.rebalance.delay.ms (Kafka: 3000).' },
       offsetsRetentionMs: { type: 'integer', minimum: 1, default: 604800000, description: 'offsets.retention.minutes in ms: offsets of an empty group older than this are dropped.' },
       producerIdExpirationMs: { type: 'integer', minimum: 1, default: 86400000, description: 'producer.id.expiration.ms: producer state of an idempotent producer idle this long is dropped.' },
+      producerSnapshotIntervalMs: { type: 'integer', minimum: 0, default: 30000, description: 'How often producer state (sequences, epochs, open and aborted transactions) is snapshotted when it changed; a start then replays only the log after the snapshot. 0 disables snapshots.' },
       transactionalIdExpirationMs: { type: 'integer', minimum: 1, default: 604800000, description: 'transactional.id.expiration.ms: a transactional id with no transaction for this long is forgotten.' },
       sasl: {
         type: ['object', 'null'],

@@ -12,7 +12,7 @@ import { CONNECT_12, RawClient } from './raw-client.js';
 let server: StompServer;
 
 beforeAll(async () => {
-  server = await startStompServer({ connectTimeoutMs: 300 });
+  server = await startStompServer();
 });
 afterAll(async () => {
   await server?.close();
@@ -25,17 +25,24 @@ class StalledPeer extends Duplex {
   private readonly chunks: Buffer[] = [];
   private waiters: Array<() => void> = [];
   messages = 0;
+  receipts = 0;
 
   override _read(): void {}
 
+  // Waiters are woken on every write(), not only in _write(): while a write is held the
+  // stream queues later ones without calling _write().
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const ok = (super.write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+    for (const w of this.waiters.splice(0)) w();
+    return ok;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.chunks.push(chunk);
-    // Count MESSAGE frames (a frame starts at the beginning of a write or after a NUL).
-    let at = chunk.indexOf('MESSAGE\n');
-    while (at >= 0) {
-      if (at === 0 || chunk[at - 1] === 0) this.messages++;
-      at = chunk.indexOf('MESSAGE\n', at + 8);
-    }
+    // Count frames as they are written (a frame starts a write or follows a NUL; the session
+    // never splits one across writes).
+    this.messages += countFrames(chunk, 'MESSAGE\n');
+    this.receipts += countFrames(chunk, 'RECEIPT\n');
     for (const w of this.waiters.splice(0)) w();
     if (this.flowing) callback();
     else this.held.push(callback);
@@ -59,6 +66,14 @@ class StalledPeer extends Duplex {
   async until(done: () => boolean): Promise<void> {
     while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
+}
+
+function countFrames(chunk: Buffer, head: string): number {
+  let n = 0;
+  for (let at = chunk.indexOf(head); at >= 0; at = chunk.indexOf(head, at + head.length)) {
+    if (at === 0 || chunk[at - 1] === 0) n++;
+  }
+  return n;
 }
 
 function accept(stream: Duplex): void {
@@ -110,18 +125,24 @@ describe('a consumer that stops reading', () => {
     await turns(50);
     expect(peer.isPaused()).toBe(true);
     peer.release();
-    await peer.until(() => peer.written().includes(`receipt-id:${receipt}-${count - 1}\n`));
-    expect(peer.written().split('RECEIPT\n').length - 1).toBe(count);
+    await peer.until(() => peer.receipts === count);
+    expect(peer.written().endsWith(`RECEIPT\nreceipt-id:${receipt}-${count - 1}\n\n\0`)).toBe(true);
     peer.destroy();
   });
 });
 
 describe('a connection that never sends CONNECT', () => {
   it('gets ERROR and is closed after the connect timeout', async () => {
-    const c = await RawClient.open(server.port);
-    const f = await c.frame(0);
-    expect(f.command).toBe('ERROR');
-    expect(f.headers.message).toBe('Connect timeout');
-    await c.closed;
+    // A server of its own: a short timeout would cut the other tests' CONNECTs on a busy machine.
+    const quick = await startStompServer({ connectTimeoutMs: 300 });
+    try {
+      const c = await RawClient.open(quick.port);
+      const f = await c.frame(0);
+      expect(f.command).toBe('ERROR');
+      expect(f.headers.message).toBe('Connect timeout');
+      await c.closed;
+    } finally {
+      await quick.close();
+    }
   });
 });

@@ -2,9 +2,10 @@
  * The shared commit log's write path and positioned reads (RocketMQ's CommitLog over its
  * MappedFileQueue). Appends of one event-loop tick are gathered and written with one
  * `writev` and, when any of them asked for `sync`, one `fdatasync` (group commit): the
- * fsync cost is paid per tick, not per append. Small batches are copied next to their
- * entry header into a reused 1 MiB slab; large ones are written from the caller's Buffer
- * without a copy. While one write+fsync is in flight the next tick's appends accumulate,
+ * fsync cost is paid per tick, not per append. Batches up to 1 MiB are copied next to their
+ * entry header into reused 2 MiB slabs, so the caller may reuse its Buffer as soon as the
+ * append returns (the Kafka adapter recycles produce request buffers: a memcpy into warm memory
+ * costs a tenth of what fresh memory does); larger ones are written from the caller's Buffer. While one write+fsync is in flight the next tick's appends accumulate,
  * so the number of appends served by one fsync grows with the load.
  */
 import { close, constants, fdatasync, open, read, writev } from 'node:fs';
@@ -20,9 +21,9 @@ const openFd = promisify(open);
 const closeFd = promisify(close);
 const readAsync = promisify(read);
 
-const SLAB_BYTES = 1024 * 1024;
+const SLAB_BYTES = 2 * 1024 * 1024;
 /** Batches up to this size are copied into the slab; larger ones are written from their own Buffer. */
-const COPY_MAX_BYTES = 16 * 1024;
+const COPY_MAX_BYTES = 1024 * 1024;
 const SLAB_POOL_MAX = 16;
 
 /** The appends of one flush: written together, fsynced together. */

@@ -86,11 +86,13 @@ export function writeEntryHeader(
   }
   // When the batch was already copied right behind the header, one CRC call covers both.
   let crc: number;
-  if (batchFollows) crc = crc32c(buf.subarray(pos + 8, pos + headerBytes + batch.length));
-  else if (batchCrcVerified && batch.length > BATCH_CRC_END) {
-    const head = crc32c(batch.subarray(0, BATCH_CRC_END), crc32c(buf.subarray(pos + 8, pos + headerBytes)));
+  if (batchCrcVerified && batch.length > BATCH_CRC_END) {
+    const head = batchFollows
+      ? crc32c(buf.subarray(pos + 8, pos + headerBytes + BATCH_CRC_END))
+      : crc32c(batch.subarray(0, BATCH_CRC_END), crc32c(buf.subarray(pos + 8, pos + headerBytes)));
     crc = crc32cCombine(head, batch.readUInt32BE(BATCH_CRC_POS), batch.length - BATCH_CRC_END);
-  } else crc = crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
+  } else if (batchFollows) crc = crc32c(buf.subarray(pos + 8, pos + headerBytes + batch.length));
+  else crc = crc32c(batch, crc32c(buf.subarray(pos + 8, pos + headerBytes)));
   buf.writeUInt32BE(crc, pos + 4);
   return pos + headerBytes;
 }

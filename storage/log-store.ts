@@ -425,7 +425,8 @@ export class LogStore implements Store {
     this.cache.put(position, batch);
     if (req.keys !== undefined && req.keys.length > 0) this.keyIndex.add(req.keys, position, size, req.maxTimestamp);
     const durable = this.log.commit(req.durability ?? this.durability);
-    return { baseOffsets, position, durable };
+    // Copied into the log's slab and the cache's chunks (both copy exactly the batches up to 1 MiB).
+    return { baseOffsets, position, durable, batchRetained: !copied };
   }
 
   // ---------------------------------------------------------------- offsets and lookups

@@ -1,28 +1,21 @@
 /**
  * The most recent batches by entry position, bounded by bytes and evicted oldest first:
- * consumers that keep up with producers are served from memory (`readCached`), everyone
- * else reads from disk.
+ * consumers that keep up with producers are served from memory (`get`), everyone else reads
+ * from disk.
  *
- * Batches are copied into 1 MiB chunks owned by the cache. Keeping the producer's Buffers
- * instead would retain whatever they are views of (a 64 KiB socket chunk behind a 100-byte
- * batch), so the bound would not hold. A chunk is never overwritten, only dropped, so a
- * view handed to a reader stays valid. Entries arrive in position order, so the index is
- * three typed arrays (position, chunk location, length) searched by bisection: no object
- * and no Map entry per batch (a Map cost 25% of a 100-byte append, profiled). Batches
- * larger than a chunk are kept by reference, and so are batches of at least 16 KiB that fill
- * most of the memory behind them (a produce request's own buffer): copying those bought no
- * bound and cost a tenth of the broker's CPU in a 1 KiB-record produce profile (the copy, and
- * the garbage collections its fresh chunks triggered).
+ * Batches are copied into a ring of 1 MiB chunks that is allocated once and then reused:
+ * fresh memory costs a page fault per 4 KiB, and in a 1 KiB-record produce profile fresh
+ * chunks (and the garbage collections they triggered) cost ten times the copy itself. Because
+ * a chunk is overwritten when the ring wraps, `get` returns a copy, never a view. Keeping the
+ * producer's Buffers instead would retain whatever they are views of (a socket chunk, or a
+ * request buffer the Kafka adapter reuses). Entries arrive in position order, so the index is
+ * three typed arrays (position, chunk location, length) searched by bisection: no object and
+ * no Map entry per batch (a Map cost 25% of a 100-byte append, profiled). Batches larger than
+ * a chunk are kept by reference.
  */
 const CHUNK_BYTES = 1024 * 1024;
 const SLOT_MUL = 2 ** 21; // location = slot * 2^21 + offset within the chunk (< 2^20)
 const BIG = -1;
-const SHARE_MIN_BYTES = 16 * 1024;
-
-/** Kept by reference: retaining it retains little besides its own bytes. */
-function shareable(batch: Buffer): boolean {
-  return batch.length > CHUNK_BYTES || (batch.length >= SHARE_MIN_BYTES && batch.length * 2 >= batch.buffer.byteLength);
-}
 
 export class TailCache {
   private pos = new Float64Array(1024);
@@ -45,7 +38,7 @@ export class TailCache {
   put(position: number, batch: Buffer): void {
     if (this.maxChunks < 1) return;
     // Make room in the chunks first: that may evict, and must not see this entry half-made.
-    const small = !shareable(batch);
+    const small = batch.length <= CHUNK_BYTES;
     if (small && this.used + batch.length > CHUNK_BYTES) this.nextChunk();
     if (this.tail === this.pos.length) this.makeRoom();
     const i = this.tail++;
@@ -99,7 +92,7 @@ export class TailCache {
         if (l !== BIG && Math.floor(this.loc[this.head]! / SLOT_MUL) !== slot) break;
         this.evictOne();
       }
-      this.chunks[slot] = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      // Reused: readers got copies, so nobody holds a view of it.
       this.ring.push(slot);
     }
     this.used = 0;
@@ -117,6 +110,7 @@ export class TailCache {
     }
   }
 
+  /** A copy of the batch at `position` (the chunk it lives in is reused later), if cached. */
   get(position: number): Buffer | undefined {
     let lo = this.head;
     let hi = this.tail - 1;
@@ -132,7 +126,7 @@ export class TailCache {
         const v = this.loc[mid]!;
         const slot = Math.floor(v / SLOT_MUL);
         const offset = v - slot * SLOT_MUL;
-        return this.chunks[slot]!.subarray(offset, offset + l);
+        return Buffer.from(this.chunks[slot]!.subarray(offset, offset + l));
       }
     }
     return undefined;

@@ -128,6 +128,11 @@ export interface AppendResult {
    * (group commit), so awaiting it costs no allocation per message.
    */
   durable: Promise<void>;
+  /**
+   * false: once `append` returns the store holds copies of `batch` only, so the caller may
+   * reuse its Buffer. Absent or true: the store may still read it (written or cached from it).
+   */
+  batchRetained?: boolean;
 }
 
 /** One stored entry as read back for a partition. */

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { AuthenticatedUser, Connection } from '../../src/core/index.js';
 import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
 import { FrameSplitter, FrameTooLargeError } from './codec/frame-splitter.js';
+import { RequestBuffers } from './codec/request-buffers.js';
 import { encodeResponseFrame, encodeResponseFrameSpliced, readHeaderRest, readHeaderStart, type RequestHeader } from './codec/frame.js';
 import { Reader } from './codec/reader.js';
 import { decode, isFlexible, type Message } from './codec/schema-codec.js';
@@ -34,6 +35,9 @@ const SASL_AUTHENTICATE = 36;
 /** Fetch responses splice stored batches of at least this size instead of copying them. */
 const SPLICE_MIN_BYTES = 16 * 1024;
 const FETCH = 1;
+
+/** Shared by every connection of the process (a buffer is in one request at a time). */
+const requestBuffers = new RequestBuffers();
 
 interface Slot {
   done: boolean;
@@ -83,7 +87,7 @@ export class KafkaSession implements ConnectionState {
     this.localAddress = local && local !== '::' && local !== '0.0.0.0' ? local.replace(/^::ffff:/, '') : '127.0.0.1';
     this.localPort = origin.localPort;
     this.log = node.log.child({ protocol: 'kafka', connId: id, remote: `${origin.remoteAddress}:${origin.remotePort}` });
-    this.splitter = new FrameSplitter(node.options.maxRequestBytes);
+    this.splitter = new FrameSplitter(node.options.maxRequestBytes, requestBuffers);
     // Responses are written whole (one frame per write, corked per tick): Nagle would only add
     // delayed-ACK stalls to request/response round trips.
     (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
@@ -202,14 +206,29 @@ export class KafkaSession implements ConnectionState {
       return;
     }
     if (this.log.isLevelEnabled('trace')) this.log.trace({ api: handler.api.name, apiVersion: header.apiVersion, correlationId: header.correlationId }, 'request');
-    this.dispatch(handler, header, decoded.value);
+    this.dispatch(handler, header, decoded.value, frame);
   }
 
-  private dispatch(handler: Handler, header: RequestHeader, request: Message): void {
+  private dispatch(handler: Handler, header: RequestHeader, request: Message, frame: Buffer): void {
     const slot: Slot = { done: false, frame: null, closeAfter: false };
     this.slots.push(slot);
-    const ctx: RequestContext = { node: this.node, conn: this, apiVersion: header.apiVersion };
+    // A pooled Produce request goes back to the pool when its handler is done, unless the
+    // handler says something kept a view of it.
+    let reusable = requestBuffers.owns(frame);
+    const ctx: RequestContext = {
+      node: this.node,
+      conn: this,
+      apiVersion: header.apiVersion,
+      retainRequest: () => {
+        reusable = false;
+      },
+    };
+    const recycle = (): void => {
+      if (reusable) requestBuffers.release(frame);
+      reusable = false;
+    };
     const finish = (body: Message | null): void => {
+      recycle();
       if (body !== null && !this.ended) {
         const flexibleHeader = header.apiKey !== API_VERSIONS && isFlexible(handler.api.response, header.apiVersion);
         try {
@@ -230,6 +249,7 @@ export class KafkaSession implements ConnectionState {
       this.flush();
     };
     const fail = (err: unknown): void => {
+      reusable = false;
       this.log.error({ err, api: handler.api.name, apiVersion: header.apiVersion }, 'request handler failed: closing connection');
       slot.closeAfter = true;
       slot.done = true;

@@ -449,6 +449,11 @@ export interface ProduceResult {
   /** Log-append time (ms) as stored. */
   logAppendTime: number;
   durable: Promise<void>;
+  /**
+   * false: the core kept no reference to the produced Buffer (it stored copies and did not
+   * decode it for routing), so the caller may reuse it. Absent or true: it must not.
+   */
+  batchRetained?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -195,6 +195,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
   const now = vh.now();
   let baseOffset = -1;
   let durable: Promise<void> = RESOLVED;
+  let retained = false;
   const mode = o.durability ?? s.durability;
   for (const b of batches) {
     if (b.length > vh.ctx.maxMessageBytes) throw new MessageTooLarge(`record batch of ${b.length} bytes exceeds the max message size of ${vh.ctx.maxMessageBytes} bytes`);
@@ -214,10 +215,13 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
     vh.ctx.counts.published[origin?.protocol ?? 'kafka'] += h.lastOffsetDelta + 1;
     if (mode !== 'none') durable = res.durable;
+    if (res.batchRetained !== false) retained = true;
   }
   s.appended(p, vh.ctx.store.endOffset(id));
   if (o.route === false) return { partition: p, baseOffset, logAppendTime: now, durable };
   vh.forwardToTopicExchange(s, () => {
+    // Decoded messages are views of the batch.
+    retained = true;
     const out: Message[] = [];
     for (const b of batches) {
       try {
@@ -228,7 +232,7 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     }
     return out;
   });
-  return { partition: p, baseOffset, logAppendTime: now, durable };
+  return { partition: p, baseOffset, logAppendTime: now, durable, batchRetained: retained };
 }
 
 export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[]): Promise<number> {

@@ -109,6 +109,11 @@ describe('entry CRC derived from a verified RecordBatch CRC', () => {
         batch.copy(derived, headerBytes);
         expect(derived.readUInt32BE(4)).toBe(full.readUInt32BE(4));
         expect(checkEntry(derived, 0, derived.length)).toBe(derived.length);
+        // The batch already copied behind the header (the commit log's slab).
+        const behind = Buffer.alloc(headerBytes + batch.length);
+        batch.copy(behind, headerBytes);
+        writeEntryHeader(behind, 0, batch, 1, 5, 6, [7], [8], [9], true, true);
+        expect(behind.readUInt32BE(4)).toBe(full.readUInt32BE(4));
       }),
     );
   });

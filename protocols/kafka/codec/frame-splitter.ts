@@ -2,7 +2,12 @@
  * Cuts a byte stream into size-prefixed Kafka frames. Chunks are kept in a list and a frame is
  * a view into its chunk when it lies in one, one copy when it spans several (ws's Receiver).
  * The size is checked against the limit as soon as its 4 bytes are known, before buffering.
+ * Produce requests (API key 0) that span chunks are joined into `requestBuffers` when given.
  */
+import { POOLED_REQUEST_BYTES, type RequestBuffers } from './request-buffers.js';
+
+const PRODUCE = 0;
+
 export class FrameTooLargeError extends Error {
   constructor(readonly size: number, readonly limit: number) {
     super(`request of ${size} bytes exceeds the limit of ${limit} bytes`);
@@ -13,7 +18,10 @@ export class FrameSplitter {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly requestBuffers: RequestBuffers | null = null,
+  ) {}
 
   /** Adds a chunk and returns every complete frame (without its size prefix). */
   push(chunk: Buffer): Buffer[] {
@@ -48,7 +56,7 @@ export class FrameSplitter {
       this.chunks.shift();
       return first;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = this.requestBuffers !== null && n <= POOLED_REQUEST_BYTES && first.length >= 2 && first.readInt16BE(0) === PRODUCE ? this.requestBuffers.take(n) : Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[0]!;

@@ -41,6 +41,11 @@ export interface RequestContext {
   readonly node: KafkaNode;
   readonly conn: ConnectionState;
   readonly apiVersion: number;
+  /**
+   * Called by a handler that let something keep a view of the request's bytes (a stored or
+   * routed batch): the session then does not reuse the request buffer.
+   */
+  readonly retainRequest?: () => void;
 }
 
 export interface Handler {

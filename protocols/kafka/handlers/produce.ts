@@ -132,6 +132,8 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
       const stored = logAppendTime ? withLogAppendTime(batch, now) : batch;
       // A transaction's records reach other protocols only when it commits (the coordinator routes them).
       const r = vhost.produce(topic, p.index, stored, isTransactional(stored) ? STORE_ONLY : undefined, conn.core().origin);
+      // Idempotent and transactional batches: their state may keep the batch (issue 9).
+      if (r.batchRetained !== false || guarded) ctx.retainRequest?.();
       if (guarded) guard.appended(topic, p.index, stored, r.baseOffset);
       if (baseOffset < 0) baseOffset = r.baseOffset;
       durable.push(r.durable);
@@ -146,6 +148,7 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
       errorMessage: null,
     };
   } catch (e) {
+    ctx.retainRequest?.();
     if (isCorruptBatchError(e)) return partitionError(p.index, ErrorCode.CORRUPT_MESSAGE, (e as Error).message);
     if (!(e instanceof KafkaError)) node.log.warn({ err: e, topic, partition: p.index }, 'produce failed');
     return partitionError(p.index, errorCodeFor(e), (e as Error).message);

@@ -3,6 +3,8 @@
 # `dpkg -s` first, so a machine that has them all does nothing). As root it runs
 # `apt-get update` and `apt-get install -y`; otherwise it prints what to install. It never
 # fails the test run itself: a test whose client is missing fails with its own message.
+# The list includes chromium (web UI test, driven by playwright-core) and python3-prometheus-client
+# (the /metrics test parses with Prometheus's reference parser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 list=.ci/apt-packages.txt

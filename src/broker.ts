@@ -132,6 +132,16 @@ export class Broker {
   /** Socket bytes of closed connections per protocol; open ones are read at scrape time. */
   private readonly closedBytes: Record<ProtocolKey, ProtocolBytes> = { amqp: { received: 0, sent: 0 }, mqtt: { received: 0, sent: 0 }, stomp: { received: 0, sent: 0 }, kafka: { received: 0, sent: 0 } };
   private readonly openStreams = new Map<Duplex, ProtocolKey>();
+  /** One 'close' handler for every stream (`this` is the stream): no closure per connection, which idle fleets would pay for. */
+  private readonly streamClosed = ((openStreams: Map<Duplex, ProtocolKey>, closedBytes: Record<ProtocolKey, ProtocolBytes>) =>
+    function (this: Duplex): void {
+      const protocol = openStreams.get(this);
+      if (protocol === undefined) return;
+      openStreams.delete(this);
+      const s = this as Partial<{ bytesRead: number; bytesWritten: number }>;
+      closedBytes[protocol].received += s.bytesRead ?? 0;
+      closedBytes[protocol].sent += s.bytesWritten ?? 0;
+    })(this.openStreams, this.closedBytes);
   private reloading: Promise<ReloadReport> | null = null;
 
   constructor(private readonly options: BrokerOptions) {
@@ -297,12 +307,7 @@ export class Broker {
     const adapter = this.state === 'running' ? this.adapters.get(protocol) : undefined;
     if (adapter) {
       this.openStreams.set(stream, protocol);
-      stream.once('close', () => {
-        this.openStreams.delete(stream);
-        const s = stream as Partial<{ bytesRead: number; bytesWritten: number }>;
-        this.closedBytes[protocol].received += s.bytesRead ?? 0;
-        this.closedBytes[protocol].sent += s.bytesWritten ?? 0;
-      });
+      stream.on('close', this.streamClosed);
       adapter.accept(stream, origin);
       return;
     }

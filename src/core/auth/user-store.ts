@@ -59,9 +59,12 @@ export class DurableUserStore implements UserStore {
 
   private apply(r: UserRecord): void {
     if (r.t === 'u') this.users.set(r.d.name, { def: r.d, creds: parseCredentials(r.d.credentials) });
-    else if (r.t === 'u-') this.users.delete(r.n);
-    else if (r.t === 'snap') {
+    else if (r.t === 'u-') {
+      this.users.delete(r.n);
+      this.principals.delete(r.n);
+    } else if (r.t === 'snap') {
       this.users.clear();
+      this.principals.clear();
       for (const d of r.users) this.users.set(d.name, { def: d, creds: parseCredentials(d.credentials) });
     }
   }
@@ -142,8 +145,15 @@ export class DurableUserStore implements UserStore {
   // -- authorization ----------------------------------------------------------------------------
 
   principal(username: string): AuthenticatedUser {
-    return new Principal(username, (n) => this.users.get(n)?.def);
+    // One handle per existing user, shared by its connections (it reads the store live).
+    const cached = this.principals.get(username);
+    if (cached) return cached;
+    const p = new Principal(username, this.lookupDefinition);
+    if (this.users.has(username)) this.principals.set(username, p);
+    return p;
   }
+  private readonly principals = new Map<string, Principal>();
+  private readonly lookupDefinition = (n: string): UserDefinition | undefined => this.users.get(n)?.def;
 
   // -- definitions ------------------------------------------------------------------------------
 

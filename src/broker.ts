@@ -6,7 +6,7 @@ import { ADAPTERS } from './adapters.js';
 import { LISTENER_NAMES, type BrokerConfig, type ListenerName } from './config/index.js';
 import { applyUserDefinitions, applyVhostDefinitions, createCore, isCoreError, type Core } from './core/index.js';
 import { legacyUsers } from './config/legacy-users.js';
-import { createStore } from '../storage/index.js';
+import { createStore, systemClock } from '../storage/index.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { AdapterFactory, ConnectionOrigin, ProtocolAdapter } from './listeners/adapter.js';
 import { formatHostPort, type BoundAddress } from './listeners/bind.js';
@@ -81,6 +81,8 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     diskFreeLimitBytes: config.limits.diskFreeLimitBytes,
     dataDir: dir,
     halfMessages: { ...config.transactions, deadLetterExchange: config.transactions.deadLetterExchange ?? null },
+    // Tests move the timer's clock (delayed delivery, retries) across a restart instead of waiting hours.
+    timerClock: process.env.POLYBROKER_TEST_CLOCK_OFFSET_MS ? systemClock(Number(process.env.POLYBROKER_TEST_CLOCK_OFFSET_MS)) : undefined,
     auth: { loopbackUsers: config.auth?.loopbackUsers, failedLoginDelayMs: config.auth?.failedLoginDelayMs, defaultUser: config.auth?.defaultUser },
     warn: (fields, msg) => coreLog.warn(fields, msg),
   });

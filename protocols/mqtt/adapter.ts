@@ -130,10 +130,11 @@ export class MqttAdapter implements ProtocolAdapter {
    * Routes an MQTT message to `amq.topic` (and the retained store when RETAIN is set);
    * resolves when durable. Returns the core's routing status for 5.0 reason codes.
    */
-  publish(channel: Channel, topic: string, message: Message, retain: boolean): { status: 'routed' | 'unroutable' | 'rejected'; durable: Promise<unknown> } {
+  publish(channel: Channel, topic: string, message: Message, retain: boolean, delayMs?: number): { status: 'routed' | 'unroutable' | 'rejected'; durable: Promise<unknown> } {
     this.stats.messagesReceived++;
-    const r = channel.publish('amq.topic', topicToRoutingKey(topic), message);
-    if (retain && this.options.retainAvailable) {
+    const r = channel.publish('amq.topic', topicToRoutingKey(topic), message, delayMs !== undefined ? { delayMs } : undefined);
+    // A delayed publish is not retained: it does not exist for subscribers until it is due.
+    if (retain && this.options.retainAvailable && delayMs === undefined) {
       return { status: r.status, durable: Promise.all([r.durable, this.retained.set(topic, message)]) };
     }
     return r;

@@ -33,6 +33,8 @@ export function handleAck(conn: MqttConnection, p: AckPacket): void {
     return;
   }
   session.releasePacketId(inflight.messageKey);
-  // The message is the client's now (or refused by it): the core may release it.
-  channel.ack(inflight.deliveryTag);
+  // MQTT 5 reason >= 0x80: the client refused it, a failed attempt (retry with backoff or
+  // dead-lettering, docs/business.md). Otherwise the message is the client's now.
+  if (p.reasonCode >= 0x80 && conn.level === 5) channel.nack(inflight.deliveryTag, false, false);
+  else channel.ack(inflight.deliveryTag);
 }

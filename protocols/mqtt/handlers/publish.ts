@@ -6,6 +6,7 @@ import { coreErrorReason } from '../mapping/errors.js';
 import { publishToMessage } from '../mapping/message-mapping.js';
 import { authorizePublish } from '../mapping/authorize.js';
 import { isValidTopicName } from '../topic.js';
+import { MAX_DELAY_MS } from '../../../src/core/index.js';
 
 /**
  * PUBLISH from a client (§3.3, §4.3): topic alias, topic checks, routing through amq.topic,
@@ -42,12 +43,20 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
   let status: 'routed' | 'unroutable' | 'rejected' = 'routed';
   let durable: Promise<unknown> = Promise.resolve();
   let errorCode = 0;
+  let delayMs: number | undefined;
+  if (topic.startsWith('$delayed/')) {
+    // EMQX's delayed publish: $delayed/{seconds}/{topic} (docs/business.md).
+    const d = delayedTopic(topic);
+    if (d === null) throw new MqttProtocolError(ReasonCode.TopicNameInvalid, `delayed publish topic must be $delayed/{seconds}/{topic} with 0..${MAX_DELAY_MS / 1000} seconds`);
+    topic = d.topic;
+    if (d.seconds > 0) delayMs = d.seconds * 1000;
+  }
   if (topic.startsWith('$SYS/')) {
     // $SYS belongs to the broker: client publishes there are dropped, as Mosquitto does.
   } else {
     try {
       authorizePublish(conn, topic);
-      const r = conn.broker.publish(conn.ensureChannel(), topic, publishToMessage(p, topic, Date.now()), p.retain);
+      const r = conn.broker.publish(conn.ensureChannel(), topic, publishToMessage(p, topic, Date.now()), p.retain, delayMs);
       status = r.status;
       durable = r.durable;
     } catch (e) {
@@ -85,4 +94,12 @@ export function handlePubrel(conn: MqttConnection, p: AckPacket): void {
     // Released before (e.g. PUBCOMP lost across a reconnect): complete it again.
     conn.sendAck('pubcomp', p.packetId, conn.level === 5 ? ReasonCode.PacketIdentifierNotFound : 0);
   }
+}
+
+/** `$delayed/{seconds}/{topic}` split, or null when malformed. */
+export function delayedTopic(topic: string): { seconds: number; topic: string } | null {
+  const m = /^\$delayed\/(\d{1,10})\/(.+)$/.exec(topic);
+  if (!m || !isValidTopicName(m[2]!) || m[2]!.startsWith('$')) return null;
+  const seconds = Number(m[1]);
+  return seconds * 1000 <= MAX_DELAY_MS ? { seconds, topic: m[2]! } : null;
 }

@@ -54,7 +54,9 @@ export function applyAck(sub: Subscription, deliveryTag: number): void {
 
 export function applyNack(session: StompSession, sub: Subscription, deliveryTag: number, requeue: boolean | undefined): void {
   if (sub.ackMode === 'auto') throw autoMode(sub);
-  const deadLetters = session.connection!.vhost.queue(sub.queue)?.effectiveArguments['x-dead-letter-exchange'] !== undefined;
+  const args = session.connection!.vhost.queue(sub.queue)?.effectiveArguments;
+  // With a dead-letter exchange or retry delays (x-retry-delays) a NACK is a failed attempt.
+  const deadLetters = args !== undefined && (args['x-dead-letter-exchange'] !== undefined || args['x-retry-delays'] !== undefined);
   sub.channel.nack(deliveryTag, sub.ackMode === 'client', requeue ?? !deadLetters);
 }
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Figures, Harness } from './harness.js';
@@ -15,6 +16,10 @@ import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
  *   librdkafka) beginning, producing and committing; beside it the same script as a plain
  *   idempotent producer, so the ratio isolates the cost of transactions (AddPartitionsToTxn,
  *   EndTxn, the markers and the durable coordinator state per transaction).
+ * - Compaction while producers keep appending: kcat produces keyed 1 KiB records (1,000 keys) to
+ *   a cleanup.policy=compact topic on a broker with 8 MiB segments; the compaction rate is the
+ *   bytes the compactor read per second of its passes (from the broker's "stream partition
+ *   compacted" log lines during the run), beside the producer's rate on a plain topic.
  */
 
 
@@ -76,6 +81,54 @@ export async function run(h: Harness): Promise<void> {
   const PY_IDEMPOTENT = 'produce 1 KiB, confluent-kafka (python), idempotent, no transactions';
   const PY_TXN = 'produce 1 KiB, confluent-kafka (python), transactions of 100 records';
   await alternate(h, [[PY_IDEMPOTENT, () => py(0), {}], [PY_TXN, () => py(100), { reference: PY_IDEMPOTENT }]], units);
+
+  // Compaction while producing: a broker with small segments, so that segments seal and get compacted.
+  const cb = await h.startBroker({ config: { storage: { segmentBytes: 8 * 1024 * 1024 } } });
+  const cBootstrap = `127.0.0.1:${cb.ports.kafka}`;
+  const keyed = keyedRecordFile(work, n, 1000);
+  const admin = new Kafka({ brokers: [cBootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  h.onCleanup(() => admin.disconnect());
+  const PLAIN_KEYED = 'produce 1 KiB keyed, kcat, acks=all, plain topic';
+  const COMPACTING = 'produce 1 KiB keyed, kcat, acks=all, cleanup.policy=compact (compacting meanwhile)';
+  const produceKeyed = async (compact: boolean) => {
+    const topic = `eos-${compact ? 'compact' : 'keyed'}-${++seq}`;
+    const configEntries = compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries }] });
+    const before = cb.output().length;
+    const t = await timed('kcat', ['-b', cBootstrap, '-P', '-t', topic, '-K', ':', '-l', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', keyed]);
+    const figures: Record<string, number> = { 'msgs/s': n / t.seconds, 'MB/s': (n * RECORD_BYTES) / 1e6 / t.seconds };
+    if (compact) {
+      let read = 0;
+      let ms = 0;
+      for (const line of cb.output().slice(before).split('\n')) {
+        if (!line.includes('stream partition compacted')) continue;
+        const r = JSON.parse(line.slice(line.indexOf('{'))) as { bytesRead: number; durationMs: number };
+        read += r.bytesRead;
+        ms += r.durationMs;
+      }
+      if (ms > 0) figures['compaction MB/s'] = read / 1e6 / (ms / 1000);
+      figures['compacted MB'] = read / 1e6;
+    }
+    return figures;
+  };
+  await alternate(h, [[PLAIN_KEYED, () => produceKeyed(false), {}], [COMPACTING, () => produceKeyed(true), { reference: PLAIN_KEYED }]], {
+    ...units,
+    'compaction MB/s': 'MB/s',
+    'compacted MB': 'MB',
+  });
+}
+
+/** n records `k<i mod keys>:<value>` of RECORD_BYTES per line, for kcat -K ':'. */
+function keyedRecordFile(dir: string, n: number, keys: number): string {
+  const file = join(dir, `keyed-${n}.txt`);
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = `k${i % keys}:`;
+    lines.push(key + `v${i}-`.padEnd(RECORD_BYTES - 1 - key.length, 'x'));
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
 }
 
 type Workload = [name: string, fn: () => Promise<Figures>, options: { reference?: string }];

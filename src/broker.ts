@@ -85,6 +85,7 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     timerClock: process.env.POLYBROKER_TEST_CLOCK_OFFSET_MS ? systemClock(Number(process.env.POLYBROKER_TEST_CLOCK_OFFSET_MS)) : undefined,
     auth: { loopbackUsers: config.auth?.loopbackUsers, failedLoginDelayMs: config.auth?.failedLoginDelayMs, defaultUser: config.auth?.defaultUser },
     warn: (fields, msg) => coreLog.warn(fields, msg),
+    onCompacted: (report) => coreLog.info({ ...report, durationMs: Math.round(report.durationMs) }, 'stream partition compacted'),
   });
   const startedAt = performance.now();
   try {

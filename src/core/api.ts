@@ -75,6 +75,8 @@ export interface CoreOptions {
   halfMessages?: Partial<HalfMessageSettings>;
   /** Structured warnings (recovery, dead-letter cycles dropped, ...). */
   warn?: (fields: Record<string, unknown>, msg: string) => void;
+  /** Called after each background compaction pass of a compacted stream (for the log and benches). */
+  onCompacted?: (report: { partition: number; cleanEnd: number; bytesRead: number; bytesWritten: number; recordsKept: number; recordsRemoved: number; durationMs: number }) => void;
 }
 
 export type AlarmKind = 'memory' | 'disk';

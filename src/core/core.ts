@@ -169,7 +169,12 @@ class CoreImpl implements Core {
       return w && this.lsoHook ? this.lsoHook(w[0], w[1], w[2], hw) : hw;
     };
     try {
-      while (this.opened && (await this.store.compact({ now: this.now(), stableOffset })) !== null);
+      for (;;) {
+        if (!this.opened) break;
+        const report = await this.store.compact({ now: this.now(), stableOffset });
+        if (report === null) break;
+        this.options.onCompacted?.(report);
+      }
     } catch (err) {
       this.warn({ err: String(err) }, 'stream compaction failed; it is retried at the next sweep');
     }

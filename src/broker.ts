@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ADAPTERS } from './adapters.js';
-import { LISTENER_NAMES, type BrokerConfig, type ListenerName } from './config/index.js';
+import { LISTENER_NAMES, isTlsListener, listenerProtocol, type BrokerConfig, type ListenerName } from './config/index.js';
 import { applyUserDefinitions, applyVhostDefinitions, createCore, isCoreError, type Core } from './core/index.js';
 import { legacyUsers } from './config/legacy-users.js';
 import { createStore, systemClock } from '../storage/index.js';
@@ -12,6 +12,7 @@ import type { AdapterFactory, ConnectionOrigin, ProtocolAdapter } from './listen
 import { formatHostPort, type BoundAddress } from './listeners/bind.js';
 import { HttpListener } from './listeners/http-listener.js';
 import { TcpListener } from './listeners/tcp-listener.js';
+import { loadSecureContextOptions, tlsFilesStamp, tlsServerOptions, TlsConfigError } from './listeners/tls-context.js';
 import { VERSION } from './version.js';
 import { ConfigError } from './config/index.js';
 import { applyReloadedConfig } from './config-reload.js';
@@ -77,6 +78,7 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     streamRetentionMs: config.storage.retentionMs,
     streamRetentionBytes: config.storage.retentionBytes,
     maxMessageBytes: config.limits.maxMessageBytes,
+    maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
     memoryHighWatermarkBytes: config.limits.memoryHighWatermarkBytes,
     diskFreeLimitBytes: config.limits.diskFreeLimitBytes,
     dataDir: dir,
@@ -146,6 +148,9 @@ export class Broker {
       closedBytes[protocol].sent += s.bytesWritten ?? 0;
     })(this.openStreams, this.closedBytes);
   private reloading: Promise<ReloadReport> | null = null;
+  private tlsStamp = '';
+  private tlsWatch: NodeJS.Timeout | undefined;
+  private bufferSweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BrokerOptions) {
     this.log = options.log;
@@ -185,8 +190,10 @@ export class Broker {
     if (!core) return;
     const table = this.options.adapters ?? ADAPTERS;
     for (const [protocol, factory] of Object.entries(table) as [ProtocolName, AdapterFactory][]) {
+      const { listeners } = this.options.config;
       const enabled =
-        this.options.config.listeners[protocol].enabled ||
+        listeners[protocol].enabled ||
+        listeners[`${protocol}s` as ListenerName]?.enabled ||
         // MQTT and STOMP are also reachable over WebSocket on the http listener.
         ((protocol === 'mqtt' || protocol === 'stomp') && this.options.config.listeners.http.enabled);
       if (!enabled) continue;
@@ -275,6 +282,11 @@ export class Broker {
     try {
       const changes = await applyReloadedConfig(core, this.config, next);
       this.config = next;
+      if ([...this.servers.keys()].some((n) => isTlsListener(n))) {
+        // Certificates are re-read on every reload (a renewed file, or new paths in tls:).
+        const tlsResult = this.reloadTls();
+        changes.push(tlsResult.ok ? 'tls: certificates reloaded' : `tls: reload failed, previous certificates kept (${tlsResult.error})`);
+      }
       this.log.info({ config: source, changes }, changes.length ? `config reloaded: ${changes.length} change(s)` : 'config reloaded: nothing changed');
       return { ok: true, changes };
     } catch (err) {
@@ -285,29 +297,88 @@ export class Broker {
   }
 
   private async openListeners(): Promise<void> {
-    const { listeners } = this.options.config;
+    const { listeners, tls, limits } = this.options.config;
+    const tlsNeeded = LISTENER_NAMES.some((n) => isTlsListener(n) && listeners[n]?.enabled);
+    let tlsOptions;
+    if (tlsNeeded) {
+      try {
+        tlsOptions = tlsServerOptions(tls, limits.tlsHandshakeTimeoutMs);
+      } catch (err) {
+        throw err instanceof TlsConfigError ? new StartError(`cannot start the TLS listeners: ${err.message}`, { cause: err }) : err;
+      }
+      this.tlsStamp = tlsFilesStamp(tls);
+      if (tls.watchIntervalMs > 0) {
+        this.tlsWatch = setInterval(() => {
+          if (tlsFilesStamp(tls) !== this.tlsStamp) this.reloadTls();
+        }, tls.watchIntervalMs);
+        this.tlsWatch.unref();
+      }
+    }
     for (const name of LISTENER_NAMES) {
       const settings = listeners[name];
-      if (!settings.enabled) continue;
+      if (!settings?.enabled) continue;
+      const protocol = listenerProtocol(name);
+      const secure = isTlsListener(name) ? tlsOptions : undefined;
       const server: Listener =
-        name === 'http'
+        protocol === 'http'
           ? new HttpListener({
-              log: this.log.child({ listener: 'http' }),
-              onWebSocket: (protocol, stream, origin) => this.dispatch(protocol, stream, origin),
+              log: this.log.child({ listener: name }),
+              onWebSocket: (p, stream, origin) => this.dispatch(p, stream, origin),
               health: () => this.health(),
               about: () => ({ name: 'polybroker', version: VERSION, nodeId: this.options.config.node.nodeId }),
               management: (req, res) => (this.managementHttp ? this.managementHttp.handle(req, res) : Promise.resolve(false)),
+              ...(secure ? { tls: secure } : {}),
             })
-          : new TcpListener(name, (socket, origin) => this.dispatch(name, socket, origin), this.log.child({ listener: name }));
+          : new TcpListener(name, (socket, origin) => this.dispatch(protocol, socket, origin), this.log.child({ listener: name }), secure ? { options: secure, certificateUser: tls.certificateUser } : undefined);
       this.servers.set(name, server);
       const bound = await server.listen(settings.host, settings.port);
       this.listeners.set(name, bound);
     }
+    // A client that stops reading must not make the broker buffer without bound.
+    this.bufferSweep = setInterval(() => {
+      for (const server of this.servers.values()) {
+        if (server instanceof TcpListener) {
+          const closed = server.closeOverfullConnections(limits.maxConnectionWriteBufferBytes);
+          if (closed > 0) this.log.warn({ listener: server.name, closed, maxConnectionWriteBufferBytes: limits.maxConnectionWriteBufferBytes }, 'closed connections that stopped reading (write buffer over the limit)');
+        }
+      }
+    }, 1000);
+    this.bufferSweep.unref();
+  }
+
+  /**
+   * Re-reads the TLS certificate, key and CA and swaps them into every TLS listener (new
+   * connections get them; open ones keep theirs). Called when the files change and on config
+   * reload. A bad file is logged and the listeners keep the old certificate.
+   */
+  reloadTls(): { ok: boolean; error?: string } {
+    const { tls } = this.config;
+    this.tlsStamp = tlsFilesStamp(tls);
+    let options;
+    try {
+      options = loadSecureContextOptions(tls);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'TLS certificate reload failed; the listeners keep the previous certificate');
+      return { ok: false, error: (err as Error).message };
+    }
+    for (const [name, server] of this.servers) if (isTlsListener(name)) server.setSecureContext(options);
+    this.log.info({ cert: tls.cert }, 'TLS certificate reloaded');
+    return { ok: true };
   }
 
   /** Hands a connection to its protocol's adapter, or closes it when there is none. */
   private dispatch(protocol: ProtocolName, stream: Duplex, origin: ConnectionOrigin): void {
     const adapter = this.state === 'running' ? this.adapters.get(protocol) : undefined;
+    const max = this.options.config.limits.maxConnections;
+    if (adapter && max > 0) {
+      let open = 0;
+      for (const a of this.adapters.values()) open += a.connectionCount();
+      if (open >= max) {
+        this.log.warn({ listener: origin.listener, remote: origin.remoteAddress, maxConnections: max }, 'connection limit reached (limits.maxConnections): connection closed');
+        stream.destroy();
+        return;
+      }
+    }
     if (adapter) {
       this.openStreams.set(stream, protocol);
       stream.on('close', this.streamClosed);
@@ -327,11 +398,12 @@ export class Broker {
   }
 
   private logReady(): void {
-    const parts = LISTENER_NAMES.map((name) => {
+    // TLS listeners are named only when on, so the usual line stays as it was.
+    const parts = LISTENER_NAMES.filter((name) => !isTlsListener(name) || this.listeners.has(name)).map((name) => {
       const bound = this.listeners.get(name);
       return bound ? `${name} ${formatHostPort(bound.host, bound.port)}` : `${name} off`;
     });
-    const missing = LISTENER_NAMES.filter((n) => n !== 'http' && this.listeners.has(n) && !this.adapters.has(n));
+    const missing = LISTENER_NAMES.filter((n) => listenerProtocol(n) !== 'http' && this.listeners.has(n) && !this.adapters.has(listenerProtocol(n) as ProtocolName));
     const tail = missing.length ? `; no adapter yet, refusing: ${missing.join(', ')}` : '';
     this.log.info(
       {
@@ -357,6 +429,8 @@ export class Broker {
     await this.control?.close().catch(() => {});
     this.control = null;
     this.sampler?.stop();
+    clearInterval(this.tlsWatch);
+    clearInterval(this.bufferSweep);
     for (const server of this.servers.values()) server.stopAccepting();
     const closeTimeoutMs = this.options.closeTimeoutMs ?? 10_000;
     await Promise.all(

@@ -65,6 +65,8 @@ export interface CoreOptions {
   timerClock?: TimerClock;
   /** Snapshot the definitions/cursor log after this many records. Default 10000. */
   snapshotEvery?: number;
+  /** Open connections one user may have across all vhosts; -1 = unlimited (default). ResourceError beyond. */
+  maxConnectionsPerUser?: number;
   /** Users: loopback-only users, failed-login delay, the user created on first start (src/core/auth). */
   auth?: AuthOptions;
   /**

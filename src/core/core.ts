@@ -12,7 +12,8 @@ import { ConnectionImpl } from './connection.js';
 import { MessageCounts } from './message-counts.js';
 import { lookupKeysOf } from './message-keys.js';
 import { decodeBatchMessages } from './record-codec.js';
-import { NotAllowed, NotFound } from './errors.js';
+import { NotAllowed, NotFound, ResourceError } from './errors.js';
+
 import { Journal, type CursorState, type JournalState } from './journal.js';
 import type { Queue } from './queue.js';
 import { VhostImpl, type VhostContext } from './vhost.js';
@@ -51,6 +52,11 @@ class CoreImpl implements Core {
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.users = new DurableUserStore(options.auth);
+    // A deleted user's connections are closed, as RabbitMQ does.
+    this.users.onChange((change) => {
+      if (change.kind !== 'delete') return;
+      for (const vh of this.vhosts.values()) for (const c of [...vh.connections]) if (c.origin.user === change.user) void c.requestClose(`user '${change.user}' was deleted`);
+    });
     this.now = options.now ?? Date.now;
     this.warn = options.warn ?? (() => {});
     this.delays = new DelayedDelivery({
@@ -264,6 +270,12 @@ class CoreImpl implements Core {
   connect(options: ConnectOptions): Connection {
     const vh = this.vhosts.get(options.vhost);
     if (!vh) throw new NotAllowed(`vhost '${options.vhost}' does not exist`);
+    const perUser = this.options.maxConnectionsPerUser ?? -1;
+    if (perUser >= 0 && options.user) {
+      let n = 0;
+      for (const v of this.vhosts.values()) for (const c of v.connections) if (c.origin.user === options.user) n++;
+      if (n >= perUser) throw new ResourceError(`user '${options.user}' has reached its limit of ${perUser} connections`);
+    }
     const c = new ConnectionImpl(`conn-${++this.connectionSeq}`, vh, { protocol: options.protocol, clientId: options.clientId ?? '', user: options.user ?? '' }, options);
     vh.addConnection(c);
     return c;

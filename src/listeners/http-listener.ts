@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -33,6 +35,8 @@ export interface HttpListenerOptions {
    * true, or returns false to leave it to the listener (404).
    */
   management?(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** HTTPS: the TLS server options (tls-context.ts); the listener is then named `https`. */
+  tls?: TlsOptions;
 }
 
 /**
@@ -46,7 +50,7 @@ export class HttpListener {
   address: BoundAddress | undefined;
 
   constructor(private readonly options: HttpListenerOptions) {
-    this.server = createServer((req, res) => this.request(req, res));
+    this.server = options.tls ? createHttpsServer(options.tls, (req, res) => this.request(req, res)) : createServer((req, res) => this.request(req, res));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -66,7 +70,7 @@ export class HttpListener {
   }
 
   async listen(host: string, port: number): Promise<BoundAddress> {
-    this.address = await bindDualStack(this.server, 'http', host, port);
+    this.address = await bindDualStack(this.server, this.options.tls ? 'https' : 'http', host, port);
     return this.address;
   }
 
@@ -117,7 +121,7 @@ export class HttpListener {
         remoteAddress: normalizeAddress(socket.remoteAddress),
         remotePort: socket.remotePort ?? 0,
         localPort: socket.localPort ?? 0,
-        tls: false,
+        tls: this.options.tls !== undefined,
         websocket: { path, protocol: ws.protocol },
       };
       const stream = websocketDuplex(ws, route.frames);
@@ -128,6 +132,11 @@ export class HttpListener {
         stream.destroy();
       }
     });
+  }
+
+  /** HTTPS: swaps the certificate for new connections. */
+  setSecureContext(options: SecureContextOptions): void {
+    if (this.options.tls) (this.server as HttpsServer).setSecureContext(options);
   }
 
   stopAccepting(): void {

@@ -1,7 +1,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import type { CertificateUser } from '../config/index.js';
 import type { ConnectionOrigin } from './adapter.js';
 import { bindDualStack, normalizeAddress, type BoundAddress } from './bind.js';
+import { certificateUserOf } from './tls-context.js';
+
+/** A TLS listener's settings: server options (tls-context.ts) and how a client certificate names its user. */
+export interface TcpListenerTls {
+  options: TlsOptions;
+  certificateUser: CertificateUser;
+}
 
 export type ConnectionHandler = (socket: Socket, origin: ConnectionOrigin) => void;
 
@@ -21,13 +30,33 @@ export class TcpListener {
     readonly name: string,
     private readonly onConnection: ConnectionHandler,
     private readonly log: Logger,
+    private readonly tls?: TcpListenerTls,
   ) {
     const sockets = this.sockets;
     this.forget = function (this: Socket) {
       sockets.delete(this);
     };
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (tls) {
+      const server = createTlsServer({ ...tls.options, noDelay: true }, (socket) => this.accept(socket));
+      // Sockets in their handshake count too: shutdown ends them, and the fuzz test's half-open handshakes are bounded by handshakeTimeout.
+      server.on('connection', (raw: Socket) => {
+        sockets.add(raw);
+        raw.on('close', this.forget);
+      });
+      server.on('tlsClientError', (err, socket) => {
+        if (log.isLevelEnabled('debug')) log.debug({ err: err.message, listener: name, remote: normalizeAddress(socket.remoteAddress) }, 'TLS handshake failed');
+        socket.destroy();
+      });
+      this.server = server;
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    }
     this.server.on('error', (err) => this.log.error({ err, listener: name }, 'listener error'));
+  }
+
+  /** Swaps the certificate, key and CA for new connections (open ones keep theirs). */
+  setSecureContext(options: SecureContextOptions): void {
+    if (this.tls) (this.server as TlsServer).setSecureContext(options);
   }
 
   async listen(host: string, port: number): Promise<BoundAddress> {
@@ -43,8 +72,12 @@ export class TcpListener {
       remoteAddress: normalizeAddress(socket.remoteAddress),
       remotePort: socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
-      tls: false,
+      tls: this.tls !== undefined,
     };
+    if (this.tls) {
+      const user = certificateUserOf(socket as TLSSocket, this.tls.certificateUser);
+      if (user !== undefined) origin.certificateUser = user;
+    }
     try {
       this.onConnection(socket, origin);
     } catch (err) {
@@ -56,6 +89,18 @@ export class TcpListener {
   /** Stops accepting new connections; open ones stay. */
   stopAccepting(): void {
     if (this.server.listening) this.server.close();
+  }
+
+  /** Closes connections with more than `maxBytes` waiting to be written (clients that stopped reading); returns how many. */
+  closeOverfullConnections(maxBytes: number): number {
+    let closed = 0;
+    for (const socket of this.sockets) {
+      if (socket.writableLength > maxBytes) {
+        socket.destroy();
+        closed++;
+      }
+    }
+    return closed;
   }
 
   openConnections(): number {

@@ -17,8 +17,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * need no build; compiled into dist/ (benches) it runs `node dist/src/cli.js`.
  */
 
-export const LISTENER_NAMES = ['amqp', 'mqtt', 'stomp', 'kafka', 'http'] as const;
+export const LISTENER_NAMES = ['amqp', 'mqtt', 'stomp', 'kafka', 'http', 'amqps', 'mqtts', 'stomps', 'kafkas', 'https'] as const;
 export type ListenerName = (typeof LISTENER_NAMES)[number];
+/** The listeners on by default (the TLS ones are off until a test enables them). */
+export const PLAIN_LISTENER_NAMES = ['amqp', 'mqtt', 'stomp', 'kafka', 'http'] as const;
 
 /** Actual ports from the ready line; 0 for a listener that is disabled. */
 export type BrokerPorts = Record<ListenerName, number>;
@@ -181,7 +183,7 @@ export function parseReadyLine(line: string): ReadyInfo | undefined {
   const at = trimmed.indexOf('polybroker ready:');
   if (at < 0) return undefined;
   const text = trimmed.slice(at);
-  for (const m of text.matchAll(/\b(amqp|mqtt|stomp|kafka|http) (\[[^\]]*\]|[^\s,:]+):(\d+)/g)) {
+  for (const m of text.matchAll(/\b(amqps?|mqtts?|stomps?|kafkas?|https?) (\[[^\]]*\]|[^\s,:]+):(\d+)/g)) {
     const name = m[1] as ListenerName;
     ports[name] = Number(m[3]);
     hosts[name] = m[2]!.replace(/^\[|\]$/g, '');

@@ -9,6 +9,7 @@ import { mqttSection, type MqttConfig } from './mqtt.js';
 import { nodeSection, type NodeConfig } from './node.js';
 import { storageSection, type StorageConfig } from './storage.js';
 import { stompSection, type StompConfig } from './stomp.js';
+import { tlsSection, type TlsConfig } from './tls.js';
 import { usersSection, type UsersConfig } from './users.js';
 import { transactionsSection, type TransactionsConfig } from './transactions.js';
 import { vhostsSection, type VhostsSection } from './vhosts.js';
@@ -17,7 +18,7 @@ import { vhostsSection, type VhostsSection } from './vhosts.js';
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, usersSection, authSection, mqttSection, kafkaSection, stompSection, amqpSection, transactionsSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, usersSection, authSection, tlsSection, mqttSection, kafkaSection, stompSection, amqpSection, transactionsSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -31,6 +32,7 @@ export interface BrokerConfig {
   /** Absent when the file defines no users (the default user is created on first start). */
   users?: UsersConfig;
   auth: AuthConfig;
+  tls: TlsConfig;
   mqtt: MqttConfig;
   kafka: KafkaConfig;
   stomp: StompConfig;

@@ -7,6 +7,14 @@ export interface LimitsConfig {
   memoryHighWatermarkBytes: number;
   /** Free bytes on the data dir's disk below which publishers are blocked; 0 = off. */
   diskFreeLimitBytes: number;
+  /** Open connections on all listeners together; beyond it new ones are closed at accept. */
+  maxConnections: number;
+  /** Open connections one user may have (all protocols, all vhosts); -1 = unlimited. */
+  maxConnectionsPerUser: number;
+  /** Time a TLS client has to finish its handshake, ms. */
+  tlsHandshakeTimeoutMs: number;
+  /** Bytes queued for a connection's socket (a client that does not read) above which the connection is closed. */
+  maxConnectionWriteBufferBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -38,6 +46,15 @@ export const limitsSection: ConfigSection = {
         minimum: 0,
         default: 50 * 1000 * 1000,
         description: "Free space on the data dir's disk below which the disk alarm blocks publishers; 0 = off (RabbitMQ: 50 MB).",
+      },
+      maxConnections: { type: 'integer', minimum: 1, default: 10000, description: 'Open connections on all listeners together; a connection beyond it is closed at accept.' },
+      maxConnectionsPerUser: { type: 'integer', minimum: -1, default: -1, description: 'Open connections one user may have over all protocols and vhosts; -1 = unlimited.' },
+      tlsHandshakeTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'Time a client of a TLS listener has to finish the TLS handshake, ms.' },
+      maxConnectionWriteBufferBytes: {
+        type: 'integer',
+        minimum: 65536,
+        default: 64 * MiB,
+        description: 'Bytes waiting in one connection\'s socket buffer (a client that does not read) above which the broker closes that connection.',
       },
     },
   },

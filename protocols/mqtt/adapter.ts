@@ -301,6 +301,10 @@ export class MqttAdapter implements ProtocolAdapter {
       if (c.state === 'connected' && c.keepAliveMs > 0 && now - c.lastPacketAt > c.keepAliveMs * 1.5) {
         c.debug({}, 'keep alive expired');
         void c.kick(ReasonCode.KeepAliveTimeout);
+      } else if (c.state !== 'connected' && c.state !== 'closed' && now - c.lastPacketAt > this.options.connectTimeoutMs) {
+        // No completed CONNECT (or enhanced authentication) in time: a stalled or hostile client.
+        c.debug({ state: c.state }, 'connect timeout');
+        void c.close();
       }
     }
   }

@@ -63,7 +63,7 @@ export class MqttConnection {
   core: Connection | null = null;
   channel: Channel | null = null;
   will: WillMessage | null = null;
-  /** Keepalive in ms (0 = off) and when a packet last arrived. */
+  /** Keepalive in ms (0 = off) and when a packet last arrived (before the CONNACK: when accepted). */
   keepAliveMs = 0;
   lastPacketAt = Date.now();
   /** Client's limits (5.0 CONNECT properties). */
@@ -128,7 +128,8 @@ export class MqttConnection {
 
   onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastPacketAt = Date.now();
+    // Before the CONNACK, lastPacketAt stays the accept time: the connect timeout counts from there.
+    if (this.state === 'connected') this.lastPacketAt = Date.now();
     this.reader.push(chunk);
     this.pump();
   }

@@ -6,6 +6,8 @@ export interface MqttOptions extends MqttConfig {
   outboundInflight311: number;
   /** Keepalive deadline check period, ms. */
   keepAliveCheckMs: number;
+  /** Time from accept to a completed CONNECT (authentication included), ms. */
+  connectTimeoutMs: number;
 }
 
 export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
@@ -21,6 +23,7 @@ export const DEFAULT_MQTT_OPTIONS: MqttOptions = {
   retainAvailable: true,
   outboundInflight311: 1000,
   keepAliveCheckMs: 250,
+  connectTimeoutMs: 30_000,
 };
 
 export function resolveOptions(config: Partial<MqttConfig> | undefined, overrides: Partial<MqttOptions> = {}): MqttOptions {

@@ -17,6 +17,26 @@ describe('connection rules', () => {
     expect(raw.packets).toEqual([]);
   });
 
+  it('closes a connection that completes no CONNECT within the connect timeout, also one trickling bytes or stuck in enhanced authentication', async () => {
+    const quick = await startMqtt({ connectTimeoutMs: 300 });
+    try {
+      const silent = await RawClient.connect(quick.port, 4);
+      const trickle = await RawClient.connect(quick.port, 5);
+      trickle.send(Buffer.from([0x10])); // a CONNECT that never completes
+      const stuck = await RawClient.connect(quick.port, 5);
+      stuck.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'stuck', clean: true, keepalive: 0, properties: { authenticationMethod: 'SCRAM-SHA-256' } });
+      const ok = await RawClient.connect(quick.port, 4);
+      await ok.handshake('ok');
+      await Promise.all([silent.waitClosed(), trickle.waitClosed(), stuck.waitClosed()]);
+      // A connected client without keep alive stays.
+      ok.send({ cmd: 'pingreq' });
+      await ok.next('pingresp');
+      ok.destroy();
+    } finally {
+      await quick.stop();
+    }
+  });
+
   it('closes on a second CONNECT [MQTT-3.1.0-2]', async () => {
     const raw = await RawClient.connect(h.port, 4);
     await raw.handshake('twice');

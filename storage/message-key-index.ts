@@ -79,7 +79,14 @@ export class MessageKeyIndex {
 
   /** Notes that the log grew to `endPosition` without keys (keeps the checkpoint moving). */
   advance(endPosition: number): void {
-    const f = this.files[this.files.length - 1];
+    let f = this.files[this.files.length - 1];
+    if (f === undefined && endPosition > 0) {
+      // An empty file keeps the checkpoint: without it every open would read the whole log again.
+      f = KeyIndexFile.create(join(this.dir, `${String(endPosition).padStart(20, '0')}.kix`), 1 << 10, 1 << 12, endPosition);
+      this.files.push(f);
+      this.markDirty();
+      return;
+    }
     if (f !== undefined && endPosition > f.endPosition) {
       f.endPosition = endPosition;
       this.markDirty();

@@ -26,6 +26,10 @@ import type { FilteredRead, IndexUnit, StoredBatch } from './types.js';
 const READ_BLOCK_UNITS = 64;
 /** Index units a filtered read scans per call by default (about 3 MiB of index file). */
 const FILTER_SCAN_UNITS = 65536;
+/** Index units a filtered read takes per index-file read. */
+const FILTER_BLOCK_UNITS = 1024;
+/** Accepted batches a filtered read collects before it reads them (in parallel). */
+const FILTER_READ_BATCHES = 256;
 /** Disk reads of neighbouring batches are merged when the gap between them is at most this. */
 const READ_MERGE_GAP_BYTES = 64 * 1024;
 /** Placeholder of a batch still to be read from disk. */
@@ -36,6 +40,9 @@ export class PartitionReader {
   private readonly probe = new Float64Array(UNIT_STRIDE);
   private readonly scratch = Buffer.allocUnsafe(48 * READ_BLOCK_UNITS);
   private readonly block = new Float64Array(UNIT_STRIDE * READ_BLOCK_UNITS);
+  // Filtered reads skip most units: a larger block means fewer index-file reads per unit.
+  private readonly filterScratch = Buffer.allocUnsafe(48 * FILTER_BLOCK_UNITS);
+  private readonly filterBlock = new Float64Array(UNIT_STRIDE * FILTER_BLOCK_UNITS);
 
   constructor(
     private readonly partitions: Map<number, PartitionIndex>,
@@ -177,9 +184,11 @@ export class PartitionReader {
     let next = offset;
     let bytes = 0;
     let scanned = 0;
-    const block = this.block;
+    let runPending: StoredBatch[] = [];
+    let runSizes: number[] = [];
+    const block = this.filterBlock;
     for (;;) {
-      const got = readRunUnits(this.fds, run, u, READ_BLOCK_UNITS, block, this.scratch);
+      const got = readRunUnits(this.fds, run, u, FILTER_BLOCK_UNITS, block, this.filterScratch);
       const pending: StoredBatch[] = [];
       const pendingSizes: number[] = [];
       let full = false;
@@ -193,7 +202,7 @@ export class PartitionReader {
           continue;
         }
         const size = block[b + U_SIZE]!;
-        if (out.length + pending.length > 0 && bytes + size > maxBytes) {
+        if (out.length + runPending.length + pending.length > 0 && bytes + size > maxBytes) {
           full = true;
           break;
         }
@@ -211,12 +220,22 @@ export class PartitionReader {
         pendingSizes.push(size);
         next = end;
       }
-      await this.fillFromDisk(run.segment, pending, pendingSizes);
-      for (const sb of pending) out.push(sb);
+      for (let k = 0; k < pending.length; k++) {
+        runPending.push(pending[k]!);
+        runSizes.push(pendingSizes[k]!);
+      }
       u += i;
       scanned += i;
+      const runDone = u >= run.unitCount;
+      if (full || scanned >= maxUnits || runDone || runPending.length >= FILTER_READ_BATCHES) {
+        // The accepted batches of this run are read together (in parallel ranges).
+        await this.fillFromDisk(run.segment, runPending, runSizes);
+        for (const sb of runPending) out.push(sb);
+        runPending = [];
+        runSizes = [];
+      }
       if (full || scanned >= maxUnits) break;
-      if (u >= run.unitCount) {
+      if (runDone) {
         if (++ri >= p.runs.length) {
           next = Math.max(next, run.endOffset);
           break;
@@ -230,6 +249,9 @@ export class PartitionReader {
 
   /** Reads the batches of `pending` that were not cached, merging neighbouring reads. */
   private async fillFromDisk(segment: Segment, pending: StoredBatch[], sizes: number[]): Promise<void> {
+    // Merged ranges first, then their reads in parallel: a filtered read has many small
+    // ranges far apart, and one thread-pool round trip after another would dominate it.
+    const reads: Promise<void>[] = [];
     let i = 0;
     while (i < pending.length) {
       if (pending[i]!.batch !== EMPTY) {
@@ -245,18 +267,25 @@ export class PartitionReader {
         end = pos + sizes[j]!;
         j++;
       }
-      const buf = await this.log.readAt(start, end - start, segment);
-      for (let k = i; k < j; k++) {
-        const sb = pending[k]!;
-        const at = sb.position - start;
-        const size = sizes[k]!;
-        const checked = checkEntry(buf, at, at + size);
-        if (checked !== size) {
-          throw new CorruptSegmentError(segment.name, sb.position - segment.base, String(checked));
-        }
-        sb.batch = entryBatch(buf, at);
-      }
+      const from = i;
+      const to = j;
+      reads.push(
+        this.log.readAt(start, end - start, segment).then((buf) => {
+          for (let k = from; k < to; k++) {
+            const sb = pending[k]!;
+            const at = sb.position - start;
+            const size = sizes[k]!;
+            const checked = checkEntry(buf, at, at + size);
+            if (checked !== size) {
+              throw new CorruptSegmentError(segment.name, sb.position - segment.base, String(checked));
+            }
+            sb.batch = entryBatch(buf, at);
+          }
+        }),
+      );
       i = j;
     }
+    if (reads.length === 1) await reads[0];
+    else if (reads.length > 1) await Promise.all(reads);
   }
 }

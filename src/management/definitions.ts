@@ -206,6 +206,7 @@ function userUpdates(defs: RabbitDefinitions): Map<string, { credentials: string
   }
   for (const p of (defs.permissions ?? []) as Record<string, unknown>[]) {
     const u = out.get(String(p.user));
+    // Permissions of a user the document does not define go to the existing user (importDefinitions).
     if (!u) continue;
     u.permissions[String(p.vhost)] = { configure: String(p.configure ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') };
   }
@@ -227,6 +228,17 @@ export async function importDefinitions(core: Core, defs: RabbitDefinitions, def
   const before = definitionsFingerprint(core);
   await applyVhostDefinitions(core, section);
   const changes = describeChanges(before, definitionsFingerprint(core));
+  for (const p of (defs.permissions ?? []) as Record<string, unknown>[]) {
+    const name = String(p.user);
+    if (users.has(name)) continue;
+    const existing = core.users.get(name);
+    if (!existing) throw new InvalidArgument(`permission for user '${name}', who is neither in the definitions nor known`);
+    const perm = { configure: String(p.configure ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') };
+    const vhost = String(p.vhost);
+    if (JSON.stringify(existing.permissions[vhost]) === JSON.stringify(perm)) continue;
+    await core.users.setPermissions(name, vhost, perm);
+    changes.push(`${existing.permissions[vhost] ? 'changed' : 'added'} permission of user '${name}' in vhost '${vhost}'`);
+  }
   for (const [name, u] of users) {
     const existing = core.users.get(name);
     if (existing && JSON.stringify({ c: existing.credentials, t: existing.tags, p: existing.permissions, tp: existing.topicPermissions }) === JSON.stringify({ c: u.credentials, t: u.tags, p: u.permissions, tp: u.topicPermissions })) continue;

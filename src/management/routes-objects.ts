@@ -7,7 +7,7 @@ import { exportDefinitions, importDefinitions, type RabbitDefinitions } from './
 import { HttpError } from './http-io.js';
 import { isAdministrator, mayChangeVhost, mayReadVhost, type Principal } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
-import { bindingView, exchangeView, matchingPolicy, policyView, queueView } from './views.js';
+import { bindingView, exchangeView, matchingPolicy, policyView, propertiesKey, queueView } from './views.js';
 
 function notFound(): HttpError {
   return new HttpError(404, 'Object Not Found', 'Not Found');
@@ -79,7 +79,7 @@ function listBindings(r: RouteRequest, only?: string, filter?: (b: Record<string
   const out: Record<string, unknown>[] = [];
   for (const vh of visibleVhosts(r.ctx.core, r.principal, only)) {
     // RabbitMQ lists the default exchange's implicit binding of each queue first.
-    for (const q of vh.queues()) out.push({ source: '', vhost: vh.name, destination: q.name, destination_type: 'queue', routing_key: q.name, arguments: {}, properties_key: q.name });
+    for (const q of vh.queues()) out.push({ source: '', vhost: vh.name, destination: q.name, destination_type: 'queue', routing_key: q.name, arguments: {}, properties_key: propertiesKey(q.name, {}, 0) });
     for (const b of vh.bindings()) if (b.source !== '') out.push(bindingView(vh.name, b));
   }
   return filter ? out.filter(filter) : out;

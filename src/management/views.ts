@@ -113,9 +113,26 @@ export function bindingView(vhost: string, b: BindingInfo): Record<string, unkno
     polybroker_destination_kind: b.destinationKind,
     routing_key: b.routingKey,
     arguments: b.arguments,
-    // RabbitMQ's key for DELETE /api/bindings/...: the routing key, or `~` plus a hash when arguments are set.
-    properties_key: args === 0 ? (b.routingKey === '' ? '~' : b.routingKey.replace(/%/g, '%25').replace(/\//g, '%2F')) : `${b.routingKey}~${hashArgs(b.arguments)}`,
+    properties_key: propertiesKey(b.routingKey, b.arguments, args),
   };
+}
+
+/**
+ * RabbitMQ's key for DELETE /api/bindings/...: the routing key quoted as in rabbit_mgmt_format
+ * (quote_plus, with `.` left as is), `~` for an empty key, and `~` plus a hash of the
+ * arguments when there are any.
+ */
+export function propertiesKey(routingKey: string, args: Record<string, unknown>, argCount: number): string {
+  const quoted = Array.from(Buffer.from(routingKey, 'utf8'))
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      if (/[A-Za-z0-9\-_.~]/.test(c)) return c;
+      if (c === ' ') return '+';
+      return `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+  if (argCount === 0) return quoted === '' ? '~' : quoted;
+  return `${quoted}~${hashArgs(args)}`;
 }
 
 function hashArgs(args: Record<string, unknown>): string {

@@ -4,6 +4,10 @@
  * consume) and JMS selectors (`x-selector`, STOMP `selector`), on queues and streams, with the
  * publisher on AMQP, STOMP, MQTT 5 and Kafka.
  */
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqplib from 'amqplib';
 import mqtt from 'mqtt';
@@ -11,6 +15,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../test/helpers/broker.js';
 import { collect, connectStompit, disconnect, sendWithReceipt } from '../stomp/lib/stompit-client.js';
 import { deferred, within, type StompTarget } from '../stomp/lib/target.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
 
 let broker: RunningBroker;
 let stompTarget: StompTarget;
@@ -202,5 +209,21 @@ describe('filter values from MQTT 5 and Kafka publishers', () => {
       await producer.disconnect();
       await conn.close();
     }
+  });
+});
+
+describe('filters with Python clients', () => {
+  it('pika: x-stream-filter and x-selector on a queue; a bad selector is 406', async () => {
+    const { stdout } = await run('/usr/bin/python3', [join(here, 'filter_clients.py'), 'pika', String(broker.ports.amqp), 'filter.pika'], { timeout: 30_000 });
+    const got = JSON.parse(stdout) as { red: string[]; selector: string[]; bad: [number, string] | null };
+    expect(got.red).toEqual(['a', 'c']);
+    expect(got.selector).toEqual(['d']);
+    expect(got.bad?.[0]).toBe(406);
+    expect(got.bad?.[1]).toMatch(/at position 8/);
+  });
+
+  it('stomp.py: SUBSCRIBE with a selector header', async () => {
+    const { stdout } = await run('/usr/bin/python3', [join(here, 'filter_clients.py'), 'stomp', String(broker.ports.stomp), 'filter.stomppy'], { timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ selector: ['x3'] });
   });
 });

@@ -137,6 +137,24 @@ describe('half messages with mqtt.js (MQTT 5)', () => {
   });
 });
 
+describe('half messages with paho (MQTT 5, Python)', () => {
+  it('a half publish with user properties, committed by $transaction/commit', async () => {
+    const conn = await amqplib.connect(amqpUrl);
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue('half.paho', { durable: true });
+      await ch.bindQueue('half.paho', 'amq.topic', 'paho.#');
+      const { stdout } = await run('/usr/bin/python3', [join(here, 'half_paho.py'), String(broker.ports.mqtt), 'paho/orders', 'paho-1'], { timeout: 30_000 });
+      expect(stdout).toContain('ok');
+      const m = await firstMessage(conn, 'half.paho');
+      expect(m.content.toString()).toBe('paho half');
+      expect(m.properties.headers?.['x-transaction-id']).toBe('paho-1');
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
 describe('check-back', () => {
   it('resolves the half message of a producer that crashed after its confirm, across a broker SIGKILL', async () => {
     {

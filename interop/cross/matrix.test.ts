@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../test/helpers/broker.js';
 import { consumers, ensureTopic, mqttTopic, publishers, type Ports } from './lib/endpoints.js';
-import { ORIGIN, P, PROTOCOLS, SPOOF, absent, carried, identity, publisherId, type Incoming, type Outgoing, type Protocol } from './lib/probe.js';
+import { ORIGIN, P, PROTOCOLS, SPOOF, absent, carried, identity, publisherId, publisherUser, type Incoming, type Outgoing, type Protocol } from './lib/probe.js';
 
 let broker: RunningBroker;
 let ports: Ports;
@@ -114,10 +114,7 @@ function checkProbe(got: Incoming, pub: Protocol, con: Protocol, t: string, publ
   const h = got.headers;
   switch (identity(pub, con)) {
     case 'stamped':
-      expect({ protocol: h[ORIGIN.protocol], clientId: h[ORIGIN.clientId], user: h[ORIGIN.user] }, 'publisher identity').toEqual({ protocol: pub, clientId: publisherId(t), user: 'guest' });
-      break;
-    case 'none':
-      for (const name of Object.values(ORIGIN)) expect(h[name], `${name} (publisher's own dropped)`).toBeUndefined();
+      expect({ protocol: h[ORIGIN.protocol], clientId: h[ORIGIN.clientId], user: h[ORIGIN.user] }, 'publisher identity').toEqual({ protocol: pub, clientId: publisherId(t), user: publisherUser(pub) });
       break;
     case 'unvalidated':
       expect(h, 'publisher identity headers passed through as sent').toMatchObject(SPOOF);

@@ -13,7 +13,7 @@ import type { Header, Message, MessageOrigin } from './message.js';
 import type { Queue } from './queue.js';
 import { messageTagHash } from './filter-tag.js';
 import { lookupKeysOf } from './message-keys.js';
-import { encodeMessageBatch } from './record-codec.js';
+import { ORIGIN_HEADER_PREFIX, encodeMessageBatch, hasOriginHeader } from './record-codec.js';
 import type { Stream } from './stream.js';
 import type { VhostImpl } from './vhost.js';
 
@@ -155,6 +155,9 @@ export class Router {
     m.exchange = exchangeName;
     m.routingKey = routingKey;
     m.origin = origin;
+    // Only the broker says who published (docs/mapping.md "Publisher identity"); same-protocol
+    // deliveries keep the native bytes as sent.
+    if (m.headers.length > 0 && hasOriginHeader(m.headers)) m.headers = m.headers.filter((h) => !h.name.startsWith(ORIGIN_HEADER_PREFIX));
     let keys: string[] | null = null;
     if (m.headers.length > 0) {
       let bcc = false;
@@ -217,6 +220,8 @@ export class Router {
     let rejected = false;
     let rank = -1;
     let targets: AppendTarget[] | null = null;
+    /** Some destination is a stream: Kafka consumers will read the record, so it carries plain property headers. */
+    let toStream = false;
     let dlx: Queue[] | null = null;
     const tag = messageTagHash(m);
     // Refused destinations are taken out of `dests` (compacted in place).
@@ -241,6 +246,7 @@ export class Router {
         }
       } else if (d.kind === 'stream') {
         const s = d as Stream;
+        toStream = true;
         const p = s.partitionForRouted(m.key, m.routingKey);
         (targets ??= []).push({ partition: s.partitionIds[p]!, tagHash: tag });
         const r = DURABILITY_RANK[s.durability];
@@ -256,7 +262,7 @@ export class Router {
       const mode: DurabilityMode = rank === 2 ? 'sync' : rank === 1 ? 'interval' : 'none';
       const keys = lookupKeysOf(m);
       const res = this.vh.ctx.store.append({
-        batch: encodeMessageBatch(m, now),
+        batch: encodeMessageBatch(m, now, toStream),
         recordCount: 1,
         firstTimestamp: m.timestamp,
         maxTimestamp: m.timestamp,

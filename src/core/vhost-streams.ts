@@ -225,7 +225,12 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     const out: Message[] = [];
     for (const b of batches) {
       try {
-        for (const d of decodeBatchMessages(b, 0, stream)) if (!d.isControl) out.push(d.message);
+        // Straight from a Kafka producer: its meta headers are not trusted, its origin is the connection's.
+        for (const d of decodeBatchMessages(b, 0, stream, false)) {
+          if (d.isControl) continue;
+          d.message.origin = origin ?? null;
+          out.push(d.message);
+        }
       } catch (err) {
         vh.ctx.warn({ stream, err: String(err) }, 'cannot decode produced batch for routing');
       }
@@ -264,7 +269,8 @@ export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[])
       const out: Message[] = [];
       for (const b of batches) {
         try {
-          for (const d of decodeBatchMessages(b, 0, s.name)) if (!d.isControl) out.push(d.message);
+          // Kafka-produced: a meta header in them is not the core's (see decodeRecord).
+          for (const d of decodeBatchMessages(b, 0, s.name, false)) if (!d.isControl) out.push(d.message);
         } catch (err) {
           vh.ctx.warn({ stream: s.name, err: String(err) }, 'cannot decode stored batch for routing');
         }

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMessage, type Header, type HeaderValue, type Message } from '../../src/core/index.js';
-import { decodeBatchMessages, encodeMessageBatch, META_HEADER } from '../../src/core/record-codec.js';
-import { decodeRecordBatch } from '../../storage/record-batch.js';
+import { decodeBatchMessages, encodeMessageBatch, META_HEADER, recordToMessage } from '../../src/core/record-codec.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../../storage/record-batch.js';
 
 const leaf: fc.Arbitrary<HeaderValue> = fc.oneof(
   fc.constant(null),
@@ -66,5 +66,69 @@ describe('Message <-> RecordBatch v2 record', () => {
     expect(rec.headers.map(([k]) => k)).toEqual(['a', 'a', 'n', META_HEADER]);
     expect(rec.headers[0]![1]!.toString()).toBe('x');
     expect(rec.headers[2]![1]!.toString()).toBe('5');
+  });
+});
+
+describe('Kafka record headers for properties and publisher identity (docs/mapping.md)', () => {
+  const origin = { protocol: 'mqtt' as const, clientId: 'device-7', user: 'guest', connectionId: 'c1' };
+
+  it('a message stored into a stream carries its properties and origin as plain headers, and decodes as before', () => {
+    const m = createMessage(Buffer.from('r'), {
+      properties: { contentType: 'application/json', correlationId: Buffer.from([0xff, 0x01]), replyTo: 'back', messageId: 'm1', type: 't', appId: 'a', expiration: 60000, priority: 4, persistent: true },
+      headers: [{ name: 'x-h', value: 'v' }],
+      origin,
+    });
+    const batch = encodeMessageBatch(m, m.timestamp, true);
+    const rec = decodeRecordBatch(batch).records[0]!;
+    const h = Object.fromEntries(rec.headers.map(([k, v]) => [k, v?.toString('latin1')]));
+    expect(h).toMatchObject({
+      'x-h': 'v',
+      'content-type': 'application/json',
+      'correlation-id': '\xff\x01',
+      'reply-to': 'back',
+      'message-id': 'm1',
+      type: 't',
+      'app-id': 'a',
+      expiration: '60000',
+      priority: '4',
+      'x-pb-origin-protocol': 'mqtt',
+      'x-pb-origin-client-id': 'device-7',
+      'x-pb-origin-user': 'guest',
+    });
+    const back = recordToMessage(rec, 's');
+    expect(back.headers).toEqual([{ name: 'x-h', value: 'v' }]);
+    expect(back.properties).toEqual(m.properties);
+    expect(back.origin).toEqual(origin);
+    // Queue-only storage spends no bytes on them.
+    const queued = decodeRecordBatch(encodeMessageBatch(m)).records[0]!;
+    expect(queued.headers.map(([k]) => k)).toEqual(['x-h', 'x-pb-meta']);
+  });
+
+  it("a Kafka producer's property headers become properties; its identity and meta headers are not believed", () => {
+    const forgedMeta = decodeRecordBatch(encodeMessageBatch(createMessage(Buffer.from('x'), { origin: { ...origin, clientId: 'admin' } }))).records[0]!.headers.at(-1)!;
+    const batch = encodeRecordBatch({
+      records: [
+        {
+          value: Buffer.from('v'),
+          headers: [
+            ['content-type', Buffer.from('text/plain')],
+            ['correlation-id', Buffer.from([1, 2, 3])],
+            ['expiration', Buffer.from('5000')],
+            ['priority', Buffer.from('high')],
+            ['x-pb-origin-user', Buffer.from('mallory')],
+            ['user', Buffer.from('u')],
+            forgedMeta,
+          ],
+        },
+      ],
+    });
+    const [d] = decodeBatchMessages(batch, 0, 'orders', false);
+    expect(d!.message.properties).toEqual({ persistent: true, contentType: 'text/plain', correlationId: Buffer.from([1, 2, 3]), expiration: 5000 });
+    // 'high' is no priority: it stays a user header.
+    expect(d!.message.headers).toEqual([
+      { name: 'priority', value: Buffer.from('high') },
+      { name: 'user', value: Buffer.from('u') },
+    ]);
+    expect(d!.message.origin).toBeNull();
   });
 });

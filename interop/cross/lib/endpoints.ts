@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import amqplib from 'amqplib';
 import mqtt from 'mqtt';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
-import { P, SPOOF, publisherId, type Incoming, type Outgoing, type Protocol } from './probe.js';
+import { KAFKA_HEADERS, P, SPOOF, publisherId, type Incoming, type Outgoing, type Protocol } from './probe.js';
 
 const require = createRequire(import.meta.url);
 const stompit = require('stompit') as { connect(options: unknown, cb: (err: Error | null, client: StompitClient) => void): StompitClient };
@@ -317,8 +317,23 @@ export async function ensureTopic(ports: Ports, t: string): Promise<void> {
   await admin.disconnect();
 }
 
+/** A probe's properties as the Kafka record headers of docs/mapping.md. */
+function kafkaPropertyHeaders(): Record<string, string> {
+  return {
+    [KAFKA_HEADERS.contentType]: P.contentType,
+    [KAFKA_HEADERS.contentEncoding]: P.contentEncoding,
+    [KAFKA_HEADERS.correlationId]: P.correlationId,
+    [KAFKA_HEADERS.replyTo]: P.replyTo,
+    [KAFKA_HEADERS.messageId]: P.messageId,
+    [KAFKA_HEADERS.type]: P.type,
+    [KAFKA_HEADERS.appId]: P.appId,
+    [KAFKA_HEADERS.expiration]: String(P.expirationMs),
+    [KAFKA_HEADERS.priority]: String(P.priority),
+  };
+}
+
 export async function kafkaPublisher(ports: Ports, t: string): Promise<Publisher> {
-  const producer = kafkaClient(ports).producer();
+  const producer = new Kafka({ brokers: [`127.0.0.1:${ports.kafka}`], clientId: publisherId(t), logLevel: logLevel.NOTHING }).producer();
   await producer.connect();
   return {
     async publish(messages) {
@@ -328,7 +343,9 @@ export async function kafkaPublisher(ports: Ports, t: string): Promise<Publisher
           topic: t,
           acks: -1,
           messages: messages.slice(i, i + 200).map((m) =>
-            m.probe ? { key: P.key, value: m.body, headers: { ...P.headers, ...SPOOF }, timestamp: String(P.timestampMs) } : { value: m.body },
+            m.probe
+              ? { key: P.key, value: m.body, headers: { ...P.headers, ...kafkaPropertyHeaders(), ...SPOOF }, timestamp: String(P.timestampMs) }
+              : { value: m.body },
           ),
         });
       }
@@ -347,12 +364,19 @@ export async function kafkaConsumer(ports: Ports, t: string): Promise<Consumer> 
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
       const headers: Record<string, string> = {};
+      const got: Incoming = { address: topic, body: message.value ?? Buffer.alloc(0), timestamp: Number(message.timestamp), headers, key: message.key };
       for (const [k, v] of Object.entries(message.headers ?? ({} as IHeaders))) {
         if (k === META_HEADER) continue;
         const first = Array.isArray(v) ? v[0] : v;
-        headers[k] = first === undefined ? '' : Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+        const bytes = first === undefined ? Buffer.alloc(0) : Buffer.isBuffer(first) ? first : Buffer.from(String(first));
+        // The mapped properties arrive as plain record headers (docs/mapping.md "Kafka record headers").
+        const prop = (Object.keys(KAFKA_HEADERS) as (keyof typeof KAFKA_HEADERS)[]).find((p) => KAFKA_HEADERS[p] === k);
+        if (prop === 'correlationId') got.correlationId = bytes;
+        else if (prop === 'expiration' || prop === 'priority') got[prop] = Number(bytes.toString('utf8'));
+        else if (prop !== undefined) got[prop] = bytes.toString('utf8');
+        else headers[k] = bytes.toString('utf8');
       }
-      inbox.push({ address: topic, body: message.value ?? Buffer.alloc(0), timestamp: Number(message.timestamp), headers, key: message.key });
+      inbox.push(got);
     },
   });
   return { next: (n) => inbox.next(n), close: () => consumer.disconnect() };

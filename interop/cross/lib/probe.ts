@@ -65,16 +65,29 @@ export const SPOOF: Record<string, string> = { [ORIGIN.user]: 'mallory', [ORIGIN
 export const publisherId = (t: string) => `pub-${t}`;
 
 /**
- * What a consumer learns about the publisher: 'stamped' = the broker's identity headers,
- * 'none' = no identity headers at all, 'unvalidated' = same-protocol and Kafka consumers get
- * the publisher's own headers unchanged (byte-exact paths; nothing checked).
+ * What a consumer learns about the publisher: 'stamped' = the broker's identity headers (the
+ * publisher's own forged ones gone), 'unvalidated' = same-protocol consumers get the
+ * publisher's own headers unchanged (byte-exact paths; nothing checked).
  */
-export function identity(pub: Protocol, con: Protocol): 'stamped' | 'none' | 'unvalidated' {
-  if (pub === con || con === 'kafka') return 'unvalidated';
-  // The core keeps no origin for Kafka produces (`produce` ignores it).
-  if (pub === 'kafka') return 'none';
-  return 'stamped';
+export function identity(pub: Protocol, con: Protocol): 'stamped' | 'unvalidated' {
+  return pub === con ? 'unvalidated' : 'stamped';
 }
+
+/** The user the broker stamps: matrix publishers log in as guest, except Kafka (no SASL here: anonymous). */
+export const publisherUser = (pub: Protocol) => (pub === 'kafka' ? '' : 'guest');
+
+/** The Kafka record headers of the mapped properties (docs/mapping.md, "Kafka record headers"). */
+export const KAFKA_HEADERS = {
+  contentType: 'content-type',
+  contentEncoding: 'content-encoding',
+  correlationId: 'correlation-id',
+  replyTo: 'reply-to',
+  messageId: 'message-id',
+  type: 'type',
+  appId: 'app-id',
+  expiration: 'expiration',
+  priority: 'priority',
+} as const;
 
 export type Property =
   | 'contentType'
@@ -98,7 +111,7 @@ const SETS: Record<Protocol, readonly Property[]> = {
   amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
   stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'headers'],
-  kafka: ['timestamp', 'headers', 'key', 'persistent'],
+  kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key', 'persistent'],
 };
 
 /** What a consumer can see at all. */
@@ -106,7 +119,7 @@ const SEES: Record<Protocol, readonly Property[]> = {
   amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
   stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'headers'],
-  kafka: ['timestamp', 'headers', 'key'],
+  kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key'],
 };
 
 /**

@@ -12,9 +12,9 @@
 import type { DurabilityMode } from '../../storage/types.js';
 import type { TimerClock } from '../../storage/timer/clock.js';
 import type { Header, Message, MessageOrigin, ProtocolName } from './message.js';
-import type { HalfMessageSettings } from './half/half-messages.js';
+import type { HalfMessageSettings, PendingHalfMessage } from './half/half-messages.js';
 
-export type { HalfMessageSettings };
+export type { HalfMessageSettings, PendingHalfMessage };
 import type { AuthOptions, UserStore } from './auth/types.js';
 
 export type { DurabilityMode };
@@ -795,6 +795,15 @@ export interface Vhost {
    * was routed and its delivery state. Only messages still in the log are found.
    */
   lookupMessages(key: string, limit?: number): Promise<MessageLookup[]>;
+
+  // Half messages ------------------------------------------------------------------------
+  /** Pending transactional half messages (docs/business.md "Half messages"), oldest first. */
+  halfMessages(): PendingHalfMessage[];
+  /**
+   * Commits or rolls back a pending half message by transaction id, as the producer would
+   * (an operator's decision); `unroutable` when the id is unknown or already resolved.
+   */
+  resolveHalfMessage(transactionId: string, action: 'commit' | 'rollback'): PublishResult;
 
   // Policies ------------------------------------------------------------------------------
   /** Creates or replaces a policy; re-evaluated for every matching queue/stream/exchange. */

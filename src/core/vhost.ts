@@ -54,7 +54,7 @@ import { lookupMessages } from './message-lookup.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
 import { Queue, type DeathReason, type QueueEntry, type QueueHost } from './queue.js';
 import { RESOLVED, Router } from './router.js';
-import { HalfMessages, type HalfMessageSettings } from './half/half-messages.js';
+import { HalfMessages, type HalfMessageSettings, type PendingHalfMessage } from './half/half-messages.js';
 import { StreamConsumer } from './stream-consumer.js';
 import { Stream } from './stream.js';
 import * as streams from './vhost-streams.js';
@@ -865,6 +865,14 @@ export class VhostImpl implements Vhost, QueueHost {
 
   lookupMessages(key: string, limit?: number): Promise<MessageLookup[]> {
     return lookupMessages(this, key, limit);
+  }
+
+  halfMessages(): PendingHalfMessage[] {
+    return this.half.list();
+  }
+
+  resolveHalfMessage(transactionId: string, action: 'commit' | 'rollback'): PublishResult {
+    return this.half.resolve(transactionId, action);
   }
 
   async loadQueues(): Promise<void> {

@@ -174,6 +174,24 @@ describe('half messages', () => {
     await f.close();
   });
 
+  it('lists pending half messages and lets an operator resolve them', async () => {
+    const f = await openCore({ halfMessages: { timeoutMs: 100 } });
+    const { ch, vh } = await setup(f);
+    await ch.publish('', 'orders', half('one', 'op-1')).durable;
+    f.clock.advance(10);
+    await ch.publish('amq.direct', 'x', half('two', 'op-2')).durable;
+    expect(vh.halfMessages().map((p) => [p.transactionId, p.exchange, p.routingKey, p.checks, p.nextCheckAt - p.storedAt, p.bytes])).toEqual([
+      ['op-1', '', 'orders', 0, 100, 3],
+      ['op-2', 'amq.direct', 'x', 0, 100, 3],
+    ]);
+    expect(vh.resolveHalfMessage('op-1', 'commit').status).toBe('routed');
+    expect(vh.resolveHalfMessage('nope', 'rollback').status).toBe('unroutable');
+    await settle();
+    expect(vh.halfMessages().map((p) => p.transactionId)).toEqual(['op-2']);
+    expect(vh.queue('orders')!.messageCount).toBe(1);
+    await f.close();
+  });
+
   it('internal queues cannot be consumed', async () => {
     const f = await openCore();
     const { ch } = await setup(f);

@@ -60,6 +60,21 @@ export const DEFAULT_HALF_SETTINGS: HalfMessageSettings = {
   deadLetterExchange: null,
 };
 
+/** A half message waiting for its commit or rollback (Vhost.halfMessages). */
+export interface PendingHalfMessage {
+  transactionId: string;
+  /** Where the commit will route it. */
+  exchange: string;
+  routingKey: string;
+  /** When it was stored, ms. */
+  storedAt: number;
+  /** Check requests sent so far. */
+  checks: number;
+  /** When the next check request (or the give-up) is due, ms. */
+  nextCheckAt: number;
+  bytes: number;
+}
+
 type OpKind = 'commit' | 'rollback' | 'check' | 'dead-letter';
 
 interface Pending {
@@ -90,6 +105,16 @@ export class HalfMessages {
 
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** The pending half messages, for operators (oldest first). */
+  list(): PendingHalfMessage[] {
+    const out: PendingHalfMessage[] = [];
+    for (const p of this.pending.values()) {
+      const m = p.entry.message;
+      out.push({ transactionId: p.id, exchange: m.exchange, routingKey: m.routingKey, storedAt: m.timestamp, checks: p.checks, nextCheckAt: p.nextCheckAt, bytes: m.body.length });
+    }
+    return out.sort((a, b) => a.storedAt - b.storedAt);
   }
 
   /**

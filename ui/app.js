@@ -85,7 +85,8 @@ const views = {
       stat('connections', t.connections, 'connections') +
       stat('queues', t.queues, 'queues') +
       stat('consumers', t.consumers, 'consumers') +
-      stat('published', o.message_stats.publish, 'published');
+      stat('published', o.message_stats.publish, 'published') +
+      stat('delayed', o.polybroker.delayed, 'delayed');
     const hist = o.polybroker.rate_history;
     lineChart($('#rate-chart'), [
       { color: '#1c7ed6', points: hist.map((p) => p.publishRate) },

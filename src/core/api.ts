@@ -322,6 +322,8 @@ export interface QueueStats {
   delivered: number;
   /** Deliveries acked (or settled by noAck). */
   acked: number;
+  /** Messages this queue dead-lettered to its dead-letter exchange (rejected, expired, over length, delivery limit). */
+  deadLettered: number;
 }
 
 export interface DeleteQueueOptions {

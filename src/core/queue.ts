@@ -72,7 +72,7 @@ export class Queue implements QueueLike, Routable {
   unackedCount = 0;
   readyBytes = 0;
   /** Cumulative counts for management rates. */
-  readonly stats = { published: 0, delivered: 0, acked: 0 };
+  readonly stats = { published: 0, delivered: 0, acked: 0, deadLettered: 0 };
   /** Entries carrying a deadline (skip TTL sweeps when 0). */
   expiring = 0;
   /** Ready entries with TTL 0 waiting for this tick's dispatch. */

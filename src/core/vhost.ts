@@ -430,7 +430,7 @@ export class VhostImpl implements Vhost, QueueHost {
       const s = this.streamsByName.get(name);
       if (!s || !s.queueArgs) return null;
       const c = this.streamQueueCounts(s);
-      return { ...c, durable: true, exclusive: false, owner: null, autoDelete: false, arguments: s.queueArgs, effectiveArguments: s.queueArgs, type: 'stream', unackedCount: 0, messageBytes: 0, stats: { published: 0, delivered: 0, acked: 0 } };
+      return { ...c, durable: true, exclusive: false, owner: null, autoDelete: false, arguments: s.queueArgs, effectiveArguments: s.queueArgs, type: 'stream', unackedCount: 0, messageBytes: 0, stats: { published: 0, delivered: 0, acked: 0, deadLettered: 0 } };
     }
     return {
       name: q.name,
@@ -551,6 +551,7 @@ export class VhostImpl implements Vhost, QueueHost {
       return;
     }
     const now = this.now();
+    q.stats.deadLettered += entries.length;
     for (const e of entries) {
       const m2 = deadLetterMessage(e.message, q.name, reason, now);
       const keys = q.settings.deadLetterRoutingKey !== null ? [q.settings.deadLetterRoutingKey] : publishedRoutingKeys(e.message);

@@ -29,6 +29,8 @@ const LISTS: Record<string, { path: (o: GlobalOptions) => string; columns: strin
   bindings: { path: (o) => (o.vhost ? `/api/bindings/${enc(o.vhost)}` : '/api/bindings'), columns: ['vhost', 'source', 'destination', 'destination_type', 'routing_key'] },
   streams: { path: (o) => (o.vhost ? `/api/streams/${enc(o.vhost)}` : '/api/streams'), columns: ['vhost', 'name', 'partitions', 'messages', 'retention_ms'] },
   groups: { path: (o) => (o.vhost ? `/api/consumer-groups/${enc(o.vhost)}` : '/api/consumer-groups'), columns: ['vhost', 'group', 'state', 'members', 'lag'] },
+  delayed: { path: (o) => (o.vhost ? `/api/delayed/${enc(o.vhost)}` : '/api/delayed'), columns: ['vhost', 'delayed', 'id', 'due_at', 'exchange', 'routing_key', 'queue', 'retry'] },
+  'dead-letters': { path: () => '/api/dead-letters', columns: ['vhost', 'queue', 'dead_lettered', 'dead_letter_exchange'] },
   sessions: { path: () => '/api/mqtt/sessions', columns: ['vhost', 'client_id', 'connected', 'messages', 'subscriptions'] },
   vhosts: { path: () => '/api/vhosts', columns: ['name', 'messages', 'polybroker_connections'] },
   users: { path: () => '/api/users', columns: ['name', 'tags'] },
@@ -212,6 +214,24 @@ export function registerCtl(program: Command): void {
           process.stdout.write(formatTable(res.plan, ['stream', 'partition', 'current', 'target']));
           process.stdout.write(res.dry_run ? 'dry run: nothing committed (add --execute to commit)\n' : `committed ${res.plan.length} offset(s)\n`);
         }
+      }),
+    );
+
+  ctl
+    .command('redrive')
+    .description('move dead-lettered messages from a queue back to the queue each died in (or --to a queue)')
+    .argument('<queue>', 'the dead-letter queue')
+    .option('--to <queue>', 'move them here instead of their origin queues')
+    .option('--limit <n>', 'at most n messages')
+    .action((queue: string, o: { to?: string; limit?: string }, cmd: Command) =>
+      withClient(opts(cmd), async (c) => {
+        const vhost = opts(cmd).vhost ?? '/';
+        const body: Record<string, unknown> = {};
+        if (o.to) body.to = o.to;
+        if (o.limit !== undefined) body.limit = Number(o.limit);
+        const res = (await c.api('POST', `/api/queues/${enc(vhost)}/${enc(queue)}/redrive`, body)) as { moved: number; skipped: number };
+        if (opts(cmd).json) print(opts(cmd), res);
+        else process.stdout.write(`moved ${res.moved} message(s), skipped ${res.skipped} (no origin queue)\n`);
       }),
     );
 

@@ -106,6 +106,30 @@ export class BrokerMetrics {
     queueGauge('polybroker_queue_messages_ready', 'Ready messages per queue', (q) => q.messageCount);
     queueGauge('polybroker_queue_messages_unacked', 'Delivered, unacknowledged messages per queue', (q) => q.unackedCount);
     queueGauge('polybroker_queue_consumers', 'Consumers per queue', (q) => q.consumerCount);
+    new Counter({
+      name: 'polybroker_queue_dead_lettered_total',
+      help: 'Messages a queue dead-lettered to its dead-letter exchange (rejected, expired, over length, delivery limit)',
+      labelNames: ['vhost', 'queue'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        this.reset();
+        for (const v of c.core.vhostNames()) for (const q of c.core.vhost(v).queues()) this.inc({ vhost: v, queue: q.name }, q.stats.deadLettered);
+      },
+    });
+    new Gauge({
+      name: 'polybroker_delayed_messages',
+      help: 'Delayed messages (delayed publishes and retries) waiting per vhost',
+      labelNames: ['vhost'],
+      registers: [r],
+      collect() {
+        const c = self.ctx();
+        if (!c) return;
+        this.reset();
+        for (const v of c.core.vhostNames()) this.set({ vhost: v }, c.core.vhost(v).delayedCount());
+      },
+    });
     queueGauge('polybroker_queue_message_bytes', 'Bytes of ready message bodies per queue', (q) => q.messageBytes);
     new Gauge({
       name: 'polybroker_stream_messages',

@@ -69,6 +69,7 @@ function overview(r: RouteRequest): Record<string, unknown> {
       delivered_by_protocol: msg.delivered,
       rate_history: ctx.sampler.history,
       alarms: [...ctx.core.alarms],
+      delayed: ctx.core.vhostNames().filter((v) => mayReadVhost(r.principal, v)).reduce((n, v) => n + ctx.core.vhost(v).delayedCount(), 0),
     },
   };
 }

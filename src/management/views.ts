@@ -99,6 +99,7 @@ export function queueView(ctx: ManagementContext, vhost: string, q: QueueInfo, p
       deliver_get_details: rate(r.deliver),
       ack: q.stats.acked,
       ack_details: rate(r.ack),
+      polybroker_dead_lettered: q.stats.deadLettered,
     },
   };
 }

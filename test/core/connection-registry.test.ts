@@ -20,7 +20,7 @@ describe('connection registry and message counts (management)', () => {
     expect(a).toMatchObject({ user: 'guest', clientId: 'app', remote: '127.0.0.1:5000', clientProperties: { product: 'amqplib' }, channels: 1, published: 2, vhost: '/' });
     expect(list.find((c) => c.protocol === 'mqtt')).toMatchObject({ delivered: 2 });
     expect(f.core.messageTotals()).toMatchObject({ published: { amqp: 2 }, delivered: { mqtt: 2 } });
-    expect(f.core.vhost('/').queue('q')!.stats).toEqual({ published: 2, delivered: 2, acked: 2 });
+    expect(f.core.vhost('/').queue('q')!.stats).toEqual({ published: 2, delivered: 2, acked: 2, deadLettered: 0 });
   });
 
   it('closes a connection on request through the adapter hook', async () => {

@@ -13,6 +13,8 @@ import { createTopics, initProducerId, produce } from '../../../protocols/kafka/
 import type { ApiDef } from '../../../protocols/kafka/schema/types.js';
 import type { Message } from '../../../protocols/kafka/codec/schema-codec.js';
 import { startInProcessKafka, type InProcessKafka } from './helpers/in-process-broker.js';
+import { PartitionProducers } from '../../../protocols/kafka/producers/partition-producers.js';
+import { restorePartition, snapshotPartition } from '../../../protocols/kafka/producers/producer-snapshots.js';
 import { RawKafkaClient } from './helpers/raw-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pb-kafka-snap-'));
@@ -71,5 +73,26 @@ describe('producer-state snapshots', () => {
     expect(await send(c, batch(pid, 14))).toMatchObject({ errorCode: 0, baseOffset: end });
     c.end();
     await b.stop();
+  });
+
+  it('a partition snapshot round-trips open, aborted and committed transactions (JSON)', () => {
+    const p = new PartitionProducers();
+    const h = (producerId: number, baseSequence: number, transactional: boolean) => ({ producerId, producerEpoch: 0, baseSequence, recordCount: 2, transactional, control: false });
+    p.appended(h(1, 0, true), 10, 1000);
+    p.ended(1, 0, false, 12); // aborted [10, 12]
+    p.appended(h(1, 2, true), 13, 1001);
+    p.ended(1, 0, true, 15); // committed [13, 15]
+    p.appended(h(2, 0, true), 16, 1002); // open at 16
+    p.appended(h(3, 0, false), 18, 1003);
+    const snap = JSON.parse(JSON.stringify(snapshotPartition('t', 0, 20, 0, p))) as ReturnType<typeof snapshotPartition>;
+    const q = new PartitionProducers();
+    restorePartition(snap, q);
+    expect(q.firstOpenOffset()).toBe(16);
+    expect(q.abortedIn(0, 20)).toEqual([{ producerId: 1, firstOffset: 10, lastOffset: 12 }]);
+    expect(q.lastCommitted.get(1)).toEqual([13, 15]);
+    expect(q.check(h(3, 0, false))).toEqual({ kind: 'duplicate', baseOffset: 18 });
+    expect(q.check(h(3, 2, false))).toEqual({ kind: 'append' });
+    expect(q.ended(2, 0, true, 20)).toBe(16);
+    expect(q.firstOpenOffset()).toBe(-1);
   });
 });

@@ -5,6 +5,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Figures, Harness } from './harness.js';
 import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
+import { encodeRecordBatch } from '../storage/record-batch.js';
+import { createTopics, initProducerId, produce } from '../protocols/kafka/schema/apis.js';
+import type { ApiDef } from '../protocols/kafka/schema/types.js';
+import { RawKafkaClient } from '../test/protocols/kafka/helpers/raw-client.js';
 
 /**
  * `npm run bench -- kafka-eos [--messages N] [--txn-messages N]`: issue 9's benchmark.
@@ -16,6 +20,9 @@ import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
  *   librdkafka) beginning, producing and committing; beside it the same script as a plain
  *   idempotent producer, so the ratio isolates the cost of transactions (AddPartitionsToTxn,
  *   EndTxn, the markers and the durable coordinator state per transaction).
+ * - The broker's own cost of idempotence, without librdkafka's: a raw Kafka client (the tests'
+ *   RawKafkaClient) producing 1 MB batches with acks=all, with and without a producer id, with 1
+ *   request in flight (librdkafka's idempotent behaviour) and 5 (the Java client's idempotent limit).
  * - Compaction while producers keep appending: kcat produces keyed 1 KiB records (1,000 keys) to
  *   a cleanup.policy=compact topic on a broker with 8 MiB segments; the compaction rate is the
  *   bytes the compactor read per second of its passes (from the broker's "stream partition
@@ -71,6 +78,62 @@ export async function run(h: Harness): Promise<void> {
   const idem = h.results.find((r) => r.workload === IDEMPOTENT && r.figure === 'msgs/s');
   const one = h.results.find((r) => r.workload === PLAIN_ONE && r.figure === 'msgs/s');
   if (idem && one) h.note(`idempotent / plain with max.in.flight=1 (same pipelining): ${(idem.median / one.median).toFixed(2)}×`);
+
+  // The same comparison from a client whose only difference between the two is the producer id.
+  const raw = await RawKafkaClient.connect(broker.ports.kafka);
+  h.onCleanup(() => raw.end());
+  const rawCall = async (api: ApiDef, version: number, body: Record<string, unknown>) => {
+    raw.write(raw.request(api, version, body).bytes);
+    return (await raw.response(api, version)).body;
+  };
+  const RAW_BATCHES = Math.max(10, Math.round((n * RECORD_BYTES) / 1e6 / 2));
+  const value = Buffer.alloc(RECORD_BYTES - 24, 'x');
+  const rawProduce = async (idempotent: boolean, inFlight: number) => {
+    const topic = `eos-raw-${idempotent ? 'idem' : 'plain'}-${++seq}`;
+    await rawCall(createTopics, 4, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    const producerId = idempotent ? Number((await rawCall(initProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 })).producerId) : -1;
+    const perBatch = Math.floor(1e6 / RECORD_BYTES);
+    const batches = Array.from({ length: RAW_BATCHES }, (_, i) =>
+      encodeRecordBatch({
+        records: Array.from({ length: perBatch }, () => ({ value })),
+        producerId,
+        producerEpoch: idempotent ? 0 : -1,
+        baseSequence: idempotent ? i * perBatch : -1,
+      }),
+    );
+    const cpu = h.meterCpu(broker.pid);
+    const started = performance.now();
+    let sent = 0;
+    let answered = 0;
+    const send = () => {
+      const records = batches[sent++]!;
+      raw.write(raw.request(produce, 7, { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }).bytes);
+    };
+    while (sent < Math.min(inFlight, batches.length)) send();
+    while (answered < batches.length) {
+      const r = (await raw.response(produce, 7)).body;
+      answered++;
+      if (r.responses[0].partitionResponses[0].errorCode !== 0) throw new Error(`raw produce failed: ${r.responses[0].partitionResponses[0].errorCode}`);
+      if (sent < batches.length) send();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const msgs = RAW_BATCHES * perBatch;
+    return { 'msgs/s': msgs / seconds, 'MB/s': (msgs * RECORD_BYTES) / 1e6 / seconds, 'broker cpu': cpu.read() };
+  };
+  const RAW_PLAIN_1 = 'produce 1 MB batches, raw client, acks=all, no producer id, 1 in flight';
+  const RAW_IDEM_1 = 'produce 1 MB batches, raw client, acks=all, idempotent, 1 in flight';
+  const RAW_PLAIN_5 = 'produce 1 MB batches, raw client, acks=all, no producer id, 5 in flight';
+  const RAW_IDEM_5 = 'produce 1 MB batches, raw client, acks=all, idempotent, 5 in flight';
+  await alternate(
+    h,
+    [
+      [RAW_PLAIN_1, () => rawProduce(false, 1), {}],
+      [RAW_IDEM_1, () => rawProduce(true, 1), { reference: RAW_PLAIN_1 }],
+      [RAW_PLAIN_5, () => rawProduce(false, 5), {}],
+      [RAW_IDEM_5, () => rawProduce(true, 5), { reference: RAW_PLAIN_5 }],
+    ],
+    units,
+  );
 
   const script = join(import.meta.dirname, '..', '..', 'bench', 'kafka-eos-txn.py');
   const py = async (perTxn: number) => {

@@ -30,7 +30,6 @@ import type { VhostImpl } from './vhost.js';
 export const MAX_DELAY_MS = 365 * 86_400_000;
 const DUE_HEADER = 'x-pb-due';
 const TARGET_HEADER = 'x-pb-target';
-const READ_BYTES = 1 << 20;
 
 interface VhostDelays {
   vhost: string;
@@ -273,22 +272,24 @@ export class DelayedDelivery {
   }
 
   private async read(o: VhostDelays, offset: number): Promise<StoredDelayed | null> {
-    let batches;
-    try {
-      batches = await this.deps.store.read(o.delay, offset, READ_BYTES);
-    } catch {
-      return null;
-    }
-    for (const b of batches) {
-      for (const d of decodeBatchMessages(b.batch, b.baseOffset, '')) {
-        if (d.offset !== offset) continue;
-        const m = d.message;
-        const due = headerValue(m.headers, DUE_HEADER);
-        const target = headerValue(m.headers, TARGET_HEADER);
-        if (typeof due !== 'string' || typeof target !== 'string') return null;
-        m.headers = m.headers.filter((h) => h.name !== DUE_HEADER && h.name !== TARGET_HEADER);
-        return { message: m, dueAt: Number(due), target };
+    // One entry per delayed message: the tail cache, else one batch from disk (maxBytes 1).
+    let batch = this.deps.store.readCached(o.delay, offset);
+    if (batch === null) {
+      try {
+        batch = (await this.deps.store.read(o.delay, offset, 1))[0] ?? null;
+      } catch {
+        return null;
       }
+    }
+    if (batch === null) return null;
+    for (const d of decodeBatchMessages(batch.batch, batch.baseOffset, '')) {
+      if (d.offset !== offset) continue;
+      const m = d.message;
+      const due = headerValue(m.headers, DUE_HEADER);
+      const target = headerValue(m.headers, TARGET_HEADER);
+      if (typeof due !== 'string' || typeof target !== 'string') return null;
+      m.headers = m.headers.filter((h) => h.name !== DUE_HEADER && h.name !== TARGET_HEADER);
+      return { message: m, dueAt: Number(due), target };
     }
     return null;
   }

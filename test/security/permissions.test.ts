@@ -1,0 +1,244 @@
+/**
+ * One user model, enforced in every protocol (docs/security.md "What each operation needs"),
+ * from stock clients: amqplib, mqtt.js, stompit, kafkajs. Each denial is in the protocol's own
+ * terms and names the resource.
+ */
+import amqp from 'amqplib';
+import { createConnection } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { Kafka, logLevel } from 'kafkajs';
+import mqtt from 'mqtt';
+import stompit from 'stompit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type RunningBroker } from '../helpers/broker.js';
+
+let broker: RunningBroker;
+
+beforeAll(async () => {
+  broker = await startBroker({
+    config: {
+      auth: { failedLoginDelayMs: 0 },
+      users: [
+        {
+          name: 'lim',
+          password: 'lim-pw',
+          permissions: { '/': { configure: '^lim', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' } },
+          // Kafka topics are routed through amq.topic with routing key = topic: the topic permission applies to them too.
+          topicPermissions: { '/': [{ exchange: 'amq.topic', write: '^sensors\\.|^lim', read: '^sensors\\.|^lim' }] },
+        },
+        { name: 'admin', password: 'admin-pw', tags: ['administrator'], permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
+        { name: 'novhost', password: 'nv-pw' },
+      ],
+      kafka: { sasl: { mechanisms: ['PLAIN', 'SCRAM-SHA-256'], required: true } },
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('AMQP 0-9-1 (amqplib)', () => {
+  const url = (user = 'lim:lim-pw') => `amqp://${user}@127.0.0.1:${broker.ports.amqp}`;
+  async function channel(user?: string) {
+    const c = await amqp.connect(url(user));
+    const ch = await c.createChannel();
+    ch.on('error', () => {});
+    c.on('error', () => {});
+    return { c, ch };
+  }
+  const refused = (what: string) => new RegExp(`403 \\(ACCESS-REFUSED\\) with message "ACCESS_REFUSED - access to ${what} in vhost '/' refused for user 'lim'"`);
+
+  it('configure: declare and delete within the expression; outside it 403 naming the queue/exchange', async () => {
+    const { c, ch } = await channel();
+    await ch.assertQueue('lim-q', { durable: false });
+    await ch.assertExchange('lim-x', 'fanout', { durable: false });
+    await expect(ch.assertQueue('other-q', { durable: false })).rejects.toThrow(refused("queue 'other-q'"));
+    const { ch: ch2 } = await channel();
+    await expect(ch2.assertExchange('other-x', 'topic')).rejects.toThrow(refused("exchange 'other-x'"));
+    await c.close().catch(() => {});
+  });
+
+  it('write: publishing to an exchange outside the expression closes the channel with 403', async () => {
+    const { ch: admin, c: ac } = await channel('admin:admin-pw');
+    await admin.assertExchange('secret-x', 'fanout', { durable: false });
+    await ac.close();
+    const { c, ch } = await channel();
+    const closed = new Promise<Error>((resolve) => ch.on('error', resolve));
+    ch.publish('secret-x', '', Buffer.from('x'));
+    expect((await closed).message).toMatch(refused("exchange 'secret-x'"));
+    await c.close().catch(() => {});
+  });
+
+  it('read: consume, get and purge of a queue outside the expression are 403; bind needs write on the queue and read on the exchange', async () => {
+    const { ch: admin, c: ac } = await channel('admin:admin-pw');
+    await admin.assertQueue('private-q', { durable: false });
+    await admin.assertExchange('private-x', 'direct', { durable: false });
+    await ac.close();
+    for (const op of [
+      (ch: amqp.Channel) => ch.consume('private-q', () => {}),
+      (ch: amqp.Channel) => ch.get('private-q'),
+      (ch: amqp.Channel) => ch.purgeQueue('private-q'),
+    ]) {
+      const { c, ch } = await channel();
+      await expect(op(ch)).rejects.toThrow(refused("queue 'private-q'"));
+      await c.close().catch(() => {});
+    }
+    const { c, ch } = await channel();
+    await ch.assertQueue('lim-bound', { durable: false });
+    await expect(ch.bindQueue('lim-bound', 'private-x', 'k')).rejects.toThrow(refused("exchange 'private-x'"));
+    await c.close().catch(() => {});
+  });
+
+  it('topic permissions: publish and bind on amq.topic are checked against the routing key', async () => {
+    const { c, ch } = await channel();
+    await ch.assertQueue('lim-topic', { durable: false });
+    await ch.bindQueue('lim-topic', 'amq.topic', 'sensors.#');
+    await expect(ch.bindQueue('lim-topic', 'amq.topic', 'billing.#')).rejects.toThrow(/access to topic 'billing\.#' in exchange 'amq\.topic' in vhost '\/' refused for user 'lim'/);
+    const { c: c2, ch: ch2 } = await channel();
+    const closed = new Promise<Error>((resolve) => ch2.on('error', resolve));
+    ch2.publish('amq.topic', 'sensors.t1', Buffer.from('ok'));
+    ch2.publish('amq.topic', 'billing.x', Buffer.from('no'));
+    expect((await closed).message).toMatch(/access to topic 'billing\.x' in exchange 'amq\.topic'/);
+    await c.close().catch(() => {});
+    await c2.close().catch(() => {});
+  });
+
+  it('a user without permissions on the vhost is refused at connection.open (530); a wrong password is ACCESS_REFUSED', async () => {
+    // amqplib reports the connection.close (530) without its text; the broker's log has it.
+    await expect(amqp.connect(url('novhost:nv-pw'))).rejects.toThrow(/ConnectionClose/);
+    expect(broker.output()).toContain("access to vhost '/' refused for user 'novhost'");
+    await expect(amqp.connect(url('lim:wrong'))).rejects.toThrow(/ACCESS_REFUSED|403/);
+  });
+
+  it('guest is refused from a non-loopback address', async (ctx) => {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (!external) ctx.skip();
+    await expect(amqp.connect(`amqp://guest:guest@${external}:${broker.ports.amqp}`)).rejects.toThrow(/ACCESS_REFUSED|403/);
+    expect(broker.output()).toContain("user 'guest' can only connect via localhost");
+  });
+});
+
+describe('MQTT (mqtt.js)', () => {
+  const url = () => `mqtt://127.0.0.1:${broker.ports.mqtt}`;
+
+  it('5.0: a PUBLISH outside the topic permission gets PUBACK 0x87; inside it is routed', async () => {
+    const c = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0 });
+    await expect(c.publishAsync('sensors/t1', 'ok', { qos: 1 })).resolves.toBeDefined();
+    await expect(c.publishAsync('billing/x', 'no', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    await c.endAsync();
+  });
+
+  it('SUBSCRIBE outside the topic permission: 0x87 in 5.0, 0x80 in 3.1.1', async () => {
+    const c5 = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0 });
+    // mqtt.js rejects a SUBACK with any failure code and hands over the packet.
+    await expect(c5.subscribeAsync({ 'sensors/#': { qos: 1 }, 'billing/#': { qos: 1 } })).rejects.toMatchObject({ packet: { granted: [1, 0x87] } });
+    await c5.endAsync();
+    const c4 = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 4, reconnectPeriod: 0 });
+    await expect(c4.subscribeAsync({ 'billing/#': { qos: 1 } })).rejects.toMatchObject({ packet: { granted: [0x80] } });
+    await c4.endAsync();
+  });
+
+  it('3.1.1: an unauthorized PUBLISH closes the connection', async () => {
+    const c = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 4, reconnectPeriod: 0 });
+    const closed = new Promise<void>((resolve) => c.on('close', () => resolve()));
+    c.publish('billing/x', 'no', { qos: 1 });
+    await closed;
+    c.end(true);
+  });
+
+  it('a wrong password is CONNACK 0x86 (5.0) / 4 (3.1.1); no permission on the vhost is 0x87', async () => {
+    await expect(mqtt.connectAsync(url(), { username: 'lim', password: 'wrong', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toMatchObject({ code: 0x86 });
+    await expect(mqtt.connectAsync(url(), { username: 'lim', password: 'wrong', protocolVersion: 4, reconnectPeriod: 0 })).rejects.toMatchObject({ code: 4 });
+    await expect(mqtt.connectAsync(url(), { username: 'novhost', password: 'nv-pw', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toMatchObject({ code: 0x87 });
+  });
+});
+
+describe('STOMP (stompit, and raw frames to read ERROR frames whole)', () => {
+  function connect(login: string, passcode: string): Promise<stompit.Client> {
+    return new Promise((resolve, reject) => {
+      stompit.connect({ host: '127.0.0.1', port: broker.ports.stomp, connectHeaders: { host: '/', login, passcode, 'accept-version': '1.2' } }, (err, client) => (err ? reject(err) : resolve(client)));
+    });
+  }
+  /** Sends frames on a raw socket and resolves with everything read once an ERROR frame is complete. */
+  async function errorAfter(frames: string[]): Promise<string> {
+    const socket = createConnection(broker.ports.stomp, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    for (const f of frames) socket.write(f);
+    await expect.poll(() => /ERROR[\s\S]*\0/.test(text)).toBe(true);
+    socket.destroy();
+    return text;
+  }
+  const CONNECT = (login: string, passcode: string) => `CONNECT\naccept-version:1.2\nhost:/\nlogin:${login}\npasscode:${passcode}\n\n\0`;
+
+  it('SEND inside the permissions gets its RECEIPT (stompit)', async () => {
+    const client = await connect('lim', 'lim-pw');
+    await new Promise<void>((resolve) => client.send({ destination: '/queue/lim-stomp', receipt: 'r' }, { onReceipt: () => resolve() }).end('x'));
+    client.disconnect();
+  });
+
+  it('SEND to a queue outside configure/write is an ERROR access_refused naming it', async () => {
+    const text = await errorAfter([CONNECT('lim', 'lim-pw'), 'SEND\ndestination:/queue/other-q\n\nx\0']);
+    expect(text).toContain('message:access_refused');
+    expect(text).toContain("access to queue 'other-q' in vhost '/' refused for user 'lim'");
+  });
+
+  it('SUBSCRIBE to a topic outside the topic permission is an ERROR access_refused', async () => {
+    const text = await errorAfter([CONNECT('lim', 'lim-pw'), 'SUBSCRIBE\nid:1\ndestination:/topic/billing.a\n\n\0']);
+    expect(text).toContain("access to topic 'billing.a' in exchange 'amq.topic' in vhost '/' refused for user 'lim'");
+  });
+
+  it('SUBSCRIBE to a queue outside read is an ERROR access_refused', async () => {
+    const text = await errorAfter([CONNECT('lim', 'lim-pw'), 'SUBSCRIBE\nid:1\ndestination:/amq/queue/private-q\n\n\0']);
+    expect(text).toContain("access to queue 'private-q' in vhost '/' refused for user 'lim'");
+  });
+
+  it('a wrong passcode is an ERROR at CONNECT', async () => {
+    const text = await errorAfter([CONNECT('lim', 'wrong')]);
+    expect(text).toContain("access refused for user 'lim'");
+  });
+});
+
+describe('Kafka (kafkajs, SASL)', () => {
+  const kafka = (username: string, password: string, mechanism: 'plain' | 'scram-sha-256' = 'plain') =>
+    new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: 'perm', logLevel: logLevel.NOTHING, retry: { retries: 0 }, sasl: { mechanism, username, password } as never });
+
+  it('Produce: a topic in write is stored; one outside is TOPIC_AUTHORIZATION_FAILED', async () => {
+    const p = kafka('lim', 'lim-pw', 'scram-sha-256').producer();
+    await p.connect();
+    const [ok] = await p.send({ topic: 'lim-events', messages: [{ value: 'a' }] });
+    expect(ok!.errorCode).toBe(0);
+    await expect(p.send({ topic: 'other-events', messages: [{ value: 'a' }] })).rejects.toThrow(/Not authorized to access topics/);
+    await p.disconnect();
+  });
+
+  it('CreateTopics outside configure is TOPIC_AUTHORIZATION_FAILED; broker configs need administrator (CLUSTER_AUTHORIZATION_FAILED)', async () => {
+    const admin = kafka('lim', 'lim-pw').admin();
+    await admin.connect();
+    await expect(admin.createTopics({ topics: [{ topic: 'other-new' }] })).rejects.toMatchObject({ errors: [expect.objectContaining({ type: 'TOPIC_AUTHORIZATION_FAILED' })] });
+    await expect(admin.describeConfigs({ resources: [{ type: 4, name: '1' }], includeSynonyms: false })).rejects.toMatchObject({ type: 'CLUSTER_AUTHORIZATION_FAILED' });
+    await admin.disconnect();
+    const root = kafka('admin', 'admin-pw').admin();
+    await root.connect();
+    const r = await root.describeConfigs({ resources: [{ type: 4, name: '1' }], includeSynonyms: false });
+    expect(r.resources[0]!.errorCode).toBe(0);
+    await root.disconnect();
+  });
+
+  it('a consumer group outside read is GROUP_AUTHORIZATION_FAILED; Fetch of a topic outside read is TOPIC_AUTHORIZATION_FAILED', async () => {
+    const denied = kafka('lim', 'lim-pw').consumer({ groupId: 'other-group' });
+    await denied.connect();
+    await denied.subscribe({ topics: ['lim-events'], fromBeginning: true });
+    const crashed = new Promise<string>((resolve) => denied.on(denied.events.CRASH, (e) => resolve(String(e.payload.error.message))));
+    void denied.run({ eachMessage: async () => {} });
+    expect(await crashed).toMatch(/Not authorized to access group/);
+    await denied.disconnect();
+  });
+
+  it('a wrong password is SASL_AUTHENTICATION_FAILED', async () => {
+    await expect(kafka('lim', 'wrong').producer().connect()).rejects.toMatchObject({ name: 'KafkaJSSASLAuthenticationError' });
+  });
+});

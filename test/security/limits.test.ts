@@ -1,0 +1,96 @@
+/**
+ * Abuse limits (docs/security.md "Limits"), each hit from a client: connections in total and
+ * per user, the protocol and TLS handshake timeouts, and the message size.
+ */
+import amqp from 'amqplib';
+import { createConnection, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type RunningBroker } from '../helpers/broker.js';
+import { makeTestCerts } from '../helpers/certs.js';
+
+let broker: RunningBroker;
+
+beforeAll(async () => {
+  const certs = makeTestCerts();
+  broker = await startBroker({
+    config: {
+      listeners: { amqps: { enabled: true } },
+      tls: { cert: certs.serverCert, key: certs.serverKey },
+      limits: { maxConnections: 4, maxConnectionsPerUser: 2, tlsHandshakeTimeoutMs: 300, maxMessageBytes: 4096 },
+      amqp: { handshakeTimeoutMs: 300 },
+      auth: { failedLoginDelayMs: 0 },
+      users: [{ name: 'alice', password: 'pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } }],
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+async function amqpConnections(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${broker.ports.http}/api/health`);
+  return ((await res.json()) as { connections: { amqp: number } }).connections.amqp;
+}
+
+function closedWithin(socket: Socket): Promise<void> {
+  return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+describe('connection limits', () => {
+  it('limits.maxConnectionsPerUser refuses a third connection of one user (530 at connection.open); limits.maxConnections closes the fifth at accept', async () => {
+    const url = (u: string) => `amqp://${u}@127.0.0.1:${broker.ports.amqp}`;
+    const a1 = await amqp.connect(url('alice:pw'));
+    const a2 = await amqp.connect(url('alice:pw'));
+    await expect(amqp.connect(url('alice:pw'))).rejects.toThrow(/ConnectionClose/);
+    expect(broker.output()).toContain("user 'alice' has reached its limit of 2 connections");
+    // The refused connection must be gone before the total is counted again.
+    await expect.poll(amqpConnections).toBe(2);
+    const g1 = await amqp.connect(url('guest:guest'));
+    const g2 = await amqp.connect(url('guest:guest'));
+    // Four open: the fifth is closed before any protocol byte.
+    await expect(amqp.connect(url('guest:guest'))).rejects.toThrow();
+    expect(broker.output()).toContain('connection limit reached (limits.maxConnections)');
+    await g2.close();
+    await expect.poll(amqpConnections).toBe(3);
+    const g3 = await amqp.connect(url('guest:guest'));
+    for (const c of [a1, a2, g1, g3]) await c.close();
+  });
+});
+
+describe('handshake timeouts', () => {
+  it('amqp.handshakeTimeoutMs closes a connection that never sends the protocol header', async () => {
+    const s = createConnection(broker.ports.amqp, '127.0.0.1');
+    await closedWithin(s);
+  });
+
+  it('limits.tlsHandshakeTimeoutMs closes a TLS connection that never says ClientHello', async () => {
+    const s = createConnection(broker.ports.amqps, '127.0.0.1');
+    await closedWithin(s);
+  });
+});
+
+describe('message size', () => {
+  const big = Buffer.alloc(8192, 1);
+  it('limits.maxMessageBytes: AMQP closes the channel with 406', async () => {
+    const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const ch = await c.createConfirmChannel();
+    const closed = new Promise<Error>((resolve) => ch.on('error', resolve));
+    ch.publish('', 'nowhere', big);
+    expect((await closed).message).toMatch(/406|PRECONDITION_FAILED|larger/i);
+    await c.close().catch(() => {});
+  }, 15_000);
+
+  it('limits.maxMessageBytes: STOMP ERROR, and the broker keeps serving', async () => {
+    const s = createConnection(broker.ports.stomp, '127.0.0.1');
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.write('CONNECT\naccept-version:1.2\nhost:/\n\n\0');
+    s.write(`SEND\ndestination:/queue/big\ncontent-length:${big.length}\n\n`);
+    s.write(Buffer.concat([big, Buffer.from([0])]));
+    await expect.poll(() => text.includes('ERROR')).toBe(true);
+    s.destroy();
+    const ok = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    await ok.close();
+  }, 15_000);
+});

@@ -378,8 +378,10 @@ export async function readFilteredMessages(
   const messages: StreamMessage[] = [];
   let off = Math.max(offset, vh.ctx.store.startOffset(id));
   const accept = (h: number): boolean => filter.acceptsTag(h);
+  // As in readMessages: read about what is asked for, or the rest is scanned and read again.
+  const bytes = Math.min(READ_CHUNK_BYTES, Math.max(64 * 1024, maxMessages * 1024));
   for (let call = 0; call < FILTER_SCAN_CALLS && messages.length === 0 && off < vh.ctx.store.endOffset(id); call++) {
-    const r = await vh.ctx.store.readFiltered(id, off, READ_CHUNK_BYTES, accept);
+    const r = await vh.ctx.store.readFiltered(id, off, bytes, accept);
     let next = r.nextOffset;
     outer: for (const b of r.batches) {
       for (const d of decodeBatchMessages(b.batch, b.baseOffset, stream)) {

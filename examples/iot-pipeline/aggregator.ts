@@ -14,7 +14,8 @@ export interface DeviceStats {
 /**
  * A Kafka consumer group (`aggregators`, two members sharing the three partitions of `sensors`)
  * keeps per-device statistics and publishes an alert to the AMQP exchange `alerts`
- * (routing key `alert.<device>`) for every reading above ALERT_CELSIUS.
+ * (routing key `alert.<device>`) for every reading above ALERT_CELSIUS. The device is the
+ * record's `x-pb-origin-client-id` header: the MQTT client id the broker stamped.
  */
 export async function startAggregator(ep: Endpoints, onReading: () => void) {
   const kafka = new Kafka({ brokers: [`${ep.host}:${ep.kafka}`], clientId: 'aggregator', logLevel: logLevel.NOTHING });
@@ -29,7 +30,10 @@ export async function startAggregator(ep: Endpoints, onReading: () => void) {
       await consumer.subscribe({ topic: 'sensors', fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
-          const r = JSON.parse(message.value!.toString()) as Reading;
+          const reading = JSON.parse(message.value!.toString()) as Reading;
+          // Who sent it, as the broker stamped it (the MQTT client id), not the device's own claim.
+          const stamped = message.headers?.['x-pb-origin-client-id'];
+          const r = { ...reading, device: stamped ? stamped.toString() : reading.device };
           const s = stats.get(r.device) ?? { count: 0, mean: 0, max: -Infinity };
           s.count++;
           s.mean += (r.celsius - s.mean) / s.count;

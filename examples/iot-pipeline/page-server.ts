@@ -18,6 +18,8 @@ export function startPageServer(ep: Endpoints, port: number): Promise<Server> {
     if (req.url === '/stomp.umd.min.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(stompjs);
     else if (req.url === '/config.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(`window.PB = ${JSON.stringify({ host, port: ep.http })};`);
     else if (req.url === '/' || req.url === '/index.html') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+    // Browsers ask for it on every page load; a 404 shows up as an error in their console.
+    else if (req.url === '/favicon.ico') res.writeHead(204).end();
     else res.writeHead(404).end();
   });
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));

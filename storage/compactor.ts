@@ -10,7 +10,8 @@
  * never rewritten; the compacted partition's old runs are only marked dead, and a segment is
  * deleted by the reclaimer once no partition has a live run in it. docs/storage.md explains.
  *
- * Guarantees: the active segment (and any segment not yet sealed) is never compacted; nothing
+ * Guarantees: the active segment (and any segment not yet sealed) is never compacted, nor the
+ * partition's newest run (its own "active segment" in Kafka's terms); nothing
  * at or past the stable offset (open transactions) is; a run younger than
  * min.compaction.lag.ms is not; a partition is compacted when dirty / (clean + dirty) bytes
  * reaches min.cleanable.dirty.ratio. The work is done in chunks of CHUNK_BYTES with the event
@@ -187,6 +188,9 @@ export class Compactor {
         if (seg === active || !seg.sealed || this.log.isRolling(seg)) break;
         if (run.maxTimestamp > now - policy.minCompactionLagMs) break;
         if (run.endOffset > stable) break;
+        // The partition's newest run is its "active segment" (Kafka never cleans that): so the
+        // last record of a partition always stays and readers at the end never face a gap.
+        if (run.endOffset >= p.nextOffset) break;
         end = run.endOffset;
         dirty += run.bytes;
       }

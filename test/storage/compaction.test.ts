@@ -184,6 +184,22 @@ describe('log compaction', () => {
     await store.close();
   });
 
+  it("never compacts a partition's newest run, so its last record stays even in a sealed segment", async () => {
+    const store = new LogStore(opts());
+    await store.open();
+    store.setPolicy(COMPACTED, { kind: 'stream', retentionMs: -1, retentionBytes: -1, compaction: { ...POLICY, deleteRetentionMs: 0 } });
+    for (let i = 0; i < 40; i++) appendRecords(store, [COMPACTED], [{ key: `k${i % 4}`, value: 'v'.repeat(100) }]);
+    appendRecords(store, [COMPACTED], [{ key: 'k0', value: null }]);
+    // Other partitions' appends roll the log: the compacted partition's last run is sealed.
+    for (let i = 0; i < 80; i++) appendRecords(store, [PLAIN], [{ key: null, value: 'p'.repeat(100) }]);
+    await store.flush();
+    await store.reclaim();
+    await compactAll(store, 1e9);
+    const got = await readAll(store, COMPACTED);
+    expect(got.at(-1)).toEqual({ offset: 40, key: 'k0', value: null, control: false });
+    await store.close();
+  });
+
   it('honours min.cleanable.dirty.ratio and min.compaction.lag.ms, and never passes the stable offset', async () => {
     const store = new LogStore(opts());
     await store.open();

@@ -218,5 +218,4 @@ async function runDelayBench(h: Harness): Promise<void> {
 
   h.note('Lateness = time a consumer got the message - its due time (the body carries the due time). The wheel has 1 s slots loaded a slot ahead; timers fire at their ms.');
   h.note('RabbitMQ 3.10 in ../shared/peers has no rabbitmq_delayed_message_exchange plugin: the schedule rate is compared with a plain persistent publish on polybroker instead.');
-
 }

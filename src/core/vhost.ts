@@ -451,7 +451,9 @@ export class VhostImpl implements Vhost, QueueHost {
 
   queues(): QueueInfo[] {
     const out: QueueInfo[] = [];
-    for (const n of this.queuesByName.keys()) out.push(this.queue(n)!);
+    // The internal queues of half messages are not listed (Vhost.halfMessages shows them), so
+    // definitions exported from the list never name a reserved `amq.` queue.
+    for (const n of this.queuesByName.keys()) if (!n.startsWith('amq.transaction.')) out.push(this.queue(n)!);
     for (const s of this.streamsByName.values()) if (s.queueArgs) out.push(this.queue(s.name)!);
     return out;
   }

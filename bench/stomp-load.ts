@@ -88,6 +88,8 @@ class Conn {
   private buf = Buffer.alloc(0);
   private waiters: Array<{ match: (head: string) => boolean; resolve: () => void }> = [];
   onMessage: ((chunk: Buffer, ackStart: number, ackEnd: number) => void) | null = null;
+  /** MESSAGE frames carry `ack:` (client acknowledgement modes) and onMessage needs it. */
+  wantAck = false;
   onChunkEnd: (() => void) | null = null;
 
   private constructor(readonly pipe: Pipe) {
@@ -133,7 +135,9 @@ class Conn {
       const end = headEnd + 2 + bodyLen + 1;
       if (end > b.length) break;
       if (b[pos] === 0x4d /* M */) {
-        const a = b.indexOf('\nack:', pos);
+        // Only consumers that ACK look for `ack:`; searching a head without one would scan
+        // the rest of the chunk (every later frame) once per frame.
+        const a = this.wantAck ? b.indexOf('\nack:', pos) : -1;
         if (a >= 0 && a < headEnd) {
           const start = a + 5;
           this.onMessage?.(b, start, b.indexOf(0x0a, start));
@@ -195,6 +199,7 @@ async function runRaw(o: Options): Promise<Result> {
     if (ackMode === 'client-individual') {
       // ACK frames collected per read and written once: "ACK\nid:<ack>\n\n\0" each.
       let acks: Buffer[] = [];
+      c.wantAck = true;
       const prefix = Buffer.from('ACK\nid:');
       const suffix = Buffer.from('\n\n\0');
       c.onMessage = (chunk, s, e) => {

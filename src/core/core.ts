@@ -264,6 +264,7 @@ class CoreImpl implements Core {
     for (const q of [...vh.queuesByName.values()]) await vh.deleteQueueNow(q, 'vhost deleted');
     for (const s of [...vh.streamsByName.keys()]) await vh.deleteStream(s);
     this.vhosts.delete(name);
+    await this.delays.forgetVhost(name);
     await this.journal!.write({ t: 'vhost-', v: name });
   }
 

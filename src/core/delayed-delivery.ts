@@ -41,6 +41,8 @@ interface VhostDelays {
   redriven: number;
   /** Resolves once the partitions are recorded (first use); null once they are. */
   ready: Promise<void> | null;
+  /** Its vhost was deleted: timers still pending are finished without routing. */
+  gone: boolean;
   /** Markers found at recovery: delay offset (low 32 bits) -> marker offset. */
   recoveredMarkers: Map<number, number> | null;
 }
@@ -50,6 +52,8 @@ interface DelaysRecord {
   d: number;
   f: number;
   r: number;
+  /** The vhost was deleted: its delayed messages are dropped as they fall due. */
+  gone?: boolean;
 }
 
 export interface DelayedDeliveryDeps {
@@ -102,8 +106,14 @@ export class DelayedDelivery {
     for (const r of records) recs.push(JSON.parse(r.toString('utf8')) as DelaysRecord);
     this.timer = store.timer(this.deps.clock ? { clock: this.deps.clock } : {});
     for (const r of recs) {
-      const o: VhostDelays = { vhost: r.v, delay: r.d, fired: r.f, redriven: r.r, ready: null, recoveredMarkers: new Map() };
-      this.byVhost.set(r.v, o);
+      const prev = this.byPartition.get(r.d);
+      if (prev && r.gone) {
+        prev.gone = true;
+        if (this.byVhost.get(r.v) === prev) this.byVhost.delete(r.v);
+        continue;
+      }
+      const o: VhostDelays = { vhost: r.v, delay: r.d, fired: r.f, redriven: r.r, ready: null, gone: r.gone === true, recoveredMarkers: new Map() };
+      if (!o.gone) this.byVhost.set(r.v, o);
       this.byPartition.set(r.d, o);
       maxPartition = Math.max(maxPartition, r.d, r.f, r.r);
       store.setPolicy(r.d, { kind: 'queue' });
@@ -115,7 +125,7 @@ export class DelayedDelivery {
       }
     }
     const pending = this.timer.takeRecoveredOffsets() ?? new Map<number, number[]>();
-    for (const o of this.byVhost.values()) {
+    for (const o of this.byPartition.values()) {
       const offs = pending.get(o.delay) ?? [];
       const start = store.startOffset(o.delay);
       const end = store.endOffset(o.delay);
@@ -136,7 +146,7 @@ export class DelayedDelivery {
       }
     }
     // Keep the meta log short: one snapshot of the partitions.
-    await this.log.snapshot(Buffer.from(JSON.stringify([...this.byVhost.values()].map((o) => ({ v: o.vhost, d: o.delay, f: o.fired, r: o.redriven })))));
+    await this.log.snapshot(Buffer.from(JSON.stringify([...this.byPartition.values()].map((o) => ({ v: o.vhost, d: o.delay, f: o.fired, r: o.redriven, gone: o.gone })))));
     return maxPartition;
   }
 
@@ -167,7 +177,7 @@ export class DelayedDelivery {
   /** Redrive-marker partitions by vhost name (recovery, redrive.ts). */
   redriveMarkerPartitions(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const o of this.byVhost.values()) out.set(o.vhost, o.redriven);
+    for (const o of this.byVhost.values()) if (!o.gone) out.set(o.vhost, o.redriven);
     return out;
   }
 
@@ -181,12 +191,26 @@ export class DelayedDelivery {
     // Recorded (fsynced) before anything is appended to them: a restart must not hand them out again.
     const rec: DelaysRecord = { v: vh.name, d: delay, f: fired, r: redriven };
     const ready = this.log!.append(Buffer.from(JSON.stringify(rec)), 'sync');
-    o = { vhost: vh.name, delay, fired, redriven, ready, recoveredMarkers: null };
+    o = { vhost: vh.name, delay, fired, redriven, ready, gone: false, recoveredMarkers: null };
     const created = o;
     ready.then(() => (created.ready = null), () => {});
     this.byVhost.set(vh.name, o);
     this.byPartition.set(delay, o);
     return o;
+  }
+
+  /**
+   * The vhost is deleted: its pending delayed messages are dropped as they fall due, and a
+   * vhost created later under the same name gets new partitions.
+   */
+  async forgetVhost(name: string): Promise<void> {
+    const o = this.byVhost.get(name);
+    if (!o || !this.log) return;
+    if (o.ready) await o.ready;
+    o.gone = true;
+    this.byVhost.delete(name);
+    const rec: DelaysRecord = { v: name, d: o.delay, f: o.fired, r: o.redriven, gone: true };
+    await this.log.append(Buffer.from(JSON.stringify(rec)), 'sync');
   }
 
   /** Checks a delay value (ms): 1 ms to one year. */
@@ -311,7 +335,7 @@ export class DelayedDelivery {
       store.release(t.partition, t.offset);
       if (o && marker >= 0) void written.then(() => store.release(o.fired, marker), () => {});
     };
-    if (!o) return finish(-1);
+    if (!o || o.gone) return finish(-1);
     const known = o.recoveredMarkers?.get(t.offset >>> 0);
     if (known !== undefined) {
       // Routed before a crash (its marker survived): finish only.

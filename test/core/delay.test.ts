@@ -136,6 +136,30 @@ describe('delayed delivery (core)', () => {
   });
 });
 
+describe('delayed delivery and vhost deletion (core)', () => {
+  it('drops the delayed messages of a deleted vhost, also when a vhost of the same name comes back', async () => {
+    const { f, clock } = await open();
+    await f.core.declareVhost('v1');
+    let s = session(f.core, 'v1');
+    await s.conn.vhost.declareQueue('q', { durable: true });
+    await s.ch.publish('', 'q', msg('old', persistent), { delayMs: 60_000 }).durable;
+    await f.core.deleteVhost('v1');
+    await f.core.declareVhost('v1');
+    s = session(f.core, 'v1');
+    await s.conn.vhost.declareQueue('q', { durable: true });
+    await s.ch.publish('', 'q', msg('new', persistent), { delayMs: 120_000 }).durable;
+    expect(s.conn.vhost.delayedCount()).toBe(1);
+    await f.restart();
+    clock.advance(120_000);
+    const v = f.core.vhost('v1');
+    await until(() => v.queue('q')!.messageCount === 1);
+    await new Promise((res) => setTimeout(res, 50));
+    const ch = session(f.core, 'v1').ch;
+    expect(ch.get('q', { noAck: true })!.message.body.toString()).toBe('new');
+    expect(v.queue('q')!.messageCount).toBe(0);
+  });
+});
+
 describe('retry with backoff and dead letters (core)', () => {
   it('turns nacks into delayed redeliveries at growing delays, then dead-letters with the history', async () => {
     const { f, clock } = await open();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
 import { waitForIdle } from './harness-cpu.js';
@@ -60,6 +61,24 @@ function startScraper(httpPort: number, periodMs: number): { stop(): Promise<{ s
   };
 }
 
+/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * The broker's CPU per scrape request, measured on the idle broker over many requests: a
+ * figure the machine's load does not swamp, unlike a throughput ratio of a few percent.
+ */
+async function cpuPerRequest(pid: number, httpPort: number, path: string, requests = 300): Promise<number> {
+  const headers = { authorization: 'Basic ' + Buffer.from('guest:guest').toString('base64') };
+  for (let i = 0; i < 20; i++) await (await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers })).text();
+  const before = cpuMs(pid);
+  for (let i = 0; i < requests; i++) await (await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers })).text();
+  return (cpuMs(pid) - before) / requests;
+}
+
 export async function measureManagementCost(h: Harness, options: ManagementCostOptions = {}): Promise<void> {
   const workload = options.workload ?? 'confirms';
   const seconds = options.seconds ?? 5;
@@ -92,6 +111,14 @@ export async function measureManagementCost(h: Harness, options: ManagementCostO
   h.record(label, 'broker cpu', samples.with.cpu, { subject: 'polybroker', units });
   h.record(label, 'msgs/s', samples.without.rate, { subject: 'no scraper', units });
   h.record(label, 'broker cpu', samples.without.cpu, { subject: 'no scraper', units });
+  if (broker.pid !== undefined) {
+    const pid = broker.pid;
+    await h.measure(
+      'broker CPU per scrape request (idle broker, 300 requests)',
+      async () => ({ '/metrics ms': await cpuPerRequest(pid, broker.ports.http, '/metrics'), '/api/queues ms': await cpuPerRequest(pid, broker.ports.http, '/api/queues') }),
+      { units: 'ms' },
+    );
+  }
   h.note(`management cost: ratio = with scraper / without (target ≥ 0.95); ${scrapeTotals.scrapes} scrapes, ${scrapeTotals.failures} failed, slowest mean scrape ${scrapeTotals.meanMs.toFixed(1)} ms; runs alternate without/with.`);
 }
 

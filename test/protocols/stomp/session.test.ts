@@ -279,6 +279,26 @@ describe('transactions and receipts', () => {
   });
 });
 
+describe('subscription queues [RabbitMQ STOMP durable topic subscriptions]', () => {
+  it('names the queue of a topic subscription by x-queue-name, durable and auto-delete as the headers say', async () => {
+    const c = await open(
+      CONNECT_12 +
+        'SUBSCRIBE\nid:named\ndestination:/topic/named.t\nx-queue-name:my-named-queue\ndurable:true\nauto-delete:true\nreceipt:s\n\n\0' +
+        'SEND\ndestination:/topic/named.t\n\nhello\0',
+    );
+    expect((await c.frame(1)).command).toBe('RECEIPT');
+    const m = await c.frame(2);
+    expect(m.body.toString()).toBe('hello');
+    const q = server.core.vhost('/')!.queue('my-named-queue')!;
+    expect(q).toMatchObject({ durable: true, autoDelete: true, exclusive: false });
+    c.write('UNSUBSCRIBE\nid:named\nreceipt:u\n\n\0');
+    expect((await c.frame(3)).command).toBe('RECEIPT');
+    // auto-delete: the queue goes with its last consumer.
+    expect(server.core.vhost('/')!.queue('my-named-queue')).toBeNull();
+    c.close();
+  });
+});
+
 describe('NACK per queue policy', () => {
   it('dead-letters a NACKed message when the queue has a dead-letter exchange, requeues otherwise', async () => {
     const c = await open(

@@ -14,6 +14,7 @@
  * messages ahead of the consumers) so both brokers are measured at a rate they sustain.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { writeBodyFrames, writeHeaderFrame } from '../protocols/amqp/codec/content-header.js';
 import { FrameParser, PROTOCOL_HEADER } from '../protocols/amqp/codec/frame-parser.js';
 import { decodeMethod, writeMethodFrame } from '../protocols/amqp/codec/method-codec.js';
@@ -22,7 +23,7 @@ import type { MethodArgs, MethodName } from '../protocols/amqp/spec/methods.js';
 import { MethodId } from '../protocols/amqp/spec/methods.js';
 
 export type Workload = 'confirms' | 'transient' | 'fanout';
-interface Options { host?: string; port: number; workload: Workload; seconds?: number; warmupSeconds?: number; client?: 'raw' | 'amqplib'; bodyBytes?: number; /** messages the publisher may run ahead of the consumers (b, c) */ ahead?: number }
+interface Options { host?: string; port: number; workload: Workload; seconds?: number; warmupSeconds?: number; client?: 'raw' | 'amqplib'; bodyBytes?: number; /** messages the publisher may run ahead of the consumers (b, c) */ ahead?: number; /** connect with TLS (bench/tls.ts; the certificate is not verified) */ tls?: boolean }
 interface Result { published: number; delivered: number; seconds: number }
 
 const FANOUT_QUEUES = 10;
@@ -43,9 +44,9 @@ class RawConnection {
     socket.setNoDelay(true);
   }
 
-  static async open(host: string, port: number): Promise<RawConnection> {
+  static async open(host: string, port: number, tls = false): Promise<RawConnection> {
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(port, host, () => resolve(s));
+      const s: Socket = tls ? tlsConnect({ host, port, rejectUnauthorized: false }, () => resolve(s)) : connect(port, host, () => resolve(s));
       s.once('error', reject);
     });
     const c = new RawConnection(socket);
@@ -122,7 +123,7 @@ function ackFrame(channel: number, tag: number): Buffer {
 
 async function runRaw(o: Required<Options>): Promise<Result> {
   const run = Math.random().toString(36).slice(2, 8);
-  const pub = await RawConnection.open(o.host, o.port);
+  const pub = await RawConnection.open(o.host, o.port, o.tls);
   await pub.rpc(1, 'channel.open', {}, 'channel.open-ok');
   const queues: string[] = [];
   let exchange = '';
@@ -150,7 +151,7 @@ async function runRaw(o: Required<Options>): Promise<Result> {
   let delivered = 0;
   const subs: RawConnection[] = [];
   for (const q of queues) {
-    const sub = await RawConnection.open(o.host, o.port);
+    const sub = await RawConnection.open(o.host, o.port, o.tls);
     subs.push(sub);
     await sub.rpc(1, 'channel.open', {}, 'channel.open-ok');
     if (!noAck) await sub.rpc(1, 'basic.qos', { prefetchCount: 1000 }, 'basic.qos-ok');
@@ -306,7 +307,7 @@ async function runAmqplib(o: Required<Options>): Promise<Result> {
 }
 
 export async function generate(options: Options): Promise<Result> {
-  const o: Required<Options> = { host: '127.0.0.1', seconds: 5, warmupSeconds: 1, client: 'raw', bodyBytes: 1024, ahead: options.workload === 'fanout' ? 5000 : 20000, ...options };
+  const o: Required<Options> = { host: '127.0.0.1', seconds: 5, warmupSeconds: 1, client: 'raw', bodyBytes: 1024, tls: false, ahead: options.workload === 'fanout' ? 5000 : 20000, ...options };
   return o.client === 'amqplib' ? runAmqplib(o) : runRaw(o);
 }
 

@@ -7,6 +7,7 @@
  *   node dist/bench/mqtt-load.js '{"mode":"pubsub","port":1883,...}'
  */
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface PubSubSpec {
   mode: 'pubsub';
@@ -23,6 +24,8 @@ export interface PubSubSpec {
   /** QoS 1 PUBLISHes in flight per publisher. */
   window: number;
   topic: string;
+  /** Connect with TLS (bench/tls.ts; the certificate is not verified). */
+  tls?: boolean;
 }
 
 export interface IdleSpec {
@@ -106,9 +109,9 @@ interface RawConn {
   onFrame: (type: number, body: Buffer) => void;
 }
 
-function open(host: string, port: number, onFrame: (type: number, body: Buffer) => void): Promise<RawConn> {
+function open(host: string, port: number, onFrame: (type: number, body: Buffer) => void, secure = false): Promise<RawConn> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true }, () => resolve(conn));
+    const socket: net.Socket = secure ? tls.connect({ host, port, rejectUnauthorized: false }, () => resolve(conn)).setNoDelay(true) : net.connect({ host, port, noDelay: true }, () => resolve(conn));
     const conn: RawConn = { socket, onFrame };
     let tail = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
@@ -142,7 +145,7 @@ export async function runPubSub(spec: PubSubSpec): Promise<PubSubResult> {
   const run = Date.now().toString(36);
   const subs: RawConn[] = [];
   for (let s = 0; s < spec.subscribers; s++) {
-    const c = await open(spec.host, spec.port, () => undefined);
+    const c = await open(spec.host, spec.port, () => undefined, spec.tls);
     await handshake(c, connectFrame(`bsub-${run}-${s}`, !spec.persistent), 2);
     c.onFrame = () => undefined;
     const acks: Buffer[] = [];
@@ -169,7 +172,7 @@ export async function runPubSub(spec: PubSubSpec): Promise<PubSubResult> {
   const template = publishTemplate(spec.topic, spec.qos, Buffer.alloc(spec.payloadBytes, 0x61));
   const pubs: RawConn[] = [];
   for (let p = 0; p < spec.publishers; p++) {
-    const c = await open(spec.host, spec.port, () => undefined);
+    const c = await open(spec.host, spec.port, () => undefined, spec.tls);
     await handshake(c, connectFrame(`bpub-${run}-${p}`, true), 2);
     pubs.push(c);
   }

@@ -1,13 +1,96 @@
+import { fileURLToPath } from 'node:url';
 import type { Harness } from './harness.js';
+import { waitForIdle } from './harness-cpu.js';
+import { runGenerator } from './generator-run.js';
+import type { Workload } from './amqp-load.js';
+import type { PubSubResult, PubSubSpec } from './mqtt-load.js';
 import { measureManagementCost } from './management-cost.js';
+import { makeTestCerts } from '../test/helpers/certs.js';
 
 /**
- * `npm run bench -- tls`: issue 12's benchmark. The TLS-vs-plain throughput rows (AMQP and
- * MQTT, target ≥ 0.7×) belong to the security area and are added here by it; this file starts
- * with the management part: the AMQP figure with and without a scraper on /metrics and
- * /api/queues (target ≥ 0.95×), from bench/management-cost.ts.
+ * `npm run bench -- tls`: issue 12's benchmark, in two parts.
+ *
+ * 1. TLS cost (security area): the AMQP and MQTT generators of bench/amqp-load.ts and
+ *    bench/mqtt-load.ts against one broker with its plain and its TLS listeners, runs
+ *    alternating plain/TLS so a busy machine loads both alike. Printed: the TLS figure beside
+ *    the plain one (the "peer" column) and their ratio. Target ≥ 0.7×.
+ * 2. Management cost (management area, bench/management-cost.ts): the AMQP figure with and
+ *    without a scraper on /metrics and /api/queues. Target ≥ 0.95×.
+ *
+ * `--seconds N` sets each AMQP window (default 5); `--only tls|management` runs one part.
  */
+const amqpScript = fileURLToPath(new URL('./amqp-load.js', import.meta.url));
+const mqttScript = fileURLToPath(new URL('./mqtt-load.js', import.meta.url));
+
+interface AmqpResult {
+  published: number;
+  delivered: number;
+  seconds: number;
+}
+
+async function measureTlsCost(h: Harness, seconds: number): Promise<void> {
+  const certs = makeTestCerts();
+  const broker = await h.startBroker({
+    config: {
+      listeners: { amqps: { enabled: true }, mqtts: { enabled: true } },
+      tls: { cert: certs.serverCert, key: certs.serverKey },
+    },
+  });
+  const units = { 'msgs/s': 'msgs/s', 'broker cpu': '%' };
+  const rows: { label: string; run(tls: boolean): Promise<{ rate: number; cpu: number }> }[] = [];
+  for (const workload of ['confirms', 'transient'] as Workload[]) {
+    rows.push({
+      label: `AMQP ${workload} 1 KiB 1 -> 1, TLS (vs plain)`,
+      async run(tls) {
+        const port = tls ? broker.ports.amqps : broker.ports.amqp;
+        const { r, brokerCpu } = await runGenerator<AmqpResult>(h, amqpScript, { port, workload, seconds, warmupSeconds: 1, client: 'raw', tls }, broker.pid);
+        return { rate: Math.round(r.delivered / r.seconds), cpu: Math.round(brokerCpu) };
+      },
+    });
+  }
+  for (const qos of [0, 1] as const) {
+    rows.push({
+      label: `MQTT QoS ${qos} 100 B 1 -> 1, TLS (vs plain)`,
+      async run(tls) {
+        const spec: PubSubSpec & { seconds: number; warmupSeconds: number } = {
+          mode: 'pubsub', host: '127.0.0.1', port: tls ? broker.ports.mqtts : broker.ports.mqtt, qos, publishers: 1, subscribers: 1,
+          messages: 40_000 * seconds, payloadBytes: 100, persistent: false, window: 1000, topic: `bench/tls/${qos}/${Date.now().toString(36)}`, tls,
+          // CPU window of runGenerator (the generator itself runs by message count).
+          seconds: 3, warmupSeconds: 0.5,
+        };
+        const { r, brokerCpu } = await runGenerator<PubSubResult>(h, mqttScript, spec as unknown as Record<string, unknown>, broker.pid);
+        if (r.delivered < r.expected) h.note(`MQTT QoS ${qos} ${tls ? 'TLS' : 'plain'}: ${r.expected - r.delivered} of ${r.expected} not delivered`);
+        return { rate: Math.round(r.deliveriesPerSecond), cpu: Math.round(brokerCpu) };
+      },
+    });
+  }
+  for (const row of rows) {
+    const samples = { tls: { rate: [] as number[], cpu: [] as number[] }, plain: { rate: [] as number[], cpu: [] as number[] } };
+    for (let run = 1; run <= h.runs; run++) {
+      for (const tls of [false, true]) {
+        await waitForIdle([broker.pid]);
+        h.progress(`${row.label} · run ${run}/${h.runs} · ${tls ? 'TLS' : 'plain'}`);
+        const r = await row.run(tls);
+        const into = tls ? samples.tls : samples.plain;
+        into.rate.push(r.rate);
+        into.cpu.push(r.cpu);
+      }
+    }
+    h.record(row.label, 'msgs/s', samples.tls.rate, { subject: 'polybroker', units });
+    h.record(row.label, 'broker cpu', samples.tls.cpu, { subject: 'polybroker', units });
+    h.record(row.label, 'msgs/s', samples.plain.rate, { subject: 'plain', units });
+    h.record(row.label, 'broker cpu', samples.plain.cpu, { subject: 'plain', units });
+  }
+  h.note('TLS cost: ratio = TLS / plain on the same broker (target ≥ 0.7); runs alternate plain/TLS; TLS 1.3, RSA 2048 test certificate, generator does not verify it.');
+  await broker.stop();
+}
+
 export async function run(h: Harness): Promise<void> {
   const secondsArg = h.args.indexOf('--seconds');
-  await measureManagementCost(h, { seconds: secondsArg >= 0 ? Number(h.args[secondsArg + 1]) : 5 });
+  const seconds = secondsArg >= 0 ? Number(h.args[secondsArg + 1]) : 5;
+  const onlyArg = h.args.indexOf('--only');
+  const only = onlyArg >= 0 ? h.args[onlyArg + 1] : undefined;
+  if (only !== 'management') await measureTlsCost(h, seconds);
+  // Part 2 (management area): bench/management-cost.ts.
+  if (only !== 'tls') await measureManagementCost(h, { seconds });
 }

@@ -41,7 +41,7 @@ export const amqpSection: ConfigSection = {
       users: {
         type: 'array',
         default: [],
-        description: 'AMQP users with RabbitMQ-style permissions per vhost (until a broker-wide users section exists). The built-in guest/guest user (loopback only) always exists.',
+        description: 'AMQP users with RabbitMQ-style permissions per vhost (deprecated: use the broker-wide users: section; still migrated at start).',
         items: {
           type: 'object',
           additionalProperties: false,

@@ -98,7 +98,7 @@ export const kafkaSection: ConfigSection = {
               required: ['name', 'password'],
               properties: { name: { type: 'string', minLength: 1 }, password: { type: 'string' } },
             },
-            description: 'Kafka users (until the broker-wide users section exists).',
+            description: 'Kafka users (deprecated: use the broker-wide users: section; still migrated at start).',
           },
         },
       },

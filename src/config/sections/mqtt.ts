@@ -31,7 +31,7 @@ export const mqttSection: ConfigSection = {
       users: {
         type: 'array',
         default: [],
-        description: 'MQTT users (until the broker-wide users section exists).',
+        description: 'MQTT users (deprecated: use the broker-wide users: section; still migrated at start).',
         items: {
           type: 'object',
           additionalProperties: false,

@@ -34,7 +34,7 @@ export const stompSection: ConfigSection = {
       users: {
         type: 'array',
         default: [],
-        description: 'STOMP users (until the broker-wide users section exists). The built-in guest/guest user is accepted from loopback only.',
+        description: 'STOMP users (deprecated: use the broker-wide users: section; still migrated at start). The built-in guest/guest user is accepted from loopback only.',
         items: {
           type: 'object',
           additionalProperties: false,

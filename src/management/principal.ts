@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Core } from '../core/index.js';
+import type { Core, Permission, ResourceKind } from '../core/index.js';
 import { HttpError } from './http-io.js';
 
 /**
@@ -12,6 +12,12 @@ export interface Principal {
   readonly tags: readonly string[];
   /** True when the user may see and act on the vhost's objects. */
   mayAccessVhost(vhost: string): boolean;
+  /**
+   * RabbitMQ's resource permissions (configure / write / read regexes), enforced for every
+   * user including administrators, as RabbitMQ does; absent for the control socket's local
+   * administrator, who owns the data dir.
+   */
+  allows?(vhost: string, kind: ResourceKind, name: string, perm: Permission): boolean;
 }
 
 export type Authenticate = (username: string, password: string, remoteAddress: string) => Promise<Principal | null>;
@@ -61,6 +67,6 @@ export function coreUsersAuthenticate(core: Core): Authenticate {
     const r = await core.users.authenticate(username, password, { remoteAddress, mechanism: 'http-basic' });
     if (!r.ok) return null;
     const user = r.user;
-    return { name: user.name, tags: core.users.get(user.name)?.tags ?? [], mayAccessVhost: (v) => user.mayAccessVhost(v) };
+    return { name: user.name, tags: core.users.get(user.name)?.tags ?? [], mayAccessVhost: (v) => user.mayAccessVhost(v), allows: (v, kind, n, perm) => user.allows(v, kind, n, perm) };
   };
 }

@@ -2,7 +2,7 @@
 import type { Message } from '../core/index.js';
 import { HttpError } from './http-io.js';
 import { StatusResult, type Route } from './router.js';
-import { core, readableVhost, visibleVhosts, writableVhost } from './routes-objects.js';
+import { core, readableVhost, requirePermission, visibleVhosts, writableVhost } from './routes-objects.js';
 
 function messageView(m: Message): Record<string, unknown> {
   const text = m.body.toString('utf8');
@@ -76,6 +76,7 @@ export const businessRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       if (!vh.queue(r.params.name!)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      requirePermission(r, vh.name, 'queue', r.params.name!, 'read');
       const b = await r.body();
       const res = await core(() => vh.redrive(r.params.name!, { ...(typeof b.to === 'string' ? { to: b.to } : {}), ...(b.limit !== undefined ? { limit: Number(b.limit) } : {}) }));
       return { moved: res.moved, skipped: res.skipped };

@@ -2,12 +2,18 @@
  * Vhosts, exchanges, queues, bindings, policies and definitions, as RabbitMQ's management
  * API lists and changes them; every list is filtered to the vhosts the caller may see.
  */
-import { createMessage, isCoreError, type Vhost, type Core, type ExchangeType } from '../core/index.js';
+import { createMessage, isCoreError, type Vhost, type Core, type ExchangeType, type Permission, type ResourceKind } from '../core/index.js';
 import { exportDefinitions, importDefinitions, type RabbitDefinitions } from './definitions.js';
 import { HttpError } from './http-io.js';
 import { isAdministrator, mayChangeVhost, mayReadVhost, type Principal } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
 import { bindingView, exchangeView, matchingPolicy, policyView, propertiesKey, queueView } from './views.js';
+
+/** 403 unless the caller holds `perm` on the resource (RabbitMQ's wording). */
+export function requirePermission(r: RouteRequest, vhost: string, kind: ResourceKind, name: string, perm: Permission): void {
+  const p = r.principal;
+  if (p.allows && !p.allows(vhost, kind, name, perm)) throw new HttpError(403, 'access_refused', `access to ${kind} '${name}' in vhost '${vhost}' refused for user '${p.name}'`);
+}
 
 function notFound(): HttpError {
   return new HttpError(404, 'Object Not Found', 'Not Found');
@@ -112,6 +118,11 @@ function bool(v: unknown, fallback: boolean): boolean {
   return typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : fallback;
 }
 
+/** Policies need the policymaker or administrator tag (RabbitMQ). */
+function requirePolicymaker(r: RouteRequest): void {
+  if (!isAdministrator(r.principal) && !r.principal.tags.includes('policymaker')) throw new HttpError(403, 'not_authorised', 'policies need the policymaker or administrator tag');
+}
+
 function requireAdmin(r: RouteRequest): void {
   if (!isAdministrator(r.principal)) throw new HttpError(403, 'not_authorised', 'Not administrator user');
 }
@@ -119,6 +130,7 @@ function requireAdmin(r: RouteRequest): void {
 /** POST /api/queues/:vhost/:name/get with RabbitMQ's ackmode, encoding and truncate. */
 async function getMessages(r: RouteRequest): Promise<unknown> {
   const vh = writableVhost(r);
+  requirePermission(r, vh.name, 'queue', r.params.name!, 'read');
   const body = await r.body();
   const count = Math.max(1, Math.min(Number(body.count ?? 1), 10_000));
   const ackmode = String(body.ackmode ?? 'ack_requeue_true');
@@ -181,6 +193,7 @@ async function publish(r: RouteRequest): Promise<unknown> {
   const p = (body.properties ?? {}) as Record<string, unknown>;
   const headers = (p.headers ?? {}) as Record<string, unknown>;
   const exchange = r.params.name === 'amq.default' ? '' : r.params.name!;
+  requirePermission(r, vh.name, 'exchange', exchange, 'write');
   const message = createMessage(payload, {
     properties: {
       ...(typeof p.content_type === 'string' ? { contentType: p.content_type } : {}),
@@ -217,6 +230,8 @@ export const objectRoutes: Route[] = [
       requireAdmin(r);
       const existed = r.ctx.core.hasVhost(r.params.vhost!);
       await core(() => r.ctx.core.declareVhost(r.params.vhost!));
+      // As RabbitMQ's management plugin: the user who creates a vhost gets full permissions on it.
+      if (!existed && r.ctx.core.users.get(r.principal.name)) await r.ctx.core.users.setPermissions(r.principal.name, r.params.vhost!, { configure: '.*', write: '.*', read: '.*' });
       return new StatusResult(existed ? 204 : 201);
     },
   },
@@ -253,6 +268,7 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       const b = await r.body();
+      requirePermission(r, vh.name, 'exchange', r.params.name!, 'configure');
       const existed = vh.exchange(r.params.name!) !== null;
       await core(() => vh.declareExchange(r.params.name!, { type: String(b.type ?? 'direct') as ExchangeType, durable: bool(b.durable, true), autoDelete: bool(b.auto_delete, false), internal: bool(b.internal, false), arguments: (b.arguments ?? {}) as Record<string, unknown> }));
       return new StatusResult(existed ? 204 : 201);
@@ -266,6 +282,7 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       if (!vh.exchange(r.params.name!)) throw notFound();
+      requirePermission(r, vh.name, 'exchange', r.params.name!, 'configure');
       await core(() => vh.deleteExchange(r.params.name!, { ifUnused: r.query.get('if-unused') === 'true' }));
       return new StatusResult(204);
     },
@@ -293,6 +310,7 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       const b = await r.body();
+      requirePermission(r, vh.name, 'queue', r.params.name!, 'configure');
       const existed = vh.queue(r.params.name!) !== null;
       await core(() => vh.declareQueue(r.params.name!, { durable: bool(b.durable, true), autoDelete: bool(b.auto_delete, false), arguments: (b.arguments ?? {}) as Record<string, unknown> }));
       return new StatusResult(existed ? 204 : 201);
@@ -306,6 +324,7 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       if (!vh.queue(r.params.name!)) throw notFound();
+      requirePermission(r, vh.name, 'queue', r.params.name!, 'configure');
       await core(() => vh.deleteQueue(r.params.name!, { ifUnused: r.query.get('if-unused') === 'true', ifEmpty: r.query.get('if-empty') === 'true' }));
       return new StatusResult(204);
     },
@@ -318,6 +337,7 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       if (!vh.queue(r.params.name!)) throw notFound();
+      requirePermission(r, vh.name, 'queue', r.params.name!, 'read');
       const purged = await core(() => vh.purgeQueue(r.params.name!));
       return new StatusResult(204, { purged });
     },
@@ -341,6 +361,8 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       const b = await r.body();
+      requirePermission(r, vh.name, 'queue', r.params.destination!, 'write');
+      requirePermission(r, vh.name, 'exchange', r.params.source!, 'read');
       await core(() => vh.bindQueue(r.params.destination!, r.params.source!, String(b.routing_key ?? ''), (b.arguments ?? {}) as Record<string, unknown>));
       return new StatusResult(201);
     },
@@ -353,6 +375,8 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       const b = await r.body();
+      requirePermission(r, vh.name, 'exchange', r.params.destination!, 'write');
+      requirePermission(r, vh.name, 'exchange', r.params.source!, 'read');
       await core(() => vh.bindExchange(r.params.destination!, r.params.source!, String(b.routing_key ?? ''), (b.arguments ?? {}) as Record<string, unknown>));
       return new StatusResult(201);
     },
@@ -366,6 +390,8 @@ export const objectRoutes: Route[] = [
       const vh = writableVhost(r);
       const found = listBindings(r, vh.name).find((b) => b.source === r.params.source && b.destination === r.params.destination && b.properties_key === r.params.props);
       if (!found) throw notFound();
+      requirePermission(r, vh.name, 'queue', r.params.destination!, 'write');
+      requirePermission(r, vh.name, 'exchange', r.params.source!, 'read');
       await core(() => vh.unbindQueue(r.params.destination!, r.params.source!, String(found.routing_key), found.arguments as Record<string, unknown>));
       return new StatusResult(204);
     },
@@ -379,6 +405,7 @@ export const objectRoutes: Route[] = [
     summary: 'Sets a policy `{pattern, definition, priority, apply-to}`',
     handler: async (r) => {
       const vh = writableVhost(r);
+      requirePolicymaker(r);
       const b = await r.body();
       if (typeof b.pattern !== 'string' || typeof b.definition !== 'object') throw new HttpError(400, 'bad_request', 'pattern and definition are required');
       const applyTo = String(b['apply-to'] ?? 'all');
@@ -393,6 +420,7 @@ export const objectRoutes: Route[] = [
     summary: 'Deletes a policy',
     handler: async (r) => {
       const vh = writableVhost(r);
+      requirePolicymaker(r);
       if (!vh.policies().some((p) => p.name === r.params.name)) throw notFound();
       await core(() => vh.deletePolicy(r.params.name!));
       return new StatusResult(204);

@@ -2,7 +2,7 @@
 import type { OffsetSpec, Vhost } from '../core/index.js';
 import { HttpError } from './http-io.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
-import { core, readableVhost, visibleVhosts, writableVhost } from './routes-objects.js';
+import { core, readableVhost, requirePermission, visibleVhosts, writableVhost } from './routes-objects.js';
 import { consumerGroupView, streamView } from './views.js';
 
 function streams(r: RouteRequest, only?: string): Record<string, unknown>[] {
@@ -140,6 +140,7 @@ export const streamRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       if (!vh.stream(r.params.name!)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      requirePermission(r, vh.name, 'queue', r.params.name!, 'configure');
       await core(() => vh.deleteStream(r.params.name!));
       return new StatusResult(204);
     },
@@ -151,6 +152,7 @@ export const streamRoutes: Route[] = [
     summary: 'Message lookup: `?partition=0&offset=N&count=10` (bodies as UTF-8 or base64)',
     handler: async (r) => {
       const vh = writableVhost(r);
+      requirePermission(r, vh.name, 'queue', r.params.name!, 'read');
       const partition = Number(r.query.get('partition') ?? 0);
       const offset = Number(r.query.get('offset') ?? 0);
       const count = Math.min(Math.max(Number(r.query.get('count') ?? 10), 1), 1000);

@@ -12,6 +12,7 @@ const CONFIG = {
     { name: 'ops', password: 'ops-pw', tags: ['monitoring'], permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
     { name: 'dev', password: 'dev-pw', tags: ['management'], permissions: { dev: { configure: '.*', write: '.*', read: '.*' } } },
     { name: 'app', password: 'app-pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
+    { name: 'limited', password: 'lim-pw', tags: ['management'], permissions: { '/': { configure: '^lim\\.', write: '^lim\\.', read: '^lim\\.' } } },
   ],
   vhosts: {
     '/': {
@@ -56,6 +57,20 @@ describe('management API: authentication and tags', () => {
     expect((await dev.get('/api/users')).status).toBe(403);
     expect((await dev.get('/api/nodes')).status).toBe(403);
     expect((await dev.put('/api/queues/%2F/sneaky')).status).toBe(404);
+  });
+
+  it('enforces the user\'s configure/write/read permissions and the policymaker tag, as RabbitMQ', async () => {
+    const lim = managementClient(broker.ports.http, 'limited', 'lim-pw');
+    expect((await lim.put('/api/queues/%2F/lim.q')).status).toBe(201);
+    const refused = await lim.put('/api/queues/%2F/other');
+    expect(refused.status).toBe(403);
+    expect(refused.body.reason).toBe("access to queue 'other' in vhost '/' refused for user 'limited'");
+    expect((await lim.post('/api/exchanges/%2F/amq.topic/publish', { routing_key: 'x', payload: 'p', payload_encoding: 'string', properties: {} })).status).toBe(403);
+    expect((await lim.post('/api/queues/%2F/orders/get', { count: 1, ackmode: 'ack_requeue_true' })).status).toBe(403);
+    expect((await lim.del('/api/queues/%2F/orders/contents')).status).toBe(403);
+    expect((await lim.post('/api/bindings/%2F/e/amq.topic/q/lim.q', { routing_key: 'k' })).status).toBe(403);
+    expect((await lim.put('/api/policies/%2F/p1', { pattern: '^lim', definition: { 'message-ttl': 1 } })).status).toBe(403);
+    expect((await lim.del('/api/queues/%2F/lim.q')).status).toBe(204);
   });
 
   it('lets a monitoring user read every vhost but not change definitions of vhosts without permissions', async () => {

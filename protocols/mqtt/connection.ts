@@ -359,20 +359,6 @@ export class MqttConnection {
       const head = extra.messageExpiryInterval !== undefined || subIds ? encodeProperties(extra) : null;
       properties = head ? (m.properties ? Buffer.concat([head, m.properties]) : head) : m.properties;
     }
-    let topic = m.topic;
-    if (this.clientTopicAliasMaximum > 0) {
-      const aliases = (this.outboundAliases ??= new Map());
-      const alias = aliases.get(topic);
-      const aliasProp = (n: number) => encodeProperties({ topicAlias: n });
-      if (alias !== undefined) {
-        properties = properties ? Buffer.concat([aliasProp(alias), properties]) : aliasProp(alias);
-        topic = '';
-      } else if (aliases.size < this.clientTopicAliasMaximum) {
-        const n = aliases.size + 1;
-        aliases.set(topic, n);
-        properties = properties ? Buffer.concat([aliasProp(n), properties]) : aliasProp(n);
-      }
-    }
     let packetId = 0;
     let freshId = false;
     const messageKey = `${d.queue}:${d.offset}`;
@@ -391,6 +377,21 @@ export class MqttConnection {
         return;
       }
     }
+    // Outbound topic alias; a new one is kept only once the packet that teaches it is sent.
+    let topic = m.topic;
+    let newAlias = 0;
+    if (this.clientTopicAliasMaximum > 0) {
+      const aliases = this.outboundAliases;
+      const alias = aliases?.get(topic);
+      const aliasProp = (n: number) => encodeProperties({ topicAlias: n });
+      if (alias !== undefined) {
+        properties = properties ? Buffer.concat([aliasProp(alias), properties]) : aliasProp(alias);
+        topic = '';
+      } else if ((aliases?.size ?? 0) < this.clientTopicAliasMaximum) {
+        newAlias = (aliases?.size ?? 0) + 1;
+        properties = properties ? Buffer.concat([aliasProp(newAlias), properties]) : aliasProp(newAlias);
+      }
+    }
     const out = { topic, packetId, qos: outQos, dup: outQos > 0 && d.redelivered, retain, properties, payload: m.payload };
     // Never send a packet larger than the client's Maximum Packet Size: discard it [MQTT-3.1.2-25].
     if (publishSize(out, this.level) > this.clientMaxPacketSize) {
@@ -398,6 +399,7 @@ export class MqttConnection {
       channel.ack(d.deliveryTag);
       return;
     }
+    if (newAlias > 0) (this.outboundAliases ??= new Map()).set(m.topic, newAlias);
     const parts = encodePublish(out, this.level);
     // Exactly once across a broker restart: a QoS 2 packet id is durable before the client
     // can hold the message under it, so a resend after a crash uses the same id.

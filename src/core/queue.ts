@@ -29,6 +29,8 @@ export interface QueueEntry {
   /** Times delivered so far. */
   deliveries: number;
   redelivered: boolean;
+  /** Queues with filtering consumers: the consumer-set epoch at which no consumer accepted it. */
+  rejectedAt?: number;
 }
 
 export type DeathReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
@@ -288,8 +290,11 @@ export class Queue implements QueueLike, Routable {
 
   /** Consumers with a server-side filter: while any is here, dispatch looks past the head. */
   private filteredConsumers = 0;
+  /** Changes whenever the set of consumers changes: a message nobody accepted may now be taken. */
+  private consumerEpoch = 0;
 
   addConsumer(c: Consumer): void {
+    this.consumerEpoch++;
     if (c.filter !== null) this.filteredConsumers++;
     if (this.settings.singleActiveConsumer) {
       const current = this.activeConsumer();
@@ -317,6 +322,7 @@ export class Queue implements QueueLike, Routable {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     c.cancelled = true;
+    this.consumerEpoch++;
     if (c.filter !== null) this.filteredConsumers--;
     if (this.rr > i) this.rr--;
     this.lastUsed = this.host.now();
@@ -399,24 +405,37 @@ export class Queue implements QueueLike, Routable {
     if (this.levels) lists.reverse(); // fifo is absent on priority queues: highest level first
     const taken = new Set<QueueEntry>();
     const now = this.host.now();
+    const epoch = this.consumerEpoch;
     let expired: QueueEntry[] | null = null;
+    let out: (Consumer | Delivery)[] | null = null;
+    // Delivering does not change the ready lists (removal comes after the walk), so they are
+    // walked in place. A message no current consumer accepts is marked with the epoch and not
+    // evaluated again until the consumers change.
     scan: for (const l of lists) {
-      for (const e of [...l]) {
+      for (const e of l) {
+        if (e.rejectedAt === epoch && (e.expiresAt === Infinity || e.immediate)) continue;
         if (!this.consumers.some((c) => c.canTake())) break scan;
         if (e.expiresAt !== Infinity && !e.immediate && e.expiresAt <= now) {
           taken.add(e);
           (expired ??= []).push(e);
           continue;
         }
+        if (e.rejectedAt === epoch) continue;
         const c = this.pickConsumerFor(e.message);
-        if (c === null) continue;
+        if (c === null) {
+          if (!this.consumers.some((x) => x.filter === null || x.filter.accepts(e.message))) e.rejectedAt = epoch;
+          continue;
+        }
         taken.add(e);
-        this.deliver(e, c);
+        // Bookkeeping now (credit), the consumer's callback after the lists are settled: a
+        // callback may requeue synchronously, which must not meet a half-walked list.
+        (out ??= []).push(c, this.makeDelivery(e, c.channel, c, c.noAck));
       }
     }
     if (taken.size === 0) return;
     for (const l of lists) for (const e of l.removeWhere((x) => taken.has(x))) this.removed(e);
     if (expired) this.host.deadLetter(this, expired, 'expired');
+    if (out) for (let i = 0; i < out.length; i += 2) (out[i] as Consumer).onDelivery(out[i + 1] as Delivery);
   }
 
   private deliver(e: QueueEntry, c: Consumer): void {

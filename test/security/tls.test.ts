@@ -94,6 +94,27 @@ describe('TLS listeners', () => {
     await expect(amqp.connect({ protocol: 'amqps', hostname: 'localhost', port: broker.ports.amqps, }, { ...clientTls('nobody'), credentials: amqp.credentials.external() })).rejects.toThrow(/ACCESS_REFUSED|403|closed/);
   });
 
+  it('pika (Python) publishes over AMQPS with the CA, and with EXTERNAL from a client certificate', async () => {
+    const cert = certs.client('certuser');
+    const script = [
+      'import pika, ssl, sys',
+      'ctx = ssl.create_default_context(cafile=sys.argv[2])',
+      'if len(sys.argv) > 3: ctx.load_cert_chain(sys.argv[3], sys.argv[4])',
+      "creds = pika.credentials.ExternalCredentials() if len(sys.argv) > 3 else pika.PlainCredentials('alice', 'alice-pw')",
+      "p = pika.ConnectionParameters(host='localhost', port=int(sys.argv[1]), credentials=creds, ssl_options=pika.SSLOptions(ctx, 'localhost'))",
+      'c = pika.BlockingConnection(p)',
+      'ch = c.channel()',
+      "ch.queue_declare(queue='cert-pika', durable=False)",
+      "ch.basic_publish(exchange='', routing_key='cert-pika', body=b'from pika')",
+      "print('ok')",
+      'c.close()',
+    ].join('\n');
+    const plain = await run('/usr/bin/python3', ['-c', script, String(broker.ports.amqps), certs.ca]);
+    expect(plain.stdout.trim(), plain.stderr).toBe('ok');
+    const external = await run('/usr/bin/python3', ['-c', script, String(broker.ports.amqps), certs.ca, cert.cert, cert.key]);
+    expect(external.stdout.trim(), external.stderr).toBe('ok');
+  });
+
   it('MQTTS: mqtt.js with a password, and with only a client certificate (its CN is the user)', async () => {
     const pw = await mqtt.connectAsync(`mqtts://localhost:${broker.ports.mqtts}`, { username: 'alice', password: 'alice-pw', ca: ca(), reconnectPeriod: 0 });
     await pw.subscribeAsync('tls/#', { qos: 1 });

@@ -3,8 +3,8 @@
  * number kept in every index unit so a filtered read skips a batch without reading it.
  *
  * Reserved hashes: 0 = the batch has no filter value (every core-encoded message without
- * one); 1 = unknown (a Kafka batch stored as produced, possibly with several records and
- * values: it must be read to decide). A value's hash is murmur2 of its UTF-8 bytes, moved off
+ * one); 1 = unknown (a Kafka batch stored as produced whose records have different values,
+ * or that is compressed: it must be read to decide). A value's hash is murmur2 of its UTF-8 bytes, moved off
  * the reserved range. Hashes may collide: a hash match is always confirmed on the header.
  */
 import { headerValue, type Message } from './message.js';

@@ -27,8 +27,8 @@ import type {
 import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from './errors.js';
 import type { StreamDef } from './journal.js';
 import type { Message, MessageOrigin } from './message.js';
-import { uncompressedRecordKeys } from '../../storage/record-keys.js';
-import { TAG_UNKNOWN } from './filter-tag.js';
+import { scanRecordBatch } from '../../storage/record-keys.js';
+import { FILTER_VALUE_HEADER, tagHash, TAG_NONE, TAG_UNKNOWN } from './filter-tag.js';
 import type { MessageFilter } from './message-filter.js';
 import { pickPolicy } from './queue-args.js';
 import { decodeBatchMessages } from './record-codec.js';
@@ -201,15 +201,15 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
     if (b.length > vh.ctx.maxMessageBytes) throw new MessageTooLarge(`record batch of ${b.length} bytes exceeds the max message size of ${vh.ctx.maxMessageBytes} bytes`);
     if (!verifyRecordBatchCrc(b)) throw new InvalidArgument(`record batch CRC mismatch for ${s.describe()}`);
     const h = readRecordBatchHeader(b);
+    const indexing = producedBatchIndexing(b);
     const res = vh.ctx.store.append({
       batch: b,
       recordCount: h.lastOffsetDelta + 1,
       firstTimestamp: h.baseTimestamp,
       maxTimestamp: h.maxTimestamp,
-      // Batches are stored as produced: their records' filter values are not read here.
-      targets: [{ partition: id, tagHash: TAG_UNKNOWN }],
+      targets: [{ partition: id, tagHash: indexing.tagHash }],
       durability: mode,
-      ...kafkaKeys(b),
+      ...(indexing.keys ? { keys: indexing.keys } : {}),
       batchCrcVerified: true,
     });
     if (baseOffset < 0) baseOffset = res.baseOffsets[0]!;
@@ -282,17 +282,25 @@ export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[])
   return routed;
 }
 
-/** Record keys of a produced batch for the message-key index (uncompressed batches only). */
-function kafkaKeys(batch: Buffer): { keys?: string[] } {
-  const keys = uncompressedRecordKeys(batch);
-  if (keys.length === 0) return {};
-  const out: string[] = [];
-  for (const k of keys) {
+const FILTER_HEADER_BYTES = Buffer.from(FILTER_VALUE_HEADER);
+
+/**
+ * What the index learns of a produced batch without decoding it: its record keys (message-key
+ * index) and its tag hash: the filter value's when every record has the same one, none when
+ * no record has one, else unknown (read and checked record by record).
+ */
+function producedBatchIndexing(batch: Buffer): { tagHash: number; keys?: string[] } {
+  const scan = scanRecordBatch(batch, FILTER_HEADER_BYTES);
+  const v = scan.headerValue;
+  const tag = v === 'mixed' ? TAG_UNKNOWN : v === null ? TAG_NONE : tagHash(v.toString('utf8'));
+  if (scan.keys.length === 0) return { tagHash: tag };
+  const keys: string[] = [];
+  for (const k of scan.keys) {
     if (k.length === 0) continue;
     const t = k.toString('utf8');
-    if (!out.includes(t)) out.push(t);
+    if (!keys.includes(t)) keys.push(t);
   }
-  return out.length > 0 ? { keys: out } : {};
+  return keys.length > 0 ? { tagHash: tag, keys } : { tagHash: tag };
 }
 
 export function produceRecords(vh: VhostImpl, stream: string, partition: number | null, records: ProduceRecord[], o?: ProduceOptions, origin?: MessageOrigin): ProduceResult {

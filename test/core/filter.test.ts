@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgument } from '../../src/core/index.js';
 import { encodeRecordBatch } from '../../storage/record-batch.js';
+import { tagHash, TAG_NONE, TAG_UNKNOWN } from '../../src/core/filter-tag.js';
 import { collector, msg, openCore, session, settle } from './fixture.js';
 
 const tagged = (body: string, value: string) => msg(body, {}, [{ name: 'x-stream-filter-value', value }]);
@@ -120,6 +121,19 @@ describe('server-side filters on streams', () => {
     ch.publish('', 's', tagged('late', 'rare'));
     await waitUntil(() => rare.deliveries.length === 6);
     expect(rare.bodies()[5]).toBe('late');
+    await f.close();
+  });
+
+  it('indexes the tag of a Kafka batch whose records share one filter value (skippable), unknown when they differ', async () => {
+    const f = await openCore();
+    const { conn } = session(f.core);
+    await conn.vhost.declareStream('t', { partitions: 1 });
+    const rec = (tag: string | null) => ({ key: null, value: Buffer.from('v'), timestamp: 1, headers: tag === null ? [] : ([['x-stream-filter-value', Buffer.from(tag)]] as [string, Buffer][]) });
+    conn.vhost.produce('t', 0, encodeRecordBatch({ records: [rec('x'), rec('x')] }));
+    conn.vhost.produce('t', 0, encodeRecordBatch({ records: [rec('x'), rec('y')] }));
+    conn.vhost.produce('t', 0, encodeRecordBatch({ records: [rec(null)] }));
+    const id = (f.core.vhost('/') as unknown as { streamsByName: Map<string, { partitionIds: number[] }> }).streamsByName.get('t')!.partitionIds[0]!;
+    expect([0, 2, 4].map((o) => f.store.lookup(id, o)!.tagHash)).toEqual([tagHash('x'), TAG_UNKNOWN, TAG_NONE]);
     await f.close();
   });
 

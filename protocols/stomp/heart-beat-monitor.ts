@@ -3,7 +3,8 @@ import type { NegotiatedHeartBeat } from './heart-beat.js';
 /**
  * Runs the negotiated heart-beats of one connection (STOMP 1.2 "Heart-beating"): sends a beat
  * when nothing was written for the send interval, and reports a client silent for its
- * interval × grace. One timer per connection at half the shorter interval.
+ * interval × grace (measured by this process's clock, so a stall of ours is not taken for the
+ * client's silence). One timer per connection at half the shorter interval.
  */
 export class HeartBeatMonitor {
   private timer: NodeJS.Timeout | null = null;
@@ -24,8 +25,15 @@ export class HeartBeatMonitor {
     const tickMs = Math.max(10, Math.floor(Math.min(sendMs > 0 ? sendMs / 2 : Infinity, receiveMs > 0 ? receiveMs / 2 : Infinity)));
     let sinceBeatMs = 0;
     this.lastReadAt = Date.now();
+    let lastTickAt = this.lastReadAt;
     this.timer = setInterval(() => {
-      if (receiveMs > 0 && Date.now() - this.lastReadAt > deadMs) {
+      const now = Date.now();
+      // A tick that comes late means this process was stalled (GC, a busy host): the client's
+      // beats may be waiting unread in the socket, and timers run before I/O is read. Judge
+      // silence only on a tick that ran on time; the next one comes after the reads.
+      const late = now - lastTickAt > 2 * tickMs;
+      lastTickAt = now;
+      if (receiveMs > 0 && !late && now - this.lastReadAt > deadMs) {
         this.stop();
         this.onSilent(deadMs);
         return;

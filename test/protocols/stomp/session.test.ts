@@ -251,6 +251,25 @@ describe('heart-beating [STOMP 1.2 Heart-beating]', () => {
     expect((await c.frame(1)).headers['receipt-id']).toBe('alive');
     c.close();
   });
+
+  it('does not take a stall of the broker for the silence of a client that beats', async () => {
+    const c = await open('CONNECT\naccept-version:1.2\nhost:/\nheart-beat:100,0\n\n\0');
+    await c.frame(0);
+    c.write('\n');
+    // The beat is in the socket, unread, while the event loop (the broker's too: it runs in
+    // this process) is blocked for 3 × the 200 ms allowance.
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      // busy: a stalled broker process
+    }
+    for (let i = 0; i < 4; i++) {
+      c.write('\n');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    c.write('BEGIN\ntransaction:t\nreceipt:alive\n\n\0');
+    expect((await c.frame(1)).headers['receipt-id']).toBe('alive');
+    c.close();
+  });
 });
 
 describe('transactions and receipts', () => {

@@ -13,11 +13,11 @@ const run = promisify(execFile);
  */
 const ENV = {
   PEER_RABBIT_NODE: 'rabbit-mgmt@localhost',
-  PEER_RABBIT_AMQP: '6682',
-  PEER_RABBIT_MQTT: '2893',
-  PEER_RABBIT_STOMP: '62623',
-  PEER_RABBIT_STREAM: '6562',
-  PEER_RABBIT_DIST: '26682',
+  PEER_RABBIT_AMQP: '16782',
+  PEER_RABBIT_MQTT: '16793',
+  PEER_RABBIT_STOMP: '16723',
+  PEER_RABBIT_STREAM: '16762',
+  PEER_RABBIT_DIST: '26792',
   PEERS_HOME: '/tmp/polybroker-peers-mgmt',
 };
 const DIR = `${ENV.PEERS_HOME}/rabbitmq-rabbit-mgmt`;

@@ -66,6 +66,7 @@ export class TimerLog {
   private chain: Promise<void> = Promise.resolve();
   private readonly blocks = new Map<number, Buffer>();
   private failed: Error | null = null;
+  private flushing = false;
   /** Segments wholly below this slot are deleted once written (set by the checkpoint). */
   reclaimBefore = -Infinity;
   private closed = false;
@@ -178,6 +179,7 @@ export class TimerLog {
 
   private async flush(): Promise<void> {
     this.flushQueued = false;
+    this.flushing = true;
     const runs = this.pending;
     const cycle = this.cycle;
     this.pending = [];
@@ -202,11 +204,13 @@ export class TimerLog {
       }
       if (cycle.sync) for (const seg of synced) await fdatasyncAsync(seg.fd);
       this.inflight = [];
+      this.flushing = false;
       if (this.reclaimBefore !== -Infinity) this.deleteBefore(this.reclaimBefore);
       cycle.resolve();
     } catch (err) {
       this.failed ??= err as Error;
       this.inflight = [];
+      this.flushing = false;
       cycle.reject(err as Error);
     }
   }
@@ -275,7 +279,8 @@ export class TimerLog {
    */
   deleteBefore(doneSlot: number): number {
     let removed = 0;
-    if (this.closed) return 0;
+    // A write or fsync in flight may use a segment's fd: the flush's end calls this again.
+    if (this.closed || this.flushing) return 0;
     while (this.segments.length > 1) {
       const s = this.segments[0]!;
       if (s.maxSlot >= doneSlot || s.written < s.length) break;
@@ -293,6 +298,14 @@ export class TimerLog {
     let n = 0;
     for (const s of this.segments) n += s.written;
     return n;
+  }
+
+  /** Waits for the writes in flight and closes the files without syncing (TimerStore.halt). */
+  async halt(): Promise<void> {
+    if (this.closed) return;
+    await this.chain;
+    this.closed = true;
+    for (const s of this.segments) closeSync(s.fd);
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,8 @@
  * written atomically with the fired message, see src/core/delayed-delivery.ts).
  */
 import { crc32c } from '@node-rs/crc32';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DurabilityMode } from '../types.js';
 import { systemClock, type TimerClock } from './clock.js';
@@ -76,6 +77,8 @@ export class TimerStore {
   private readonly slotMs: number;
   private readonly wheelSlots: number;
   private readonly heads: Float64Array;
+  /** The slot each head's chain belongs to (-1 = none): a slot a wheel later must not join it. */
+  private readonly headSlot: Float64Array;
   private readonly heap = new NearHeap();
   private readonly sync: boolean;
   private readonly warn: (fields: Record<string, unknown>, msg: string) => void;
@@ -104,6 +107,7 @@ export class TimerStore {
   private cancelWake: (() => void) | null = null;
   private wakeAt = Infinity;
   private checkpointTimer: (() => void) | null = null;
+  private checkpointChain: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(private readonly options: TimerStoreOptions) {
@@ -111,6 +115,7 @@ export class TimerStore {
     this.slotMs = options.slotMs ?? 1000;
     this.wheelSlots = options.wheelSlots ?? Math.ceil((2 * DAY_MS) / this.slotMs);
     this.heads = new Float64Array(this.wheelSlots).fill(-1);
+    this.headSlot = new Float64Array(this.wheelSlots).fill(-1);
     this.sync = options.durability !== 'none';
     this.warn = options.warn ?? (() => {});
   }
@@ -173,13 +178,26 @@ export class TimerStore {
     this.doneSlot = minLive !== Infinity ? minLive : (checkpoint ?? this.slotOf(this.clock.now()));
     this.persistedDoneSlot = checkpoint ?? -1;
     this.loadedThrough = this.doneSlot;
+    // Each wheel index serves the earliest live slot mapped to it; live units of a later slot
+    // on the same index (written while the checkpoint lagged a wheel) are held in memory.
+    const slotOfIndex = new Map<number, number>();
+    for (const sl of liveSlots) {
+      const idx = sl % this.wheelSlots;
+      const cur = slotOfIndex.get(idx);
+      if (cur === undefined || sl < cur) slotOfIndex.set(idx, sl);
+    }
     for (let i = 0; i < cand.length; i++) {
       const { position, u } = cand[i]!;
       if (!liveSlots.has(u.slot)) continue;
-      this.heads[u.slot % this.wheelSlots] = position;
-      if (u.slot > this.maxLinkedSlot) this.maxLinkedSlot = u.slot;
+      const idx = u.slot % this.wheelSlots;
+      const chained = slotOfIndex.get(idx) === u.slot;
+      if (chained) {
+        this.heads[idx] = position;
+        this.headSlot[idx] = u.slot;
+        if (u.slot > this.maxLinkedSlot) this.maxLinkedSlot = u.slot;
+      }
       if (!live[i]) {
-        this.skip.add(position);
+        if (chained) this.skip.add(position);
         continue;
       }
       const key = refKey(u.partition, u.offset);
@@ -187,9 +205,10 @@ export class TimerStore {
         this.cancelled.set(key, u.dueAt);
         continue;
       }
-      if (this.slotOf(u.dueAt) < u.slot) {
-        // Scheduled into memory (due within the loaded horizon) before the crash: load it now.
-        this.late.add(position);
+      if (!chained || this.slotOf(u.dueAt) < u.slot) {
+        // Not reachable through the wheel, or scheduled into memory (due within the loaded
+        // horizon) before the crash: load it now.
+        if (chained) this.late.add(position);
         this.hold({ dueAt: u.dueAt, position, partition: u.partition, offset: u.offset, slot: u.slot });
       }
       this.counts.set(u.partition, (this.counts.get(u.partition) ?? 0) + 1);
@@ -241,7 +260,8 @@ export class TimerStore {
     if (slot > cap) slot = Math.max(cap, this.loadedThrough);
     const r = this.link({ dueAt, slot, link: -1, offset, partition, kind: UnitKind.Timer, flags: 0 });
     this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
-    if (natural < this.loadedThrough) {
+    if (!r.linked) this.hold({ dueAt, position: r.position, partition, offset, slot });
+    else if (natural < this.loadedThrough) {
       // Due within the loaded horizon: into memory now, skipped when its slot loads.
       this.late.add(r.position);
       this.hold({ dueAt, position: r.position, partition, offset, slot });
@@ -250,14 +270,25 @@ export class TimerStore {
     return r;
   }
 
-  private link(u: TimerUnit): { position: number; durable: Promise<void> } {
+  /**
+   * Appends a timer unit and links it into its slot's chain. When the wheel index still holds
+   * the chain of a slot one wheel earlier (the checkpoint lags a whole wheel: a fire is stuck),
+   * the unit is written unlinked (`linked` false) and the caller keeps it in memory.
+   */
+  private link(u: TimerUnit): { position: number; durable: Promise<void>; linked: boolean } {
     const idx = u.slot % this.wheelSlots;
-    u.link = this.heads[idx]!;
+    const busy = this.heads[idx]! >= 0 && this.headSlot[idx] !== u.slot;
+    u.link = busy ? -1 : this.heads[idx]!;
     const r = this.log.append(u, this.sync);
+    if (busy) {
+      this.warn({ slot: u.slot, position: r.position }, 'timer wheel slot still holds a slot one wheel earlier: timer kept in memory');
+      return { ...r, linked: false };
+    }
     this.heads[idx] = r.position;
+    this.headSlot[idx] = u.slot;
     if (u.slot > this.maxLinkedSlot) this.maxLinkedSlot = u.slot;
     if (u.slot < this.scanFrom) this.scanFrom = u.slot;
-    return r;
+    return { ...r, linked: true };
   }
 
   private hold(t: NearTimer): void {
@@ -314,30 +345,37 @@ export class TimerStore {
       // At most one checkpoint write a second: recovery redoes at most a second of slots.
       this.checkpointTimer = this.clock.wakeAt(this.clock.now() + 1000, () => {
         this.checkpointTimer = null;
-        this.writeCheckpoint();
+        void this.writeCheckpoint();
       });
     }
   }
 
-  private writeCheckpoint(): void {
-    if (this.doneSlot === this.persistedDoneSlot) return;
-    const slot = this.doneSlot;
-    const b = Buffer.alloc(16);
-    b.writeUInt32BE(CHECKPOINT_MAGIC, 0);
-    b.writeDoubleBE(slot, 8);
-    b.writeUInt32BE(crc32c(b.subarray(8)), 4);
-    const tmp = this.checkpointPath + '.tmp';
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, b);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.checkpointPath);
-    this.persistedDoneSlot = slot;
-    this.log.reclaimBefore = slot;
-    this.log.deleteBefore(slot);
+  /**
+   * Persists the checkpoint (temp file, fsync, rename), off the event loop: an fsync can take
+   * tens of ms on a busy disk and timers must keep firing meanwhile. One write at a time.
+   */
+  private writeCheckpoint(): Promise<void> {
+    this.checkpointChain = this.checkpointChain.then(async () => {
+      const slot = this.doneSlot;
+      if (slot === this.persistedDoneSlot) return;
+      const b = Buffer.alloc(16);
+      b.writeUInt32BE(CHECKPOINT_MAGIC, 0);
+      b.writeDoubleBE(slot, 8);
+      b.writeUInt32BE(crc32c(b.subarray(8)), 4);
+      const tmp = this.checkpointPath + '.tmp';
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.write(b);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.checkpointPath);
+      this.persistedDoneSlot = slot;
+      this.log.reclaimBefore = slot;
+      this.log.deleteBefore(slot);
+    }).catch((err: unknown) => this.warn({ file: this.checkpointPath, err: String(err) }, 'timer checkpoint write failed'));
+    return this.checkpointChain;
   }
 
   /** Loads slots that begin within one slot from now, fires due timers, re-arms the wake. */
@@ -372,7 +410,7 @@ export class TimerStore {
   /** First slot at or after `loadedThrough` with a chain, or Infinity. Amortised: the scan only moves forward. */
   private nextLinkedSlot(): number {
     let s = Math.max(this.scanFrom, this.loadedThrough);
-    while (s <= this.maxLinkedSlot && this.heads[s % this.wheelSlots]! < 0) s++;
+    while (s <= this.maxLinkedSlot && this.headSlot[s % this.wheelSlots] !== s) s++;
     this.scanFrom = s;
     return s <= this.maxLinkedSlot ? s : Infinity;
   }
@@ -386,8 +424,11 @@ export class TimerStore {
 
   private loadSlot(s: number): void {
     const idx = s % this.wheelSlots;
+    // The index may hold the chain of a slot one wheel later (linked while this one was empty).
+    if (this.headSlot[idx] !== s) return;
     let pos = this.heads[idx]!;
     this.heads[idx] = -1;
+    this.headSlot[idx] = -1;
     while (pos >= 0) {
       const u = this.log.read(pos);
       if (u === null || u.kind !== UnitKind.Timer || u.slot !== s) {
@@ -416,6 +457,7 @@ export class TimerStore {
       return;
     }
     const r = this.link({ ...u, slot: target, link: -1, flags: FLAG_ROLLED });
+    if (!r.linked) this.hold({ dueAt: u.dueAt, position: r.position, partition: u.partition, offset: u.offset, slot: target });
     this.outstanding.set(from, (this.outstanding.get(from) ?? 0) + 1);
     const release = (): void => {
       const n = (this.outstanding.get(from) ?? 1) - 1;
@@ -458,7 +500,7 @@ export class TimerStore {
     }
     const chained: PendingTimer[] = [];
     for (let s = this.loadedThrough; s <= this.maxLinkedSlot && chained.length < limit; s++) {
-      let pos = this.heads[s % this.wheelSlots]!;
+      let pos = this.headSlot[s % this.wheelSlots] === s ? this.heads[s % this.wheelSlots]! : -1;
       while (pos >= 0) {
         const u = this.log.read(pos);
         if (u === null || u.slot !== s) break;
@@ -480,6 +522,20 @@ export class TimerStore {
     return this.log.sync();
   }
 
+  /**
+   * Stops firing and lets the writes already started finish, writing nothing more (no
+   * checkpoint): the state a crash leaves, for tests that reopen the directory in-process.
+   */
+  async halt(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelWake?.();
+    this.checkpointTimer?.();
+    this.checkpointTimer = null;
+    await this.checkpointChain;
+    await this.log.halt();
+  }
+
   /** Stops firing, writes the checkpoint and closes the log. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -488,7 +544,7 @@ export class TimerStore {
     this.checkpointTimer?.();
     this.checkpointTimer = null;
     await this.log.sync();
-    this.writeCheckpoint();
+    await this.writeCheckpoint();
     await this.log.close();
   }
 }

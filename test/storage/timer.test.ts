@@ -75,7 +75,8 @@ describe('TimerStore (timer log + time wheel)', () => {
     clock.advance(150);
     expect(a.fired.map((f) => f.offset)).toEqual([0]);
     await a.t.flush();
-    // Crash: the first process is abandoned without close(); the clock moves on while "down".
+    // Crash: the first process stops without close(); the clock moves on while "down".
+    await a.t.halt();
     const clock2 = new ManualClock(T0 + 40_000);
     const b = TimerStore.open({ dir, durability: 'sync', clock: clock2, slotMs: 1000, wheelSlots: 64 });
     expect(b.count(3)).toBe(3);
@@ -99,6 +100,7 @@ describe('TimerStore (timer log + time wheel)', () => {
     await a.t.schedule(T0 + 10, 1, 42).durable;
     clock.advance(20);
     expect(a.fired).toHaveLength(1);
+    await a.t.halt();
     const b = openTimer(dir, new ManualClock(T0 + 30));
     // start() ran in openTimer: the recovered, overdue timer fired at once and was finished.
     expect(b.fired.map((f) => f.offset)).toEqual([42]);
@@ -117,6 +119,7 @@ describe('TimerStore (timer log + time wheel)', () => {
     expect(a.t.count(2)).toBe(1);
     expect(a.t.list(2, 10).map((p) => p.offset)).toEqual([1]);
     await a.t.flush();
+    await a.t.halt();
     const clock2 = new ManualClock(T0 + 200);
     const b = openTimer(dir, clock2);
     expect(b.t.count(2)).toBe(1);
@@ -177,6 +180,7 @@ describe('TimerStore (timer log + time wheel)', () => {
             clock.advance(op.step);
             await t.flush();
             if (op.crash) {
+              await t.halt();
               clock = new ManualClock(clock.now());
               t = open();
             }
@@ -188,7 +192,7 @@ describe('TimerStore (timer log + time wheel)', () => {
           await t.close();
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   }, 120_000);
 });

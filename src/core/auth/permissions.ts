@@ -82,7 +82,12 @@ export function expandTopicPattern(pattern: string, ctx: TopicContext): string {
 
 /** Whether a routing key passes the user's topic permissions on `exchange` (true when none apply). */
 export function topicAllowed(perms: readonly TopicPermission[], exchange: string, routingKey: string, perm: 'write' | 'read', ctx: TopicContext): boolean {
-  const applicable = perms.filter((p) => p.exchange === exchange);
-  if (applicable.length === 0) return true;
-  return applicable.some((p) => matchesPermission(expandTopicPattern(p[perm], ctx), routingKey));
+  // On every publish: no allocation when no topic permission names the exchange.
+  let restricted = false;
+  for (const p of perms) {
+    if (p.exchange !== exchange) continue;
+    restricted = true;
+    if (matchesPermission(expandTopicPattern(p[perm], ctx), routingKey)) return true;
+  }
+  return !restricted;
 }

@@ -259,7 +259,8 @@ class Principal implements AuthenticatedUser {
   allowsTopic(vhost: string, exchange: string, routingKey: string, perm: 'write' | 'read', clientId?: string): boolean {
     const d = this.lookup(this.name);
     if (!d) return false;
-    return topicAllowed(d.topicPermissions[vhost] ?? [], exchange, routingKey, perm, { username: this.name, vhost, clientId });
+    const perms = d.topicPermissions[vhost];
+    return perms === undefined || topicAllowed(perms, exchange, routingKey, perm, { username: this.name, vhost, clientId });
   }
 
   checkTopic(vhost: string, exchange: string, routingKey: string, perm: 'write' | 'read', clientId?: string): void {

@@ -13,7 +13,7 @@
  *   lateness, burst         DUE_BURST messages due within DUE_SPAN_MS (the firing rate), same figures.
  *
  * Knobs (environment): BUSINESS_BENCH_PENDING (1,000,000), BUSINESS_BENCH_DUE (20,000),
- * BUSINESS_BENCH_BURST (200,000), BUSINESS_BENCH_SPAN_MS (10,000), BUSINESS_BENCH_DIR.
+ * BUSINESS_BENCH_BURST (100,000), BUSINESS_BENCH_SPAN_MS (10,000), BUSINESS_BENCH_DIR.
  *
  * Filter and selector rows (the "filters" engineer's part) come from bench/business-filter.ts.
  * `--only delay|filter|selector` runs one group.
@@ -31,7 +31,7 @@ import { LogStore } from '../storage/log-store.js';
 const env = process.env;
 const PENDING = Number(env.BUSINESS_BENCH_PENDING ?? 1_000_000);
 const DUE = Number(env.BUSINESS_BENCH_DUE ?? 20_000);
-const BURST = Number(env.BUSINESS_BENCH_BURST ?? 200_000);
+const BURST = Number(env.BUSINESS_BENCH_BURST ?? 100_000);
 const SPAN_MS = Number(env.BUSINESS_BENCH_SPAN_MS ?? 10_000);
 const BODY = Buffer.alloc(100, 'x');
 const HOUR = 3_600_000;

@@ -36,6 +36,8 @@ export type { TimerClock } from './clock.js';
 
 const CHECKPOINT_MAGIC = 0x50425443; // 'PBTC'
 const DAY_MS = 86_400_000;
+/** Timer units read per event-loop turn while loading a slot (~2 ms of work). */
+const LOAD_CHUNK = 4096;
 
 export interface TimerStoreOptions {
   /** Directory of the timer log and its checkpoint. */
@@ -89,6 +91,9 @@ export class TimerStore {
   /** Next slot to load. */
   private loadedThrough = 0;
   private maxLinkedSlot = -1;
+  /** The slot whose chain is being read (in chunks), and where the reading stands. */
+  private loading: { slot: number; pos: number } | null = null;
+  private continueQueued = false;
   /** No slot in [loadedThrough, scanFrom) has a chain. */
   private scanFrom = 0;
   /** Loaded (or fired, awaiting `done`) timers by position. */
@@ -383,15 +388,19 @@ export class TimerStore {
     if (this.closed || this.onDue === null) return;
     const now = this.clock.now();
     const horizonSlot = this.slotOf(now + this.slotMs);
-    for (;;) {
-      // Empty slots are passed over without a wake each.
-      const s = this.nextLinkedSlot();
-      if (s > horizonSlot) break;
-      this.loadedThrough = s;
-      this.loadSlot(s);
-      this.loadedThrough = s + 1;
+    // Slots load in chunks of LOAD_CHUNK units per turn: a slot holding 50,000 timers must not
+    // stop the timers of the slot before it from firing on time.
+    let budget = LOAD_CHUNK;
+    while (budget > 0) {
+      if (this.loading === null) {
+        // Empty slots are passed over without a wake each.
+        const s = this.nextLinkedSlot();
+        if (s > horizonSlot) break;
+        this.startLoading(s);
+      }
+      budget = this.loadSome(budget);
     }
-    if (this.loadedThrough <= horizonSlot) this.loadedThrough = horizonSlot + 1;
+    if (this.loading === null && this.loadedThrough <= horizonSlot) this.loadedThrough = horizonSlot + 1;
     this.advanceDone();
     for (;;) {
       const top = this.heap.peek();
@@ -404,7 +413,59 @@ export class TimerStore {
       }
       this.onDue({ position: top.position, dueAt: top.dueAt, partition: top.partition, offset: top.offset });
     }
+    if (this.loading !== null && !this.continueQueued) {
+      this.continueQueued = true;
+      setImmediate(() => {
+        this.continueQueued = false;
+        this.pump();
+      });
+    }
     this.arm();
+  }
+
+  /**
+   * Takes slot `s`'s chain out of the wheel. From now on new timers due in it go to memory
+   * (`loadedThrough` is past it), and the checkpoint waits until the chain is read.
+   */
+  private startLoading(s: number): void {
+    const idx = s % this.wheelSlots;
+    this.loading = { slot: s, pos: this.heads[idx]! };
+    this.heads[idx] = -1;
+    this.headSlot[idx] = -1;
+    this.loadedThrough = s + 1;
+    this.outstanding.set(s, (this.outstanding.get(s) ?? 0) + 1);
+  }
+
+  /** Reads up to `budget` units of the slot being loaded; returns the budget left. */
+  private loadSome(budget: number): number {
+    const l = this.loading!;
+    const s = l.slot;
+    while (l.pos >= 0 && budget > 0) {
+      budget--;
+      const u = this.log.read(l.pos);
+      if (u === null || u.kind !== UnitKind.Timer || u.slot !== s) {
+        this.warn({ position: l.pos, slot: s }, 'timer log chain broken: the rest of the slot is lost');
+        break;
+      }
+      const p = l.pos;
+      l.pos = u.link;
+      if (this.skip.delete(p) || this.late.delete(p)) continue;
+      const key = refKey(u.partition, u.offset);
+      if (this.cancelled.delete(key)) {
+        this.log.append({ dueAt: u.dueAt, slot: 0, link: p, offset: u.offset, partition: u.partition, kind: UnitKind.Done, flags: 0 }, false);
+        continue;
+      }
+      if (this.slotOf(u.dueAt) > s) this.roll(u, p, s);
+      else this.hold({ dueAt: u.dueAt, position: p, partition: u.partition, offset: u.offset, slot: s });
+    }
+    if (budget > 0 || l.pos < 0) {
+      // The chain is read (or broken): the slot no longer holds the checkpoint back.
+      this.loading = null;
+      const n = (this.outstanding.get(s) ?? 1) - 1;
+      if (n <= 0) this.outstanding.delete(s);
+      else this.outstanding.set(s, n);
+    }
+    return budget;
   }
 
   /** First slot at or after `loadedThrough` with a chain, or Infinity. Amortised: the scan only moves forward. */
@@ -420,32 +481,6 @@ export class TimerStore {
     let min = loading;
     for (const s of this.outstanding.keys()) if (s < min) min = s;
     return min;
-  }
-
-  private loadSlot(s: number): void {
-    const idx = s % this.wheelSlots;
-    // The index may hold the chain of a slot one wheel later (linked while this one was empty).
-    if (this.headSlot[idx] !== s) return;
-    let pos = this.heads[idx]!;
-    this.heads[idx] = -1;
-    this.headSlot[idx] = -1;
-    while (pos >= 0) {
-      const u = this.log.read(pos);
-      if (u === null || u.kind !== UnitKind.Timer || u.slot !== s) {
-        this.warn({ position: pos, slot: s }, 'timer log chain broken: the rest of the slot is lost');
-        break;
-      }
-      const p = pos;
-      pos = u.link;
-      if (this.skip.delete(p) || this.late.delete(p)) continue;
-      const key = refKey(u.partition, u.offset);
-      if (this.cancelled.delete(key)) {
-        this.log.append({ dueAt: u.dueAt, slot: 0, link: p, offset: u.offset, partition: u.partition, kind: UnitKind.Done, flags: 0 }, false);
-        continue;
-      }
-      if (this.slotOf(u.dueAt) > s) this.roll(u, p, s);
-      else this.hold({ dueAt: u.dueAt, position: p, partition: u.partition, offset: u.offset, slot: s });
-    }
   }
 
   /** Re-links a far timer further on; the slot it leaves stays unfinished until the copy is durable. */
@@ -499,6 +534,14 @@ export class TimerStore {
       out.push({ position: t.position, dueAt: t.dueAt, partition: t.partition, offset: t.offset });
     }
     const chained: PendingTimer[] = [];
+    for (let pos = this.loading?.pos ?? -1; pos >= 0 && chained.length < limit; ) {
+      const u = this.log.read(pos);
+      if (u === null) break;
+      const p = pos;
+      pos = u.link;
+      if (this.skip.has(p) || this.late.has(p) || (partition !== undefined && u.partition !== partition) || this.cancelled.has(refKey(u.partition, u.offset))) continue;
+      chained.push({ position: p, dueAt: u.dueAt, partition: u.partition, offset: u.offset });
+    }
     for (let s = this.loadedThrough; s <= this.maxLinkedSlot && chained.length < limit; s++) {
       let pos = this.headSlot[s % this.wheelSlots] === s ? this.heads[s % this.wheelSlots]! : -1;
       while (pos >= 0) {

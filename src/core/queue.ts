@@ -266,7 +266,8 @@ export class Queue implements QueueLike, Routable {
   /** Removes every ready message; returns them (the caller settles them). */
   takeAllReady(): QueueEntry[] {
     const out: QueueEntry[] = [];
-    for (const l of this.lists()) out.push(...l.clear());
+    // One push per entry: a spread of a list of 120k+ entries overflows the call stack.
+    for (const l of this.lists()) for (const e of l.clear()) out.push(e);
     if (this.levels) out.sort((a, b) => a.offset - b.offset);
     this.readyCount = 0;
     this.readyBytes = 0;

@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'interop/**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    // *.peer.test.ts need a peer broker installed and started (../shared/peers): `npm run test:peers`.
+    exclude: ['node_modules/**', 'dist/**', '**/*.peer.test.ts'],
     // Removes the temp data dirs that test/helpers/broker.ts made, after each test file.
     setupFiles: ['test/helpers/cleanup.ts'],
     pool: 'forks',

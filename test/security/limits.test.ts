@@ -3,6 +3,7 @@
  * per user, the protocol and TLS handshake timeouts, and the message size.
  */
 import amqp from 'amqplib';
+import mqtt from 'mqtt';
 import { createConnection, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../helpers/broker.js';
@@ -79,6 +80,14 @@ describe('message size', () => {
     ch.publish('', 'nowhere', big);
     expect((await closed).message).toMatch(/406|PRECONDITION_FAILED|larger/i);
     await c.close().catch(() => {});
+  }, 15_000);
+
+  it('limits.maxMessageBytes: an MQTT 5 QoS 1 publish gets PUBACK 0x83 (a code PUBACK may carry) and the connection goes on', async () => {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, reconnectPeriod: 0 });
+    const failed = await c.publishAsync('limits/big', big, { qos: 1 }).then(() => null, (e: Error & { code?: number }) => e);
+    expect(failed?.code).toBe(0x83);
+    expect(await c.publishAsync('limits/small', Buffer.from('ok'), { qos: 1 })).toBeDefined();
+    await c.endAsync();
   }, 15_000);
 
   it('limits.maxMessageBytes: STOMP ERROR, and the broker keeps serving', async () => {

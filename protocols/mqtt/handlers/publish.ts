@@ -1,6 +1,6 @@
 import { MqttProtocolError } from '../codec/errors.js';
 import type { AckPacket, PublishPacket } from '../codec/packets.js';
-import { ReasonCode } from '../codec/reason-codes.js';
+import { ReasonCode, reasonCodesByPacket } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { coreErrorReason } from '../mapping/errors.js';
 import { publishToMessage } from '../mapping/message-mapping.js';
@@ -62,6 +62,9 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
     } catch (e) {
       errorCode = coreErrorReason(e);
       if (qos === 0 || conn.level < 5) throw new MqttProtocolError(errorCode, (e as Error).message);
+      // PUBACK/PUBREC allow fewer codes than DISCONNECT (§3.4.2.1): 0x95 there makes mqtt.js fail
+      // the connection with "Invalid puback reason code".
+      if (!reasonCodesByPacket.puback!.has(errorCode)) errorCode = ReasonCode.ImplementationSpecificError;
     }
   }
   if (qos === 0) return;

@@ -18,6 +18,7 @@ import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { deliveryToMqtt } from './mapping/message-mapping.js';
 import type { MqttAdapter } from './adapter.js';
+import type { PublishDecisions } from './mapping/authorize.js';
 import type { MqttSession } from './session.js';
 import { splitMatch } from './topic.js';
 
@@ -57,6 +58,8 @@ export class MqttConnection {
   username: string | undefined;
   /** The authenticated user whose permissions apply (src/core/auth). */
   user: AuthenticatedUser | null = null;
+  /** Publish permission decisions by topic (mapping/authorize.ts), made at the first authorized PUBLISH. */
+  publishDecisions: PublishDecisions | null = null;
   session: MqttSession | null = null;
   /** Enhanced authentication (5.0 AUTH), when the CONNECT named a method. */
   enhancedAuth: EnhancedAuth | null = null;

@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import stompit from 'stompit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../helpers/broker.js';
+import { managementClient } from '../management/mgmt-client.js';
 
 let broker: RunningBroker;
 
@@ -139,6 +140,20 @@ describe('MQTT (mqtt.js)', () => {
     const c4 = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 4, reconnectPeriod: 0 });
     await expect(c4.subscribeAsync({ 'billing/#': { qos: 1 } })).rejects.toMatchObject({ packet: { granted: [0x80] } });
     await c4.endAsync();
+  });
+
+  it('5.0: a permission change applies to an open connection at its next PUBLISH (decisions cached per topic are dropped)', async () => {
+    const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
+    const c = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      await expect(c.publishAsync('sensors/t2', 'ok', { qos: 1 })).resolves.toBeDefined();
+      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim', write: '^lim|amq\\.default', read: '^lim|amq\\.topic' })).status).toBe(204);
+      await expect(c.publishAsync('sensors/t2', 'no', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' })).status).toBe(204);
+      await expect(c.publishAsync('sensors/t2', 'ok again', { qos: 1 })).resolves.toBeDefined();
+    } finally {
+      await c.endAsync();
+    }
   });
 
   it('3.1.1: an unauthorized PUBLISH closes the connection', async () => {

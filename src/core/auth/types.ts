@@ -57,6 +57,11 @@ export interface UserChange {
  */
 export interface AuthenticatedUser {
   readonly name: string;
+  /**
+   * Changes (by identity) whenever the user's definition changes or the user is deleted, so an
+   * adapter may cache its decisions per connection while this stays the same (MQTT: per topic).
+   */
+  readonly revision: unknown;
   hasTag(tag: UserTag): boolean;
   /** True when the user (still exists and) has any permissions on the vhost. */
   mayAccessVhost(vhost: string): boolean;

@@ -241,6 +241,11 @@ class Principal implements AuthenticatedUser {
     return this.lookup(this.name)?.tags.includes(tag) ?? false;
   }
 
+  /** The definition object itself: every change replaces it (putUser), a deletion removes it. */
+  get revision(): unknown {
+    return this.lookup(this.name);
+  }
+
   mayAccessVhost(vhost: string): boolean {
     return this.lookup(this.name)?.permissions[vhost] !== undefined;
   }

@@ -160,6 +160,23 @@ describe('permissions with RabbitMQ meaning', () => {
     await f.core.users.deleteUser('u');
     expect(u.mayAccessVhost('/')).toBe(false);
   });
+
+  it('gives a principal a revision that stays while nothing changes and changes with every change (adapters cache decisions on it)', async () => {
+    f = await openCore({ auth: { failedLoginDelayMs: 0 } });
+    await f.core.users.putUser('u', { password: 'p', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } });
+    const u = f.core.users.principal('u');
+    const seen = [u.revision];
+    expect(u.revision).toBe(seen[0]);
+    await f.core.users.setPermissions('u', '/', { configure: '', write: '.*', read: '.*' });
+    seen.push(u.revision);
+    await f.core.users.setTopicPermission('u', '/', { exchange: 'amq.topic', write: '^a', read: '.*' });
+    seen.push(u.revision);
+    await f.core.users.clearTopicPermissions('u', '/');
+    seen.push(u.revision);
+    await f.core.users.deleteUser('u');
+    seen.push(u.revision);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
 });
 
 describe('SCRAM', () => {

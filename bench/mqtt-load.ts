@@ -26,6 +26,8 @@ export interface PubSubSpec {
   topic: string;
   /** Connect with TLS (bench/tls.ts; the certificate is not verified). */
   tls?: boolean;
+  /** Print `phase measuring` / `phase measured` lines before the JSON result (bench/mqtt.ts). */
+  phases?: boolean;
 }
 
 export interface IdleSpec {
@@ -176,6 +178,9 @@ export async function runPubSub(spec: PubSubSpec): Promise<PubSubResult> {
     await handshake(c, connectFrame(`bpub-${run}-${p}`, true), 2);
     pubs.push(c);
   }
+  // Phase lines let bench/mqtt.ts meter the broker's CPU over the measured part only (not
+  // over this process's start and the connects, when a short row leaves the broker idle).
+  if (spec.phases) process.stdout.write('phase measuring\n');
   const cpuStart = process.cpuUsage();
   const start = performance.now();
   let publishedAll = 0;
@@ -188,6 +193,7 @@ export async function runPubSub(spec: PubSubSpec): Promise<PubSubResult> {
   clearTimeout(timeout);
   const end = lastDelivery || performance.now();
   const cpu = process.cpuUsage(cpuStart);
+  if (spec.phases) process.stdout.write('phase measured\n');
   const seconds = (end - start) / 1000;
   for (const c of [...subs, ...pubs]) c.socket.destroy();
   return {

@@ -66,13 +66,25 @@ interface Row {
   persistent?: boolean;
 }
 
-/** Runs a node script of this directory with a JSON argument; resolves with its last stdout line parsed. */
-function runNode<T>(script: string, arg: unknown): Promise<T> {
+/**
+ * Runs a node script of this directory with a JSON argument; resolves with its last stdout line
+ * parsed. `onPhase` hears its `phase <name>` lines as they come.
+ */
+function runNode<T>(script: string, arg: unknown, onPhase?: (phase: string) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(here, script), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => {
+      const from = out.length;
+      out += d;
+      if (!onPhase) return;
+      // Whole lines only: a chunk may end inside one.
+      const lineStart = out.lastIndexOf('\n', from - 1) + 1;
+      const lineEnd = out.lastIndexOf('\n');
+      if (lineEnd < lineStart) return;
+      for (const line of out.slice(lineStart, lineEnd).split('\n')) if (line.startsWith('phase ')) onPhase(line.slice(6));
+    });
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err.slice(-500)}`));
@@ -196,11 +208,16 @@ export async function run(h: Harness): Promise<void> {
         const spec: PubSubSpec = {
           mode: 'pubsub', host: '127.0.0.1', port: t.port, qos: row.qos, publishers: row.publishers,
           subscribers: row.subscribers, messages: Math.max(1, Math.round(row.messages * scale)), payloadBytes: 100,
-          persistent: row.persistent ?? false, window: 1000, topic: `bench/${row.qos}/${Date.now().toString(36)}`,
+          persistent: row.persistent ?? false, window: 1000, topic: `bench/${row.qos}/${Date.now().toString(36)}`, phases: true,
         };
         const cpu = t.pid ? h.meterCpu(t.pid) : null;
-        const r = await runNode<PubSubResult>('mqtt-load.js', spec);
-        const brokerCpu = cpu ? cpu.read() : NaN;
+        // Over the measured part only: connecting 100 subscribers of a 1 s row is not the row.
+        let brokerCpu = NaN;
+        const r = await runNode<PubSubResult>('mqtt-load.js', spec, (phase) => {
+          if (phase === 'measuring') cpu?.reset();
+          else if (phase === 'measured' && cpu) brokerCpu = cpu.read();
+        });
+        if (Number.isNaN(brokerCpu) && cpu) brokerCpu = cpu.read();
         if (r.delivered < r.expected) h.note(`${t.name} · ${row.name}: ${r.expected - r.delivered} of ${r.expected} not delivered within 30 s`);
         return { 'msgs/s': r.deliveriesPerSecond, 'gen cpu': r.genCpuPercent, 'broker cpu': brokerCpu };
       }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' }, warmupRuns: 1 }));

@@ -29,6 +29,9 @@ export interface AmqpLimits {
   handshakeTimeoutMs: number;
 }
 
+/** Bytes waiting in the socket past which deliveries pause until 'drain' (a client reading slower than we deliver). */
+const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+
 export const DEFAULT_LIMITS: AmqpLimits = { frameMax: 131072, channelMax: 2047, heartbeatSec: 60, handshakeTimeoutMs: 10_000 };
 
 
@@ -348,9 +351,14 @@ export class AmqpConnection {
   private write(bytes: Buffer): void {
     if (this.stream.destroyed) return;
     this.heartbeat.sent();
-    const ok = this.stream.write(bytes);
-    if (!ok && !this.pausedForBackpressure) {
-      // The client reads slower than we deliver: stop deliveries until 'drain'.
+    this.stream.write(bytes);
+    // Deliveries pause past our own mark, not when write() returns false (the stream's 16 KiB
+    // highWaterMark): one flush of deliveries is bigger than that. Over plain TCP the write
+    // completes at once and 'drain' follows on the next tick, but a TLS socket completes every
+    // write asynchronously, so pausing there stalled deliveries for an event-loop turn after
+    // nearly every flush (issue 12: TLS at half the plain rate). 'drain' resumes them (write()
+    // returned false on the way past the mark).
+    if (!this.pausedForBackpressure && this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES) {
       this.pausedForBackpressure = true;
       for (const ch of this.channels.values()) ch.setSocketFlow(false);
     }

@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBroker } from '../test/helpers/broker.js';
+import { makeTestCerts } from '../test/helpers/certs.js';
+import { generate, type Workload } from './amqp-load.js';
+
+/**
+ * `node dist/bench/tls-profile.js [--tls] [--workload confirms|transient] [--seconds N] [--out DIR] [--top N]`:
+ * runs the raw AMQP generator against a broker started under the CPU profiler, over the plain
+ * or the TLS listener, and prints the top functions by self time. Run it once plain and once
+ * with --tls to see what TLS adds (issue 12). A diagnosis tool, not a benchmark.
+ */
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const tls = args.includes('--tls');
+const workload = arg('--workload', 'confirms') as Workload;
+const seconds = Number(arg('--seconds', '8'));
+const out = arg('--out', mkdtempSync(join(tmpdir(), 'pb-tls-prof-')));
+mkdirSync(out, { recursive: true });
+const hook = [new URL('../../bench/cpu-profile-hook.cjs', import.meta.url), new URL('./cpu-profile-hook.cjs', import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f))!;
+const certs = makeTestCerts();
+const broker = await startBroker({
+  config: { listeners: { amqps: { enabled: true } }, tls: { cert: certs.serverCert, key: certs.serverKey } },
+  env: { NODE_OPTIONS: `--require ${hook}`, PB_PROF_DIR: out },
+});
+try {
+  const r = await generate({ port: tls ? broker.ports.amqps : broker.ports.amqp, workload, seconds, warmupSeconds: 1, client: 'raw', tls });
+  console.log(`${tls ? 'TLS' : 'plain'} ${workload}: ${Math.round(r.delivered / r.seconds)} msgs/s delivered, ${Math.round(r.published / r.seconds)} published`);
+} finally {
+  await broker.stop();
+}
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
+const file = readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).sort().pop()!;
+const prof = JSON.parse(readFileSync(join(out, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const self = new Map<number, number>();
+for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i]!, (self.get(prof.samples[i]!) ?? 0) + (prof.timeDeltas[i] ?? 0));
+const byFn = new Map<string, number>();
+let total = 0;
+for (const node of prof.nodes) {
+  const us = self.get(node.id) ?? 0;
+  total += us;
+  const f = node.callFrame;
+  const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '')}:${f.lineNumber + 1}`;
+  byFn.set(key, (byFn.get(key) ?? 0) + us);
+}
+console.log(`profile ${join(out, file)}: ${(total / 1e6).toFixed(2)} s sampled`);
+for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(arg('--top', '30')))) {
+  console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+}

@@ -1,0 +1,129 @@
+import amqp from 'amqplib';
+import { Duplex } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAmqpAdapter } from '../../../protocols/amqp/adapter.js';
+import { FrameParser, PROTOCOL_HEADER } from '../../../protocols/amqp/codec/frame-parser.js';
+import { writeMethodFrame } from '../../../protocols/amqp/codec/method-codec.js';
+import { Writer } from '../../../protocols/amqp/codec/writer.js';
+import type { MethodArgs, MethodName } from '../../../protocols/amqp/spec/methods.js';
+import { MethodId } from '../../../protocols/amqp/spec/methods.js';
+import type { ProtocolAdapter } from '../../../src/listeners/adapter.js';
+import { startAmqpServer, type AmqpServer } from './harness.js';
+
+/**
+ * A consumer that stops reading: what the broker queues in its socket is bounded (about
+ * 1 MiB, not the stream's 16 KiB highWaterMark, which a TLS socket reaches on nearly every
+ * flush), the rest stays in the queue, and all of it comes once the consumer reads again.
+ * The consumer is a stream whose writes complete only when the test says so, handed to the
+ * adapter like an accepted socket.
+ */
+let server: AmqpServer;
+let adapter: ProtocolAdapter;
+
+beforeAll(async () => {
+  server = await startAmqpServer();
+  adapter = createAmqpAdapter(server.core, { log: pino({ level: process.env.AMQP_TEST_LOG ?? 'silent' }) });
+});
+afterAll(async () => {
+  await adapter?.close();
+  await server?.close();
+});
+
+/** A duplex whose writes stay queued until `release()` (the peer stopped reading). */
+class StalledPeer extends Duplex {
+  private held: Array<() => void> = [];
+  private waiters: Array<() => void> = [];
+  private readonly parser = new FrameParser((type, _channel, payload) => {
+    if (type !== 1) return;
+    const id = payload.readUInt32BE(0);
+    if (id === MethodId.basicDeliver) this.deliveries++;
+    else this.methods.add(id);
+  }, () => {}, 0, false);
+  private flowing = true;
+  deliveries = 0;
+  /** Ids of the other methods the broker sent. */
+  readonly methods = new Set<number>();
+
+  override _read(): void {}
+
+  // Waiters are woken on every write(), not only in _write(): while a write is held the
+  // stream queues later ones without calling _write().
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const ok = (super.write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+    for (const w of this.waiters.splice(0)) w();
+    return ok;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.parser.push(chunk);
+    for (const w of this.waiters.splice(0)) w();
+    if (this.flowing) callback();
+    else this.held.push(callback);
+  }
+
+  /** The client sends a method frame to the broker. */
+  send<N extends MethodName>(channel: number, name: N, args: Partial<MethodArgs[N]>): void {
+    const w = new Writer(512);
+    writeMethodFrame(w, channel, name, args);
+    this.push(w.take());
+  }
+
+  /** The peer stops reading: later writes stay queued. */
+  stall(): void {
+    this.flowing = false;
+  }
+
+  /** The peer reads again: every held write completes, later ones at once. */
+  release(): void {
+    this.flowing = true;
+    for (const cb of this.held.splice(0)) cb();
+  }
+
+  async until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** Event-loop turns for the core's dispatch and the connection's flushes to run their course. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+describe('a consumer that stops reading', () => {
+  it('gets at most about 1 MiB queued for it, the rest stays in the queue, and all of it once it reads', async () => {
+    const count = 4000;
+    const queue = 'amqp-slow-noack';
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${server.port}`);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue(queue, { durable: false });
+    const body = Buffer.alloc(1024, 0x61);
+    for (let i = 0; i < count; i++) ch.sendToQueue(queue, body);
+    await ch.waitForConfirms();
+    await conn.close();
+
+    const peer = new StalledPeer();
+    adapter.accept(peer, { listener: 'amqp', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
+    peer.push(PROTOCOL_HEADER);
+    await peer.until(() => peer.methods.has(MethodId.connectionStart));
+    peer.send(0, 'connection.start-ok', { clientProperties: new Map(), mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
+    await peer.until(() => peer.methods.has(MethodId.connectionTune));
+    peer.send(0, 'connection.tune-ok', { channelMax: 2047, frameMax: 131072, heartbeat: 0 });
+    peer.send(0, 'connection.open', { virtualHost: '/' });
+    peer.send(1, 'channel.open', {});
+    await peer.until(() => peer.methods.has(MethodId.channelOpenOk));
+    // From here on the peer reads nothing.
+    peer.stall();
+    peer.send(1, 'basic.consume', { queue, noAck: true });
+    await peer.until(() => peer.deliveries > 0);
+    await turns(50);
+    // The 1 MiB mark plus at most one flush beyond it (the connection writes in pieces of 64 KiB).
+    expect(peer.writableLength).toBeGreaterThan(64 * 1024);
+    expect(peer.writableLength).toBeLessThan(1024 * 1024 + 128 * 1024);
+    expect(server.core.vhost('/').queue(queue)!.messageCount).toBeGreaterThan(count - 1200);
+    peer.release();
+    await peer.until(() => peer.deliveries === count);
+    expect(server.core.vhost('/').queue(queue)!.messageCount).toBe(0);
+    peer.destroy();
+  });
+});

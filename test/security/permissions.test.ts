@@ -108,7 +108,7 @@ describe('AMQP 0-9-1 (amqplib)', () => {
   it('a user without permissions on the vhost is refused at connection.open (530); a wrong password is ACCESS_REFUSED', async () => {
     // amqplib reports the connection.close (530) without its text; the broker's log has it.
     await expect(amqp.connect(url('novhost:nv-pw'))).rejects.toThrow(/ConnectionClose/);
-    expect(broker.output()).toContain("access to vhost '/' refused for user 'novhost'");
+    await expect.poll(() => broker.output()).toContain("access to vhost '/' refused for user 'novhost'");
     await expect(amqp.connect(url('lim:wrong'))).rejects.toThrow(/ACCESS_REFUSED|403/);
   });
 
@@ -118,7 +118,7 @@ describe('AMQP 0-9-1 (amqplib)', () => {
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (!external) ctx.skip();
     await expect(amqp.connect(`amqp://guest:guest@${external}:${broker.ports.amqp}`)).rejects.toThrow(/ACCESS_REFUSED|403/);
-    expect(broker.output()).toContain("user 'guest' can only connect via localhost");
+    await expect.poll(() => broker.output()).toContain("user 'guest' can only connect via localhost");
   });
 });
 

@@ -210,7 +210,7 @@ describe('TLS listeners', () => {
     const expected = new (await import('node:crypto')).X509Certificate(readFileSync(certFile)).serialNumber;
     expect(expected).not.toBe(before);
     await expect.poll(serialOf, { timeout: 10_000, interval: 100 }).toBe(expected);
-    expect(broker.output()).toContain('TLS certificate reloaded');
+    await expect.poll(() => broker.output()).toContain('TLS certificate reloaded');
   });
 });
 

@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '../test/helpers/broker.js';
 import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
+import { printCpuProfileSummary } from './cpu-profile-summary.js';
 
 /**
  * `node dist/bench/kafka-profile.js [--messages N] [--runs N] [--acks 1|all] [--codec none|lz4] [--out DIR]`:
@@ -39,21 +40,4 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-const file = readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).sort().pop()!;
-const prof = JSON.parse(readFileSync(join(out, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
-const self = new Map<number, number>();
-for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i]!, (self.get(prof.samples[i]!) ?? 0) + (prof.timeDeltas[i] ?? 0));
-const byFn = new Map<string, number>();
-let total = 0;
-for (const node of prof.nodes) {
-  const us = self.get(node.id) ?? 0;
-  total += us;
-  const f = node.callFrame;
-  const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '')}:${f.lineNumber + 1}`;
-  byFn.set(key, (byFn.get(key) ?? 0) + us);
-}
-console.log(`profile ${join(out, file)}: ${(total / 1e6).toFixed(2)} s sampled`);
-for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, Number(arg('--top', '40')))) {
-  console.log(`${((us / total) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
-}
+printCpuProfileSummary(out, Number(arg('--top', '40')));

@@ -41,8 +41,11 @@ function onStreamClose(this: TaggedStream): void {
   void this[CONNECTION].onClose();
 }
 function onStreamDrain(this: TaggedStream): void {
-  this[CONNECTION].channel?.setFlow(true);
+  this[CONNECTION].outputDrained();
 }
+
+/** Bytes waiting in the socket past which deliveries pause until 'drain' (a client reading slower than we deliver). */
+const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
 
 /**
  * One MQTT network connection: framing, the packet loop with the connection-level rules of
@@ -272,7 +275,23 @@ export class MqttConnection {
         this.stream.uncork();
       });
     }
-    if (!this.stream.write(buf)) this.channel?.setFlow(false);
+    this.stream.write(buf);
+    // Deliveries pause past our own mark, not when write() returns false (the stream's 16 KiB
+    // highWaterMark, which one tick of deliveries passes): pausing there stopped deliveries for
+    // a loop turn after nearly every flush, and after every TLS write (completed asynchronously).
+    // 'drain' resumes them (write() returned false on the way past the mark).
+    if (!this.outputPaused && this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES && this.channel) {
+      this.outputPaused = true;
+      this.channel.setFlow(false);
+    }
+  }
+
+  private outputPaused = false;
+
+  outputDrained(): void {
+    if (!this.outputPaused) return;
+    this.outputPaused = false;
+    this.channel?.setFlow(true);
   }
 
   /** PUBLISH packets held until the in-flight record writes before them are durable (order kept). */

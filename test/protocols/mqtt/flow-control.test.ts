@@ -1,0 +1,126 @@
+import mqttPacket from 'mqtt-packet';
+import { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionQueueName } from '../../../protocols/mqtt/session.js';
+import { RawClient, startMqtt, type MqttHarness } from './harness.js';
+
+/**
+ * A subscriber that stops reading: what the broker queues in its socket is bounded (about
+ * 1 MiB, not the stream's 16 KiB highWaterMark, which one tick of deliveries passes and a TLS
+ * socket reaches on nearly every flush), the rest stays in the session queue, and all of it
+ * comes once the subscriber reads again. The subscriber is a stream whose writes complete
+ * only when the test says so, handed to the adapter like an accepted socket.
+ */
+let h: MqttHarness;
+
+beforeAll(async () => {
+  h = await startMqtt();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** A duplex whose writes stay queued until `release()` (the peer stopped reading). */
+class StalledPeer extends Duplex {
+  private held: Array<() => void> = [];
+  private waiters: Array<() => void> = [];
+  private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
+  private flowing = true;
+  publishes = 0;
+  /** The other packets the broker sent, by command. */
+  readonly packets = new Set<string>();
+
+  constructor() {
+    super();
+    this.parser.on('packet', (p) => {
+      if (p.cmd === 'publish') this.publishes++;
+      else this.packets.add(p.cmd);
+    });
+  }
+
+  override _read(): void {}
+
+  // Waiters are woken on every write(), not only in _write(): while a write is held the
+  // stream queues later ones without calling _write().
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const ok = (super.write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+    this.wake();
+    return ok;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.parser.parse(chunk);
+    this.wake();
+    if (this.flowing) callback();
+    else this.held.push(callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'buffer', callback);
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** The client sends a packet to the broker. */
+  send(p: Record<string, unknown>): void {
+    this.push(mqttPacket.generate(p as unknown as mqttPacket.Packet, { protocolVersion: 4 }));
+  }
+
+  /** The peer stops reading: later writes stay queued. */
+  stall(): void {
+    this.flowing = false;
+  }
+
+  /** The peer reads again: every held write completes, later ones at once. */
+  release(): void {
+    this.flowing = true;
+    for (const cb of this.held.splice(0)) cb();
+  }
+
+  async until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** Event-loop turns for the core's dispatch and the connection's flushes to run their course. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+describe('a subscriber that stops reading', () => {
+  it('gets at most about 1 MiB queued for it, the rest stays in its queue, and all of it once it reads', async () => {
+    const count = 4000;
+    const topic = 'flow/slow';
+    const peer = new StalledPeer();
+    h.adapter.accept(peer, { listener: 'mqtt', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
+    peer.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'slow-reader', clean: true, keepalive: 0 });
+    await peer.until(() => peer.packets.has('connack'));
+    peer.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: 0 }] });
+    await peer.until(() => peer.packets.has('suback'));
+    // From here on the peer reads nothing.
+    peer.stall();
+
+    const pub = await RawClient.connect(h.port);
+    await pub.handshake('fast-writer');
+    const body = Buffer.alloc(1024, 0x61);
+    for (let i = 0; i < count; i++) pub.send({ cmd: 'publish', topic, qos: 0, retain: false, dup: false, payload: body });
+    // A QoS 1 PUBLISH after them: its PUBACK means every earlier one was routed.
+    pub.send({ cmd: 'publish', topic: 'flow/other', qos: 1, messageId: 1, retain: false, dup: false, payload: body });
+    await pub.next('puback');
+    await peer.until(() => peer.publishes > 0);
+    await turns(50);
+
+    // The 1 MiB mark plus at most one tick of deliveries beyond it.
+    expect(peer.writableLength).toBeGreaterThan(64 * 1024);
+    expect(peer.writableLength).toBeLessThan(1024 * 1024 + 256 * 1024);
+    const queued = h.core.vhost('/').queue(sessionQueueName('slow-reader'))!.messageCount;
+    expect(queued).toBeGreaterThan(count - 1300);
+    peer.release();
+    await peer.until(() => peer.publishes === count);
+    expect(h.core.vhost('/').queue(sessionQueueName('slow-reader'))!.messageCount).toBe(0);
+    pub.destroy();
+    peer.destroy();
+  });
+});

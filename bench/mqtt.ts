@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- mqtt [--runs N] [quick]`: MQTT throughput and idle-connection memory of
+ * `npm run bench -- mqtt [--runs N] [quick] [rows=1,3] [no-memory] [no-stock]`: MQTT throughput and idle-connection memory of
  * polybroker beside Mosquitto 2.0 and Aedes 1.x (../shared/peers), in one invocation, with the
  * same lean generator (bench/mqtt-load.ts, its own process; its CPU is printed beside the
  * broker's) and once with the stock mqtt.js client (bench/mqtt-stock.ts).
@@ -161,7 +161,7 @@ async function guarded(h: Harness, what: string, fn: () => Promise<unknown>): Pr
 export async function run(h: Harness): Promise<void> {
   const quick = h.args.includes('quick');
   const scale = quick ? 0.2 : 1;
-  const rows: Row[] = [
+  const allRows: Row[] = [
     { name: 'QoS 0, 1 pub -> 1 sub', qos: 0, publishers: 1, subscribers: 1, messages: 200_000 },
     { name: 'QoS 1, 1 pub -> 1 sub', qos: 1, publishers: 1, subscribers: 1, messages: 60_000 },
     { name: 'QoS 0, 100 pubs -> 1 sub', qos: 0, publishers: 100, subscribers: 1, messages: 2_000 },
@@ -170,6 +170,9 @@ export async function run(h: Harness): Promise<void> {
     { name: 'QoS 1, 1 pub -> 100 subs (deliveries/s)', qos: 1, publishers: 1, subscribers: 100, messages: 1_500 },
     { name: 'QoS 1 to a persistent session (sync durability)', qos: 1, publishers: 1, subscribers: 1, messages: 30_000, persistent: true },
   ];
+  const rowsArg = h.args.find((a) => a.startsWith('rows='));
+  const picked = rowsArg ? new Set(rowsArg.slice(5).split(',').map(Number)) : null;
+  const rows = picked ? allRows.filter((_, i) => picked.has(i + 1)) : allRows;
 
   const broker = await h.startBroker({ config: { storage: { durability: 'sync' }, mqtt: { sysIntervalMs: 0 } } });
   const targets: Target[] = [];
@@ -202,7 +205,7 @@ export async function run(h: Harness): Promise<void> {
 
   // Memory first, on fresh brokers: after the throughput rows, allocators reuse freed memory and hide growth.
   const connections = quick ? 2_000 : 10_000;
-  for (const t of targets) {
+  for (const t of h.args.includes('no-memory') ? [] : targets) {
     // Each run on a fresh process: a process that held connections before reuses that memory.
     await guarded(h, `${t.name} · idle memory`, () => h.measure(`memory per idle connection (${connections} connections)`, async () => {
       await t.restart();
@@ -245,7 +248,7 @@ export async function run(h: Harness): Promise<void> {
     }
   }
 
-  for (const t of targets) {
+  for (const t of h.args.includes('no-stock') ? [] : targets) {
     await guarded(h, `${t.name} · stock client`, () => h.measure('stock mqtt.js client, QoS 1, 1 -> 1', async () => {
       if (!alive(t.pid)) await t.restart();
       const cpu = t.pid ? h.meterCpu(t.pid) : null;

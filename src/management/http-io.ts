@@ -11,6 +11,17 @@ export class HttpError extends Error {
   }
 }
 
+/** RabbitMQ's 404 body for a missing object (`reason` defaults to its 'Not Found'). */
+export function notFound(reason = 'Not Found'): HttpError {
+  return new HttpError(404, 'Object Not Found', reason);
+}
+
+/** `value`, or the 404 of a missing object when it is absent. */
+export function found<T>(value: T | undefined | null, reason?: string): T {
+  if (value === undefined || value === null || value === false) throw notFound(reason);
+  return value;
+}
+
 /** JSON that survives AMQP table values: bigints as numbers or strings, Buffers as base64. */
 export function toJson(value: unknown, space?: number): string {
   return JSON.stringify(

@@ -45,37 +45,8 @@ export class BrokerMetrics {
         for (const conn of c.core.connections()) this.inc({ protocol: conn.protocol, vhost: conn.vhost });
       },
     });
-    new Counter({
-      name: 'polybroker_messages_published_total',
-      help: 'Messages published per protocol of origin (Kafka: records produced)',
-      labelNames: ['protocol'],
-      registers: [r],
-      collect() {
-        const c = self.ctx();
-        if (!c) return;
-        const t = c.core.messageTotals();
-        // Cumulative in the core: reset and set the absolute value at each scrape.
-        this.reset();
-        for (const [p, v] of Object.entries(t.published)) this.inc({ protocol: p }, v);
-      },
-    });
-    new Counter({
-      name: 'polybroker_messages_delivered_total',
-      help: 'Messages delivered per protocol of the consumer (Kafka: records fetched)',
-      labelNames: ['protocol'],
-      registers: [r],
-      collect() {
-        const c = self.ctx();
-        if (!c) return;
-        const t = c.core.messageTotals();
-        this.reset();
-        for (const [p, v] of Object.entries(t.delivered)) this.inc({ protocol: p }, v);
-      },
-    });
-    for (const [name, key, help] of [
-      ['polybroker_network_received_bytes_total', 'received', 'Bytes read from client sockets per protocol'],
-      ['polybroker_network_sent_bytes_total', 'sent', 'Bytes written to client sockets per protocol'],
-    ] as const) {
+    // Cumulative figures kept elsewhere (core, sockets): reset and set the absolute value at each scrape.
+    const perProtocolTotal = (name: string, help: string, totals: (c: ManagementContext) => Record<string, number>) =>
       new Counter({
         name,
         help,
@@ -84,12 +55,19 @@ export class BrokerMetrics {
         collect() {
           const c = self.ctx();
           if (!c) return;
-          const b = c.bytes();
+          const t = totals(c);
           this.reset();
-          for (const p of PROTOCOLS) this.inc({ protocol: p }, b[p][key]);
+          for (const [p, v] of Object.entries(t)) this.inc({ protocol: p }, v);
         },
       });
-    }
+    const socketBytes = (c: ManagementContext, key: 'received' | 'sent') => {
+      const b = c.bytes();
+      return Object.fromEntries(PROTOCOLS.map((p) => [p, b[p][key]]));
+    };
+    perProtocolTotal('polybroker_messages_published_total', 'Messages published per protocol of origin (Kafka: records produced)', (c) => c.core.messageTotals().published);
+    perProtocolTotal('polybroker_messages_delivered_total', 'Messages delivered per protocol of the consumer (Kafka: records fetched)', (c) => c.core.messageTotals().delivered);
+    perProtocolTotal('polybroker_network_received_bytes_total', 'Bytes read from client sockets per protocol', (c) => socketBytes(c, 'received'));
+    perProtocolTotal('polybroker_network_sent_bytes_total', 'Bytes written to client sockets per protocol', (c) => socketBytes(c, 'sent'));
     const queueGauge = (name: string, help: string, pick: (q: { messageCount: number; unackedCount: number; consumerCount: number; messageBytes: number }) => number) =>
       new Gauge({
         name,

@@ -4,7 +4,7 @@
  */
 import { createMessage, isCoreError, type Vhost, type Core, type ExchangeType, type Permission, type ResourceKind } from '../core/index.js';
 import { exportDefinitions, importDefinitions, type RabbitDefinitions } from './definitions.js';
-import { HttpError } from './http-io.js';
+import { found, HttpError, notFound } from './http-io.js';
 import { isAdministrator, mayChangeVhost, mayReadVhost, type Principal } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
 import { bindingView, exchangeView, matchingPolicy, policyView, propertiesKey, queueView } from './views.js';
@@ -15,9 +15,6 @@ export function requirePermission(r: RouteRequest, vhost: string, kind: Resource
   if (p.allows && !p.allows(vhost, kind, name, perm)) throw new HttpError(403, 'access_refused', `access to ${kind} '${name}' in vhost '${vhost}' refused for user '${p.name}'`);
 }
 
-function notFound(): HttpError {
-  return new HttpError(404, 'Object Not Found', 'Not Found');
-}
 
 /** The vhost named in the path, when it exists and the caller may see it (else 404, as RabbitMQ). */
 export function readableVhost(r: RouteRequest): Vhost {
@@ -218,6 +215,26 @@ async function publish(r: RouteRequest): Promise<unknown> {
   }
 }
 
+
+/** POST /api/bindings/:vhost/e/:source/{q|e}/:destination: write on the destination, read on the source (RabbitMQ's rule). */
+function bindRoute(destination: 'queue' | 'exchange'): Route {
+  return {
+    method: 'POST',
+    path: `/api/bindings/:vhost/e/:source/${destination === 'queue' ? 'q' : 'e'}/:destination`,
+    access: 'management',
+    summary: destination === 'queue' ? 'Binds a queue `{routing_key, arguments}`' : 'Binds an exchange to an exchange `{routing_key, arguments}`',
+    handler: async (r) => {
+      const vh = writableVhost(r);
+      const b = await r.body();
+      const [to, from, key, args] = [r.params.destination!, r.params.source!, String(b.routing_key ?? ''), (b.arguments ?? {}) as Record<string, unknown>];
+      requirePermission(r, vh.name, destination, to, 'write');
+      requirePermission(r, vh.name, 'exchange', from, 'read');
+      await core(() => (destination === 'queue' ? vh.bindQueue(to, from, key, args) : vh.bindExchange(to, from, key, args)));
+      return new StatusResult(201);
+    },
+  };
+}
+
 export const objectRoutes: Route[] = [
   { method: 'GET', path: '/api/vhosts', access: 'management', summary: 'Vhosts with message totals', handler: (r) => visibleVhosts(r.ctx.core, r.principal).map((vh) => vhostView(r, vh)) },
   { method: 'GET', path: '/api/vhosts/:vhost', access: 'management', summary: 'One vhost', handler: (r) => vhostView(r, readableVhost(r)) },
@@ -255,8 +272,7 @@ export const objectRoutes: Route[] = [
     summary: 'One exchange',
     handler: (r) => {
       const vh = readableVhost(r);
-      const x = vh.exchange(r.params.name === 'amq.default' ? '' : r.params.name!);
-      if (!x) throw notFound();
+      const x = found(vh.exchange(r.params.name === 'amq.default' ? '' : r.params.name!));
       return exchangeView(vh.name, x, matchingPolicy(vh, x.name, 'exchanges'));
     },
   },
@@ -353,34 +369,8 @@ export const objectRoutes: Route[] = [
     summary: 'Bindings between an exchange and a queue',
     handler: (r) => listBindings(r, readableVhost(r).name, (b) => b.source === r.params.source && b.destination === r.params.destination && b.destination_type === 'queue'),
   },
-  {
-    method: 'POST',
-    path: '/api/bindings/:vhost/e/:source/q/:destination',
-    access: 'management',
-    summary: 'Binds a queue `{routing_key, arguments}`',
-    handler: async (r) => {
-      const vh = writableVhost(r);
-      const b = await r.body();
-      requirePermission(r, vh.name, 'queue', r.params.destination!, 'write');
-      requirePermission(r, vh.name, 'exchange', r.params.source!, 'read');
-      await core(() => vh.bindQueue(r.params.destination!, r.params.source!, String(b.routing_key ?? ''), (b.arguments ?? {}) as Record<string, unknown>));
-      return new StatusResult(201);
-    },
-  },
-  {
-    method: 'POST',
-    path: '/api/bindings/:vhost/e/:source/e/:destination',
-    access: 'management',
-    summary: 'Binds an exchange to an exchange `{routing_key, arguments}`',
-    handler: async (r) => {
-      const vh = writableVhost(r);
-      const b = await r.body();
-      requirePermission(r, vh.name, 'exchange', r.params.destination!, 'write');
-      requirePermission(r, vh.name, 'exchange', r.params.source!, 'read');
-      await core(() => vh.bindExchange(r.params.destination!, r.params.source!, String(b.routing_key ?? ''), (b.arguments ?? {}) as Record<string, unknown>));
-      return new StatusResult(201);
-    },
-  },
+  bindRoute('queue'),
+  bindRoute('exchange'),
   {
     method: 'DELETE',
     path: '/api/bindings/:vhost/e/:source/q/:destination/:props',

@@ -1,6 +1,6 @@
 /** polybroker's own endpoints: streams, consumer groups (lag, members, offset reset) and MQTT sessions. */
 import type { OffsetSpec, Vhost } from '../core/index.js';
-import { HttpError } from './http-io.js';
+import { found, HttpError } from './http-io.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
 import { core, readableVhost, requirePermission, visibleVhosts, writableVhost } from './routes-objects.js';
 import { consumerGroupView, streamView } from './views.js';
@@ -96,8 +96,7 @@ export async function resetGroupOffsets(vh: Vhost, group: string, members: numbe
   if (streamsToReset.length === 0) throw new HttpError(400, 'bad_request', `group '${group}' has no committed offsets: name a stream`);
   const plan: OffsetResetPlan[] = [];
   for (const s of streamsToReset) {
-    const info = vh.stream(s);
-    if (!info) throw new HttpError(404, 'Object Not Found', `no stream '${s}' in vhost '${vh.name}'`);
+    const info = found(vh.stream(s), `no stream '${s}' in vhost '${vh.name}'`);
     const partitions = Array.isArray(b.partitions) ? b.partitions.map(Number) : [...Array(info.partitions).keys()];
     for (const p of partitions) {
       const o = await core(() => vh.partitionOffsets(s, p));
@@ -126,11 +125,7 @@ export const streamRoutes: Route[] = [
     path: '/api/streams/:vhost/:name',
     access: 'management',
     summary: 'One stream',
-    handler: (r) => {
-      const v = streamView(r.ctx, readableVhost(r), r.params.name!);
-      if (!v) throw new HttpError(404, 'Object Not Found', 'Not Found');
-      return v;
-    },
+    handler: (r) => found(streamView(r.ctx, readableVhost(r), r.params.name!)),
   },
   {
     method: 'DELETE',
@@ -139,7 +134,7 @@ export const streamRoutes: Route[] = [
     summary: 'Deletes a stream with its data and group offsets',
     handler: async (r) => {
       const vh = writableVhost(r);
-      if (!vh.stream(r.params.name!)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      found(vh.stream(r.params.name!));
       requirePermission(r, vh.name, 'queue', r.params.name!, 'configure');
       await core(() => vh.deleteStream(r.params.name!));
       return new StatusResult(204);
@@ -182,7 +177,7 @@ export const streamRoutes: Route[] = [
     handler: (r) => {
       const vh = readableVhost(r);
       const names = new Set([...vh.groups(), ...r.ctx.core.groupMemberships(vh.name).map((g) => g.group)]);
-      if (!names.has(r.params.group!)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      found(names.has(r.params.group!));
       return groupView(r, vh, r.params.group!);
     },
   },

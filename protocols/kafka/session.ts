@@ -109,11 +109,21 @@ export class KafkaSession implements ConnectionState {
         clientId: this.clientId ?? '',
         user: this.principal ?? '',
         remote: this.remoteAddress,
-        clientProperties: { clientId: this.clientId ?? '' },
+        clientProperties: { clientId: this.clientId ?? '', ...(this.clientSoftwareName ? { softwareName: this.clientSoftwareName, softwareVersion: this.clientSoftwareVersion ?? '' } : {}) },
         onCloseRequest: () => this.close(),
       });
     }
     return this.coreConnection;
+  }
+
+  /** Opens the core connection unless the vhost is gone or a connection limit refuses it (handlers then report that in their terms). */
+  registerWithCore(): void {
+    if (!this.node.core.hasVhost(this.node.options.vhost)) return;
+    try {
+      this.core();
+    } catch {
+      // Refused: see above.
+    }
   }
 
   /** Ends the connection (pending responses are dropped). */
@@ -188,14 +198,6 @@ export class KafkaSession implements ConnectionState {
       this.close();
       return;
     }
-    // Register with the core once past authentication, so management lists idle clients too.
-    if (this.coreConnection === null && header.apiKey !== API_VERSIONS && header.apiKey !== SASL_HANDSHAKE && header.apiKey !== SASL_AUTHENTICATE && this.node.core.hasVhost(this.node.options.vhost)) {
-      try {
-        this.core();
-      } catch {
-        // A vhost connection limit: the handlers that need the core report it in their terms.
-      }
-    }
     const decoded = r.bad === null ? decode(handler.api.request, header.apiVersion, r) : { value: null, error: r.bad };
     if (decoded.error !== null) {
       this.log.warn(
@@ -207,6 +209,10 @@ export class KafkaSession implements ConnectionState {
     }
     if (this.log.isLevelEnabled('trace')) this.log.trace({ api: handler.api.name, apiVersion: header.apiVersion, correlationId: header.correlationId }, 'request');
     this.dispatch(handler, header, decoded.value, frame);
+    // Register with the core from the first request (ApiVersions names the client and its
+    // software), or once SASL has named the user, so management lists idle clients too.
+    const authenticating = header.apiKey === SASL_HANDSHAKE || header.apiKey === SASL_AUTHENTICATE || (header.apiKey === API_VERSIONS && sasl !== null && this.principal === null);
+    if (this.coreConnection === null && !authenticating && !this.ended) this.registerWithCore();
   }
 
   private dispatch(handler: Handler, header: RequestHeader, request: Message, frame: Buffer): void {
@@ -308,6 +314,7 @@ export class KafkaSession implements ConnectionState {
         this.user = step.user;
         this.saslRawTokens = false;
         this.log.info({ user: step.user.name, mechanism: this.saslMechanism }, 'kafka client authenticated');
+        if (this.coreConnection === null) this.registerWithCore();
       }
       const frame = Buffer.allocUnsafe(4 + step.reply.length);
       frame.writeInt32BE(step.reply.length, 0);

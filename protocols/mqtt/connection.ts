@@ -116,18 +116,25 @@ export class MqttConnection {
   }
 
   /**
-   * The core connection and channel, opened on first need (publish, subscribe, a resumed
-   * session's queue): an idle MQTT connection holds no core objects.
+   * The core connection, opened at CONNECT (acceptConnect) so that management lists the client
+   * and connection limits are refused in the CONNACK; throws the core's refusal.
    */
-  ensureChannel(): Channel {
-    if (this.channel) return this.channel;
-    this.core = this.broker.core.connect({
+  ensureCore(): Connection {
+    return (this.core ??= this.broker.core.connect({
       vhost: this.broker.options.vhost, protocol: 'mqtt', clientId: this.clientId, user: this.username ?? '', remote: this.origin.remoteAddress,
       clientProperties: { protocolLevel: this.level, keepAliveMs: this.keepAliveMs },
       // 0x98 Administrative action (MQTT 5 DISCONNECT reason codes).
       onCloseRequest: () => void this.kick(0x98),
-    });
-    this.channel = this.core.openChannel();
+    }));
+  }
+
+  /**
+   * The core channel, opened on first need (publish, subscribe, a resumed
+   * session's queue): an idle MQTT connection holds no channel.
+   */
+  ensureChannel(): Channel {
+    if (this.channel) return this.channel;
+    this.channel = this.ensureCore().openChannel();
     this.channel.qos(this.outboundWindow, true);
     return this.channel;
   }

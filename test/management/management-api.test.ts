@@ -1,9 +1,10 @@
 import amqplib from 'amqplib';
+import { Connection as KafkaConnection, apiVersionsV3 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import stompit from 'stompit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../helpers/broker.js';
+import { runCli, startBroker, type RunningBroker } from '../helpers/broker.js';
 import { eventually, managementClient } from './mgmt-client.js';
 
 const CONFIG = {
@@ -202,6 +203,39 @@ describe('management API: connections of all four protocols', () => {
       stomp.destroy();
       await m.endAsync(true).catch(() => {});
     }
+  });
+});
+
+describe('management API: MQTT and Kafka connections are listed from their connect', () => {
+  it('an MQTT client that only connected and a Kafka client that only sent ApiVersions appear in /api/connections, ctl list connections and /metrics', async () => {
+    const m = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { clientId: 'idle-sensor', username: 'app', password: 'app-pw', protocolVersion: 4, reconnectPeriod: 0 });
+    const k = new KafkaConnection('idle-kafka-client');
+    await k.connect('127.0.0.1', broker.ports.kafka);
+    // ApiVersions v3: the client's first request (its header names the client, its body the software).
+    await apiVersionsV3.api.async(k, 'platformatic-kafka', '1.0.0');
+    try {
+      const list = await eventually(async () => {
+        const l = (await api.get<Record<string, any>[]>('/api/connections')).body;
+        return l.some((c) => c.client_id === 'idle-sensor') && l.some((c) => c.client_id === 'idle-kafka-client') ? l : null;
+      }, 'the idle MQTT and Kafka connections');
+      expect(list.find((c) => c.client_id === 'idle-sensor')).toMatchObject({ polybroker_protocol: 'mqtt', protocol: 'MQTT 3.1.1', user: 'app', vhost: '/', client_properties: { protocolLevel: 4 } });
+      expect(list.find((c) => c.client_id === 'idle-kafka-client')).toMatchObject({ polybroker_protocol: 'kafka', protocol: 'Kafka', client_properties: { clientId: 'idle-kafka-client', softwareName: 'platformatic-kafka', softwareVersion: '1.0.0' } });
+
+      const ctl = await runCli(['ctl', '--data-dir', broker.dataDir, 'list', 'connections', '--json'], { timeoutMs: 60_000 });
+      expect(ctl.code).toBe(0);
+      const fromCtl = JSON.parse(ctl.stdout) as { client_id: string; polybroker_protocol: string }[];
+      expect(fromCtl).toContainEqual(expect.objectContaining({ client_id: 'idle-sensor', polybroker_protocol: 'mqtt' }));
+      expect(fromCtl).toContainEqual(expect.objectContaining({ client_id: 'idle-kafka-client', polybroker_protocol: 'kafka' }));
+
+      const metrics = await (await fetch(`http://127.0.0.1:${broker.ports.http}/metrics`)).text();
+      const count = (protocol: string) => Number(new RegExp(`^polybroker_core_connections\\{protocol="${protocol}",vhost="/"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+      expect(count('mqtt')).toBeGreaterThanOrEqual(1);
+      expect(count('kafka')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await m.endAsync();
+      await k.close();
+    }
+    await eventually(async () => !(await api.get<Record<string, any>[]>('/api/connections')).body.some((c) => c.client_id === 'idle-sensor' || c.client_id === 'idle-kafka-client'), 'both connections gone');
   });
 });
 

@@ -33,6 +33,8 @@ export interface ConnectionState {
   closeAfterResponse: boolean;
   /** The core connection (opened on first use). */
   core(): Connection;
+  /** Opens the core connection if it can (management lists the client); never throws. */
+  registerWithCore(): void;
   /** Aborted when the connection closes (ends long polls and pending joins). */
   readonly closed: AbortSignal;
 }

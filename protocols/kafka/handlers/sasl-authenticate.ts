@@ -24,6 +24,7 @@ export const saslAuthenticateHandler: Handler = {
           conn.principal = step.user.name;
           conn.user = step.user;
           node.log.info({ connId: conn.id, user: step.user.name, mechanism }, 'kafka client authenticated');
+          conn.registerWithCore();
         }
         return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: 0 };
       },

@@ -143,15 +143,15 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
   conn.session = session;
 
   conn.outboundWindow = conn.level === 5 ? conn.clientReceiveMaximum : opts.outboundInflight311;
-  if (session.subscriptions.size > 0 || session.sessionQueueDeclared) {
-    // A resumed session has messages to deliver: its core connection opens now, so a
-    // refusal (vhost connection limit) still goes into the CONNACK.
-    try {
-      conn.ensureChannel();
-    } catch (e) {
-      adapter.live.delete(clientId);
-      return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
-    }
+  // The core connection opens now, so management lists the client from its CONNECT and a
+  // refusal (vhost or per-user connection limit) goes into the CONNACK. A resumed session with
+  // messages to deliver opens its channel too.
+  try {
+    conn.ensureCore();
+    if (session.subscriptions.size > 0 || session.sessionQueueDeclared) conn.ensureChannel();
+  } catch (e) {
+    adapter.live.delete(clientId);
+    return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
   }
   if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));
 

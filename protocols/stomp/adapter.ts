@@ -24,6 +24,8 @@ function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSe
       serverName: `polybroker/${VERSION}`,
       defaultVhost: '/',
       connectTimeoutMs: 10_000,
+      maxTransactions: 64,
+      maxTransactionBytes: 67_108_864,
     };
   }
   return {
@@ -33,6 +35,8 @@ function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSe
     serverName: `polybroker/${VERSION}`,
     defaultVhost: config.defaultVhost,
     connectTimeoutMs: config.connectTimeoutMs,
+    maxTransactions: config.maxTransactions,
+    maxTransactionBytes: config.maxTransactionBytes,
   };
 }
 

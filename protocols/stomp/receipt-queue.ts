@@ -33,6 +33,11 @@ export class ReceiptQueue {
       );
   }
 
+  /** True when no receipt waits for a durability promise. */
+  get idle(): boolean {
+    return this.pending === 0;
+  }
+
   /** Resolves once every receipt added so far is written. */
   written(): Promise<void> {
     return this.chain;

@@ -33,6 +33,10 @@ export interface StompSessionOptions {
   defaultVhost: string;
   /** A connection that has not completed CONNECT by then is closed (a vanished or idle client). */
   connectTimeoutMs: number;
+  /** Most transactions one connection may have open at once. */
+  maxTransactions: number;
+  /** Bytes (bodies plus a fixed cost per operation) one connection's open transactions may hold. */
+  maxTransactionBytes: number;
 }
 
 /** An operation held in a transaction until COMMIT (STOMP 1.2 "BEGIN"). */
@@ -83,6 +87,8 @@ export class StompSession {
   readonly subscriptions = new Map<string, Subscription>();
   readonly subscriptionsByChannel = new Map<number, Subscription>();
   readonly transactions = new Map<string, TransactionOp[]>();
+  /** What the open transactions hold (handlers/transaction.ts), bounded by maxTransactionBytes. */
+  transactionBytes = 0;
   /** Parsed SEND destinations (a session sends to few destinations, many times). */
   readonly sendTargets = new Map<string, SendTarget>();
   /** `/temp-queue/<name>` → the private queue created for it. */
@@ -101,6 +107,8 @@ export class StompSession {
   /** Frames (or the parse error that ended the stream) waiting behind an async handler. */
   private inbox: Array<StompFrame | ParseFailure> = [];
   private parseFailed = false;
+  /** A frame failed: nothing more is read; its ERROR waits for earlier frames' RECEIPTs. */
+  private failing = false;
   private inputEnded = false;
   private busy = false;
   private readPaused = false;
@@ -159,19 +167,19 @@ export class StompSession {
 
   private onData(chunk: Buffer): void {
     this.heartBeat?.noteRead();
-    if (this.state === 'closing' || this.state === 'closed' || this.parseFailed) return;
+    if (this.state === 'closing' || this.state === 'closed' || this.parseFailed || this.failing) return;
     try {
       this.parser.push(chunk);
     } catch (e) {
       // Frames decoded before the bad bytes are answered first (CONNECTED, receipts), then ERROR.
       this.parseFailed = true;
       if (this.busy || this.inbox.length > 0) this.inbox.push({ parseError: e });
-      else this.fail(e);
+      else this.failFrame(e);
     }
   }
 
   private onFrame(frame: StompFrame): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'closed' || this.failing) return;
     if (this.busy || this.inbox.length > 0) {
       this.inbox.push(frame);
       if (this.inbox.length >= INBOX_HIGH_WATER) this.pauseReading();
@@ -185,7 +193,7 @@ export class StompSession {
     try {
       result = this.dispatch(frame);
     } catch (e) {
-      this.fail(e, headerOf(frame.headers, 'receipt'));
+      this.failFrame(e, headerOf(frame.headers, 'receipt'));
       return;
     }
     if (result !== undefined) {
@@ -197,16 +205,16 @@ export class StompSession {
         },
         (e: unknown) => {
           this.busy = false;
-          this.fail(e, headerOf(frame.headers, 'receipt'));
+          this.failFrame(e, headerOf(frame.headers, 'receipt'));
         },
       );
     }
   }
 
   private drainInbox(): void {
-    while (!this.busy && this.inbox.length > 0 && this.state !== 'closing' && this.state !== 'closed') {
+    while (!this.busy && !this.failing && this.inbox.length > 0 && this.state !== 'closing' && this.state !== 'closed') {
       const next = this.inbox.shift()!;
-      if ('parseError' in next) this.fail(next.parseError);
+      if ('parseError' in next) this.failFrame(next.parseError);
       else this.run(next);
     }
     if (this.inbox.length === 0) this.resumeReading();
@@ -301,6 +309,20 @@ export class StompSession {
     this.heartBeat.start();
   }
 
+  /**
+   * A client frame's error. Frames before it were handled, and their RECEIPTs may still wait for
+   * durability: those go out first, so the client learns what was done, then the ERROR.
+   */
+  private failFrame(e: unknown, receiptId?: string): void {
+    if (this.receipts.idle) {
+      this.fail(e, receiptId);
+      return;
+    }
+    this.failing = true;
+    this.inbox.length = 0;
+    void this.receipts.written().then(() => this.fail(e, receiptId));
+  }
+
   /** Sends ERROR for `e` and closes (STOMP 1.2: the server MUST close after ERROR). */
   fail(e: unknown, receiptId?: string): void {
     if (this.state === 'closing' || this.state === 'closed') return;
@@ -343,6 +365,7 @@ export class StompSession {
     this.heartBeat?.stop();
     // A disconnect discards open transactions (STOMP 1.2 "ABORT"; nothing was applied yet).
     this.transactions.clear();
+    this.transactionBytes = 0;
     this.inbox = [];
     const connection = this.connection;
     this.releasing = (connection === null ? Promise.resolve() : connection.close()).catch((err: unknown) => {

@@ -2,6 +2,7 @@ import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
 import type { StompSession } from '../session.js';
 import type { Subscription } from '../subscription.js';
+import { holdInTransaction } from './transaction.js';
 
 /**
  * ACK and NACK. The id is `ack` of the MESSAGE in 1.2 (`id` header) and its `message-id` in 1.0
@@ -13,7 +14,7 @@ export function handleAck(session: StompSession, frame: StompFrame): void {
   const { sub, deliveryTag } = target(session, frame);
   const tx = headerOf(frame.headers, 'transaction');
   if (tx !== undefined) {
-    transaction(session, tx).push({ kind: 'ack', subscription: sub, deliveryTag });
+    holdInTransaction(session, tx, { kind: 'ack', subscription: sub, deliveryTag });
   } else {
     applyAck(sub, deliveryTag);
   }
@@ -31,7 +32,7 @@ export function handleNack(session: StompSession, frame: StompFrame): void {
   const requeue = requeueHeader === undefined ? undefined : requeueHeader !== 'false';
   const tx = headerOf(frame.headers, 'transaction');
   if (tx !== undefined) {
-    transaction(session, tx).push({ kind: 'nack', subscription: sub, deliveryTag, requeue });
+    holdInTransaction(session, tx, { kind: 'nack', subscription: sub, deliveryTag, requeue });
   } else {
     applyNack(session, sub, deliveryTag, requeue);
   }
@@ -91,11 +92,6 @@ function parseAckId(id: string): [number, number] {
   return [channel, tag];
 }
 
-function transaction(session: StompSession, tx: string) {
-  const ops = session.transactions.get(tx);
-  if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active (BEGIN it first)`);
-  return ops;
-}
 
 function autoMode(sub: Subscription): StompError {
   return new StompError('Invalid ACK', `subscription '${sub.id}' uses ack:auto; its messages need no ACK or NACK`);

@@ -8,6 +8,7 @@ import { sendTargetOf, type SendTarget } from '../mapping/send-target.js';
 import type { StompSession } from '../session.js';
 import { ensureTempQueue } from './temp-queue.js';
 import { publish } from './publish.js';
+import { holdInTransaction } from './transaction.js';
 
 const MAX_CACHED_TARGETS = 1024;
 
@@ -47,9 +48,7 @@ function send(session: StompSession, frame: StompFrame, target: SendTarget, repl
 
 function publishOrHold(session: StompSession, target: SendTarget, message: Message, receipt: string | undefined, tx: string | undefined): void {
   if (tx !== undefined) {
-    const ops = session.transactions.get(tx);
-    if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active (BEGIN it first)`);
-    ops.push({ kind: 'send', target, message });
+    holdInTransaction(session, tx, { kind: 'send', target, message });
     session.receipt(receipt);
     return;
   }

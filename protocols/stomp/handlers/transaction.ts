@@ -3,6 +3,31 @@ import { StompError } from '../errors.js';
 import type { StompSession } from '../session.js';
 import { applyAck, applyNack } from './ack.js';
 import { publish } from './publish.js';
+import type { TransactionOp } from '../session.js';
+
+/** Accounting cost of a held ACK/NACK (and of a SEND besides its body): bounds a flood of tiny ops. */
+const OP_OVERHEAD_BYTES = 64;
+
+/**
+ * Holds an operation in an open transaction until COMMIT. The session's open transactions are
+ * bounded (`stomp.maxTransactionBytes`): a client that BEGINs and never COMMITs would otherwise
+ * grow broker memory without limit.
+ */
+export function holdInTransaction(session: StompSession, tx: string, op: TransactionOp): void {
+  const ops = session.transactions.get(tx);
+  if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active (BEGIN it first)`);
+  const cost = OP_OVERHEAD_BYTES + (op.kind === 'send' ? op.message.body.length : 0);
+  const limit = session.options.maxTransactionBytes;
+  if (session.transactionBytes + cost > limit) {
+    throw new StompError('Transaction too large', `open transactions of this connection would hold more than ${limit} bytes (stomp.maxTransactionBytes); COMMIT or ABORT sooner`);
+  }
+  session.transactionBytes += cost;
+  ops.push(op);
+}
+
+function release(session: StompSession, ops: readonly TransactionOp[]): void {
+  for (const op of ops) session.transactionBytes -= OP_OVERHEAD_BYTES + (op.kind === 'send' ? op.message.body.length : 0);
+}
 
 /**
  * BEGIN / COMMIT / ABORT (STOMP 1.2 "BEGIN"): SENDs, ACKs and NACKs naming a transaction are
@@ -13,6 +38,10 @@ import { publish } from './publish.js';
 export function handleBegin(session: StompSession, frame: StompFrame): void {
   const tx = headerOf(frame.headers, 'transaction')!;
   if (session.transactions.has(tx)) throw new StompError('Bad transaction', `transaction '${tx}' is already active`);
+  const max = session.options.maxTransactions;
+  if (session.transactions.size >= max) {
+    throw new StompError('Too many transactions', `this connection already has ${max} open transactions (stomp.maxTransactions)`);
+  }
   session.transactions.set(tx, []);
   session.receipt(headerOf(frame.headers, 'receipt'));
 }
@@ -22,6 +51,7 @@ export function handleCommit(session: StompSession, frame: StompFrame): void {
   const ops = session.transactions.get(tx);
   if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active, cannot COMMIT it`);
   session.transactions.delete(tx);
+  release(session, ops);
   const receipt = headerOf(frame.headers, 'receipt');
   const durable: Promise<void>[] = [];
   for (const op of ops) {
@@ -44,6 +74,9 @@ export function handleCommit(session: StompSession, frame: StompFrame): void {
 
 export function handleAbort(session: StompSession, frame: StompFrame): void {
   const tx = headerOf(frame.headers, 'transaction')!;
-  if (!session.transactions.delete(tx)) throw new StompError('Bad transaction', `transaction '${tx}' is not active, cannot ABORT it`);
+  const ops = session.transactions.get(tx);
+  if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active, cannot ABORT it`);
+  session.transactions.delete(tx);
+  release(session, ops);
   session.receipt(headerOf(frame.headers, 'receipt'));
 }

@@ -11,6 +11,8 @@ export interface StompConfig {
   maxHeaders: number;
   maxBodyBytes: number;
   connectTimeoutMs: number;
+  maxTransactions: number;
+  maxTransactionBytes: number;
 }
 
 export const stompSection: ConfigSection = {
@@ -48,6 +50,13 @@ export const stompSection: ConfigSection = {
       maxHeaders: { type: 'integer', minimum: 1, default: 1000, description: 'Most header lines in one frame.' },
       maxBodyBytes: { type: 'integer', minimum: 0, default: 16777216, description: 'Largest frame body, bytes (checked before it is buffered).' },
       connectTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'Time a new connection has to complete CONNECT before it is closed, ms.' },
+      maxTransactions: { type: 'integer', minimum: 1, default: 64, description: 'Most transactions (BEGIN without COMMIT/ABORT) one connection may have open; one more is an ERROR frame.' },
+      maxTransactionBytes: {
+        type: 'integer',
+        minimum: 1024,
+        default: 67108864,
+        description: "Bytes one connection's open transactions may hold until COMMIT (SEND bodies plus 64 per SEND/ACK/NACK); one more is an ERROR frame.",
+      },
     },
   },
 };

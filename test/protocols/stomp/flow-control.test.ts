@@ -120,7 +120,7 @@ describe('a consumer that stops reading', () => {
     const receipt = 'r'.repeat(3000);
     peer.send(CONNECT_12);
     const count = 4000; // about 12 MiB of RECEIPT frames
-    for (let i = 0; i < count; i++) peer.send(`BEGIN\ntransaction:t${i}\nreceipt:${receipt}-${i}\n\n\0`);
+    for (let i = 0; i < count; i++) peer.send(`BEGIN\ntransaction:t${i}\n\n\0ABORT\ntransaction:t${i}\nreceipt:${receipt}-${i}\n\n\0`);
     await peer.until(() => peer.writableLength > 8 * 1024 * 1024);
     await turns(50);
     expect(peer.isPaused()).toBe(true);

@@ -298,6 +298,49 @@ describe('transactions and receipts', () => {
   });
 });
 
+describe('transaction limits (stomp.maxTransactions, stomp.maxTransactionBytes)', () => {
+  let small: StompServer;
+  beforeAll(async () => {
+    small = await startStompServer({ maxTransactions: 2, maxTransactionBytes: 2048 });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  async function openSmall(frames: string): Promise<RawClient> {
+    const c = await RawClient.open(small.port);
+    c.write(CONNECT_12 + frames);
+    return c;
+  }
+
+  it('refuses one open transaction more than the limit with an ERROR frame', async () => {
+    const c = await openSmall('BEGIN\ntransaction:a\n\n\0BEGIN\ntransaction:b\nreceipt:two\n\n\0BEGIN\ntransaction:c\n\n\0');
+    expect((await c.frame(1)).headers['receipt-id']).toBe('two');
+    const f = await c.frame(2);
+    expect(f.command).toBe('ERROR');
+    expect(f.headers.message).toBe('Too many transactions');
+    await c.closed;
+  });
+
+  it('refuses a SEND that would make open transactions hold more than the byte limit, and counts committed ones free', async () => {
+    const body = 'x'.repeat(900);
+    const send = (tx: string, r: string) => `SEND\ndestination:/queue/txlimit\ntransaction:${tx}\nreceipt:${r}\n\n${body}\0`;
+    // 2 × (900 + 64) fits in 2048; committing frees it, so two more fit again; a third in one transaction does not.
+    const c = await openSmall('BEGIN\ntransaction:t\n\n\0' + send('t', '1') + send('t', '2') + 'COMMIT\ntransaction:t\nreceipt:c\n\n\0' +
+      'BEGIN\ntransaction:u\n\n\0' + send('u', '3') + send('u', '4') + send('u', '5'));
+    const receipts: string[] = [];
+    for (let i = 1; i <= 5; i++) receipts.push((await c.frame(i)).headers['receipt-id'] ?? '');
+    expect(receipts).toEqual(['1', '2', 'c', '3', '4']);
+    const f = await c.frame(6);
+    expect(f.command).toBe('ERROR');
+    expect(f.headers.message).toBe('Transaction too large');
+    expect(f.body.toString()).toContain('stomp.maxTransactionBytes');
+    await c.closed;
+    // The committed transaction's two messages were published; the open one's were not.
+    expect(small.core.vhost('/')!.queue('txlimit')!.messageCount).toBe(2);
+  });
+});
+
 describe('subscription queues [RabbitMQ STOMP durable topic subscriptions]', () => {
   it('names the queue of a topic subscription by x-queue-name, durable and auto-delete as the headers say', async () => {
     const c = await open(

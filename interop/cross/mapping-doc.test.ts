@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { pairTable } from './lib/pair-table.js';
 
-it('docs/mapping.md holds the pair table the matrix checks (regenerate with lib/pair-table.ts)', () => {
+it('docs/mapping.md holds the pair table the matrix checks (regenerate: npx tsx interop/cross/lib/pair-table.ts)', () => {
   const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'mapping.md'), 'utf8');
   expect(doc).toContain(pairTable());
 });

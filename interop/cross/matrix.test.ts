@@ -116,10 +116,15 @@ function checkProbe(got: Incoming, pub: Protocol, con: Protocol, t: string, publ
     case 'stamped':
       expect({ protocol: h[ORIGIN.protocol], clientId: h[ORIGIN.clientId], user: h[ORIGIN.user] }, 'publisher identity').toEqual({ protocol: pub, clientId: publisherId(t), user: publisherUser(pub) });
       break;
+    case 'none added':
+      // The forged headers are gone and nothing was added: the user headers are exactly the publisher's.
+      expect(h, 'same-protocol headers: the publisher\'s, less its forged identity').toEqual(P.headers);
+      break;
     case 'unvalidated':
       expect(h, 'publisher identity headers passed through as sent').toMatchObject(SPOOF);
       break;
   }
+  if (identity(pub, con) !== 'unvalidated') for (const [name, forged] of Object.entries(SPOOF)) expect(h[name], `forged ${name}`).not.toBe(forged);
   for (const prop of absent(pub, con)) expect(got[prop as keyof Incoming], `${prop} (not carried)`).toBeUndefined();
 }
 

@@ -6,6 +6,7 @@ import type { WillMessage } from './codec/packets.js';
 import { ReasonCode } from './codec/reason-codes.js';
 import { MqttConnection } from './connection.js';
 import { encodeNative } from './mapping/native.js';
+import { withoutPublisherIdentity } from './mapping/message-mapping.js';
 import { topicToRoutingKey } from './mapping/topic-mapping.js';
 import { createMessage } from '../../src/core/index.js';
 import { resolveOptions, type MqttOptions } from './options.js';
@@ -142,16 +143,17 @@ export class MqttAdapter implements ProtocolAdapter {
 
   /** Publishes a will message [MQTT-3.1.2-8] from the broker's own connection. */
   publishWill(will: WillMessage): void {
-    const message = createMessage(will.payload, {
-      native: { protocol: 'mqtt', bytes: encodeNative({ qos: will.qos, retain: will.retain, replay: false, topic: null, properties: will.propertiesRaw }) },
-    });
     const p = will.properties;
+    const { userProperties, raw } = withoutPublisherIdentity(p.userProperties, will.propertiesRaw);
+    const message = createMessage(will.payload, {
+      native: { protocol: 'mqtt', bytes: encodeNative({ qos: will.qos, retain: will.retain, replay: false, topic: null, properties: raw }) },
+    });
     message.properties.persistent = will.qos > 0;
     if (p.messageExpiryInterval !== undefined) message.properties.expiration = p.messageExpiryInterval * 1000;
     if (p.contentType !== undefined) message.properties.contentType = p.contentType;
     if (p.responseTopic !== undefined) message.properties.replyTo = p.responseTopic;
     if (p.correlationData !== undefined) message.properties.correlationId = p.correlationData;
-    if (p.userProperties) message.headers = p.userProperties.map(([name, value]) => ({ name, value }));
+    if (userProperties) message.headers = userProperties.map(([name, value]) => ({ name, value }));
     try {
       this.publish(this.systemChannel, will.topic, message, will.retain);
     } catch (e) {

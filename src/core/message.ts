@@ -72,6 +72,14 @@ export interface MessageProperties {
   type?: string;
   userId?: string;
   appId?: string;
+  /**
+   * The publisher's own creation time, ms since the epoch (AMQP `timestamp`, whole seconds).
+   * `Message.timestamp` is the broker's; this one is kept so a re-encoded AMQP message (CC/BCC,
+   * dead-lettered) still carries what the publisher set.
+   */
+  sentAt?: number;
+  /** AMQP `cluster-id` (deprecated in 0-9-1, still carried as set). */
+  clusterId?: string;
 }
 
 /** A protocol's own encoding of a message's properties, kept for byte-exact same-protocol delivery. */

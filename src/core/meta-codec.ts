@@ -38,6 +38,8 @@ const P_PERSISTENT = 1 << 8;
 const P_TYPE = 1 << 9;
 const P_USER_ID = 1 << 10;
 const P_APP_ID = 1 << 11;
+const P_SENT_AT = 1 << 12;
+const P_CLUSTER_ID = 1 << 13;
 
 /** A growable writer reused across messages: the encoded meta is a view valid until the next encode. */
 export class MetaWriter {
@@ -269,6 +271,8 @@ export function writeMeta(w: MetaWriter, m: Message, plain: boolean, storedAt: n
   if (p.type !== undefined) mask |= P_TYPE;
   if (p.userId !== undefined) mask |= P_USER_ID;
   if (p.appId !== undefined) mask |= P_APP_ID;
+  if (p.sentAt !== undefined) mask |= P_SENT_AT;
+  if (p.clusterId !== undefined) mask |= P_CLUSTER_ID;
   w.u8(mask & 0xff);
   w.u8(mask >>> 8);
   if (mask & P_CONTENT_TYPE) w.str(p.contentType!);
@@ -283,6 +287,8 @@ export function writeMeta(w: MetaWriter, m: Message, plain: boolean, storedAt: n
   if (mask & P_TYPE) w.str(p.type!);
   if (mask & P_USER_ID) w.str(p.userId!);
   if (mask & P_APP_ID) w.str(p.appId!);
+  if (mask & P_SENT_AT) w.f64(p.sentAt!);
+  if (mask & P_CLUSTER_ID) w.str(p.clusterId!);
   if (m.origin) {
     w.str(m.origin.protocol);
     w.str(m.origin.clientId);
@@ -336,6 +342,8 @@ export function readMeta(buf: Buffer): DecodedMeta {
   if (mask & P_TYPE) p.type = r.str();
   if (mask & P_USER_ID) p.userId = r.str();
   if (mask & P_APP_ID) p.appId = r.str();
+  if (mask & P_SENT_AT) p.sentAt = r.f64();
+  if (mask & P_CLUSTER_ID) p.clusterId = r.str();
   let origin: MessageOrigin | null = null;
   if (flags & 2) {
     const protocol = r.str() as MessageOrigin['protocol'];

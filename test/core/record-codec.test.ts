@@ -37,6 +37,8 @@ const message: fc.Arbitrary<Message> = fc.record({
       type: fc.string(),
       userId: fc.string(),
       appId: fc.string(),
+      sentAt: fc.integer({ min: 0, max: 4e12 }).map((t) => Math.floor(t / 1000) * 1000),
+      clusterId: fc.string(),
     },
     { requiredKeys: [] },
   ),

@@ -65,12 +65,17 @@ export const SPOOF: Record<string, string> = { [ORIGIN.user]: 'mallory', [ORIGIN
 export const publisherId = (t: string) => `pub-${t}`;
 
 /**
- * What a consumer learns about the publisher: 'stamped' = the broker's identity headers (the
- * publisher's own forged ones gone), 'unvalidated' = same-protocol consumers get the
- * publisher's own headers unchanged (byte-exact paths; nothing checked).
+ * What a consumer learns about the publisher; the identity is validated on every pair: the
+ * publisher's own (forged) `x-pb-origin-*` headers never reach a consumer.
+ * - 'stamped': a consumer of another protocol gets the broker's identity headers;
+ * - 'none added': a same-protocol consumer gets the publisher's other headers exactly as sent
+ *   and no identity headers (byte-exact paths; docs/mapping.md "Publisher identity").
  */
-export function identity(pub: Protocol, con: Protocol): 'stamped' | 'unvalidated' {
-  return pub === con ? 'unvalidated' : 'stamped';
+export type Identity = 'stamped' | 'none added' | 'unvalidated';
+
+export function identity(pub: Protocol, con: Protocol): Identity {
+  if (pub === 'kafka' && con === 'kafka') return 'unvalidated';
+  return pub === con ? 'none added' : 'stamped';
 }
 
 /** The user the broker stamps: matrix publishers log in as guest, except Kafka (no SASL here: anonymous). */

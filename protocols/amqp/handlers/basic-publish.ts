@@ -2,7 +2,7 @@ import { decodeProperties, writeBodyFrames, writeHeaderFrame } from '../codec/co
 import { AmqpChannelError } from '../codec/errors.js';
 import { methodByName, writeMethodFrame } from '../codec/method-codec.js';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE } from '../mapping/direct-reply-to.js';
-import { encodePropertyBytes, toCoreMessage } from '../mapping/message.js';
+import { encodePropertyBytes, toCoreMessage, withoutPublisherIdentity } from '../mapping/message.js';
 import type { MethodArgs } from '../spec/methods.js';
 import { ReplyCode } from '../spec/reply-codes.js';
 import type { AmqpChannel } from '../session/channel.js';
@@ -41,13 +41,23 @@ function publish(ch: AmqpChannel, a: MethodArgs['basic.publish'], propertyBytes:
     props.replyTo = REPLY_TO_PREFIX + token;
     rewritten = true;
   }
-  const coreHeaders = props.headers;
-  if (props.headers?.has('BCC')) {
-    // BCC routes but is not shown to consumers (RabbitMQ sender-selected distribution).
-    const h = new Map(props.headers);
-    h.delete('BCC');
-    props.headers = h;
-    rewritten = true;
+  let coreHeaders = props.headers;
+  if (coreHeaders !== undefined) {
+    // A publisher's own x-pb-origin-* headers reach no consumer, same-protocol ones included
+    // (docs/mapping.md "Publisher identity"); the property bytes are re-encoded only then.
+    const clean = withoutPublisherIdentity(coreHeaders);
+    if (clean !== coreHeaders) {
+      coreHeaders = clean;
+      props.headers = clean;
+      rewritten = true;
+    }
+    if (clean.has('BCC')) {
+      // BCC routes but is not shown to consumers (RabbitMQ sender-selected distribution).
+      const h = new Map(clean);
+      h.delete('BCC');
+      props.headers = h;
+      rewritten = true;
+    }
   }
   if (rewritten) propertyBytes = encodePropertyBytes(props);
   props.headers = coreHeaders;

@@ -1,5 +1,6 @@
 import { createMessage, type Header, type Message, type MessageProperties } from '../../../src/core/index.js';
 import { decodeProperties, propertiesSize, writeProperties, type BasicProperties } from '../codec/content-header.js';
+import type { FieldTable } from '../codec/field-table.js';
 import { AmqpChannelError } from '../codec/errors.js';
 import { Writer } from '../codec/writer.js';
 import { ReplyCode } from '../spec/reply-codes.js';
@@ -21,9 +22,13 @@ export function toCoreMessage(props: BasicProperties, propertyBytes: Buffer, bod
   if (props.expiration !== undefined) properties.expiration = parseExpiration(props.expiration);
   if (props.priority !== undefined) properties.priority = props.priority;
   if (props.deliveryMode === 2) properties.persistent = true;
+  else if (props.deliveryMode === 1) properties.persistent = false;
   if (props.type !== undefined) properties.type = props.type;
   if (props.userId !== undefined) properties.userId = props.userId;
   if (props.appId !== undefined) properties.appId = props.appId;
+  // Kept for re-encoded copies (CC/BCC, dead-lettered): every basic property survives them.
+  if (props.timestamp !== undefined) properties.sentAt = props.timestamp * 1000;
+  if (props.clusterId !== undefined) properties.clusterId = props.clusterId;
   const headers: Header[] = props.headers ? fieldTableToHeaders(props.headers) : [];
   return createMessage(body, { timestamp: now, properties, headers, native: { protocol: 'amqp', bytes: propertyBytes } });
 }
@@ -48,6 +53,7 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   const headers = fromAmqp ? m.headers : withPublisher(m);
   if (headers.length) out.headers = headersToFieldTable(headers);
   if (p.persistent) out.deliveryMode = 2;
+  else if (p.persistent === false) out.deliveryMode = 1;
   if (p.priority !== undefined) out.priority = p.priority;
   if (p.correlationId !== undefined) out.correlationId = truncate(typeof p.correlationId === 'string' ? p.correlationId : p.correlationId.toString('utf8'));
   if (p.replyTo !== undefined) out.replyTo = truncate(p.replyTo);
@@ -56,9 +62,26 @@ export function basicPropertiesOf(m: Message): BasicProperties {
   if (p.type !== undefined) out.type = truncate(p.type);
   if (p.userId !== undefined) out.userId = truncate(p.userId);
   if (p.appId !== undefined) out.appId = truncate(p.appId);
-  // The message time (a Kafka record's timestamp, else the broker's receive time), in AMQP's seconds.
-  if (!fromAmqp) out.timestamp = Math.floor(m.timestamp / 1000);
+  if (p.clusterId !== undefined) out.clusterId = truncate(p.clusterId);
+  // The publisher's own timestamp when it set one; otherwise, for other protocols, the message
+  // time (a Kafka record's timestamp, else the broker's receive time), in AMQP's seconds.
+  if (p.sentAt !== undefined) out.timestamp = Math.floor(p.sentAt / 1000);
+  else if (!fromAmqp) out.timestamp = Math.floor(m.timestamp / 1000);
   return out;
+}
+
+/**
+ * The publisher's headers table without `x-pb-origin-*` entries (docs/mapping.md "Publisher
+ * identity": only the broker says who published); the same table when it has none.
+ */
+export function withoutPublisherIdentity(headers: FieldTable): FieldTable {
+  let out: FieldTable | null = null;
+  for (const name of headers.keys()) {
+    if (!name.startsWith(PUBLISHER_PREFIX)) continue;
+    out ??= new Map(headers);
+    out.delete(name);
+  }
+  return out ?? headers;
 }
 
 /**

@@ -289,6 +289,28 @@ export function withoutProperties(raw: Buffer, ids: readonly number[]): Buffer {
   return changed ? Buffer.concat(keep) : raw;
 }
 
+/** `raw` without the User Properties whose name `drop` accepts; the others byte for byte, in order. */
+export function withoutUserProperties(raw: Buffer, drop: (name: string) => boolean): Buffer {
+  let pos = 0;
+  const keep: Buffer[] = [];
+  let changed = false;
+  while (pos < raw.length) {
+    const start = pos;
+    let id: number;
+    [id, pos] = readVarInt(raw, pos, raw.length);
+    const def = PROPERTY_BY_ID.get(id);
+    if (!def) throw malformed('unknown property');
+    if (id === 0x26 && drop(readUtf8(raw, pos, raw.length)[0])) {
+      pos = skipValue(raw, pos, def.type);
+      changed = true;
+      continue;
+    }
+    pos = skipValue(raw, pos, def.type);
+    keep.push(raw.subarray(start, pos));
+  }
+  return changed ? Buffer.concat(keep) : raw;
+}
+
 function skipValue(buf: Buffer, pos: number, type: PropertyType): number {
   switch (type) {
     case 'byte': return pos + 1;

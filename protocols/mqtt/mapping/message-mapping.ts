@@ -1,6 +1,6 @@
 import { createMessage, type Delivery, type Header, type HeaderValue, type Message } from '../../../src/core/index.js';
 import type { PublishPacket, QoS } from '../codec/packets.js';
-import { encodeProperties, stripForwardedProperties, type MqttProperties } from '../codec/properties.js';
+import { encodeProperties, stripForwardedProperties, withoutUserProperties, type MqttProperties } from '../codec/properties.js';
 import { decodeNative, encodeNative, type MqttNative } from './native.js';
 import { routingKeyToTopic } from './topic-mapping.js';
 
@@ -19,7 +19,7 @@ import { routingKeyToTopic } from './topic-mapping.js';
  */
 export function publishToMessage(p: PublishPacket, topic: string, now: number): Message {
   const props = p.properties;
-  const forwarded = p.propertiesRaw ? stripForwardedProperties(p.propertiesRaw) : null;
+  const { userProperties, raw: forwarded } = withoutPublisherIdentity(props?.userProperties, p.propertiesRaw ? stripForwardedProperties(p.propertiesRaw) : null);
   const native: MqttNative = {
     qos: p.qos, retain: p.retain, replay: false, topic: null,
     // Copy: the received chunk must not stay pinned by a stored message.
@@ -36,7 +36,7 @@ export function publishToMessage(p: PublishPacket, topic: string, now: number): 
     if (props.contentType !== undefined) msg.properties.contentType = props.contentType;
     if (props.responseTopic !== undefined) msg.properties.replyTo = props.responseTopic;
     if (props.correlationData !== undefined) msg.properties.correlationId = props.correlationData;
-    if (props.userProperties) msg.headers = props.userProperties.map(([name, value]) => ({ name, value }));
+    if (userProperties && userProperties.length > 0) msg.headers = userProperties.map(([name, value]) => ({ name, value }));
   }
   return msg;
 }
@@ -81,9 +81,10 @@ export function deliveryToMqtt(d: Delivery): DeliveredMessage {
     if (v !== null) pairs.push([h.name, v]);
   }
   // Who published it, as the broker knows it (docs/mapping.md "Publisher identity"); the
-  // publisher's own user properties of these names were dropped above.
+  // publisher's own user properties of these names were dropped above. An MQTT message the
+  // core re-encoded (dead-lettered) is no cross-protocol delivery: no identity is added.
   const o = m.origin;
-  if (o && o.protocol !== 'core') pairs.push(['x-pb-origin-protocol', o.protocol], ['x-pb-origin-client-id', o.clientId], ['x-pb-origin-user', o.user]);
+  if (o && o.protocol !== 'core' && o.protocol !== 'mqtt') pairs.push(['x-pb-origin-protocol', o.protocol], ['x-pb-origin-client-id', o.clientId], ['x-pb-origin-user', o.user]);
   if (pairs.length > 0) props.userProperties = pairs;
   const encoded = encodeProperties(props);
   const topic = m.exchange === '' ? m.routingKey : routingKeyToTopic(m.routingKey);
@@ -99,6 +100,23 @@ export function deliveryToMqtt(d: Delivery): DeliveredMessage {
 }
 
 const PUBLISHER_PREFIX = 'x-pb-origin-';
+
+function isPublisherIdentity(u: readonly [string, string]): boolean {
+  return u[0].startsWith(PUBLISHER_PREFIX);
+}
+
+/**
+ * A publisher's own x-pb-origin-* user properties reach no consumer, MQTT ones included
+ * (docs/mapping.md "Publisher identity"): the user properties and the property bytes to store
+ * without them. The bytes are rewritten only when there is one (the same objects otherwise).
+ */
+export function withoutPublisherIdentity(userProperties: [string, string][] | undefined, raw: Buffer | null): { userProperties: [string, string][] | undefined; raw: Buffer | null } {
+  if (userProperties === undefined || !userProperties.some(isPublisherIdentity)) return { userProperties, raw };
+  return {
+    userProperties: userProperties.filter((u) => !isPublisherIdentity(u)),
+    raw: raw && withoutUserProperties(raw, (name) => name.startsWith(PUBLISHER_PREFIX)),
+  };
+}
 
 function headerToString(v: HeaderValue): string | null {
   if (v === null) return null;

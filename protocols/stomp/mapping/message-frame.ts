@@ -173,9 +173,10 @@ function mappedHeaders(message: Message): string[] {
     if (text !== undefined) out.push(name, text);
   }
   // Who published it, as the broker knows it (docs/mapping.md "Publisher identity"); the
-  // publisher's own headers of these names were dropped above.
+  // publisher's own headers of these names were dropped above. A STOMP message the core
+  // re-encoded (BCC, dead-lettered) is no cross-protocol delivery: no identity is added.
   const o = message.origin;
-  if (o && o.protocol !== 'core') out.push('x-pb-origin-protocol', o.protocol, 'x-pb-origin-client-id', o.clientId, 'x-pb-origin-user', o.user);
+  if (o && o.protocol !== 'core' && o.protocol !== 'stomp') out.push('x-pb-origin-protocol', o.protocol, 'x-pb-origin-client-id', o.clientId, 'x-pb-origin-user', o.user);
   return out;
 }
 

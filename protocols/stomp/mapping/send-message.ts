@@ -39,6 +39,16 @@ export const PROPERTY_HEADERS: ReadonlySet<string> = new Set([
  */
 const NOT_STORED: ReadonlySet<string> = new Set(['destination', 'transaction', 'receipt', 'content-length', 'message-id']);
 
+/**
+ * A sender's own `x-pb-origin-*` headers are not stored either: only the broker says who
+ * published (docs/mapping.md "Publisher identity"), and STOMP consumers must not be fooled.
+ */
+const PUBLISHER_PREFIX = 'x-pb-origin-';
+
+function notStored(name: string): boolean {
+  return NOT_STORED.has(name) || name.startsWith(PUBLISHER_PREFIX);
+}
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -54,7 +64,7 @@ export function messageFromSend(frame: StompFrame, version: StompVersion, replyT
   const headers: Header[] = [];
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
-    if (NOT_STORED.has(name)) continue;
+    if (notStored(name)) continue;
     const value = h[i + 1]!;
     if (!PROPERTY_HEADERS.has(name)) {
       if (!isRepeat(h, i)) headers.push({ name, value });
@@ -149,7 +159,7 @@ function nativeHeaderLines(frame: StompFrame, version: StompVersion, replyTo: st
   if (version === '1.0') {
     let text = '';
     for (let i = 0; i < h.length; i += 2) {
-      if (NOT_STORED.has(h[i]!)) continue;
+      if (notStored(h[i]!)) continue;
       const value = h[i] === 'reply-to' && replyTo !== undefined ? replyTo : h[i + 1]!;
       text += `${escapeValue(h[i]!, '1.2')}:${escapeValue(value, '1.2')}\n`;
     }
@@ -163,7 +173,7 @@ function nativeHeaderLines(frame: StompFrame, version: StompVersion, replyTo: st
     const lf = raw.indexOf(LF, lineStart);
     const lineEnd = lf > lineStart && raw[lf - 1] === CR ? lf - 1 : lf;
     const name = h[i]!;
-    if (!NOT_STORED.has(name)) {
+    if (!notStored(name)) {
       let line: Buffer;
       if (name === 'reply-to' && replyTo !== undefined) {
         line = Buffer.from(`reply-to:${escapeValue(replyTo, '1.2')}\n`, 'utf8');

@@ -9,9 +9,13 @@ import { encodeRecordBatch } from '../storage/record-batch.js';
 import { createTopics, initProducerId, produce } from '../protocols/kafka/schema/apis.js';
 import type { ApiDef } from '../protocols/kafka/schema/types.js';
 import { RawKafkaClient } from '../test/protocols/kafka/helpers/raw-client.js';
+import { describeProbe, probeKcat } from './kafka-eos-probe.js';
 
 /**
- * `npm run bench -- kafka-eos [--messages N] [--txn-messages N]`: issue 9's benchmark.
+ * `npm run bench -- kafka-eos [--messages N] [--txn-messages N] [--probe]`: issue 9's benchmark.
+ * `--only kcat,raw,txn,compaction` runs only those sections (default: all).
+ * `--probe` only runs each kcat producer once with librdkafka's protocol debug log and notes its
+ * request sizes, requests in flight and round-trip times.
  *
  * - Idempotent producer throughput as a ratio to the plain producer in the same run: kcat
  *   (librdkafka 2.0.2) producing 1 KiB records with acks=all, `enable.idempotence=false` and
@@ -46,6 +50,8 @@ export async function run(h: Harness): Promise<void> {
     return i >= 0 ? h.args[i + 1] : undefined;
   };
   const n = Number(arg('--messages') ?? 200_000);
+  const only = arg('--only')?.split(',');
+  const section = (name: string) => only === undefined || only.includes(name);
   const txnN = Number(arg('--txn-messages') ?? 10_000);
   const work = mkdtempSync(join(tmpdir(), 'pb-bench-kafka-eos-'));
   h.onCleanup(() => rmSync(work, { recursive: true, force: true }));
@@ -72,9 +78,25 @@ export async function run(h: Harness): Promise<void> {
     ]);
     return { 'msgs/s': n / t.seconds, 'MB/s': (n * RECORD_BYTES) / 1e6 / t.seconds, 'client cpu': t.cpu, 'broker cpu': cpu.read() };
   };
+  if (h.args.includes('--probe')) {
+    for (const idempotent of [false, true]) {
+      const topic = `eos-probe-${idempotent ? 'idem' : 'plain'}-${++seq}`;
+      const p = await probeKcat([
+        '-b', bootstrap, '-P', '-t', topic, '-l', '-X', 'acks=all', '-X', `enable.idempotence=${idempotent}`,
+        '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records,
+      ]);
+      const name = `${idempotent ? IDEMPOTENT : PLAIN}, -d protocol`;
+      h.note(describeProbe(name, p, n));
+      h.record(name, 'msgs/s', [n / p.seconds], { units: 'msgs/s' });
+      h.record(name, 'KiB per request', [p.meanBytes / 1024], { units: 'KiB' });
+      h.record(name, 'rtt median', [p.p50RttMs], { units: 'ms' });
+      h.record(name, 'in flight max', [p.maxInFlight]);
+    }
+    return;
+  }
   // librdkafka 2.0 keeps one produce request per partition in flight when idempotent (seen with
   // debug=protocol), the plain producer up to 1,000,000: the second reference has the same pipelining.
-  await alternate(h, [[PLAIN, () => kcat(false), {}], [PLAIN_ONE, () => kcat(false, 1), {}], [IDEMPOTENT, () => kcat(true), { reference: PLAIN }]], units);
+  if (section('kcat')) await alternate(h, [[PLAIN, () => kcat(false), {}], [PLAIN_ONE, () => kcat(false, 1), {}], [IDEMPOTENT, () => kcat(true), { reference: PLAIN }]], units);
   const idem = h.results.find((r) => r.workload === IDEMPOTENT && r.figure === 'msgs/s');
   const one = h.results.find((r) => r.workload === PLAIN_ONE && r.figure === 'msgs/s');
   if (idem && one) h.note(`idempotent / plain with max.in.flight=1 (same pipelining): ${(idem.median / one.median).toFixed(2)}×`);
@@ -124,7 +146,7 @@ export async function run(h: Harness): Promise<void> {
   const RAW_IDEM_1 = 'produce 1 MB batches, raw client, acks=all, idempotent, 1 in flight';
   const RAW_PLAIN_5 = 'produce 1 MB batches, raw client, acks=all, no producer id, 5 in flight';
   const RAW_IDEM_5 = 'produce 1 MB batches, raw client, acks=all, idempotent, 5 in flight';
-  await alternate(
+  if (section('raw')) await alternate(
     h,
     [
       [RAW_PLAIN_1, () => rawProduce(false, 1), {}],
@@ -143,8 +165,9 @@ export async function run(h: Harness): Promise<void> {
   };
   const PY_IDEMPOTENT = 'produce 1 KiB, confluent-kafka (python), idempotent, no transactions';
   const PY_TXN = 'produce 1 KiB, confluent-kafka (python), transactions of 100 records';
-  await alternate(h, [[PY_IDEMPOTENT, () => py(0), {}], [PY_TXN, () => py(100), { reference: PY_IDEMPOTENT }]], units);
+  if (section('txn')) await alternate(h, [[PY_IDEMPOTENT, () => py(0), {}], [PY_TXN, () => py(100), { reference: PY_IDEMPOTENT }]], units);
 
+  if (!section('compaction')) return;
   // Compaction while producing: a broker with small segments, so that segments seal and get compacted.
   const cb = await h.startBroker({ config: { storage: { segmentBytes: 8 * 1024 * 1024 } } });
   const cBootstrap = `127.0.0.1:${cb.ports.kafka}`;

@@ -132,8 +132,9 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
       const stored = logAppendTime ? withLogAppendTime(batch, now) : batch;
       // A transaction's records reach other protocols only when it commits (the coordinator routes them).
       const r = vhost.produce(topic, p.index, stored, isTransactional(stored) ? STORE_ONLY : undefined, conn.core().origin);
-      // Idempotent and transactional batches: their state may keep the batch (issue 9).
-      if (r.batchRetained !== false || guarded) ctx.retainRequest?.();
+      // The guard keeps only the header's numbers, never a view of the batch: an idempotent
+      // request's buffer is recycled like a plain one's (fresh 1 MB buffers cost page faults).
+      if (r.batchRetained !== false) ctx.retainRequest?.();
       if (guarded) guard.appended(topic, p.index, stored, r.baseOffset);
       if (baseOffset < 0) baseOffset = r.baseOffset;
       durable.push(r.durable);

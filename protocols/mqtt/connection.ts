@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AuthenticatedUser, Channel, Connection, Delivery } from '../../src/core/index.js';
 import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
 import { PacketDecoder } from './codec/decode.js';
-import { encodeAck, encodeConnack, encodeDisconnect, encodePublish, publishSize, PINGRESP } from './codec/encode.js';
+import { encodeAck, encodeConnack, encodeDisconnect, encodePublish, MAX_FRAMED_PACKET_SIZE, publishSize, PINGRESP, type OutboundPublish } from './codec/encode.js';
 import { MqttProtocolError } from './codec/errors.js';
 import { FrameReader } from './codec/frame-reader.js';
 import { PacketType, type ConnectPacket, type InboundPacket, type ProtocolLevel, type QoS, type WillMessage } from './codec/packets.js';
@@ -19,7 +19,7 @@ import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { deliveryToMqtt } from './mapping/message-mapping.js';
 import type { MqttAdapter } from './adapter.js';
 import type { PublishDecisions } from './mapping/authorize.js';
-import type { MqttSession } from './session.js';
+import { messageKey, type MessageKey, type MqttSession } from './session.js';
 import { splitMatch } from './topic.js';
 
 type State = 'awaiting-connect' | 'connecting' | 'authenticating' | 'connected' | 'closed';
@@ -46,10 +46,16 @@ function onStreamDrain(this: TaggedStream): void {
 
 /** Bytes waiting in the socket past which deliveries pause until 'drain' (a client reading slower than we deliver). */
 const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+/** A tick's packets up to this size are copied into one buffer; more go as a vectored write. */
+const CONCAT_MAX_BYTES = 256 * 1024;
+
+function flushOutput(conn: MqttConnection): void {
+  conn.flush();
+}
 
 /**
  * One MQTT network connection: framing, the packet loop with the connection-level rules of
- * [MQTT-3.1.0-1] / [MQTT-3.1.0-2], keepalive, writes corked per tick, and outbound PUBLISH
+ * [MQTT-3.1.0-1] / [MQTT-3.1.0-2], keepalive, writes sent once per tick, and outbound PUBLISH
  * from core deliveries. Packet semantics live in handlers/<packet>.ts.
  */
 export class MqttConnection {
@@ -86,13 +92,15 @@ export class MqttConnection {
   inboundUnacked = 0;
   /** A normal DISCONNECT arrived (no will), or 5.0 reason 0x04 asked for the will. */
   normalDisconnect = false;
-  /** Queues this connection's channel consumes (consumer tag = queue name); made on first subscribe. */
-  private consumed: Set<string> | null = null;
-  get consuming(): Set<string> {
-    return (this.consumed ??= new Set());
+  /**
+   * Queues this connection's channel consumes (consumer tag = queue name), each with whether
+   * its consumer takes deliveries without acks (all subscriptions on it QoS 0); made on first subscribe.
+   */
+  private consumed: Map<string, boolean> | null = null;
+  get consuming(): Map<string, boolean> {
+    return (this.consumed ??= new Map());
   }
   private busy = false;
-  private corked = false;
   private paused = false;
   private logger: Logger | null = null;
 
@@ -244,6 +252,7 @@ export class MqttConnection {
     if (!this.closing) {
       this.closing = new Promise<void>((resolve) => {
         this.onClosed = resolve;
+        this.flush();
         this.stream.end();
         // Give the final packet a moment to flush, then make sure the socket is gone.
         setImmediate(() => this.stream.destroy());
@@ -271,25 +280,42 @@ export class MqttConnection {
 
   // --- writing ------------------------------------------------------------------------------
 
-  /** Writes a packet; writes of one tick are corked into one syscall. */
+  /** Packets written this tick, sent as one buffer at the end of it (one stream write, one syscall). */
+  private out: Buffer[] | null = null;
+  private outBytes = 0;
+
+  /** Writes a packet; the writes of one tick go out together. */
   write(buf: Buffer): void {
     if (this.stream.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.stream.uncork();
-      });
-    }
-    this.stream.write(buf);
+    if (this.out === null) {
+      this.out = [buf];
+      process.nextTick(flushOutput, this);
+    } else this.out.push(buf);
+    this.outBytes += buf.length;
     // Deliveries pause past our own mark, not when write() returns false (the stream's 16 KiB
     // highWaterMark, which one tick of deliveries passes): pausing there stopped deliveries for
     // a loop turn after nearly every flush, and after every TLS write (completed asynchronously).
-    // 'drain' resumes them (write() returned false on the way past the mark).
-    if (!this.outputPaused && this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES && this.channel) {
+    // 'drain' resumes them (the flush past the mark made write() return false).
+    if (!this.outputPaused && this.outBytes + this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES && this.channel) {
       this.outputPaused = true;
       this.channel.setFlow(false);
+    }
+  }
+
+  /** Sends what this tick wrote: one buffer (small packets are copied together), or the parts when large. */
+  flush(): void {
+    const parts = this.out;
+    if (parts === null) return;
+    const bytes = this.outBytes;
+    this.out = null;
+    this.outBytes = 0;
+    if (this.stream.destroyed) return;
+    if (parts.length === 1) this.stream.write(parts[0]!);
+    else if (bytes <= CONCAT_MAX_BYTES) this.stream.write(Buffer.concat(parts, bytes));
+    else {
+      this.stream.cork();
+      for (const part of parts) this.stream.write(part);
+      this.stream.uncork();
     }
   }
 
@@ -344,30 +370,60 @@ export class MqttConnection {
     return (this.deliveryHandler ??= (d) => this.deliver(d));
   }
 
+  /**
+   * Which subscriptions select the last delivered topic from a queue: a stream of messages on
+   * one topic is matched once, not once per message. Valid while the session and its
+   * subscriptions stay the same; not kept when a No Local subscription matched (that depends on
+   * the publisher of each message).
+   */
+  private lastMatch: {
+    session: MqttSession; version: number; queue: string; topic: string; topicBytes: Buffer;
+    qos: number; retainAsPublished: boolean; subIds: number[] | undefined;
+  } | null = null;
+
   /** Core delivery from the session queue or a shared-subscription queue → PUBLISH. */
   deliver(d: Delivery): void {
     const session = this.session;
     const channel = this.channel;
     if (!session || !channel) return;
+    // A consumer without acks (every subscription on its queue is QoS 0) has nothing to settle.
+    const settles = this.consumed?.get(d.queue) !== true;
     const m = deliveryToMqtt(d);
-    // Which subscriptions select this message: MQTT matching, including the $ rule that the
-    // topic exchange does not know [MQTT-4.7.2-1].
     let qos = -1;
     let retainAsPublished = false;
     let subIds: number[] | undefined;
-    const fromOwnQueue = d.queue === session.queue;
-    const topicLevels = m.topic.split('/');
-    for (const sub of session.subscriptions.values()) {
-      if (fromOwnQueue ? sub.shared !== null : sub.queue !== d.queue) continue;
-      if (!splitMatch(sub.levels, topicLevels)) continue;
-      // No Local: not to the connection that published it [MQTT-3.8.3-3] (not for shared ones).
-      if (sub.noLocal && !sub.shared && m.publisherClientId === this.clientId) continue;
-      if (sub.qos > qos) qos = sub.qos;
-      if (sub.retainAsPublished) retainAsPublished = true;
-      if (sub.subscriptionId !== undefined) (subIds ??= []).push(sub.subscriptionId);
+    let topicBytes: Buffer | null = null;
+    const cached = this.lastMatch;
+    if (cached !== null && cached.topic === m.topic && cached.queue === d.queue && cached.session === session && cached.version === session.subscriptionsVersion) {
+      qos = cached.qos;
+      retainAsPublished = cached.retainAsPublished;
+      subIds = cached.subIds;
+      topicBytes = cached.topicBytes;
+    } else {
+      // Which subscriptions select this message: MQTT matching, including the $ rule that the
+      // topic exchange does not know [MQTT-4.7.2-1].
+      const fromOwnQueue = d.queue === session.queue;
+      const topicLevels = m.topic.split('/');
+      let noLocal = false;
+      for (const sub of session.subscriptions.values()) {
+        if (fromOwnQueue ? sub.shared !== null : sub.queue !== d.queue) continue;
+        if (!splitMatch(sub.levels, topicLevels)) continue;
+        if (sub.noLocal && !sub.shared) {
+          noLocal = true;
+          // No Local: not to the connection that published it [MQTT-3.8.3-3] (not for shared ones).
+          if (m.publisherClientId === this.clientId) continue;
+        }
+        if (sub.qos > qos) qos = sub.qos;
+        if (sub.retainAsPublished) retainAsPublished = true;
+        if (sub.subscriptionId !== undefined) (subIds ??= []).push(sub.subscriptionId);
+      }
+      if (!noLocal && qos >= 0) {
+        topicBytes = Buffer.from(m.topic);
+        this.lastMatch = { session, version: session.subscriptionsVersion, queue: d.queue, topic: m.topic, topicBytes, qos, retainAsPublished, subIds };
+      }
     }
     if (qos < 0) {
-      channel.ack(d.deliveryTag);
+      if (settles) channel.ack(d.deliveryTag);
       return;
     }
     // QoS downgrade to the subscription's maximum [MQTT-3.8.4-8].
@@ -379,7 +435,7 @@ export class MqttConnection {
       if (d.expiresAt !== null) {
         const remaining = Math.ceil((d.expiresAt - Date.now()) / 1000);
         if (remaining <= 0) {
-          channel.ack(d.deliveryTag);
+          if (settles) channel.ack(d.deliveryTag);
           return;
         }
         extra.messageExpiryInterval = remaining;
@@ -390,16 +446,17 @@ export class MqttConnection {
     }
     let packetId = 0;
     let freshId = false;
-    const messageKey = `${d.queue}:${d.offset}`;
+    let key: MessageKey = 0;
     if (outQos > 0) {
-      const known = session.knownPacketId(messageKey);
+      key = messageKey(session, d.queue, d.offset);
+      const known = session.knownPacketId(key);
       if (known !== undefined && session.awaitingPubcomp.has(known)) {
         // The client PUBREC'd it already (its PUBREL is pending): it has the message [MQTT-4.3.3].
-        session.releasePacketId(messageKey);
+        session.releasePacketId(key);
         channel.ack(d.deliveryTag);
         return;
       }
-      packetId = known ?? session.assignPacketId(messageKey);
+      packetId = known ?? session.assignPacketId(key);
       freshId = known === undefined;
       if (packetId === 0) {
         channel.nack(d.deliveryTag, false, true);
@@ -416,16 +473,18 @@ export class MqttConnection {
       if (alias !== undefined) {
         properties = properties ? Buffer.concat([aliasProp(alias), properties]) : aliasProp(alias);
         topic = '';
+        topicBytes = null;
       } else if ((aliases?.size ?? 0) < this.clientTopicAliasMaximum) {
         newAlias = (aliases?.size ?? 0) + 1;
         properties = properties ? Buffer.concat([aliasProp(newAlias), properties]) : aliasProp(newAlias);
       }
     }
-    const out = { topic, packetId, qos: outQos, dup: outQos > 0 && d.redelivered, retain, properties, payload: m.payload };
-    // Never send a packet larger than the client's Maximum Packet Size: discard it [MQTT-3.1.2-25].
-    if (publishSize(out, this.level) > this.clientMaxPacketSize) {
-      session.releasePacketId(messageKey);
-      channel.ack(d.deliveryTag);
+    const out: OutboundPublish = { topic, topicBytes, packetId, qos: outQos, dup: outQos > 0 && d.redelivered, retain, properties, payload: m.payload };
+    // Never send a packet larger than the client's Maximum Packet Size: discard it [MQTT-3.1.2-25]
+    // (the default allows every packet MQTT can frame).
+    if (this.clientMaxPacketSize < MAX_FRAMED_PACKET_SIZE && publishSize(out, this.level) > this.clientMaxPacketSize) {
+      if (outQos > 0) session.releasePacketId(key);
+      if (settles) channel.ack(d.deliveryTag);
       return;
     }
     if (newAlias > 0) (this.outboundAliases ??= new Map()).set(m.topic, newAlias);
@@ -435,8 +494,9 @@ export class MqttConnection {
     if (freshId && outQos === 2 && session.persistent) this.writeAfter(this.broker.saveInflight(session), parts);
     else this.writePublish(parts);
     this.broker.stats.messagesSent++;
-    if (outQos === 0) channel.ack(d.deliveryTag);
-    else session.inflight.set(packetId, { deliveryTag: d.deliveryTag, qos: outQos, messageKey });
+    if (outQos === 0) {
+      if (settles) channel.ack(d.deliveryTag);
+    } else session.inflight.set(packetId, { deliveryTag: d.deliveryTag, qos: outQos, messageKey: key });
   }
 
   /** Resends PUBRELs of outbound QoS 2 flows that were PUBREC'd before a reconnect [MQTT-4.4.0-1]. */

@@ -18,7 +18,17 @@ export interface ActiveSubscription extends SubscriptionRecord {
 export interface InflightPublish {
   deliveryTag: number;
   qos: QoS;
-  messageKey: string;
+  messageKey: MessageKey;
+}
+
+/**
+ * Which queued message a packet id was sent for: its offset when it came from the session
+ * queue (no string to build per delivery), `queue:offset` when from a shared-subscription queue.
+ */
+export type MessageKey = number | string;
+
+export function messageKey(session: MqttSession, queue: string, offset: number): MessageKey {
+  return queue === session.queue ? offset : `${queue}:${offset}`;
 }
 
 export const NEVER_EXPIRES = 0xffffffff;
@@ -66,8 +76,10 @@ export class MqttSession {
   private inboundQos2Ids: Set<number> | null = null;
   private inflightById: Map<number, InflightPublish> | null = null;
   private pubcompIds: Set<number> | null = null;
-  private idsByMessage: Map<string, number> | null = null;
-  private messagesById: Map<number, string> | null = null;
+  private idsByMessage: Map<MessageKey, number> | null = null;
+  private messagesById: Map<number, MessageKey> | null = null;
+  /** Changes with every subscription added, replaced or removed (caches of matching results check it). */
+  subscriptionsVersion = 0;
 
   /** Subscriptions by filter as the client sent it; read-only view (empty until the first SUBSCRIBE). */
   get subscriptions(): ReadonlyMap<string, ActiveSubscription> {
@@ -76,8 +88,10 @@ export class MqttSession {
   /** Adds or replaces a subscription [MQTT-3.8.4-3]. */
   setSubscription(sub: ActiveSubscription): void {
     (this.subscriptionsByFilter ??= new Map()).set(sub.filter, sub);
+    this.subscriptionsVersion++;
   }
   deleteSubscription(filter: string): boolean {
+    this.subscriptionsVersion++;
     return this.subscriptionsByFilter?.delete(filter) ?? false;
   }
   /** Inbound QoS 2 packet ids received and not yet released by PUBREL [MQTT-4.3.3-9]. */
@@ -109,8 +123,8 @@ export class MqttSession {
     inflight?.clear();
   }
 
-  /** The packet id a message (key `queue:offset`) was first sent with, if it is still reserved. */
-  knownPacketId(messageKey: string): number | undefined {
+  /** The packet id a message was first sent with, if it is still reserved. */
+  knownPacketId(messageKey: MessageKey): number | undefined {
     return this.idsByMessage?.get(messageKey);
   }
 
@@ -118,7 +132,7 @@ export class MqttSession {
    * Reserves a free packet id for a message: none in flight, awaiting PUBCOMP, or reserved
    * for another message that will be resent; 0 when all are in use.
    */
-  assignPacketId(messageKey: string): number {
+  assignPacketId(messageKey: MessageKey): number {
     const byMessage = (this.idsByMessage ??= new Map());
     const byId = (this.messagesById ??= new Map());
     for (let n = 0; n < 65535; n++) {
@@ -133,7 +147,7 @@ export class MqttSession {
     return 0;
   }
 
-  releasePacketId(messageKey: string): void {
+  releasePacketId(messageKey: MessageKey): void {
     const id = this.idsByMessage?.get(messageKey);
     if (id === undefined) return;
     this.idsByMessage!.delete(messageKey);
@@ -145,15 +159,18 @@ export class MqttSession {
     return {
       received: this.inboundQos2Ids ? [...this.inboundQos2Ids] : [],
       released: this.pubcompIds ? [...this.pubcompIds] : [],
-      sent: this.idsByMessage ? [...this.idsByMessage] : [],
+      // Stored as `queue:offset` (the form of records written before offsets were kept as numbers).
+      sent: this.idsByMessage ? [...this.idsByMessage].map(([key, id]) => [typeof key === 'number' ? `${this.queue}:${key}` : key, id]) : [],
     };
   }
   restoreInflight(r: InflightRecord): void {
     if (r.received.length) this.inboundQos2Ids = new Set(r.received);
     if (r.released.length) this.pubcompIds = new Set(r.released);
     if (r.sent.length) {
-      this.idsByMessage = new Map(r.sent);
-      this.messagesById = new Map(r.sent.map(([key, id]) => [id, key]));
+      const own = `${this.queue}:`;
+      const sent = r.sent.map(([key, id]): [MessageKey, number] => [key.startsWith(own) && /^\d+$/.test(key.slice(own.length)) ? Number(key.slice(own.length)) : key, id]);
+      this.idsByMessage = new Map(sent);
+      this.messagesById = new Map(sent.map(([key, id]) => [id, key]));
     }
   }
   /** The in-flight record write that the current tick's changes join (InflightStore, coalesced). */

@@ -29,7 +29,34 @@ shared.parser.on('packet', (p) => { shared.parsed = p; });
 shared.parser.on('error', (e: Error) => { shared.error = e; });
 
 export class PacketDecoder {
+  /** The last PUBLISH topic, as bytes (a copy) and string: a stream of one topic is validated and decoded once. */
+  private lastTopicBytes: Buffer | null = null;
+  private lastTopic = '';
+
   constructor(public protocolLevel: ProtocolLevel = 4) {}
+
+  /** The PUBLISH topic at offset 0 of `b`, checked as readUtf8 checks it; returns [topic, next position]. */
+  private publishTopic(b: Buffer): [string, number] {
+    if (b.length < 2) throw malformed('truncated string length');
+    const len = b.readUInt16BE(0);
+    const last = this.lastTopicBytes;
+    if (last !== null && last.length === len && len + 2 <= b.length) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (last[i] !== b[i + 2]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return [this.lastTopic, len + 2];
+    }
+    const [topic, pos] = readUtf8(b, 0, b.length);
+    if (len <= 256) {
+      this.lastTopicBytes = Buffer.from(b.subarray(2, pos));
+      this.lastTopic = topic;
+    }
+    return [topic, pos];
+  }
 
   decode(frame: Frame): InboundPacket {
     switch (frame.type) {
@@ -83,7 +110,7 @@ export class PacketDecoder {
     const qos = qosBits as QoS;
     const dup = (frame.flags & 8) !== 0;
     if (dup && qos === 0) throw malformed('DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]');
-    let [topic, pos] = readUtf8(b, 0, b.length);
+    let [topic, pos] = this.publishTopic(b);
     let packetId = 0;
     if (qos > 0) {
       if (pos + 2 > b.length) throw malformed('truncated packet identifier');

@@ -10,8 +10,13 @@ export const CONNACK_ACCEPTED_311 = [Buffer.from([0x20, 0x02, 0x00, 0x00]), Buff
 /** Payloads up to this size are copied into the header buffer (one write); larger ones go as a second write. */
 const INLINE_PAYLOAD_MAX = 4096;
 
+/** The largest packet MQTT can frame (Remaining Length 268,435,455 + 5 header bytes): the default Maximum Packet Size. */
+export const MAX_FRAMED_PACKET_SIZE = 268_435_460;
+
 export interface OutboundPublish {
   topic: string;
+  /** `topic` as UTF-8, when the caller has it (a stream of one topic encodes it once). */
+  topicBytes?: Buffer | null;
   packetId: number;
   qos: QoS;
   dup: boolean;
@@ -28,7 +33,7 @@ export function publishSize(p: OutboundPublish, level: ProtocolLevel): number {
 }
 
 function publishRemaining(p: OutboundPublish, level: ProtocolLevel): number {
-  let n = 2 + Buffer.byteLength(p.topic) + (p.qos > 0 ? 2 : 0) + p.payload.length;
+  let n = 2 + (p.topicBytes ? p.topicBytes.length : Buffer.byteLength(p.topic)) + (p.qos > 0 ? 2 : 0) + p.payload.length;
   if (level === 5) {
     const propLen = p.properties ? p.properties.length : 0;
     n += varIntSize(propLen) + propLen;
@@ -41,7 +46,8 @@ function publishRemaining(p: OutboundPublish, level: ProtocolLevel): number {
  * a big payload just to put a header in front of it).
  */
 export function encodePublish(p: OutboundPublish, level: ProtocolLevel): Buffer[] {
-  const topicLen = Buffer.byteLength(p.topic);
+  const topicBytes = p.topicBytes;
+  const topicLen = topicBytes ? topicBytes.length : Buffer.byteLength(p.topic);
   const remaining = publishRemaining(p, level);
   const headerLen = 1 + varIntSize(remaining) + remaining - p.payload.length;
   const inline = p.payload.length <= INLINE_PAYLOAD_MAX;
@@ -50,7 +56,12 @@ export function encodePublish(p: OutboundPublish, level: ProtocolLevel): Buffer[
   let pos = writeVarInt(buf, 1, remaining);
   buf.writeUInt16BE(topicLen, pos);
   pos += 2;
-  pos += buf.write(p.topic, pos);
+  if (topicBytes === null || topicBytes === undefined) pos += buf.write(p.topic, pos);
+  else if (topicLen <= 64) {
+    // A short copy in JS costs less than the native call.
+    for (let i = 0; i < topicLen; i++) buf[pos + i] = topicBytes[i]!;
+    pos += topicLen;
+  } else pos += topicBytes.copy(buf, pos);
   if (p.qos > 0) {
     buf.writeUInt16BE(p.packetId, pos);
     pos += 2;

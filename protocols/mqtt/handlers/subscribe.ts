@@ -35,10 +35,24 @@ export async function startConsuming(conn: MqttConnection): Promise<void> {
   for (const sub of session.subscriptions.values()) if (sub.shared) consume(conn, sub.queue);
 }
 
-function consume(conn: MqttConnection, queue: string): void {
-  if (conn.consuming.has(queue) || conn.state === 'closed') return;
-  conn.consuming.add(queue);
-  conn.ensureChannel().consume(queue, { consumerTag: queue, onDelivery: conn.onDelivery });
+/**
+ * Consumes `queue` (again, when the subscriptions on it changed between all QoS 0 and not):
+ * a queue whose subscriptions are all QoS 0 is consumed without acks, since every message on
+ * it goes out at most once; otherwise each delivery is settled by the client's PUBACK/PUBCOMP.
+ */
+export function consume(conn: MqttConnection, queue: string): void {
+  if (conn.state === 'closed') return;
+  let maxQos = -1;
+  for (const s of conn.session!.subscriptions.values()) if (s.queue === queue && s.qos > maxQos) maxQos = s.qos;
+  // A session queue with no subscription left still holds messages queued for them: acked.
+  const noAck = maxQos === 0;
+  const current = conn.consuming.get(queue);
+  if (current === noAck) return;
+  const channel = conn.ensureChannel();
+  // Deliveries in flight stay with the channel (PUBACK still settles them); the queue keeps the rest.
+  if (current !== undefined) channel.cancel(queue);
+  conn.consuming.set(queue, noAck);
+  channel.consume(queue, { consumerTag: queue, noAck, onDelivery: conn.onDelivery });
 }
 
 /** SUBSCRIBE (§3.8): bindings on amq.topic, SUBACK, then retained messages per Retain Handling. */

@@ -2,6 +2,7 @@ import { encodeUnsuback } from '../codec/encode.js';
 import type { UnsubscribePacket } from '../codec/packets.js';
 import { ReasonCode } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
+import { consume } from './subscribe.js';
 
 /** UNSUBSCRIBE (§3.10): removes bindings (or leaves a shared group), then UNSUBACK. */
 export async function handleUnsubscribe(conn: MqttConnection, p: UnsubscribePacket): Promise<void> {
@@ -25,6 +26,8 @@ export async function handleUnsubscribe(conn: MqttConnection, p: UnsubscribePack
       const sameKey = [...session.subscriptions.values()].some((s) => !s.shared && s.bindingKey === sub.bindingKey);
       if (!sameKey) await adapter.vhost.unbindQueue(session.queue, 'amq.topic', sub.bindingKey);
     }
+    // What remains on the queue may be all QoS 0 now (consumed without acks).
+    if (conn.consuming.has(sub.queue)) consume(conn, sub.queue);
     codes.push(ReasonCode.Success);
   }
   if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));

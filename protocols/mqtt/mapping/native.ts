@@ -20,7 +20,14 @@ export interface MqttNative {
   properties: Buffer | null;
 }
 
+/**
+ * The blobs of messages with no topic and no properties (most of them), by flags: shared,
+ * never written to after this (a message's native bytes are read-only).
+ */
+const FLAGS_ONLY = Array.from({ length: 16 }, (_, flags) => Buffer.from([flags]));
+
 export function encodeNative(n: MqttNative): Buffer {
+  if (n.topic === null && n.properties === null) return FLAGS_ONLY[n.qos | (n.retain ? 4 : 0) | (n.replay ? 8 : 0)]!;
   const topicBytes = n.topic !== null ? Buffer.byteLength(n.topic) : -1;
   const propLen = n.properties ? n.properties.length : 0;
   const buf = Buffer.allocUnsafe(1 + (topicBytes >= 0 ? 2 + topicBytes : 0) + propLen);

@@ -25,14 +25,29 @@ function swapSeparators(s: string): string {
   return last === 0 ? s : out + s.slice(last);
 }
 
+// The last mapping each way: streams of messages on one topic map it once (and hand the
+// same string on, which later string compares take as equal at once).
+let lastTopic = '';
+let lastRoutingKey = '';
+let lastKeyIn = '';
+let lastTopicOut = '';
+
 /** MQTT topic name → routing key. */
 export function topicToRoutingKey(topic: string): string {
-  return swapSeparators(topic);
+  if (topic !== lastTopic) {
+    lastRoutingKey = swapSeparators(topic);
+    lastTopic = topic;
+  }
+  return lastRoutingKey;
 }
 
 /** Routing key → MQTT topic name (inverse of topicToRoutingKey). */
 export function routingKeyToTopic(routingKey: string): string {
-  return swapSeparators(routingKey);
+  if (routingKey !== lastKeyIn) {
+    lastTopicOut = swapSeparators(routingKey);
+    lastKeyIn = routingKey;
+  }
+  return lastTopicOut;
 }
 
 /** MQTT topic filter → topic exchange binding key. */

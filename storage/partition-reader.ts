@@ -8,7 +8,7 @@ import { checkEntry, entryBatch } from './entry-format.js';
 import { CorruptSegmentError } from './errors.js';
 import type { FdCache } from './fd-cache.js';
 import type { PartitionIndex } from './partition-index.js';
-import { readRunUnits } from './segment-index-file.js';
+import { INDEX_UNIT_BYTES, readRunUnits } from './segment-index-file.js';
 import {
   UNIT_STRIDE,
   U_BASE_OFFSET,
@@ -21,13 +21,14 @@ import {
 } from './segment-run.js';
 import type { Segment } from './segment.js';
 import type { TailCache } from './tail-cache.js';
+import { UnitBlock } from './unit-block.js';
 import type { FilteredRead, IndexUnit, StoredBatch } from './types.js';
 
 const READ_BLOCK_UNITS = 64;
 /** Index units a filtered read scans per call by default (about 3 MiB of index file). */
 const FILTER_SCAN_UNITS = 65536;
-/** Index units a filtered read takes per index-file read. */
-const FILTER_BLOCK_UNITS = 1024;
+/** Index units a filtered read takes per index-file read (768 KiB). */
+const FILTER_BLOCK_UNITS = 16384;
 /** Accepted batches a filtered read collects before it reads them (in parallel). */
 const FILTER_READ_BATCHES = 256;
 /** Disk reads of neighbouring batches are merged when the gap between them is at most this. */
@@ -38,11 +39,10 @@ const EMPTY = Buffer.alloc(0);
 export class PartitionReader {
   // Scratch space reused by every lookup (used synchronously, so concurrent reads are safe).
   private readonly probe = new Float64Array(UNIT_STRIDE);
-  private readonly scratch = Buffer.allocUnsafe(48 * READ_BLOCK_UNITS);
-  private readonly block = new Float64Array(UNIT_STRIDE * READ_BLOCK_UNITS);
+  private readonly scratch = Buffer.allocUnsafe(INDEX_UNIT_BYTES);
+  private readonly block = new UnitBlock(READ_BLOCK_UNITS);
   // Filtered reads skip most units: a larger block means fewer index-file reads per unit.
-  private readonly filterScratch = Buffer.allocUnsafe(48 * FILTER_BLOCK_UNITS);
-  private readonly filterBlock = new Float64Array(UNIT_STRIDE * FILTER_BLOCK_UNITS);
+  private readonly filterBlock = new UnitBlock(FILTER_BLOCK_UNITS);
 
   constructor(
     private readonly partitions: Map<number, PartitionIndex>,
@@ -105,50 +105,26 @@ export class PartitionReader {
     const out: StoredBatch[] = [];
     const p = this.partitions.get(partition);
     if (p === undefined || offset >= p.nextOffset) return out;
-    if (offset < p.startOffset) offset = p.startOffset;
-    let ri = p.findRun(offset);
-    if (ri < 0) {
-      // The offset fell in a deleted run (queue): continue from the next run that exists.
-      ri = p.runs.findIndex((r) => r.firstOffset > offset);
-      if (ri < 0) return out;
-    }
+    const start = this.startAt(p, offset);
+    if (start === null) return out;
+    let { ri, u } = start;
     let run = p.runs[ri]!;
-    let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
-    if (u < 0) {
-      // The offset fell in a gap left by compaction: continue from the next batch that exists.
-      u = p.findUnitAtOrAfter(run, offset, this.fds, this.probe, this.scratch);
-      while (u >= run.unitCount) {
-        if (++ri >= p.runs.length) return out;
-        run = p.runs[ri]!;
-        u = 0;
-      }
-    }
     let bytes = 0;
     const block = this.block;
     for (;;) {
-      const got = readRunUnits(this.fds, run, u, READ_BLOCK_UNITS, block, this.scratch);
+      const got = block.load(this.fds, run, u, READ_BLOCK_UNITS);
       // Collect the block's units first, then fetch the uncached ones with merged disk reads.
       const pending: StoredBatch[] = [];
       const pendingSizes: number[] = [];
       let full = false;
       for (let i = 0; i < got; i++) {
-        const b = i * UNIT_STRIDE;
-        const size = block[b + U_SIZE]!;
+        const size = block.size(i);
         if (out.length + pending.length > 0 && bytes + size > maxBytes) {
           full = true;
           break;
         }
         bytes += size;
-        const position = block[b + U_POSITION]!;
-        pending.push({
-          partition,
-          baseOffset: block[b + U_BASE_OFFSET]!,
-          recordCount: block[b + U_RECORD_COUNT]!,
-          timestamp: block[b + U_TIMESTAMP]!,
-          tagHash: block[b + U_TAG_HASH]!,
-          position,
-          batch: this.cache.get(position) ?? EMPTY,
-        });
+        pending.push(this.storedBatch(partition, block, i));
         pendingSizes.push(size);
       }
       await this.fillFromDisk(run.segment, pending, pendingSizes);
@@ -166,73 +142,61 @@ export class PartitionReader {
 
   /**
    * Like `read`, but units whose tag hash `acceptTag` refuses are skipped from the index alone:
-   * their bytes are never read, from disk or cache, and do not count against `maxBytes`.
+   * their bytes are never read, from disk or cache, and do not count against `maxBytes`. The
+   * scan looks only at the tag field of each unit, asks `acceptTag` once per change of tag, and
+   * skips a run of refused units in one tight loop; only accepted units are decoded.
    */
   async readFiltered(partition: number, offset: number, maxBytes: number, acceptTag: (tagHash: number) => boolean, maxUnits = FILTER_SCAN_UNITS): Promise<FilteredRead> {
     const out: StoredBatch[] = [];
     const p = this.partitions.get(partition);
     if (p === undefined || offset >= p.nextOffset) return { batches: out, nextOffset: Math.max(offset, p?.nextOffset ?? 0) };
-    if (offset < p.startOffset) offset = p.startOffset;
-    let ri = p.findRun(offset);
-    if (ri < 0) {
-      ri = p.runs.findIndex((r) => r.firstOffset > offset);
-      if (ri < 0) return { batches: out, nextOffset: p.nextOffset };
-    }
+    const start = this.startAt(p, offset);
+    if (start === null) return { batches: out, nextOffset: p.nextOffset };
+    let { ri, u } = start;
     let run = p.runs[ri]!;
-    let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
-    if (u < 0) return { batches: out, nextOffset: offset };
     let next = offset;
     let bytes = 0;
     let scanned = 0;
-    let runPending: StoredBatch[] = [];
-    let runSizes: number[] = [];
+    let pending: StoredBatch[] = [];
+    let pendingSizes: number[] = [];
+    // The last refused and accepted tags: NaN equals nothing, so the first unit asks.
+    let refused = NaN;
+    let accepted = NaN;
     const block = this.filterBlock;
     for (;;) {
-      const got = readRunUnits(this.fds, run, u, FILTER_BLOCK_UNITS, block, this.filterScratch);
-      const pending: StoredBatch[] = [];
-      const pendingSizes: number[] = [];
+      const got = block.load(this.fds, run, u, maxUnits - scanned);
       let full = false;
       let i = 0;
-      for (; i < got; i++) {
-        const b = i * UNIT_STRIDE;
-        const tagHash = block[b + U_TAG_HASH]!;
-        const end = block[b + U_BASE_OFFSET]! + block[b + U_RECORD_COUNT]!;
-        if (!acceptTag(tagHash)) {
-          next = end;
-          continue;
+      while (i < got) {
+        const tag = block.tagHash(i);
+        if (tag !== accepted) {
+          if (tag === refused || !acceptTag(tag)) {
+            refused = tag;
+            i = block.skipTag(i + 1, tag);
+            continue;
+          }
+          accepted = tag;
         }
-        const size = block[b + U_SIZE]!;
-        if (out.length + runPending.length + pending.length > 0 && bytes + size > maxBytes) {
+        const size = block.size(i);
+        if (out.length + pending.length > 0 && bytes + size > maxBytes) {
           full = true;
           break;
         }
         bytes += size;
-        const position = block[b + U_POSITION]!;
-        pending.push({
-          partition,
-          baseOffset: block[b + U_BASE_OFFSET]!,
-          recordCount: block[b + U_RECORD_COUNT]!,
-          timestamp: block[b + U_TIMESTAMP]!,
-          tagHash,
-          position,
-          batch: this.cache.get(position) ?? EMPTY,
-        });
+        pending.push(this.storedBatch(partition, block, i));
         pendingSizes.push(size);
-        next = end;
+        i++;
       }
-      for (let k = 0; k < pending.length; k++) {
-        runPending.push(pending[k]!);
-        runSizes.push(pendingSizes[k]!);
-      }
+      if (i > 0) next = block.endOffset(i - 1);
       u += i;
       scanned += i;
       const runDone = u >= run.unitCount;
-      if (full || scanned >= maxUnits || runDone || runPending.length >= FILTER_READ_BATCHES) {
+      if (full || scanned >= maxUnits || runDone || pending.length >= FILTER_READ_BATCHES) {
         // The accepted batches of this run are read together (in parallel ranges).
-        await this.fillFromDisk(run.segment, runPending, runSizes);
-        for (const sb of runPending) out.push(sb);
-        runPending = [];
-        runSizes = [];
+        await this.fillFromDisk(run.segment, pending, pendingSizes);
+        for (const sb of pending) out.push(sb);
+        pending = [];
+        pendingSizes = [];
       }
       if (full || scanned >= maxUnits) break;
       if (runDone) {
@@ -247,11 +211,52 @@ export class PartitionReader {
     return { batches: out, nextOffset: next };
   }
 
+  /**
+   * Where a read from `offset` starts: the run and unit holding it, or the next batch that
+   * exists when it fell in a deleted run (queue) or a gap a compaction left; null past the end.
+   */
+  private startAt(p: PartitionIndex, offset: number): { ri: number; u: number } | null {
+    if (offset < p.startOffset) offset = p.startOffset;
+    let ri = p.findRun(offset);
+    if (ri < 0) {
+      ri = p.runs.findIndex((r) => r.firstOffset > offset);
+      if (ri < 0) return null;
+    }
+    let run = p.runs[ri]!;
+    let u = offset >= run.firstOffset ? p.findUnit(run, offset, this.fds, this.probe, this.scratch) : 0;
+    if (u < 0) {
+      u = p.findUnitAtOrAfter(run, offset, this.fds, this.probe, this.scratch);
+      while (u >= run.unitCount) {
+        if (++ri >= p.runs.length) return null;
+        run = p.runs[ri]!;
+        u = 0;
+      }
+    }
+    return { ri, u };
+  }
+
+  /** Unit `i` of `block` as a batch, its bytes from the tail cache or still to be read. */
+  private storedBatch(partition: number, block: UnitBlock, i: number): StoredBatch {
+    const position = block.position(i);
+    return {
+      partition,
+      baseOffset: block.baseOffset(i),
+      recordCount: block.recordCount(i),
+      timestamp: block.timestamp(i),
+      tagHash: block.tagHash(i),
+      position,
+      batch: this.cache.get(position) ?? EMPTY,
+    };
+  }
+
   /** Reads the batches of `pending` that were not cached, merging neighbouring reads. */
   private async fillFromDisk(segment: Segment, pending: StoredBatch[], sizes: number[]): Promise<void> {
     // Merged ranges first, then their reads in parallel: a filtered read has many small
     // ranges far apart, and one thread-pool round trip after another would dominate it.
-    const reads: Promise<void>[] = [];
+    const starts: number[] = [];
+    const lengths: number[] = [];
+    const firsts: number[] = [];
+    const ends: number[] = [];
     let i = 0;
     while (i < pending.length) {
       if (pending[i]!.batch !== EMPTY) {
@@ -267,25 +272,25 @@ export class PartitionReader {
         end = pos + sizes[j]!;
         j++;
       }
-      const from = i;
-      const to = j;
-      reads.push(
-        this.log.readAt(start, end - start, segment).then((buf) => {
-          for (let k = from; k < to; k++) {
-            const sb = pending[k]!;
-            const at = sb.position - start;
-            const size = sizes[k]!;
-            const checked = checkEntry(buf, at, at + size);
-            if (checked !== size) {
-              throw new CorruptSegmentError(segment.name, sb.position - segment.base, String(checked));
-            }
-            sb.batch = entryBatch(buf, at);
-          }
-        }),
-      );
+      starts.push(start);
+      lengths.push(end - start);
+      firsts.push(i);
+      ends.push(j);
       i = j;
     }
-    if (reads.length === 1) await reads[0];
-    else if (reads.length > 1) await Promise.all(reads);
+    if (starts.length === 0) return;
+    const bufs = starts.length === 1 ? [await this.log.readAt(starts[0]!, lengths[0]!, segment)] : await this.log.readRanges(segment, starts, lengths);
+    for (let r = 0; r < bufs.length; r++) {
+      const buf = bufs[r]!;
+      const start = starts[r]!;
+      for (let k = firsts[r]!; k < ends[r]!; k++) {
+        const sb = pending[k]!;
+        const at = sb.position - start;
+        const size = sizes[k]!;
+        const checked = checkEntry(buf, at, at + size);
+        if (checked !== size) throw new CorruptSegmentError(segment.name, sb.position - segment.base, String(checked));
+        sb.batch = entryBatch(buf, at);
+      }
+    }
   }
 }

@@ -65,6 +65,7 @@ describe('tag-filtered reads', () => {
     const reopened = new LogStore(opts());
     await reopened.open();
     const spy = vi.spyOn(CommitLog.prototype, 'readAt');
+    const many = vi.spyOn(CommitLog.prototype, 'readRanges');
     const r = await reopened.readFiltered(7, 0, 1 << 20, (h) => h === 42);
     expect(r.batches.map((b) => b.baseOffset)).toEqual([250]);
     expect(r.nextOffset).toBe(500);
@@ -74,6 +75,29 @@ describe('tag-filtered reads', () => {
     const none = await reopened.readFiltered(7, 0, 1 << 20, (h) => h === 43);
     expect(none).toEqual({ batches: [], nextOffset: 500 });
     expect(spy).not.toHaveBeenCalled();
+    expect(many).not.toHaveBeenCalled();
+    await reopened.close();
+  });
+
+  it('reads accepted batches far apart as separate small ranges of one call', async () => {
+    const big = (): StoreOptions => opts({ segmentBytes: 4 << 20 });
+    const store = new LogStore(big());
+    await store.open();
+    for (let i = 0; i < 2000; i++) appendValues(store, [`${i}`.padEnd(300, 'x')], [{ partition: 3, tagHash: i % 500 === 7 ? 42 : 9 }]);
+    await store.flush();
+    await store.close();
+    const reopened = new LogStore(big());
+    await reopened.open();
+    const many = vi.spyOn(CommitLog.prototype, 'readRanges');
+    const r = await reopened.readFiltered(3, 0, 1 << 20, (h) => h === 42);
+    expect(r.batches.map((b) => b.baseOffset)).toEqual([7, 507, 1007, 1507]);
+    expect(r.batches.map((b) => valuesOf(b.batch)[0]!.slice(0, 4))).toEqual(['7xxx', '507x', '1007', '1507']);
+    expect(r.nextOffset).toBe(2000);
+    expect(many).toHaveBeenCalledTimes(1);
+    // Four ranges of one batch each (the 500 batches between two are never read).
+    const sizes = many.mock.calls[0]![2];
+    expect(sizes).toHaveLength(4);
+    sizes.forEach((size, i) => expect(size - r.batches[i]!.batch.length).toBeLessThan(100));
     await reopened.close();
   });
 });

@@ -43,6 +43,9 @@ export interface HttpListenerOptions {
  * The HTTP listener: a minimal JSON API (`/`, `/api/health`; the management API comes
  * later) and WebSocket upgrades for MQTT (`/mqtt`) and STOMP (`/ws`).
  */
+/** Idle time before TCP keepalive probes start on a WebSocket connection. */
+const WEBSOCKET_KEEPALIVE_IDLE_MS = 60_000;
+
 export class HttpListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -116,6 +119,9 @@ export class HttpListener {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // A client that vanished without a FIN (power loss, NAT timeout) and sends no heart-beats
+      // or pings is found by TCP keepalive, as on the plain protocol listeners.
+      socket.setKeepAlive(true, WEBSOCKET_KEEPALIVE_IDLE_MS);
       const origin: ConnectionOrigin = {
         listener: 'http',
         remoteAddress: normalizeAddress(socket.remoteAddress),

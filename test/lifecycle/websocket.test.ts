@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -45,6 +46,23 @@ describe('WebSocket listeners with the real adapters', () => {
       const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
       ws.close();
       await closed;
+    }
+  });
+
+  it('turns TCP keepalive on for WebSocket connections (a vanished client is found without heart-beats)', async () => {
+    const client = await mqtt.connectAsync(`ws://127.0.0.1:${broker.ports.http}/mqtt`, { clientId: 'ws-keepalive', protocolVersion: 4, reconnectPeriod: 0, keepalive: 0 });
+    try {
+      // ss shows the broker side of the connection (source port = the http listener) with its
+      // timer; while sent bytes wait for a (delayed) ACK the retransmit timer is shown instead,
+      // so look until the connection is quiet.
+      const show = () => execFileSync('ss', ['-tnoH', 'state', 'established', `( sport = :${broker.ports.http} )`], { encoding: 'utf8' });
+      let out = show();
+      for (const deadline = Date.now() + 5000; /timer:\(on,/.test(out) && Date.now() < deadline; out = show()) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(out).toMatch(/timer:\(keepalive,/);
+    } finally {
+      await client.endAsync();
     }
   });
 });

@@ -334,13 +334,18 @@ export class Broker {
       const bound = await server.listen(settings.host, settings.port);
       this.listeners.set(name, bound);
     }
-    // A client that stops reading must not make the broker buffer without bound.
+    // A client that stops reading must not make the broker buffer without bound. The adapters
+    // check their request/response paths as they write (a basic.get or Fetch storm); this sweep
+    // catches the rest, every protocol and WebSocket. A connection already told is dropped.
+    const told = new WeakSet<Duplex>();
     this.bufferSweep = setInterval(() => {
-      for (const server of this.servers.values()) {
-        if (server instanceof TcpListener) {
-          const closed = server.closeOverfullConnections(limits.maxConnectionWriteBufferBytes);
-          if (closed > 0) this.log.warn({ listener: server.name, closed, maxConnectionWriteBufferBytes: limits.maxConnectionWriteBufferBytes }, 'closed connections that stopped reading (write buffer over the limit)');
-        }
+      const max = limits.maxConnectionWriteBufferBytes;
+      for (const [stream, protocol] of this.openStreams) {
+        if (stream.writableLength <= max) continue;
+        const adapter = this.adapters.get(protocol as ProtocolName);
+        if (!told.has(stream) && adapter?.closeOverfull?.(stream)) told.add(stream);
+        else stream.destroy();
+        this.log.warn({ protocol, waiting: stream.writableLength, maxConnectionWriteBufferBytes: max }, 'closed a connection that stopped reading (output over limits.maxConnectionWriteBufferBytes)');
       }
     }, 1000);
     this.bufferSweep.unref();

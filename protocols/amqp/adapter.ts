@@ -39,6 +39,7 @@ export function createAmqpAdapter(core: Core, ctx: AdapterContext, options: Amqp
     limits,
     version,
     directReply,
+    maxOutputBytes: ctx.config?.limits.maxConnectionWriteBufferBytes ?? 64 * 1024 * 1024,
     onClosed: (c: AmqpConnection) => connections.delete(c),
   };
   return {
@@ -52,6 +53,14 @@ export function createAmqpAdapter(core: Core, ctx: AdapterContext, options: Amqp
       connections.add(new AmqpConnection(stream, origin, deps, nextId++));
     },
     connectionCount: () => connections.size,
+    closeOverfull(stream: Duplex): boolean {
+      for (const c of connections) {
+        if (c.stream !== stream) continue;
+        c.closeOverfull();
+        return true;
+      }
+      return false;
+    },
     async close(): Promise<void> {
       closing = true;
       await Promise.all([...connections].map((c) => c.shutdown()));

@@ -42,6 +42,7 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
   core.setLastStableOffsetHook((vhost, stream, partition, hw) => (vhost === options.vhost ? node.producers.lastStableOffset(stream, partition, hw) : hw));
   core.setGroupMembershipSource((vhost) => (vhost === options.vhost ? groupMemberships(node.coordinator) : []));
   const sessions = new Set<KafkaSession>();
+  const maxOutputBytes = ctx.config?.limits.maxConnectionWriteBufferBytes;
   let nextId = 1;
   let closing = false;
 
@@ -54,11 +55,20 @@ export function createKafkaAdapter(core: Core, ctx: AdapterContext, overrides: P
         return;
       }
       const session = new KafkaSession(node, stream, origin, nextId++, (s) => sessions.delete(s));
+      if (maxOutputBytes !== undefined) session.maxOutputBytes = maxOutputBytes;
       sessions.add(session);
       session.log.debug('kafka connection accepted');
     },
     connectionCount(): number {
       return sessions.size;
+    },
+    closeOverfull(stream: Duplex): boolean {
+      for (const s of sessions) {
+        if (!s.owns(stream)) continue;
+        s.closeOverfull();
+        return true;
+      }
+      return false;
     },
     async close(): Promise<void> {
       closing = true;

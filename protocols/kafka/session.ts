@@ -97,6 +97,10 @@ export class KafkaSession implements ConnectionState {
     stream.on('end', () => this.close());
   }
 
+  owns(stream: Duplex): boolean {
+    return this.stream === stream;
+  }
+
   get closed(): AbortSignal {
     return this.abort.signal;
   }
@@ -325,8 +329,22 @@ export class KafkaSession implements ConnectionState {
     }, failed);
   }
 
+  /** limits.maxConnectionWriteBufferBytes (set by the adapter). */
+  maxOutputBytes = 64 * 1024 * 1024;
+
+  /**
+   * A client that sends requests without reading the responses (a Fetch storm): Kafka has no
+   * error frame for it, so the connection closes, as a Kafka broker closes on a bad request.
+   */
+  closeOverfull(): void {
+    if (this.ended) return;
+    this.log.warn({ waiting: this.stream.writableLength, maxConnectionWriteBufferBytes: this.maxOutputBytes }, 'client not reading its responses: closing the connection');
+    this.close();
+  }
+
   private flush(): void {
     if (this.ended) return;
+    if (this.stream.writableLength > this.maxOutputBytes) return this.closeOverfull();
     let corked = false;
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;

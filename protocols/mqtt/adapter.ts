@@ -109,6 +109,16 @@ export class MqttAdapter implements ProtocolAdapter {
     return this.connections.size;
   }
 
+  /** limits.maxConnectionWriteBufferBytes passed: 5.0 DISCONNECT 0x97 Quota exceeded, then the socket closes. */
+  closeOverfull(stream: Duplex): boolean {
+    for (const c of this.connections) {
+      if (c.stream !== stream) continue;
+      void c.kick(ReasonCode.QuotaExceeded);
+      return true;
+    }
+    return false;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,11 +1,12 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Core } from '../../src/core/index.js';
-import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
+import { overfullReason, type AdapterContext, type ConnectionOrigin, type ProtocolAdapter } from '../../src/listeners/adapter.js';
 import type { StompConfig } from '../../src/config/sections/stomp.js';
 import { coreAuthenticator } from './auth.js';
 import { DEFAULT_PARSER_LIMITS } from './codec/parser.js';
 import { DEFAULT_HEART_BEAT } from './heart-beat.js';
+import { StompError } from './errors.js';
 import { StompSession, type StompSessionOptions } from './session.js';
 import { VERSION } from '../../src/version.js';
 
@@ -47,6 +48,7 @@ function optionsFromConfig(core: Core, config: StompConfig | undefined): StompSe
 export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: Partial<StompSessionOptions> = {}): ProtocolAdapter {
   const options: StompSessionOptions = { ...optionsFromConfig(core, ctx.config?.stomp), ...overrides };
   const sessions = new Set<StompSession>();
+  const maxOutputBytes = ctx.config?.limits.maxConnectionWriteBufferBytes ?? 0;
   const unsubscribeAlarm = core.onAlarm((event) => {
     for (const s of sessions) s.setAlarmBlocked(event.blocked);
   });
@@ -77,6 +79,14 @@ export function createStompAdapter(core: Core, ctx: AdapterContext, overrides: P
     },
     connectionCount(): number {
       return sessions.size;
+    },
+    closeOverfull(stream: Duplex): boolean {
+      for (const s of sessions) {
+        if (s.stream !== stream) continue;
+        s.fail(new StompError('Output limit', overfullReason(maxOutputBytes)));
+        return true;
+      }
+      return false;
     },
     async close(): Promise<void> {
       closing = true;

@@ -32,6 +32,18 @@ export interface ProtocolAdapter {
   connectionCount(): number;
   /** Stops taking work: closes every connection politely (protocol close where it has one). */
   close(): Promise<void>;
+  /**
+   * `limits.maxConnectionWriteBufferBytes`: the connection on `stream` has more output waiting
+   * than that (a client that does not read). The adapter closes it with its protocol's error
+   * (AMQP connection.close 320, MQTT 5 DISCONNECT 0x97, STOMP ERROR, Kafka: the socket closes)
+   * and returns true; false when `stream` is not one of its connections.
+   */
+  closeOverfull?(stream: Duplex): boolean;
+}
+
+/** The text every adapter gives a client closed for not reading its output. */
+export function overfullReason(limitBytes: number): string {
+  return `more than ${limitBytes} bytes of output waiting for the client to read (limits.maxConnectionWriteBufferBytes)`;
 }
 
 export interface AdapterContext {

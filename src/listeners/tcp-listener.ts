@@ -91,18 +91,6 @@ export class TcpListener {
     if (this.server.listening) this.server.close();
   }
 
-  /** Closes connections with more than `maxBytes` waiting to be written (clients that stopped reading); returns how many. */
-  closeOverfullConnections(maxBytes: number): number {
-    let closed = 0;
-    for (const socket of this.sockets) {
-      if (socket.writableLength > maxBytes) {
-        socket.destroy();
-        closed++;
-      }
-    }
-    return closed;
-  }
-
   openConnections(): number {
     return this.sockets.size;
   }

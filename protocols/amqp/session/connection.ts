@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { isCoreError, type Connection, type Core } from '../../../src/core/index.js';
-import type { ConnectionOrigin } from '../../../src/listeners/adapter.js';
+import { overfullReason, type ConnectionOrigin } from '../../../src/listeners/adapter.js';
 import { AmqpChannelError, AmqpConnectionError } from '../codec/errors.js';
 import { plainTable, tableString, type FieldTable } from '../codec/field-table.js';
 import { FrameParser, PROTOCOL_HEADER } from '../codec/frame-parser.js';
@@ -42,6 +42,8 @@ export interface ConnectionDeps {
   limits: AmqpLimits;
   version: string;
   directReply: DirectReplyRegistry;
+  /** limits.maxConnectionWriteBufferBytes: output waiting for the client past which the connection is closed. */
+  maxOutputBytes: number;
   onClosed(c: AmqpConnection): void;
 }
 
@@ -362,6 +364,19 @@ export class AmqpConnection {
       this.pausedForBackpressure = true;
       for (const ch of this.channels.values()) ch.setSocketFlow(false);
     }
+    // Replies that flow control does not hold (basic.get-ok, RPC replies) can still pile up
+    // for a client that sends without reading.
+    if (this.stream.writableLength > this.deps.maxOutputBytes) this.closeOverfull();
+  }
+
+  private overfull = false;
+
+  /** limits.maxConnectionWriteBufferBytes passed: connection.close 320, then the socket goes (closeWithError's timer). */
+  closeOverfull(): void {
+    if (this.overfull) return;
+    this.overfull = true;
+    this.log.warn({ waiting: this.stream.writableLength, maxConnectionWriteBufferBytes: this.deps.maxOutputBytes }, 'client not reading its output: closing the connection');
+    this.closeWithError(new AmqpConnectionError(ReplyCode.CONNECTION_FORCED, overfullReason(this.deps.maxOutputBytes)));
   }
 
   private onDrain(): void {

@@ -1,6 +1,7 @@
 /**
  * Abuse limits (docs/security.md "Limits"), each hit from a client: connections in total and
- * per user, the protocol and TLS handshake timeouts, and the message size.
+ * per user (AMQP and MQTT), the protocol and TLS handshake timeouts, MQTT's in-flight limit, and the
+ * message size. The output cap is in output-limit.test.ts.
  */
 import amqp from 'amqplib';
 import mqtt from 'mqtt';
@@ -19,6 +20,7 @@ beforeAll(async () => {
       tls: { cert: certs.serverCert, key: certs.serverKey },
       limits: { maxConnections: 4, maxConnectionsPerUser: 2, tlsHandshakeTimeoutMs: 300, maxMessageBytes: 4096 },
       amqp: { handshakeTimeoutMs: 300 },
+      mqtt: { receiveMaximum: 2 },
       auth: { failedLoginDelayMs: 0 },
       users: [{ name: 'alice', password: 'pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } }],
     },
@@ -58,6 +60,21 @@ describe('connection limits', () => {
     const g3 = await amqp.connect(url('guest:guest'));
     for (const c of [a1, a2, g1, g3]) await c.close();
   });
+
+  it('limits.maxConnectionsPerUser refuses an MQTT CONNECT in its CONNACK (0x97 Quota exceeded) when the user has its connections on AMQP', async () => {
+    const url = `amqp://alice:pw@127.0.0.1:${broker.ports.amqp}`;
+    const a1 = await amqp.connect(url);
+    const a2 = await amqp.connect(url);
+    const refused = await mqtt
+      .connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, username: 'alice', password: 'pw', reconnectPeriod: 0 })
+      .then(() => null, (e: Error & { code?: number }) => e);
+    expect(refused?.code).toBe(0x97);
+    await a2.close();
+    await expect.poll(amqpConnections).toBe(1);
+    const ok = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, username: 'alice', password: 'pw', reconnectPeriod: 0 });
+    await ok.endAsync();
+    await a1.close();
+  });
 });
 
 describe('handshake timeouts', () => {
@@ -69,6 +86,40 @@ describe('handshake timeouts', () => {
   it('limits.tlsHandshakeTimeoutMs closes a TLS connection that never says ClientHello', async () => {
     const s = createConnection(broker.ports.amqps, '127.0.0.1');
     await closedWithin(s);
+  });
+});
+
+/** An MQTT 5 packet: fixed header byte, remaining length (varint), body. */
+function mqttPacket(first: number, body: Buffer): Buffer {
+  const len: number[] = [];
+  let n = body.length;
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    len.push(b);
+  } while (n > 0);
+  return Buffer.concat([Buffer.from([first, ...len]), body]);
+}
+
+const mqttString = (s: string) => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
+
+describe('MQTT in-flight limit', () => {
+  it('mqtt.receiveMaximum: a third QoS 2 PUBLISH while two wait for PUBREL gets DISCONNECT 0x93', async () => {
+    const s = createConnection(broker.ports.mqtt, '127.0.0.1');
+    let seen = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => (seen = Buffer.concat([seen, d])));
+    // CONNECT: "MQTT" level 5, clean start, keep-alive 60, no properties, client id.
+    s.write(mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([5, 0x02, 0, 60, 0]), mqttString('rm-client')])));
+    await expect.poll(() => seen[0] === 0x20).toBe(true);
+    const publish = (id: number) => mqttPacket(0x34, Buffer.concat([mqttString('limits/rm'), Buffer.from([0, id, 0]), Buffer.from('x')]));
+    const closed = closedWithin(s);
+    s.write(Buffer.concat([publish(1), publish(2), publish(3)]));
+    await closed;
+    // After the CONNACK (and any PUBREC already written): DISCONNECT (0xE0) with reason 0x93 Receive Maximum exceeded.
+    const disconnect = seen.indexOf(0xe0, seen[1]! + 2);
+    expect(disconnect).toBeGreaterThan(0);
+    expect(seen[disconnect + 2]).toBe(0x93);
   });
 });
 

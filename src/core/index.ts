@@ -85,3 +85,5 @@ export { parseDurationMs, DEFAULT_MAX_RETRIES } from './queue-args.js';
 export { REDRIVEN_FROM } from './redrive.js';
 /** Name of the record header that carries a message's core metadata (last header of the record). */
 export { META_HEADER } from './record-codec.js';
+/** Compacted topics refuse records without a key (Kafka's LogValidator). */
+export { firstKeylessRecord } from './keyless-records.js';

@@ -7,6 +7,7 @@ import type { Handler, RequestContext } from './handler.js';
 import { TRANSACTION_LOG } from '../transactions/transaction-log.js';
 import { PRODUCER_SNAPSHOTS } from '../producers/producer-snapshots.js';
 import type { Message } from '../codec/schema-codec.js';
+import { firstKeylessRecord } from '../../../src/core/index.js';
 
 /**
  * Produce: each partition's RecordBatch is checked (magic 2, CRC32C, size, codec), stamped
@@ -99,6 +100,30 @@ function hasProducerId(topics: Message[]): boolean {
   return false;
 }
 
+function isCompacted(policy: string | undefined): boolean {
+  return policy !== undefined && policy.split(',').some((v) => v.trim() === 'compact');
+}
+
+/**
+ * A record without a key on a compacted topic: Kafka (2.4+, KIP-467) refuses the partition's
+ * data with INVALID_RECORD at every Produce version, and from v8 on names the record
+ * (recordErrors) and says why (errorMessage); older versions get the code alone.
+ */
+function keylessRecordError(topic: string, partition: number, batches: Buffer[]): Message | null {
+  let index = 0;
+  for (const batch of batches) {
+    const i = firstKeylessRecord(batch);
+    if (i >= 0) {
+      const why = `Compacted topic cannot accept message without key in topic partition ${topic}-${partition}`;
+      const e = partitionError(partition, ErrorCode.INVALID_RECORD, `One or more records have been rejected due to 1 record errors in total: record ${index + i}: ${why}`);
+      e.recordErrors = [{ batchIndex: index + i, batchIndexErrorMessage: why }];
+      return e;
+    }
+    index += batch.readInt32BE(57);
+  }
+  return null;
+}
+
 function partitionError(index: number, errorCode: number, errorMessage: string | null): Message {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
 }
@@ -116,6 +141,10 @@ function appendPartition(ctx: RequestContext, topic: string, p: Message, durable
     const logAppendTime = config['message.timestamp.type'] === 'LogAppendTime';
     const check = checkProducedRecords(p.records, maxBytes, apiVersion, logAppendTime);
     if (check.errorCode !== ErrorCode.NONE) return partitionError(p.index, check.errorCode, check.errorMessage);
+    if (isCompacted(config['cleanup.policy'])) {
+      const refused = keylessRecordError(topic, p.index, check.batches);
+      if (refused !== null) return refused;
+    }
     const now = Date.now();
     let baseOffset = -1;
     const guard = node.produceGuard;

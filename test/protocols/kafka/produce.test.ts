@@ -15,13 +15,14 @@ beforeAll(async () => {
       { name: 'plain', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
       { name: 'appendtime', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
       { name: 'small', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'max.message.bytes', value: '200' }] },
+      { name: 'compacted', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'cleanup.policy', value: 'compact,delete' }] },
     ],
     timeoutMs: 1000,
     validateOnly: false,
   });
   c.write(r.bytes);
   const res = await c.response(createTopics, 4);
-  expect(res.body.topics.map((t: { errorCode: number }) => t.errorCode)).toEqual([0, 0, 0]);
+  expect(res.body.topics.map((t: { errorCode: number }) => t.errorCode)).toEqual([0, 0, 0, 0]);
 });
 
 afterAll(async () => {
@@ -56,6 +57,22 @@ describe('Produce', () => {
     const r = await produceTo('plain', old, 8); // errorMessage is v8+
     expect(r).toMatchObject({ errorCode: 43 });
     expect(r.errorMessage).toMatch(/RecordBatch v2/);
+  });
+
+  it('refuses records without a key on a compacted topic with INVALID_RECORD, naming the record from v8 on', async () => {
+    const keyed = (i: number) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), timestamp: 1_700_000_000_000 + i });
+    const mixed = [keyed(0), keyed(1), { key: null, value: Buffer.from('x'), timestamp: 1_700_000_000_002 }];
+    const v9 = await produceTo('compacted', encodeRecordBatch({ records: mixed }), 9);
+    expect(v9).toMatchObject({ errorCode: 87, baseOffset: -1, recordErrors: [{ batchIndex: 2, batchIndexErrorMessage: 'Compacted topic cannot accept message without key in topic partition compacted-0' }] });
+    expect(v9.errorMessage).toMatch(/without key/);
+    // Older versions get the same code (Kafka does not translate it), without the record errors.
+    expect(await produceTo('compacted', encodeRecordBatch({ records: mixed }), 7)).toMatchObject({ errorCode: 87 });
+    // Compressed batches are looked into too.
+    expect(await produceTo('compacted', encodeRecordBatch({ records: mixed, compression: 1 }), 8)).toMatchObject({ errorCode: 87, recordErrors: [{ batchIndex: 2 }] });
+    // Nothing of a refused batch was stored; a keyed batch (a tombstone included) is.
+    expect(await produceTo('compacted', encodeRecordBatch({ records: [keyed(0), { key: Buffer.from('k1'), value: null, timestamp: 1 }] }), 9)).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    // A plain topic takes keyless records.
+    expect(await produceTo('plain', batch(1), 9)).toMatchObject({ errorCode: 0 });
   });
 
   it('refuses a batch over the topic max.message.bytes with MESSAGE_TOO_LARGE', async () => {

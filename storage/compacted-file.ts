@@ -1,5 +1,5 @@
 /**
- * The compacted file of one partition (`<dir>/compacted/<base>-p<partition>-c<cleanEnd>.log`
+ * The compacted file of one partition (`<dir>/compacted/<base>-p<partition>-c<cleanEnd>[-h<horizon>].log`
  * plus its `.idx`): the partition's records below `cleanEnd` that survived compaction, as
  * ordinary commit-log entries with one target each, indexed like a sealed segment. The shared
  * commit log is never rewritten; see docs/storage.md "Compaction" for why.
@@ -20,7 +20,7 @@ import { Segment, segmentName } from './segment.js';
 export const COMPACTED_BASE = 2 ** 51;
 /** Largest compacted file (8 GiB); (2^53 - 2^51) / 2^33 slots. */
 export const SLOT_BYTES = 2 ** 33;
-const NAME = /^(\d{20})-p(\d+)-c(\d+)\.log$/;
+const NAME = /^(\d{20})-p(\d+)-c(\d+)(?:-h(\d+))?\.log$/;
 
 export interface CompactedFile {
   partition: number;
@@ -29,10 +29,15 @@ export interface CompactedFile {
   segment: Segment;
   /** The partition's run in the file; null when compaction kept nothing. */
   run: SegmentRun | null;
+  /**
+   * The earliest delete horizon of the tombstones the file keeps (ms), -1 when it keeps none: a
+   * pass past it removes them even when nothing new is dirty. In the name, so a restart knows it.
+   */
+  deleteHorizon: number;
 }
 
-export function compactedStem(base: number, partition: number, cleanEnd: number): string {
-  return `${segmentName(base)}-p${partition}-c${cleanEnd}`;
+export function compactedStem(base: number, partition: number, cleanEnd: number, deleteHorizon = -1): string {
+  return `${segmentName(base)}-p${partition}-c${cleanEnd}${deleteHorizon >= 0 ? `-h${deleteHorizon}` : ''}`;
 }
 
 export function slotBase(slot: number): number {
@@ -54,7 +59,7 @@ export async function loadCompactedFiles(
 ): Promise<CompactedFile[]> {
   await mkdir(dir, { recursive: true });
   const names = await readdir(dir);
-  const best = new Map<number, { base: number; cleanEnd: number; stem: string }>();
+  const best = new Map<number, { base: number; cleanEnd: number; deleteHorizon: number; stem: string }>();
   const losers: string[] = [];
   for (const f of names) {
     if (f.endsWith('.tmp')) {
@@ -63,7 +68,7 @@ export async function loadCompactedFiles(
     }
     const m = NAME.exec(f);
     if (m === null) continue;
-    const cand = { base: Number(m[1]), cleanEnd: Number(m[3]), stem: f.slice(0, -'.log'.length) };
+    const cand = { base: Number(m[1]), cleanEnd: Number(m[3]), deleteHorizon: m[4] === undefined ? -1 : Number(m[4]), stem: f.slice(0, -'.log'.length) };
     const partition = Number(m[2]);
     const cur = best.get(partition);
     if (cur === undefined || cand.cleanEnd > cur.cleanEnd || (cand.cleanEnd === cur.cleanEnd && cand.base > cur.base)) {
@@ -103,7 +108,7 @@ export async function loadCompactedFiles(
     }
     seg.length = seg.writtenLength = size;
     seg.sealed = true;
-    out.push({ partition, cleanEnd: b.cleanEnd, segment: seg, run });
+    out.push({ partition, cleanEnd: b.cleanEnd, segment: seg, run, deleteHorizon: b.deleteHorizon });
   }
   return out;
 }

@@ -14,14 +14,18 @@
  * partition's newest run (its own "active segment" in Kafka's terms); nothing
  * at or past the stable offset (open transactions) is; a run younger than
  * min.compaction.lag.ms is not; a partition is compacted when dirty / (clean + dirty) bytes
- * reaches min.cleanable.dirty.ratio. The work is done in chunks of CHUNK_BYTES with the event
+ * reaches min.cleanable.dirty.ratio, or when the tombstones its compacted file keeps have passed
+ * their delete horizon (compaction-filter.ts). The key map holds at most `maxMapKeys` keys
+ * (Kafka's dedupe buffer): when it is full at a run boundary the pass cleans up to there and
+ * the next pass goes on from there (a single run is never split, so one run's keys may go over
+ * the bound). The work is done in chunks of CHUNK_BYTES with the event
  * loop free between them, so appends are not stalled. Crash safety: the new file is written as
  * `.tmp`, fsynced, indexed, renamed and the directory fsynced before the swap; the old file
  * goes later. On open the file with the highest cleanEnd wins and the shared log's units of the
  * partition below it are ignored, so a SIGKILL at any point leaves either the old or the new
  * state, both complete.
  */
-import { open, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CommitLog } from './commit-log.js';
 import { controlIsCommit, filterBatch, mapKey, type FilterContext } from './compaction-filter.js';
@@ -45,6 +49,11 @@ import { Segment } from './segment.js';
 import type { CompactionPolicy, CompactionReport, CompactOptions } from './types.js';
 
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Default bound of a pass's key map: about 100-150 MB of JS Map for short keys, near Kafka's
+ * default dedupe buffer (log.cleaner.dedupe.buffer.size, 128 MiB).
+ */
+export const DEFAULT_MAX_MAP_KEYS = 1_000_000;
 /** A superseded compacted file is deleted this long after the swap (reads in flight finish). */
 const RETIRE_GRACE_MS = 10_000;
 
@@ -61,6 +70,8 @@ interface Candidate {
 }
 
 interface OffsetMap {
+  /** Where the map ends (the requested end, or the run boundary where it was full). */
+  end: number;
   latest: Map<string, number>;
   abortedBatches: Set<number>;
   /** First offset of a transaction whose marker is not in the section, or -1. */
@@ -161,7 +172,7 @@ export class Compactor {
     await this.sweep(now);
     const c = this.pick(now, o.stableOffset);
     if (c === null) return null;
-    return this.compactPartition(c, now);
+    return this.compactPartition(c, now, o.maxMapKeys ?? DEFAULT_MAX_MAP_KEYS);
   }
 
   /** The eligible partition with the highest dirty ratio, and where its cleanable section ends. */
@@ -171,9 +182,12 @@ export class Compactor {
     for (const p of this.partitions.values()) {
       const policy = p.policy.kind === 'stream' ? p.policy.compaction : undefined;
       if (policy === undefined) continue;
-      if (this.blocked.get(p.id) === p.nextOffset) continue;
       const file = this.files.get(p.id);
       const cleaned = Math.max(file?.cleanEnd ?? 0, p.startOffset);
+      // Tombstones past their horizon go even when nothing new is dirty (Kafka 3+ does the same).
+      const expired = file !== undefined && file.deleteHorizon >= 0 && file.deleteHorizon <= now && file.cleanEnd > p.startOffset;
+      if (expired && best === null) best = { p, policy, end: cleaned, ratio: 0 };
+      if (this.blocked.get(p.id) === p.nextOffset) continue;
       const stable = stableOffset?.(p.id) ?? p.nextOffset;
       let end = cleaned;
       let clean = 0;
@@ -202,7 +216,7 @@ export class Compactor {
     return best;
   }
 
-  private async compactPartition(c: Candidate, now: number): Promise<CompactionReport | null> {
+  private async compactPartition(c: Candidate, now: number, maxMapKeys: number): Promise<CompactionReport | null> {
     const started = performance.now();
     const { p, policy } = c;
     const old = this.files.get(p.id);
@@ -211,8 +225,9 @@ export class Compactor {
     let end = c.end;
     let map: OffsetMap;
     for (;;) {
-      map = await this.buildOffsetMap(p.id, dirtyFrom, end);
+      map = await this.buildOffsetMap(p, dirtyFrom, end, maxMapKeys);
       if (this.stopped) return null;
+      end = map.end;
       if (map.unresolved < 0) break;
       // A transaction's data is in the section but its marker is not (yet): stop before it,
       // at a run boundary (recovery skips the shared log's runs whole).
@@ -230,7 +245,8 @@ export class Compactor {
       latest: map.latest,
       abortedBatches: map.abortedBatches,
       from,
-      tombstoneHorizon: now - policy.deleteRetentionMs,
+      now,
+      deleteRetentionMs: policy.deleteRetentionMs,
     };
     const written = await this.writeFile(p, from, end, ctx);
     if (written === null) return null;
@@ -253,8 +269,14 @@ export class Compactor {
     };
   }
 
-  /** Pass 1: the latest offset of every key in [from, to), and which transactions aborted. */
-  private async buildOffsetMap(partition: number, from: number, to: number): Promise<OffsetMap> {
+  /**
+   * Pass 1: the latest offset of every key in [from, to), and which transactions aborted. Stops
+   * early at the first run boundary where the map holds `maxKeys` keys or more.
+   */
+  private async buildOffsetMap(p: PartitionIndex, from: number, to: number, maxKeys: number): Promise<OffsetMap> {
+    const partition = p.id;
+    const boundaries = new Set<number>();
+    for (const run of p.runs) if (!run.dead && run.endOffset > from && run.endOffset < to) boundaries.add(run.endOffset);
     const latest = new Map<string, number>();
     const abortedBatches = new Set<number>();
     // Open transactions per producer id: their batches and keys wait for the marker.
@@ -266,6 +288,12 @@ export class Compactor {
       if (batches.length === 0) break;
       for (const b of batches) {
         if (b.baseOffset >= to) {
+          off = to;
+          break;
+        }
+        if (b.baseOffset >= off && boundaries.has(b.baseOffset) && latest.size >= maxKeys) {
+          // Full: this pass ends at the boundary (a run boundary, as recovery needs).
+          to = b.baseOffset;
           off = to;
           break;
         }
@@ -301,7 +329,7 @@ export class Compactor {
     }
     let unresolved = -1;
     for (const t of pending.values()) if (unresolved < 0 || t.first < unresolved) unresolved = t.first;
-    return { latest, abortedBatches, unresolved, bytesRead };
+    return { end: to, latest, abortedBatches, unresolved, bytesRead };
   }
 
   /** Pass 2: copies what survives of [from, to) into a new compacted file, fsynced and renamed. */
@@ -312,10 +340,12 @@ export class Compactor {
     ctx: FilterContext,
   ): Promise<{ file: CompactedFile; bytesRead: number; bytesWritten: number; kept: number; removed: number } | null> {
     const base = slotBase(this.freeSlot());
-    const seg = new Segment(this.dir, base, compactedStem(base, p.id, to));
-    const tmp = seg.path + '.tmp';
+    // Named once the delete horizon of what it keeps is known: written as .tmp until then.
+    const tmp = join(this.dir, compactedStem(base, p.id, to) + '.log.tmp');
     const fh = await open(tmp, 'w');
-    let run: SegmentRun | null = null;
+    const units: number[] = [];
+    let firstOffset = -1;
+    let deleteHorizon = -1;
     let filePos = 0;
     let bytesRead = 0;
     let kept = 0;
@@ -335,7 +365,7 @@ export class Compactor {
       while (off < to) {
         if (this.stopped) {
           await fh.close().catch(() => {});
-          await removeFiles(join(this.dir, seg.name));
+          await rm(tmp, { force: true });
           return null;
         }
         const batches = await this.reader.read(p.id, off, CHUNK_BYTES);
@@ -351,15 +381,16 @@ export class Compactor {
           kept += f.kept;
           removed += f.removed;
           if (f.batch === null) continue;
+          if (f.deleteHorizon >= 0 && (deleteHorizon < 0 || f.deleteHorizon < deleteHorizon)) deleteHorizon = f.deleteHorizon;
           const h = readRecordBatchHeader(f.batch);
           const hb = entryHeaderBytes(1);
           const entry = Buffer.allocUnsafe(hb + f.batch.length);
           f.batch.copy(entry, hb);
-          writeEntryHeader(entry, 0, f.batch, b.recordCount, h.baseTimestamp, h.maxTimestamp, [p.id], [b.tagHash], [b.baseOffset], true);
+          writeEntryHeader(entry, 0, f.batch, b.recordCount, f.firstTimestamp, h.maxTimestamp, [p.id], [b.tagHash], [b.baseOffset], true);
           const position = base + filePos + pendingBytes;
           if (position + entry.length > base + SLOT_BYTES) throw new Error(`compacted partition ${p.id} exceeds ${SLOT_BYTES} bytes`);
-          run ??= new SegmentRun(seg, p.id, Math.min(from, b.baseOffset));
-          run.addUnit(b.baseOffset, position, entry.length, h.maxTimestamp, b.tagHash, b.recordCount);
+          if (firstOffset < 0) firstOffset = Math.min(from, b.baseOffset);
+          units.push(b.baseOffset, position, entry.length, h.maxTimestamp, b.tagHash, b.recordCount);
           pending.push(entry);
           pendingBytes += entry.length;
         }
@@ -371,6 +402,12 @@ export class Compactor {
     } finally {
       await fh.close().catch(() => {});
     }
+    const seg = new Segment(this.dir, base, compactedStem(base, p.id, to, deleteHorizon));
+    let run: SegmentRun | null = null;
+    if (firstOffset >= 0) {
+      run = new SegmentRun(seg, p.id, firstOffset);
+      for (let i = 0; i < units.length; i += 6) run.addUnit(units[i]!, units[i + 1]!, units[i + 2]!, units[i + 3]!, units[i + 4]!, units[i + 5]!);
+    }
     seg.length = seg.writtenLength = filePos;
     if (run !== null) {
       seg.runs.push(run);
@@ -379,7 +416,7 @@ export class Compactor {
     seg.sealed = true;
     await rename(tmp, seg.path);
     await fsyncDir(this.dir);
-    return { file: { partition: p.id, cleanEnd: to, segment: seg, run }, bytesRead, bytesWritten: filePos, kept, removed };
+    return { file: { partition: p.id, cleanEnd: to, segment: seg, run, deleteHorizon }, bytesRead, bytesWritten: filePos, kept, removed };
   }
 
   /** Points the partition at its new compacted file: one synchronous step, no await. */

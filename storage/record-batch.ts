@@ -78,6 +78,12 @@ export interface RecordBatchInput {
   maxTimestamp?: number;
   /** Defaults to the largest record offsetDelta (a compacted batch keeps its original span). */
   lastOffsetDelta?: number;
+  /**
+   * KIP-534: when the compactor first keeps a batch's tombstones it stores the time they may go
+   * (cleaning time + delete.retention.ms) in baseTimestamp and sets attribute bit 6; record
+   * timestamps stay right (their deltas are taken from this base, negative if need be).
+   */
+  deleteHorizonMs?: number;
 }
 
 export interface RecordBatchHeader {
@@ -199,7 +205,7 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
       if (r.timestamp > maxTs) maxTs = r.timestamp;
     }
   }
-  const baseTimestamp = input.baseTimestamp ?? (minTs === Infinity ? Date.now() : minTs);
+  const baseTimestamp = input.deleteHorizonMs ?? input.baseTimestamp ?? (minTs === Infinity ? Date.now() : minTs);
   if (maxTs === -Infinity || records.some((r) => r.timestamp === undefined)) {
     maxTs = Math.max(maxTs, baseTimestamp);
   }
@@ -237,6 +243,7 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
   if (input.logAppendTime) attributes |= ATTR_LOG_APPEND_TIME;
   if (input.isTransactional) attributes |= ATTR_TRANSACTIONAL;
   if (input.isControl) attributes |= ATTR_CONTROL;
+  if (input.deleteHorizonMs !== undefined) attributes |= ATTR_DELETE_HORIZON;
 
   writeInt64(buf, 0, input.baseOffset ?? 0);
   buf.writeInt32BE(end - RECORD_BATCH_LOG_OVERHEAD, 8);

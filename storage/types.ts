@@ -62,7 +62,7 @@ export type RetentionPolicy =
 
 /** Kafka's log cleaner settings of one compacted partition. */
 export interface CompactionPolicy {
-  /** delete.retention.ms: a tombstone (null value) older than this is removed by compaction. */
+  /** delete.retention.ms: a tombstone (null value) is removed by the first pass this long after the pass that first kept it (KIP-534). */
   deleteRetentionMs: number;
   /** min.cleanable.dirty.ratio: compact when uncompacted bytes / all cleanable bytes reach this. */
   minCleanableDirtyRatio: number;
@@ -77,6 +77,11 @@ export interface CompactOptions {
    * records of open transactions are not compacted). Defaults to the end offset.
    */
   stableOffset?: (partition: number) => number;
+  /**
+   * Most keys one pass's key map may hold (Kafka's log.cleaner.dedupe.buffer.size): past it the
+   * pass ends at the next run boundary and the next pass goes on. Default 1,000,000.
+   */
+  maxMapKeys?: number;
 }
 
 /** What one compaction pass did (one partition). */

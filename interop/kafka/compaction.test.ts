@@ -136,4 +136,24 @@ describe('compacted topics', () => {
     for (const l of lines) seen.set(l.key, l);
     for (const [key, want] of latest) expect(seen.get(key)).toEqual({ offset: want.offset, key, value: want.value });
   });
+
+  it('refuses a record without a key on a compacted topic: kafkajs gets INVALID_RECORD, kcat a delivery failure', async () => {
+    const topic = 'compacted-keyless';
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+    await admin.disconnect();
+    await expect(producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'ok' }, { value: 'no key' }] })).rejects.toMatchObject({ type: 'INVALID_RECORD' });
+    const out = await new Promise<string>((resolve) => {
+      const child = execFile('kcat', ['-b', broker.bootstrap, '-P', '-t', topic, '-X', 'acks=all', '-X', 'message.send.max.retries=0'], { timeout: 30_000 }, (err, _stdout, stderr) =>
+        resolve(`${err ? 'exit ' + String(err.code) : 'exit 0'}\n${stderr}`),
+      );
+      child.stdin!.end('keyless value\n');
+    });
+    // librdkafka's text for INVALID_RECORD (87).
+    expect(out).toMatch(/^exit 1\n% Delivery failed for message: Broker: Broker failed to validate record/);
+    // Nothing of the refused batches was stored; a keyed record is taken.
+    await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'v' }] });
+    expect(await readFromStart(topic)).toEqual([{ offset: 0, key: 'k', value: 'v' }]);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * Log compaction (issue 9): against a model of "latest record per key", with a plain stream
  * sharing the same segments, across reopen; transactions (aborted records removed, open ones
- * never compacted); tombstones after delete.retention.ms; dirty ratio and compaction lag;
+ * never compacted); tombstones delete.retention.ms after their first cleaning; a bounded key map; dirty ratio and compaction lag;
  * appends interleaved with a running compaction; reads from offsets inside compaction gaps.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -166,10 +166,11 @@ describe('log compaction', () => {
     await store.close();
   });
 
-  it('drops tombstones older than delete.retention.ms only', async () => {
-    const store = new LogStore(opts());
+  it('drops a tombstone delete.retention.ms after the pass that first kept it (KIP-534), not after its own timestamp, across a restart', async () => {
+    let store = new LogStore(opts());
     await store.open();
-    store.setPolicy(COMPACTED, { kind: 'stream', retentionMs: -1, retentionBytes: -1, compaction: { ...POLICY, deleteRetentionMs: 10_000 } });
+    const policy = { kind: 'stream', retentionMs: -1, retentionBytes: -1, compaction: { ...POLICY, deleteRetentionMs: 10_000 } } as const;
+    store.setPolicy(COMPACTED, policy);
     appendRecords(store, [COMPACTED], [{ key: 'old', value: 'x' }], 1000);
     appendRecords(store, [COMPACTED], [{ key: 'old', value: null }], 1000);
     appendRecords(store, [COMPACTED], [{ key: 'young', value: 'y' }], 50_000);
@@ -177,10 +178,64 @@ describe('log compaction', () => {
     for (let i = 0; i < 80; i++) appendRecords(store, [COMPACTED], [{ key: `fill${i}`, value: 'f'.repeat(100) }], 50_000);
     await store.flush();
     await store.reclaim();
+    // First pass at 55 s: the old tombstone's timestamp is 54 s old, yet it stays (horizon 65 s).
     await compactAll(store, 55_000);
+    let got = await readAll(store, COMPACTED);
+    expect(got.filter((r) => r.key === 'old' || r.key === 'young')).toEqual([
+      { offset: 1, key: 'old', value: null, control: false },
+      { offset: 3, key: 'young', value: null, control: false },
+    ]);
+    // The stamped batch keeps its records' timestamps (the horizon lives in baseTimestamp).
+    const [stamped] = await store.read(COMPACTED, 1, 1024);
+    const dec = decodeRecordBatch(stamped!.batch);
+    expect(dec.hasDeleteHorizon).toBe(true);
+    expect(dec.baseTimestamp).toBe(65_000);
+    expect(dec.records[0]!.timestamp).toBe(1000);
+    expect(await store.compact({ now: 64_999 })).toBeNull();
+    await store.close();
+    // The horizon survives a restart (it is in the compacted file's name).
+    store = new LogStore(opts());
+    await store.open();
+    store.setPolicy(COMPACTED, policy);
+    expect(await store.compact({ now: 64_999 })).toBeNull();
+    // Past it, a pass runs although nothing new is dirty, and both tombstones go.
+    const pass = await store.compact({ now: 65_000 });
+    expect(pass).not.toBeNull();
+    got = await readAll(store, COMPACTED);
+    expect(got.filter((r) => r.key === 'old' || r.key === 'young')).toEqual([]);
+    expect(got.filter((r) => r.key?.startsWith('fill')).length).toBe(80);
+    expect(await store.compact({ now: 1e9 })).toBeNull();
+    await store.close();
+  });
+
+  it('bounds the key map: a full map ends the pass at a run boundary and the next pass goes on', async () => {
+    const store = new LogStore(opts());
+    await store.open();
+    store.setPolicy(COMPACTED, { kind: 'stream', retentionMs: -1, retentionBytes: -1, compaction: POLICY });
+    const model: Read[] = [];
+    for (let i = 0; i < 300; i++) {
+      const key = `k${i % 60}`;
+      const value = `v${i}`.padEnd(100, '.');
+      const [base] = appendRecords(store, [COMPACTED], [{ key, value }]);
+      model.push({ offset: base!, key, value, control: false });
+    }
+    await store.flush();
+    await store.reclaim();
+    const reports = [];
+    for (;;) {
+      const r = await store.compact({ now: 2000, maxMapKeys: 10 });
+      if (r === null) break;
+      reports.push(r);
+    }
+    // 60 keys, at most 10 per map (plus one run's worth): several passes, each going further.
+    expect(reports.length).toBeGreaterThan(2);
+    for (let i = 1; i < reports.length; i++) expect(reports[i]!.cleanEnd).toBeGreaterThan(reports[i - 1]!.cleanEnd);
     const got = await readAll(store, COMPACTED);
-    expect(got.filter((r) => r.key === 'old')).toEqual([]);
-    expect(got.filter((r) => r.key === 'young')).toEqual([{ offset: 3, key: 'young', value: null, control: false }]);
+    const latest = latestPerKey(model);
+    for (const [key, r] of latest) expect(got.filter((g) => g.key === key).at(-1)).toEqual(r);
+    // Whatever is left of a key is at most its latest record plus records past the last pass's end.
+    const end = reports.at(-1)!.cleanEnd;
+    for (const g of got) if (g.offset < end) expect(latest.get(g.key!)!.offset === g.offset || model.some((m) => m.key === g.key && m.offset > g.offset && m.offset >= end)).toBe(true);
     await store.close();
   });
 

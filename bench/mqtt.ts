@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- mqtt [--runs N] [quick] [rows=1,3] [no-memory] [no-stock]`: MQTT throughput and idle-connection memory of
+ * `npm run bench -- mqtt [--runs N] [quick] [rows=1,3] [peers=polybroker,mosquitto,aedes] [no-memory] [no-stock]`: MQTT throughput and idle-connection memory of
  * polybroker beside Mosquitto 2.0 and Aedes 1.x (../shared/peers), in one invocation, with the
  * same lean generator (bench/mqtt-load.ts, its own process; its CPU is printed beside the
  * broker's) and once with the stock mqtt.js client (bench/mqtt-stock.ts).
@@ -116,11 +116,22 @@ function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** Seconds the broker is left idle after each half before its resident size is read. */
+const SETTLE_SECONDS = 30;
+
 /**
  * Opens `n` idle connections from a generator process in two halves; the broker's RSS growth
  * over the second half, per connection, is the marginal memory of an idle connection.
+ *
+ * Each reading is taken once the broker has been idle for SETTLE_SECONDS, the same for every
+ * peer. A Node broker (polybroker, Aedes) grows its young generation during the connect
+ * burst and gives it back only when V8's memory reducer runs, 10-25 s after allocation stops
+ * (measured: RSS flat for ~20 s, then 20-40 MB lower); a reading 3 s after the burst lands on
+ * either side of that at random, and the difference of two such readings measures the garbage
+ * collector's timing, not the connections. Mosquitto's RSS is flat either way. The reading
+ * 3 s after the burst is kept as a second figure, for comparison with earlier runs.
  */
-async function idleMemory(t: Target, n: number): Promise<number> {
+async function idleMemory(t: Target, n: number): Promise<{ settled: number; early: number }> {
   if (!t.pid) throw new Error(`no pid for ${t.name}`);
   const pid = t.pid;
   const spec: IdleSpec = { mode: 'idle', host: '127.0.0.1', port: t.port, connections: n };
@@ -136,9 +147,10 @@ async function idleMemory(t: Target, n: number): Promise<number> {
       const done = await Promise.race([new Promise<'data'>((r) => { waiter = () => r('data'); }), exited.then(() => 'exit' as const)]);
       if (done === 'exit') throw new Error(`idle generator exited: ${err.slice(-300)}`);
     }
-    // Let the broker settle (collect the connect burst's garbage) before reading its resident size.
     await new Promise((r) => setTimeout(r, 3000));
-    return rssBytes(pid);
+    const early = rssBytes(pid);
+    await new Promise((r) => setTimeout(r, (SETTLE_SECONDS - 3) * 1000));
+    return { early, settled: rssBytes(pid) };
   };
   const half = Math.floor(n / 2);
   const first = await connected(half);
@@ -146,7 +158,7 @@ async function idleMemory(t: Target, n: number): Promise<number> {
   const second = await connected(n);
   child.stdin.end();
   await exited;
-  return (second - first) / (n - half);
+  return { settled: (second.settled - first.settled) / (n - half), early: (second.early - first.early) / (n - half) };
 }
 
 /** Runs one measurement; a failure becomes a note instead of ending the whole bench. */
@@ -185,7 +197,9 @@ export async function run(h: Harness): Promise<void> {
     },
   };
   targets.push(poly);
-  for (const peer of ['mosquitto', 'aedes'] as const) {
+  const peersArg = h.args.find((a) => a.startsWith('peers='));
+  const peers = peersArg ? peersArg.slice(6).split(',') : ['polybroker', 'mosquitto', 'aedes'];
+  for (const peer of (['mosquitto', 'aedes'] as const).filter((p) => peers.includes(p))) {
     try {
       // A fresh process: one that served earlier runs reuses freed memory and hides the idle-connection cost.
       const port = PEER_PORTS[peer].mqtt!;
@@ -205,16 +219,18 @@ export async function run(h: Harness): Promise<void> {
 
   // Memory first, on fresh brokers: after the throughput rows, allocators reuse freed memory and hide growth.
   const connections = quick ? 2_000 : 10_000;
-  for (const t of h.args.includes('no-memory') ? [] : targets) {
+  const measured = targets.filter((t) => peers.includes(t.name));
+  for (const t of h.args.includes('no-memory') ? [] : measured) {
     // Each run on a fresh process: a process that held connections before reuses that memory.
     await guarded(h, `${t.name} · idle memory`, () => h.measure(`memory per idle connection (${connections} connections)`, async () => {
       await t.restart();
-      return { 'bytes/conn': await idleMemory(t, connections) };
+      const m = await idleMemory(t, connections);
+      return { 'bytes/conn': m.settled, [`bytes/conn 3 s after`]: m.early };
     }, { subject: t.name, units: 'B', runs: 3 }));
   }
 
   for (const row of rows) {
-    for (const t of targets) {
+    for (const t of measured) {
       await guarded(h, `${t.name} · ${row.name}`, () => h.measure(row.name, async () => {
         if (!alive(t.pid)) {
           // Aedes 1.x dies with a stack overflow under 100 QoS 0 publishers: start it again for the next rows.
@@ -248,7 +264,7 @@ export async function run(h: Harness): Promise<void> {
     }
   }
 
-  for (const t of h.args.includes('no-stock') ? [] : targets) {
+  for (const t of h.args.includes('no-stock') ? [] : measured) {
     await guarded(h, `${t.name} · stock client`, () => h.measure('stock mqtt.js client, QoS 1, 1 -> 1', async () => {
       if (!alive(t.pid)) await t.restart();
       const cpu = t.pid ? h.meterCpu(t.pid) : null;
@@ -259,6 +275,7 @@ export async function run(h: Harness): Promise<void> {
     }, { subject: t.name, units: { 'msgs/s': 'msgs/s', 'gen cpu': '%', 'broker cpu': '%' } }));
   }
 
+  h.note(`memory per idle connection: RSS growth over the second half of the connections, read after the broker was idle ${SETTLE_SECONDS} s (bytes/conn) and, as before, 3 s after the last connect (bytes/conn 3 s after: depends on when the garbage collector last ran).`);
   h.note('100,000 idle connections not measured: the file descriptor limit here is 20,000 per process (ulimit -Hn).');
   h.note('gen cpu = the load generator process (100 % = one core); broker cpu = the broker process, both over the measured part of a row; broker cpu wait = share of that time the broker\'s main thread was runnable but waited for a core (other processes on the machine).');
 }

@@ -110,7 +110,7 @@ export class MqttConnection {
     stream.on('data', onStreamData);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
-    stream.on('drain', onStreamDrain);
+    // 'drain' is listened for only while deliveries wait for it (one listener less per idle connection).
   }
 
   /** Debug logging without making the child logger when debug is off. */
@@ -298,6 +298,7 @@ export class MqttConnection {
     // 'drain' resumes them (the flush past the mark made write() return false).
     if (!this.outputPaused && this.outBytes + this.stream.writableLength > OUTPUT_HIGH_WATER_BYTES && this.channel) {
       this.outputPaused = true;
+      this.stream.once('drain', onStreamDrain);
       this.channel.setFlow(false);
     }
   }

@@ -70,7 +70,11 @@ export function activate(record: SubscriptionRecord, sessionQueue: string): Acti
  * session's messages are the core queue `mqtt.session.<clientId>`.
  */
 export class MqttSession {
-  readonly queue: string;
+  private queueName: string | null = null;
+  /** The session queue's name (made on first use: a session that never subscribes keeps no copy). */
+  get queue(): string {
+    return (this.queueName ??= sessionQueueName(this.clientId));
+  }
   // The collections below are made on first use: an idle session (most of a fleet) holds none.
   private subscriptionsByFilter: Map<string, ActiveSubscription> | null = null;
   private inboundQos2Ids: Set<number> | null = null;
@@ -179,9 +183,7 @@ export class MqttSession {
   sessionQueueDeclared = false;
   expiryTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly clientId: string, public expiryInterval: number) {
-    this.queue = sessionQueueName(clientId);
-  }
+  constructor(readonly clientId: string, public expiryInterval: number) {}
 
   get persistent(): boolean {
     return this.expiryInterval > 0;

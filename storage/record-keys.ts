@@ -17,16 +17,20 @@ export interface BatchKeyScan {
    */
   headerValue: Buffer | null | 'mixed';
   compressed: boolean;
+  /** Some record has a header whose name starts with `headerPrefix` (false when not asked or not read). */
+  prefixSeen: boolean;
 }
 
-const UNREAD: BatchKeyScan = Object.freeze({ keys: [], headerValue: 'mixed', compressed: true }) as BatchKeyScan;
+const UNREAD: BatchKeyScan = Object.freeze({ keys: [], headerValue: 'mixed', compressed: true, prefixSeen: false }) as BatchKeyScan;
 
-export function scanRecordBatch(batch: Buffer, headerName: Buffer): BatchKeyScan {
+export function scanRecordBatch(batch: Buffer, headerName: Buffer, headerPrefix?: Buffer): BatchKeyScan {
   if (batch.length < RECORD_BATCH_HEADER_BYTES) return UNREAD;
   const h = readRecordBatchHeader(batch);
   if (h.compression !== 0 || h.isControl) return UNREAD;
   const keys: Buffer[] = [];
   let value: Buffer | null | 'mixed' | undefined;
+  let prefixSeen = false;
+  const p0 = headerPrefix !== undefined && headerPrefix.length > 0 ? headerPrefix[0]! : -1;
   const end = Math.min(batch.length, h.sizeBytes);
   const r = new VarintReader(batch, RECORD_BATCH_HEADER_BYTES, end);
   for (let i = 0; i < h.recordCount && !r.bad; i++) {
@@ -43,6 +47,7 @@ export function scanRecordBatch(batch: Buffer, headerName: Buffer): BatchKeyScan
       const name = r.bytes(r.varint());
       const v = r.bytes(r.varint());
       if (found === null && name !== null && v !== null && name.equals(headerName)) found = v;
+      if (!prefixSeen && p0 >= 0 && name !== null && name[0] === p0 && name.length >= headerPrefix!.length && name.compare(headerPrefix!, 0, headerPrefix!.length, 0, headerPrefix!.length) === 0) prefixSeen = true;
     }
     if (r.bad) return UNREAD;
     if (key !== null) keys.push(key);
@@ -50,5 +55,5 @@ export function scanRecordBatch(batch: Buffer, headerName: Buffer): BatchKeyScan
     else if (value !== 'mixed' && !(value === null ? found === null : found !== null && value.equals(found))) value = 'mixed';
     r.pos = next;
   }
-  return { keys, headerValue: value ?? null, compressed: false };
+  return { keys, headerValue: value ?? null, compressed: false, prefixSeen };
 }

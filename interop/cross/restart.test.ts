@@ -1,12 +1,17 @@
 /**
  * Delivery guarantees compose across protocols: what one protocol's publisher had acknowledged
- * (MQTT PUBACK, Kafka acks=all; `sync` durability, the default) is still there for another
- * protocol's consumer after the broker is SIGKILLed between two halves of the traffic, in order.
+ * (AMQP confirm, MQTT PUBACK, STOMP RECEIPT, Kafka acks=all; `sync` durability, the default) is
+ * still there for another protocol's consumer after the broker is SIGKILLed between two halves
+ * of the traffic, in order. Every publisher protocol and every consumer protocol is on one of
+ * the durable paths. And a same-protocol consumer of a durable destination still gets the
+ * publisher's headers exactly, without the publisher's forged identity, after a crash.
  */
 import amqplib from 'amqplib';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../test/helpers/broker.js';
-import { ensureTopic, kafkaConsumer, kafkaPublisher, mqttPublisher, stompSubscriber } from './lib/endpoints.js';
+import { amqpPublisher, ensureTopic, kafkaConsumer, kafkaPublisher, mqttPublisher, stompPublisher, stompSubscriber, type Ports } from './lib/endpoints.js';
+import { P, PROTOCOLS, type Protocol } from './lib/probe.js';
 
 let broker: RunningBroker;
 
@@ -91,4 +96,128 @@ describe('durable paths across a broker crash', () => {
       await kafka.close();
     }
   });
+
+  it('AMQP confirmed → MQTT persistent session, STOMP receipted → Kafka: nothing lost, in order', async () => {
+    const session = { clientId: 'dur-mqtt-sub', filter: 'dur/amqp/#' };
+    // Subscribe at QoS 1 in a session that outlives the connection, then leave: messages wait for it.
+    await (await mqttSession(broker.ports, session.clientId, session.filter)).close();
+    await ensureTopic(broker.ports, 'dur.stomp');
+
+    for (const part of [0, 1]) {
+      const amqp = await amqpPublisher(broker.ports, 'dur.amqp');
+      const stomp = await stompPublisher(broker.ports, 'dur.stomp');
+      await Promise.all([amqp.publish(seq(part * HALF, HALF)), stomp.publish(seq(part * HALF, HALF))]);
+      await Promise.all([amqp.close(), stomp.close()]);
+      if (part === 0) await crash();
+    }
+    await crash();
+
+    const sub = await mqttSession(broker.ports, session.clientId, session.filter);
+    try {
+      const got = await sub.next(expected.length);
+      expect(got.map((m) => m.payload.toString())).toEqual(expected);
+      expect(got.every((m) => m.qos === 1)).toBe(true);
+    } finally {
+      await sub.close();
+    }
+    const kafka = await kafkaConsumer(broker.ports, 'dur.stomp');
+    try {
+      expect((await kafka.next(expected.length)).map((m) => m.body.toString())).toEqual(expected);
+    } finally {
+      await kafka.close();
+    }
+  });
+
+  it('same-protocol durable paths after a crash: headers exact, the forged identity still gone', async () => {
+    // Durable destinations for each protocol's own consumer, made before the publishes.
+    const amqp = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const setup = await amqp.createChannel();
+    await setup.assertQueue('dur.same.amqp', { durable: true });
+    await setup.bindQueue('dur.same.amqp', 'amq.topic', 'dur.same.amqp.#');
+    await amqp.close();
+    await (await mqttSession(broker.ports, 'dur-same-mqtt', 'dur/same/mqtt/#')).close();
+    const stompDurable = { destination: '/topic/dur.same.stomp', id: 'dur-same', durable: 'true', 'auto-delete': 'false', ack: 'auto' };
+    await (await stompSubscriber(broker.ports, stompDurable)).close();
+    await ensureTopic(broker.ports, 'dur.same.kafka');
+
+    for (const pub of PROTOCOLS) {
+      const publisher = await publishers[pub](broker.ports, `dur.same.${pub}`);
+      await publisher.publish([{ body: Buffer.from(`probe-${pub}`), probe: true }]);
+      await publisher.close();
+    }
+    await crash();
+
+    const seen: Partial<Record<Protocol, { headers: Record<string, string>; timestamp?: number | undefined }>> = {};
+    const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    try {
+      const m = await (await conn.createChannel()).get('dur.same.amqp', { noAck: true });
+      expect(m && m.content.toString()).toBe('probe-amqp');
+      seen.amqp = { headers: textHeaders(m ? (m.properties.headers ?? {}) : {}), timestamp: m ? Number(m.properties.timestamp) * 1000 : undefined };
+    } finally {
+      await conn.close();
+    }
+    const sub = await mqttSession(broker.ports, 'dur-same-mqtt', 'dur/same/mqtt/#');
+    try {
+      const [m] = await sub.next(1);
+      expect(m!.payload.toString()).toBe('probe-mqtt');
+      seen.mqtt = { headers: textHeaders(Object.fromEntries(Object.entries(m!.userProperties).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]))) };
+    } finally {
+      await sub.close();
+    }
+    const stomp = await stompSubscriber(broker.ports, stompDurable);
+    try {
+      const [m] = await stomp.next(1);
+      expect(m!.body.toString()).toBe('probe-stomp');
+      seen.stomp = { headers: m!.headers };
+    } finally {
+      await stomp.close();
+    }
+    const kafka = await kafkaConsumer(broker.ports, 'dur.same.kafka');
+    try {
+      const [m] = await kafka.next(1);
+      expect(m!.body.toString()).toBe('probe-kafka');
+      seen.kafka = { headers: m!.headers, timestamp: m!.timestamp };
+    } finally {
+      await kafka.close();
+    }
+    for (const pub of PROTOCOLS) expect(seen[pub]?.headers, pub).toEqual(P.headers);
+    expect(seen.amqp?.timestamp, 'AMQP timestamp').toBe(P.timestampMs);
+    expect(seen.kafka?.timestamp, 'Kafka record timestamp').toBe(P.timestampMs);
+  });
 });
+
+const publishers = { amqp: amqpPublisher, mqtt: mqttPublisher, stomp: stompPublisher, kafka: kafkaPublisher } as const;
+
+function textHeaders(h: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  return out;
+}
+
+interface SessionMessage { payload: Buffer; qos: number; userProperties: Record<string, string | string[]> }
+
+/**
+ * An MQTT 5 client in a session that outlives its connection (clean start off, expiry 600 s),
+ * subscribed to `filter` at QoS 1; what the session had queued arrives after the CONNACK.
+ */
+async function mqttSession(ports: Ports, clientId: string, filter: string): Promise<{ next(n: number): Promise<SessionMessage[]>; close(): Promise<void> }> {
+  const got: SessionMessage[] = [];
+  let waiter: { n: number; resolve: () => void } | null = null;
+  const client = mqtt.connect(`mqtt://127.0.0.1:${ports.mqtt}`, { protocolVersion: 5, clientId, clean: false, properties: { sessionExpiryInterval: 600 }, username: 'guest', password: 'guest', reconnectPeriod: 0 });
+  client.on('message', (_topic, payload, packet) => {
+    got.push({ payload, qos: packet.qos, userProperties: (packet.properties?.userProperties ?? {}) as Record<string, string | string[]> });
+    if (waiter && got.length >= waiter.n) waiter.resolve();
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return {
+    async next(n) {
+      if (got.length < n) await new Promise<void>((resolve) => (waiter = { n, resolve }));
+      return got.slice(0, n);
+    },
+    close: () => client.endAsync(),
+  };
+}

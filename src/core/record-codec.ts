@@ -18,6 +18,8 @@
 import {
   decodeRecordBatch,
   encodeRecordBatch,
+  readRecordBatchHeader,
+  RECORD_BATCH_HEADER_BYTES,
   type KafkaRecord,
   type RecordHeader,
 } from '../../storage/record-batch.js';
@@ -116,6 +118,36 @@ export function encodeMessageBatch(m: Message, storedAt: number = m.timestamp, f
 export function hasOriginHeader(headers: readonly Header[]): boolean {
   for (let i = 0; i < headers.length; i++) if (headers[i]!.name.startsWith(ORIGIN_HEADER_PREFIX)) return true;
   return false;
+}
+
+/**
+ * A Kafka producer's batch without record headers named `x-pb-origin-*`, so a forged identity
+ * reaches no consumer, Kafka ones included (docs/mapping.md "Publisher identity"). The batch
+ * is re-encoded only when such a header is there (CRC recomputed; producer id, epoch,
+ * sequence, timestamps and offset deltas kept); otherwise it is returned as given. The produce
+ * path calls it only when its one scan of the batch's headers saw such a name. Compressed
+ * batches are not read (their records are not decompressed on produce).
+ */
+export function withoutOriginHeaders(batch: Buffer): Buffer {
+  if (batch.length <= RECORD_BATCH_HEADER_BYTES || (batch.readInt16BE(21) & 0x07) !== 0) return batch;
+  const d = decodeRecordBatch(batch);
+  if (d.isControl) return batch;
+  const forged = (h: RecordHeader) => h[0].startsWith(ORIGIN_HEADER_PREFIX);
+  if (!d.records.some((r) => r.headers.some(forged))) return batch;
+  const h = readRecordBatchHeader(batch);
+  return encodeRecordBatch({
+    records: d.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers.filter((x) => !forged(x)), timestamp: r.timestamp, offsetDelta: r.offsetDelta })),
+    baseOffset: h.baseOffset,
+    partitionLeaderEpoch: h.partitionLeaderEpoch,
+    logAppendTime: h.logAppendTime,
+    isTransactional: h.isTransactional,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+    baseTimestamp: h.baseTimestamp,
+    maxTimestamp: h.maxTimestamp,
+    lastOffsetDelta: h.lastOffsetDelta,
+  });
 }
 
 /** Reads a Kafka producer's property header into `p`; false when the value is not valid for it. */

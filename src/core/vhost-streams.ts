@@ -31,7 +31,7 @@ import { scanRecordBatch } from '../../storage/record-keys.js';
 import { FILTER_VALUE_HEADER, tagHash, TAG_NONE, TAG_UNKNOWN } from './filter-tag.js';
 import type { MessageFilter } from './message-filter.js';
 import { pickPolicy } from './queue-args.js';
-import { decodeBatchMessages } from './record-codec.js';
+import { decodeBatchMessages, ORIGIN_HEADER_PREFIX, withoutOriginHeaders } from './record-codec.js';
 import { Stream } from './stream.js';
 import { streamRetentionPolicy } from './stream-retention.js';
 import type { VhostImpl } from './vhost.js';
@@ -197,11 +197,22 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
   let durable: Promise<void> = RESOLVED;
   let retained = false;
   const mode = o.durability ?? s.durability;
-  for (const b of batches) {
+  for (let i = 0; i < batches.length; i++) {
+    let b = batches[i]!;
     if (b.length > vh.ctx.maxMessageBytes) throw new MessageTooLarge(`record batch of ${b.length} bytes exceeds the max message size of ${vh.ctx.maxMessageBytes} bytes`);
     if (!verifyRecordBatchCrc(b)) throw new InvalidArgument(`record batch CRC mismatch for ${s.describe()}`);
+    let indexing = producedBatchIndexing(b);
+    if (indexing.originHeaders) {
+      // Only the broker says who published: a producer's own x-pb-origin-* headers are not stored.
+      try {
+        batches[i] = b = withoutOriginHeaders(b);
+      } catch (err) {
+        if (err instanceof CorruptRecordBatchError) throw new InvalidArgument(`corrupt record batch for ${s.describe()}: ${err.message}`);
+        throw err;
+      }
+      indexing = producedBatchIndexing(b);
+    }
     const h = readRecordBatchHeader(b);
-    const indexing = producedBatchIndexing(b);
     const res = vh.ctx.store.append({
       batch: b,
       recordCount: h.lastOffsetDelta + 1,
@@ -283,24 +294,26 @@ export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[])
 }
 
 const FILTER_HEADER_BYTES = Buffer.from(FILTER_VALUE_HEADER);
+const ORIGIN_PREFIX_BYTES = Buffer.from(ORIGIN_HEADER_PREFIX);
 
 /**
  * What the index learns of a produced batch without decoding it: its record keys (message-key
  * index) and its tag hash: the filter value's when every record has the same one, none when
  * no record has one, else unknown (read and checked record by record).
  */
-function producedBatchIndexing(batch: Buffer): { tagHash: number; keys?: string[] } {
-  const scan = scanRecordBatch(batch, FILTER_HEADER_BYTES);
+function producedBatchIndexing(batch: Buffer): { tagHash: number; keys?: string[]; originHeaders: boolean } {
+  const scan = scanRecordBatch(batch, FILTER_HEADER_BYTES, ORIGIN_PREFIX_BYTES);
   const v = scan.headerValue;
   const tag = v === 'mixed' ? TAG_UNKNOWN : v === null ? TAG_NONE : tagHash(v.toString('utf8'));
-  if (scan.keys.length === 0) return { tagHash: tag };
+  const originHeaders = scan.prefixSeen;
+  if (scan.keys.length === 0) return { tagHash: tag, originHeaders };
   const keys: string[] = [];
   for (const k of scan.keys) {
     if (k.length === 0) continue;
     const t = k.toString('utf8');
     if (!keys.includes(t)) keys.push(t);
   }
-  return keys.length > 0 ? { tagHash: tag, keys } : { tagHash: tag };
+  return keys.length > 0 ? { tagHash: tag, keys, originHeaders } : { tagHash: tag, originHeaders };
 }
 
 export function produceRecords(vh: VhostImpl, stream: string, partition: number | null, records: ProduceRecord[], o?: ProduceOptions, origin?: MessageOrigin): ProduceResult {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createMessage, type Header, type HeaderValue, type Message } from '../../src/core/index.js';
-import { decodeBatchMessages, encodeMessageBatch, META_HEADER, recordToMessage } from '../../src/core/record-codec.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../../storage/record-batch.js';
+import { decodeBatchMessages, encodeMessageBatch, META_HEADER, recordToMessage, withoutOriginHeaders } from '../../src/core/record-codec.js';
+import { Compression } from '../../storage/compression.js';
+import { decodeRecordBatch, encodeRecordBatch, verifyRecordBatchCrc } from '../../storage/record-batch.js';
 
 const leaf: fc.Arbitrary<HeaderValue> = fc.oneof(
   fc.constant(null),
@@ -132,5 +133,35 @@ describe('Kafka record headers for properties and publisher identity (docs/mappi
       { name: 'user', value: Buffer.from('u') },
     ]);
     expect(d!.message.origin).toBeNull();
+  });
+
+  describe("a Kafka producer's x-pb-origin-* headers are not stored (withoutOriginHeaders)", () => {
+    const records = [
+      { key: Buffer.from('k'), value: Buffer.from('a'), timestamp: 1_700_000_000_000, headers: [['x-h1', Buffer.from('v1')], ['x-pb-origin-user', Buffer.from('mallory')], ['x-pb-origin-protocol', null]] as [string, Buffer | null][] },
+      { key: null, value: Buffer.from('x-pb-origin-user in a value'), timestamp: 1_700_000_000_500, offsetDelta: 1, headers: [['x-h2', Buffer.from('two')]] as [string, Buffer | null][] },
+    ];
+    const batch = encodeRecordBatch({ records, isTransactional: true, producerId: 42, producerEpoch: 3, baseSequence: 17, partitionLeaderEpoch: 5 });
+
+    it('removes them and keeps everything else of the batch (producer id, sequence, timestamps, offsets, other headers)', () => {
+      const clean = withoutOriginHeaders(batch);
+      expect(verifyRecordBatchCrc(clean)).toBe(true);
+      const before = decodeRecordBatch(batch);
+      const after = decodeRecordBatch(clean);
+      const { records: r0, crc: _c0, sizeBytes: _s0, ...head0 } = before;
+      const { records: r1, crc: _c1, sizeBytes: _s1, ...head1 } = after;
+      expect(head1).toEqual(head0);
+      expect(r1.map((r) => r.headers)).toEqual([[['x-h1', Buffer.from('v1')]], [['x-h2', Buffer.from('two')]]]);
+      expect(r1.map(({ headers: _h, ...r }) => r)).toEqual(r0.map(({ headers: _h, ...r }) => r));
+    });
+
+    it('returns the same buffer when no header has the prefix (a value that has it does not count)', () => {
+      const plain = encodeRecordBatch({ records: [records[1]!] });
+      expect(withoutOriginHeaders(plain)).toBe(plain);
+    });
+
+    it('leaves compressed batches as they are (their records are not read on produce)', () => {
+      const gz = encodeRecordBatch({ records, compression: Compression.Gzip });
+      expect(withoutOriginHeaders(gz)).toBe(gz);
+    });
   });
 });

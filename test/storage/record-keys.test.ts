@@ -6,7 +6,7 @@ import { Compression } from '../../storage/compression.js';
 
 const NAME = Buffer.from('x-stream-filter-value');
 
-describe('scanRecordBatch (keys and one header, without decoding)', () => {
+describe('scanRecordBatch (keys, one header and a header name prefix, without decoding)', () => {
   it('agrees with the full decoder (property)', () => {
     const record = fc.record({
       key: fc.option(fc.constantFrom('a', 'b', '', 'ключ'), { nil: null }),
@@ -32,6 +32,10 @@ describe('scanRecordBatch (keys and one header, without decoding)', () => {
         const expected = tags.every((t) => t === tags[0]) ? tags[0] : 'mixed';
         const got = scan.headerValue;
         expect(got === null || got === 'mixed' ? got : got.toString()).toBe(expected);
+        // A header name prefix, asked for: 'x-stream-filter' is shorter than it and does not count.
+        expect(scan.prefixSeen).toBe(false);
+        const prefixed = decoded.some((r) => r.headers.some(([k]) => k.startsWith('x-stream-filter-v')));
+        expect(scanRecordBatch(batch, NAME, Buffer.from('x-stream-filter-v')).prefixSeen).toBe(prefixed);
       }),
       { numRuns: 300 },
     );

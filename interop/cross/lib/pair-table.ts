@@ -9,6 +9,7 @@ const NAMES: Record<Property, string> = {
   messageId: 'message id',
   type: 'type',
   appId: 'app-id',
+  userId: 'user-id',
   expiration: 'expiration',
   priority: 'priority',
   persistent: 'persistence',
@@ -21,7 +22,6 @@ const NAMES: Record<Property, string> = {
 const IDENTITY: Record<Identity, string> = {
   stamped: 'validated: stamped by the broker',
   'none added': 'validated: forged headers removed, none added',
-  unvalidated: 'unvalidated: forged headers pass',
 };
 
 const list = (ps: Property[]) => ps.map((p) => NAMES[p]).join(', ') || '—';

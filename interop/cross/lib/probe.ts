@@ -27,6 +27,7 @@ export interface Incoming {
   messageId?: string | undefined;
   type?: string | undefined;
   appId?: string | undefined;
+  userId?: string | undefined;
   /** ms (MQTT: the remaining Message Expiry Interval × 1000). */
   expiration?: number | undefined;
   priority?: number | undefined;
@@ -47,6 +48,8 @@ export const P = {
   messageId: 'mid-1',
   type: 'matrix.probe',
   appId: 'matrix-app',
+  /** The user every AMQP and STOMP publisher logs in as: user-id may name only that. */
+  userId: 'guest',
   expirationMs: 600_000,
   priority: 5,
   /** Whole seconds, so AMQP's seconds-precision timestamp is exact. */
@@ -71,10 +74,9 @@ export const publisherId = (t: string) => `pub-${t}`;
  * - 'none added': a same-protocol consumer gets the publisher's other headers exactly as sent
  *   and no identity headers (byte-exact paths; docs/mapping.md "Publisher identity").
  */
-export type Identity = 'stamped' | 'none added' | 'unvalidated';
+export type Identity = 'stamped' | 'none added';
 
 export function identity(pub: Protocol, con: Protocol): Identity {
-  if (pub === 'kafka' && con === 'kafka') return 'unvalidated';
   return pub === con ? 'none added' : 'stamped';
 }
 
@@ -102,6 +104,8 @@ export type Property =
   | 'messageId'
   | 'type'
   | 'appId'
+  /** AMQP `user-id`, STOMP `user-id`: the broker checks it names the authenticated user. */
+  | 'userId'
   | 'expiration'
   | 'priority'
   | 'persistent'
@@ -113,17 +117,17 @@ export type Property =
 
 /** What a publisher can set at all. */
 const SETS: Record<Protocol, readonly Property[]> = {
-  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'headers'],
   kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key', 'persistent'],
 };
 
 /** What a consumer can see at all. */
 const SEES: Record<Protocol, readonly Property[]> = {
-  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'headers'],
   kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key'],
 };
 
@@ -147,7 +151,7 @@ export function carried(pub: Protocol, con: Protocol): Property[] {
 }
 
 /** Optional properties the consumer has a slot for and must find empty: nothing is invented. */
-const SLOTS: readonly Property[] = ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority'];
+const SLOTS: readonly Property[] = ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority'];
 
 export function absent(pub: Protocol, con: Protocol): Property[] {
   const c = carried(pub, con);

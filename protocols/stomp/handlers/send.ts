@@ -38,6 +38,12 @@ function send(session: StompSession, frame: StompFrame, target: SendTarget, repl
   authorize(session, 'exchange', target.exchange, 'write');
   authorizeTopic(session, target.exchange, target.routingKey, 'write');
   const message = messageFromSend(frame, session.version, replyTo, Date.now());
+  // As AMQP's user-id: other protocols' consumers may rely on it naming the sender (RabbitMQ
+  // validates it for STOMP too), so a SEND may claim only its own login.
+  const userId = message.properties.userId;
+  if (userId !== undefined && userId !== session.user) {
+    throw new StompError('Bad user-id', `user-id header set to '${userId}' but the authenticated user is '${session.user}'`);
+  }
   const receipt = headerOf(h, 'receipt');
   const tx = headerOf(h, 'transaction');
   if (target.declareQueue !== null) {

@@ -217,6 +217,17 @@ describe('required headers per version', () => {
       'Duplicated subscription identifier',
     );
   });
+  it("refuses a SEND whose user-id is not the login (as AMQP's 406): other protocols' consumers rely on it", async () => {
+    const c = await open(CONNECT_12 + 'SEND\ndestination:/queue/uid\nuser-id:mallory\n\nx\0');
+    const f = await c.frame(1);
+    expect(f.body.toString()).toContain("user-id header set to 'mallory' but the authenticated user is 'guest'");
+    await expectError(c, 1, 'Bad user-id');
+  });
+  it('accepts a SEND whose user-id is the login', async () => {
+    const c = await open(CONNECT_12 + 'SEND\ndestination:/queue/uid\nuser-id:guest\nreceipt:ok\n\nx\0');
+    expect((await c.frame(1)).headers['receipt-id']).toBe('ok');
+    c.close();
+  });
   it('refuses SEND to an exchange that does not exist', async () => {
     await expectError(await open(CONNECT_12 + 'SEND\ndestination:/exchange/nope/x\nreceipt:1\n\nx\0'), 1, 'not_found');
   });

@@ -4,14 +4,18 @@
  * - A delayed message is appended once to its vhost's **delay partition** (a store partition
  *   no consumer reads: invisible until due) with two private headers, `x-pb-due` and
  *   `x-pb-target` (`x:<exchange>` for a delayed publish, `q:<queue>` for a retry); the timer
- *   gets one unit pointing at (partition, offset). The publisher's confirm waits for both.
+ *   gets one unit pointing at (partition, offset), scheduled as recoverable: the publisher's
+ *   confirm waits for the commit-log append alone (one append, one fsync), and the timer
+ *   fsyncs its unit with its next checkpoint. After a crash the delay partition is read from
+ *   the timer's mark on and every entry whose unit was lost is scheduled again from its
+ *   `x-pb-due` header (RocketMQ rebuilds its timer log from the commit log the same way).
  * - At due time the message is read back, its private headers dropped, and routed as if
  *   published then, in **one** store append whose extra target is the vhost's **fired
  *   partition** with the delay offset as its tag: the routed copy and the record that the
  *   timer fired are one commit-log entry. After a crash, a timer that fires again finds its
  *   marker and is only finished, never routed twice.
  * - Then the timer is told `done`, the delay entry released (its segment can go), and the
- *   marker released once the timer's done unit is written.
+ *   marker released once the timer's done unit is fsynced.
  *
  * Each vhost's two partitions are allocated on first use and recorded in the `delays` meta
  * log before anything is appended to them. After a restart, every delay-partition entry that
@@ -30,6 +34,8 @@ import type { VhostImpl } from './vhost.js';
 export const MAX_DELAY_MS = 365 * 86_400_000;
 const DUE_HEADER = 'x-pb-due';
 const TARGET_HEADER = 'x-pb-target';
+/** Bytes per store read while rebuilding lost timers at open. */
+const REBUILD_READ_BYTES = 1 << 20;
 
 interface VhostDelays {
   vhost: string;
@@ -126,6 +132,14 @@ export class DelayedDelivery {
     }
     const pending = this.timer.takeRecoveredOffsets() ?? new Map<number, number[]>();
     for (const o of this.byPartition.values()) {
+      const again = await this.rebuild(o);
+      if (again.length === 0) continue;
+      const offs = pending.get(o.delay) ?? [];
+      offs.push(...again);
+      offs.sort((a, b) => a - b);
+      pending.set(o.delay, offs);
+    }
+    for (const o of this.byPartition.values()) {
       const offs = pending.get(o.delay) ?? [];
       const start = store.startOffset(o.delay);
       const end = store.endOffset(o.delay);
@@ -148,6 +162,39 @@ export class DelayedDelivery {
     // Keep the meta log short: one snapshot of the partitions.
     await this.log.snapshot(Buffer.from(JSON.stringify([...this.byPartition.values()].map((o) => ({ v: o.vhost, d: o.delay, f: o.fired, r: o.redriven, gone: o.gone })))));
     return maxPartition;
+  }
+
+  /**
+   * Schedules again the delayed messages of `o` whose timer unit a crash lost (the timer
+   * fsyncs units lazily; the commit log has every confirmed one). Returns their offsets.
+   */
+  private async rebuild(o: VhostDelays): Promise<number[]> {
+    const timer = this.timer!;
+    const { store } = this.deps;
+    const end = store.endOffset(o.delay);
+    let off = Math.max(timer.rebuildFrom(o.delay), store.startOffset(o.delay));
+    const again: number[] = [];
+    while (off < end) {
+      const batches = await store.read(o.delay, off, REBUILD_READ_BYTES);
+      if (batches.length === 0) break;
+      for (const b of batches) {
+        for (const d of decodeBatchMessages(b.batch, b.baseOffset, '')) {
+          if (d.offset < off || timer.hadUnit(o.delay, d.offset)) continue;
+          const due = Number(headerValue(d.message.headers, DUE_HEADER));
+          if (!Number.isFinite(due)) {
+            this.deps.warn({ vhost: o.vhost, offset: d.offset }, 'delayed message without a due time: dropped');
+            continue;
+          }
+          timer.schedule(due, o.delay, d.offset, true);
+          again.push(d.offset);
+        }
+      }
+      const last = batches[batches.length - 1]!;
+      off = last.baseOffset + last.recordCount;
+    }
+    timer.rebuilt(o.delay, end);
+    if (again.length > 0) this.deps.warn({ vhost: o.vhost, count: again.length }, 'delayed messages scheduled again from the commit log (their timer units were lost in a crash)');
+    return again;
   }
 
   /** Starts firing due timers (after recovery, when every vhost can route). */
@@ -249,8 +296,8 @@ export class DelayedDelivery {
         targets: [{ partition: o.delay }],
         durability: persistent ? vh.durability : 'none',
       });
-      const t = timer.schedule(dueAt, o.delay, res.baseOffsets[0]!);
-      return Promise.all([res.durable, t.durable]).then(() => undefined);
+      timer.schedule(dueAt, o.delay, res.baseOffsets[0]!, true);
+      return res.durable;
     };
     return o.ready ? o.ready.then(append) : append();
   }

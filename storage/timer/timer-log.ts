@@ -28,6 +28,8 @@ export interface TimerSegment {
   length: number;
   /** Bytes handed to the OS. */
   written: number;
+  /** Bytes known fsynced (0 for a segment found at open: the OS may not have synced it). */
+  synced: number;
   /** Highest slot of a timer unit in this segment (-Infinity when none). */
   maxSlot: number;
 }
@@ -67,8 +69,9 @@ export class TimerLog {
   private readonly blocks = new Map<number, Buffer>();
   private failed: Error | null = null;
   private flushing = false;
-  /** Segments wholly below this slot are deleted once written (set by the checkpoint). */
+  /** Segments wholly below this slot and ending at or before `reclaimEnd` are deleted once written (set by the checkpoint). */
   reclaimBefore = -Infinity;
+  reclaimEnd = 0;
   private closed = false;
 
   private constructor(
@@ -97,7 +100,7 @@ export class TimerLog {
       const base = bases[i]!;
       const path = join(dir, String(base).padStart(20, '0') + SUFFIX);
       const fd = openSync(path, 'r+');
-      const seg: TimerSegment = { base, path, fd, length: 0, written: 0, maxSlot: -Infinity };
+      const seg: TimerSegment = { base, path, fd, length: 0, written: 0, synced: 0, maxSlot: -Infinity };
       const fileBytes = fstatSync(fd).size;
       const buf = Buffer.allocUnsafe(Math.min(SCAN_BYTES, Math.max(fileBytes, UNIT_BYTES)));
       let at = 0;
@@ -135,7 +138,7 @@ export class TimerLog {
   private newSegment(base: number): TimerSegment {
     const path = join(this.dir, String(base).padStart(20, '0') + SUFFIX);
     const fd = openSync(path, 'w+');
-    const seg: TimerSegment = { base, path, fd, length: 0, written: 0, maxSlot: -Infinity };
+    const seg: TimerSegment = { base, path, fd, length: 0, written: 0, synced: 0, maxSlot: -Infinity };
     this.segments.push(seg);
     return seg;
   }
@@ -187,7 +190,6 @@ export class TimerLog {
     this.inflight = runs;
     try {
       if (this.failed) throw this.failed;
-      const synced = new Set<TimerSegment>();
       for (let i = 0; i < runs.length; ) {
         const seg = runs[i]!.segment;
         const bufs: Buffer[] = [];
@@ -200,12 +202,20 @@ export class TimerLog {
         const { bytesWritten } = await writevAsync(seg.fd, bufs, start);
         if (bytesWritten !== bytes) throw new Error(`short write to timer log ${seg.path}`);
         seg.written = start + bytes;
-        synced.add(seg);
       }
-      if (cycle.sync) for (const seg of synced) await fdatasyncAsync(seg.fd);
+      // Every segment with unsynced bytes, oldest first: a unit synced in a later segment must
+      // never outlive an earlier one lost with the page cache (recovery reads a prefix).
+      if (cycle.sync) {
+        for (const seg of this.segments) {
+          if (seg.synced >= seg.written) continue;
+          const upTo = seg.written;
+          await fdatasyncAsync(seg.fd);
+          seg.synced = upTo;
+        }
+      }
       this.inflight = [];
       this.flushing = false;
-      if (this.reclaimBefore !== -Infinity) this.deleteBefore(this.reclaimBefore);
+      if (this.reclaimBefore !== -Infinity) this.deleteBefore(this.reclaimBefore, this.reclaimEnd);
       cycle.resolve();
     } catch (err) {
       this.failed ??= err as Error;
@@ -215,21 +225,18 @@ export class TimerLog {
     }
   }
 
-  /** Resolves once everything appended so far is written and fsynced. */
+  /** Resolves once everything appended so far is written and fsynced (off the event loop). */
   async sync(): Promise<void> {
-    if (this.pending.length > 0) {
-      this.cycle.sync = true;
-      const p = this.cycle.promise;
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        setImmediate(() => {
-          this.chain = this.chain.then(() => this.flush());
-        });
-      }
-      await p;
+    if (this.failed) throw this.failed;
+    this.cycle.sync = true;
+    const p = this.cycle.promise;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.chain = this.chain.then(() => this.flush());
+      });
     }
-    await this.chain;
-    for (const s of this.segments) fsyncSync(s.fd);
+    await p;
   }
 
   /** The unit at `position` (written or not), or null when there is none. */
@@ -275,15 +282,16 @@ export class TimerLog {
 
   /**
    * Deletes the oldest segments (never the active one) while every timer unit in them is in
-   * a slot below `doneSlot`. Prefix order keeps every done/cancel unit's timer deleted first.
+   * a slot below `doneSlot` and they end at or before position `end` (what the checkpoint's
+   * marks cover). Prefix order keeps every done/cancel unit's timer deleted first.
    */
-  deleteBefore(doneSlot: number): number {
+  deleteBefore(doneSlot: number, end: number): number {
     let removed = 0;
     // A write or fsync in flight may use a segment's fd: the flush's end calls this again.
     if (this.closed || this.flushing) return 0;
     while (this.segments.length > 1) {
       const s = this.segments[0]!;
-      if (s.maxSlot >= doneSlot || s.written < s.length) break;
+      if (s.maxSlot >= doneSlot || s.written < s.length || s.base + s.length > end) break;
       closeSync(s.fd);
       rmSync(s.path, { force: true });
       for (const k of [...this.blocks.keys()]) if (k >= s.base && k < s.base + s.length) this.blocks.delete(k);

@@ -15,6 +15,14 @@
  *   `done` unit is appended, and the **checkpoint** (`checkpoint` file, the first slot that
  *   is not finished) moves on. Segments of the timer log wholly below the checkpoint go.
  *
+ * - A timer scheduled as **recoverable** is one its owner can schedule again from a durable
+ *   record of its own (the core's delay partition in the commit log; RocketMQ rebuilds its
+ *   timer log from the commit log the same way): its unit is written with the next tick but
+ *   fsynced only with the next checkpoint (at most a second later), so scheduling costs the
+ *   owner's one append and fsync. The checkpoint records, per partition, the offset below
+ *   which every recoverable timer's unit is fsynced (`marks`); after a crash the owner
+ *   reschedules its entries from there (`rebuildFrom`, `hadUnit`, `rebuilt`).
+ *
  * Recovery scans the log's live segments: timer units at or after the checkpoint slot,
  * minus those with a `done` unit, minus older copies of rolled timers, are pending; the
  * wheel heads are rebuilt from them. Timers that fell due while the process was down fire
@@ -34,7 +42,10 @@ import { FLAG_ROLLED, UnitKind, type TimerUnit } from './timer-unit.js';
 
 export type { TimerClock } from './clock.js';
 
-const CHECKPOINT_MAGIC = 0x50425443; // 'PBTC'
+/** Checkpoint of the first format: the slot only (every timer unit was fsynced when scheduled). */
+const CHECKPOINT_MAGIC_V1 = 0x50425443; // 'PBTC'
+/** Checkpoint with marks: magic, crc32c of the rest, slot float64, count uint32, (partition uint32, mark float64) x count. */
+const CHECKPOINT_MAGIC = 0x50425432; // 'PBT2'
 const DAY_MS = 86_400_000;
 /** Timer units read per event-loop turn while loading a slot (~2 ms of work). */
 const LOAD_CHUNK = 4096;
@@ -108,6 +119,20 @@ export class TimerStore {
   private readonly cancelled = new Map<string, number>();
   private readonly counts = new Map<number, number>();
   private recovered: Map<number, number[]> | null = new Map();
+  /**
+   * Per partition, the offset below which every recoverable timer's unit is fsynced, or will
+   * be by the next checkpoint's sync (max offset + 1 of those appended).
+   */
+  private readonly marks = new Map<number, number>();
+  private marksDirty = false;
+  /** From the checkpoint read at recovery: where each partition's rebuild starts. */
+  private recoveredMarks = new Map<number, number>();
+  /** A first-format checkpoint: every unit was fsynced when scheduled, nothing to rebuild. */
+  private legacyCheckpoint = false;
+  /** Offsets (sorted) with a timer unit in the log at recovery, at or after their partition's mark; until `start`. */
+  private unitsFound: Map<number, number[]> | null = new Map();
+  /** Resolved by the next checkpoint's sync (callers waiting for their done unit to be fsynced). */
+  private syncWaiters: (() => void)[] = [];
   private onDue: ((t: DueTimer) => void) | null = null;
   private cancelWake: (() => void) | null = null;
   private wakeAt = Infinity;
@@ -145,10 +170,16 @@ export class TimerStore {
     let checkpoint: number | null = null;
     if (existsSync(this.checkpointPath)) {
       const b = readFileSync(this.checkpointPath);
-      if (b.length === 16 && b.readUInt32BE(0) === CHECKPOINT_MAGIC && crc32c(b.subarray(8)) === b.readUInt32BE(4)) checkpoint = b.readDoubleBE(8);
-      else this.warn({ file: this.checkpointPath }, 'timer checkpoint is corrupt: every timer in the log is recovered');
+      const parsed = parseCheckpoint(b);
+      if (parsed !== null) {
+        checkpoint = parsed.slot;
+        this.legacyCheckpoint = parsed.marks === null;
+        if (parsed.marks !== null) for (const [p, m] of parsed.marks) this.recoveredMarks.set(p, m);
+      } else this.warn({ file: this.checkpointPath }, 'timer checkpoint is corrupt: every timer in the log is recovered');
     }
+    for (const [p, m] of this.recoveredMarks) this.marks.set(p, m);
     const from = checkpoint ?? -Infinity;
+    const found = this.unitsFound!;
     // Pass 1 (the scan): candidates in slots at or after the checkpoint, finished positions, cancels.
     const cand: { position: number; u: TimerUnit }[] = [];
     const finished = new Set<number>();
@@ -159,6 +190,11 @@ export class TimerStore {
       this.options.segmentBytes ?? 48 * 1024 * 1024,
       (position, u) => {
         if (u.kind === UnitKind.Timer) {
+          if (!this.legacyCheckpoint && u.offset >= (this.recoveredMarks.get(u.partition) ?? 0)) {
+            let offs = found.get(u.partition);
+            if (!offs) found.set(u.partition, (offs = []));
+            offs.push(u.offset);
+          }
           if (u.slot < from) return;
           cand.push({ position, u });
           if (u.flags & FLAG_ROLLED) rolledLatest.set(refKey(u.partition, u.offset), position);
@@ -167,6 +203,7 @@ export class TimerStore {
       },
       this.warn,
     );
+    for (const offs of found.values()) offs.sort((a, b) => a - b);
     // A candidate is live unless finished or an older copy of a rolled timer. Only slots with a
     // live unit are rebuilt: a finished slot's chain may share a wheel index with a later one.
     const live: boolean[] = new Array(cand.length);
@@ -237,6 +274,7 @@ export class TimerStore {
   /** Starts loading slots and firing: `onDue` is called for each timer as it falls due. */
   start(onDue: (t: DueTimer) => void): void {
     this.onDue = onDue;
+    this.unitsFound = null;
     this.pump();
   }
 
@@ -255,16 +293,25 @@ export class TimerStore {
 
   /**
    * Schedules a timer for the message at (partition, offset). Due times in the past fire at
-   * once. `durable` resolves when the unit is on disk per the durability mode.
+   * once. `durable` resolves when the unit is on disk per the durability mode; for a
+   * `recoverable` timer (its owner can schedule it again from its own durable record after a
+   * crash, see `rebuildFrom`) at once: the unit is fsynced with the next checkpoint.
+   * Recoverable timers of one partition must be scheduled in offset order.
    */
-  schedule(dueAt: number, partition: number, offset: number): { position: number; durable: Promise<void> } {
+  schedule(dueAt: number, partition: number, offset: number, recoverable = false): { position: number; durable: Promise<void> } {
     if (this.closed) return { position: -1, durable: Promise.reject(new Error('timer store closed')) };
     const natural = this.slotOf(dueAt);
     let slot = Math.max(natural, this.loadedThrough);
     const cap = this.doneSlot + this.wheelSlots - 1;
     if (slot > cap) slot = Math.max(cap, this.loadedThrough);
-    const r = this.link({ dueAt, slot, link: -1, offset, partition, kind: UnitKind.Timer, flags: 0 });
+    const r = this.link({ dueAt, slot, link: -1, offset, partition, kind: UnitKind.Timer, flags: 0 }, !recoverable);
     this.counts.set(partition, (this.counts.get(partition) ?? 0) + 1);
+    if (recoverable) {
+      if (offset + 1 > (this.marks.get(partition) ?? 0)) this.marks.set(partition, offset + 1);
+      this.marksDirty = true;
+      this.requestCheckpoint();
+      r.durable = Promise.resolve();
+    }
     if (!r.linked) this.hold({ dueAt, position: r.position, partition, offset, slot });
     else if (natural < this.loadedThrough) {
       // Due within the loaded horizon: into memory now, skipped when its slot loads.
@@ -272,7 +319,41 @@ export class TimerStore {
       this.hold({ dueAt, position: r.position, partition, offset, slot });
     }
     this.arm();
-    return r;
+    return { position: r.position, durable: r.durable };
+  }
+
+  /**
+   * Where a crash may have lost the units of `partition`'s recoverable timers: its owner
+   * schedules again (with `hadUnit` to pass over those that were not lost) each of its entries
+   * from this offset on, then calls `rebuilt`. Infinity when there is nothing to rebuild.
+   */
+  rebuildFrom(partition: number): number {
+    if (this.legacyCheckpoint) return Infinity;
+    return this.recoveredMarks.get(partition) ?? 0;
+  }
+
+  /** True when recovery found a timer unit for (partition, offset) (at or after its `rebuildFrom`); only before `start`. */
+  hadUnit(partition: number, offset: number): boolean {
+    const offs = this.unitsFound?.get(partition);
+    if (!offs) return false;
+    let lo = 0;
+    let hi = offs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = offs[mid]!;
+      if (v === offset) return true;
+      if (v < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** The owner has scheduled (again) every timer of `partition` below `endOffset`. */
+  rebuilt(partition: number, endOffset: number): void {
+    if (endOffset <= (this.marks.get(partition) ?? 0)) return;
+    this.marks.set(partition, endOffset);
+    this.marksDirty = true;
+    this.requestCheckpoint();
   }
 
   /**
@@ -280,11 +361,11 @@ export class TimerStore {
    * the chain of a slot one wheel earlier (the checkpoint lags a whole wheel: a fire is stuck),
    * the unit is written unlinked (`linked` false) and the caller keeps it in memory.
    */
-  private link(u: TimerUnit): { position: number; durable: Promise<void>; linked: boolean } {
+  private link(u: TimerUnit, sync = true): { position: number; durable: Promise<void>; linked: boolean } {
     const idx = u.slot % this.wheelSlots;
     const busy = this.heads[idx]! >= 0 && this.headSlot[idx] !== u.slot;
     u.link = busy ? -1 : this.heads[idx]!;
-    const r = this.log.append(u, this.sync);
+    const r = this.log.append(u, this.sync && sync);
     if (busy) {
       this.warn({ slot: u.slot, position: r.position }, 'timer wheel slot still holds a slot one wheel earlier: timer kept in memory');
       return { ...r, linked: false };
@@ -321,13 +402,24 @@ export class TimerStore {
 
   /**
    * The consumer has handled the fired timer at `position` durably. Resolves when the done
-   * unit is written (not fsynced: losing it only makes the timer fire again after a crash).
+   * unit is fsynced, with the next checkpoint (losing it only makes the timer fire again after
+   * a crash: what lets the consumer recognise that, like the core's fired marker, must stay
+   * until then).
    */
   done(position: number): Promise<void> {
     const t = this.inMemory.get(position);
     if (!t) return Promise.resolve();
     this.counts.set(t.partition, (this.counts.get(t.partition) ?? 1) - 1);
-    return this.finish(t);
+    const written = this.finish(t);
+    if (this.closed) return written;
+    return written.then(() => this.whenSynced());
+  }
+
+  /** Resolves once everything appended so far is fsynced (by the next checkpoint, within a second). */
+  private whenSynced(): Promise<void> {
+    // Once closed, only a checkpoint already under way resolves it (after `halt`, nothing may).
+    this.requestCheckpoint();
+    return new Promise<void>((resolve) => this.syncWaiters.push(resolve));
   }
 
   private finish(t: NearTimer): Promise<void> {
@@ -346,8 +438,13 @@ export class TimerStore {
     for (const s of this.outstanding.keys()) if (s < min) min = s;
     if (min <= this.doneSlot) return;
     this.doneSlot = min;
+    this.requestCheckpoint();
+  }
+
+  private requestCheckpoint(): void {
     if (this.checkpointTimer === null && !this.closed) {
-      // At most one checkpoint write a second: recovery redoes at most a second of slots.
+      // At most one checkpoint a second: recovery redoes at most a second of slots, and
+      // owners rebuild at most a second of recoverable timers.
       this.checkpointTimer = this.clock.wakeAt(this.clock.now() + 1000, () => {
         this.checkpointTimer = null;
         void this.writeCheckpoint();
@@ -362,11 +459,18 @@ export class TimerStore {
   private writeCheckpoint(): Promise<void> {
     this.checkpointChain = this.checkpointChain.then(async () => {
       const slot = this.doneSlot;
-      if (slot === this.persistedDoneSlot) return;
-      const b = Buffer.alloc(16);
-      b.writeUInt32BE(CHECKPOINT_MAGIC, 0);
-      b.writeDoubleBE(slot, 8);
-      b.writeUInt32BE(crc32c(b.subarray(8)), 4);
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      if (slot === this.persistedDoneSlot && !this.marksDirty && waiters.length === 0) return;
+      // Taken before the sync: every unit the marks count is appended, so the sync covers it.
+      const marks = [...this.marks];
+      const marksChanged = this.marksDirty;
+      this.marksDirty = false;
+      const end = this.log.endPosition;
+      await this.log.sync();
+      for (const w of waiters) w();
+      if (slot === this.persistedDoneSlot && !marksChanged) return;
+      const b = encodeCheckpoint(slot, marks);
       const tmp = this.checkpointPath + '.tmp';
       const fh = await open(tmp, 'w');
       try {
@@ -378,7 +482,8 @@ export class TimerStore {
       await rename(tmp, this.checkpointPath);
       this.persistedDoneSlot = slot;
       this.log.reclaimBefore = slot;
-      this.log.deleteBefore(slot);
+      this.log.reclaimEnd = end;
+      this.log.deleteBefore(slot, end);
     }).catch((err: unknown) => this.warn({ file: this.checkpointPath, err: String(err) }, 'timer checkpoint write failed'));
     return this.checkpointChain;
   }
@@ -579,6 +684,7 @@ export class TimerStore {
     await this.log.halt();
   }
 
+
   /** Stops firing, writes the checkpoint and closes the log. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -590,4 +696,30 @@ export class TimerStore {
     await this.writeCheckpoint();
     await this.log.close();
   }
+}
+
+function encodeCheckpoint(slot: number, marks: [number, number][]): Buffer {
+  const b = Buffer.alloc(20 + 12 * marks.length);
+  b.writeUInt32BE(CHECKPOINT_MAGIC, 0);
+  b.writeDoubleBE(slot, 8);
+  b.writeUInt32BE(marks.length, 16);
+  marks.forEach(([p, m], i) => {
+    b.writeUInt32BE(p >>> 0, 20 + 12 * i);
+    b.writeDoubleBE(m, 24 + 12 * i);
+  });
+  b.writeUInt32BE(crc32c(b.subarray(8)), 4);
+  return b;
+}
+
+/** The checkpoint's slot and marks (null marks: first format), or null when it is corrupt. */
+function parseCheckpoint(b: Buffer): { slot: number; marks: Map<number, number> | null } | null {
+  if (b.length < 16 || crc32c(b.subarray(8)) !== b.readUInt32BE(4)) return null;
+  const magic = b.readUInt32BE(0);
+  if (magic === CHECKPOINT_MAGIC_V1) return b.length === 16 ? { slot: b.readDoubleBE(8), marks: null } : null;
+  if (magic !== CHECKPOINT_MAGIC || b.length < 20) return null;
+  const n = b.readUInt32BE(16);
+  if (b.length !== 20 + 12 * n) return null;
+  const marks = new Map<number, number>();
+  for (let i = 0; i < n; i++) marks.set(b.readUInt32BE(20 + 12 * i), b.readDoubleBE(24 + 12 * i));
+  return { slot: b.readDoubleBE(8), marks };
 }

@@ -86,6 +86,29 @@ describe('SIGKILL during delayed delivery and redrive', () => {
     }, 120_000);
   }
 
+  it('killed while scheduling (half the publishes confirmed, timer units written lazily): each confirmed one is delivered exactly once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-delay-kill-'));
+    dirs.push(dir);
+    const n = 2000;
+    let seen = 0;
+    const lines = await runAndKill(['delays', dir, String(n)], (l) => l.startsWith('C ') && ++seen >= n / 2);
+    const confirmed = lines.filter((l) => l.startsWith('C ')).map((l) => l.slice(2));
+    expect(confirmed.length).toBeGreaterThanOrEqual(n / 2);
+    const core = await reopen(dir);
+    try {
+      const vh = core.vhost('/');
+      await until(() => vh.delayedCount() === 0 && vh.queue('due')!.messageCount >= confirmed.length);
+      await new Promise((r) => setTimeout(r, 300));
+      const bodies = drain(core, 'due');
+      expect(new Set(bodies).size).toBe(bodies.length);
+      const got = new Set(bodies);
+      expect(confirmed.filter((id) => !got.has(id))).toEqual([]);
+      expect(bodies.filter((b) => !/^d\d+$/.test(b))).toEqual([]);
+    } finally {
+      await core.close();
+    }
+  }, 120_000);
+
   for (const afterMoves of [1, 6]) {
     it(`a redrive killed after ${afterMoves} chunk(s): every message is in exactly one of the dead-letter and origin queues`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'pb-redrive-kill-'));

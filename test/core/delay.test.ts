@@ -2,9 +2,13 @@
  * Delayed delivery, retry with backoff and redrive through the core API on the real LogStore,
  * with the timer on a ManualClock: hours pass by moving the clock, not by waiting.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LogStore } from '../../storage/log-store.js';
 import { ManualClock } from '../../storage/timer/index.js';
-import { headerValue, isCoreError, type HeaderTable } from '../../src/core/index.js';
+import { createCore, headerValue, isCoreError, type Core, type HeaderTable } from '../../src/core/index.js';
 import { collector, msg, openCore, session, type Fixture } from './fixture.js';
 
 const T0 = 1_700_000_000_000;
@@ -133,6 +137,48 @@ describe('delayed delivery (core)', () => {
     const bodies: string[] = [];
     for (let d = ch.get('q', { noAck: true }); d; d = ch.get('q', { noAck: true })) bodies.push(d.message.body.toString());
     expect(bodies).toEqual(['fired-before', 'due-while-down', 'after']);
+  });
+});
+
+describe('delayed delivery rebuilt from the commit log (core)', () => {
+  it('with the timer log lost, every confirmed delayed message is scheduled again from the commit log and delivered once, at its time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-delay-rebuild-'));
+    const clock = new ManualClock(T0);
+    const start = async (): Promise<Core> => {
+      const core = createCore(new LogStore({ dir, segmentBytes: 1 << 20, durability: 'sync', intervalMs: 100 }), { timerClock: clock, now: () => clock.now(), sweepIntervalMs: 0, alarmCheckIntervalMs: 0 });
+      await core.open();
+      return core;
+    };
+    let core = await start();
+    try {
+      await core.vhost('/').declareQueue('q', { durable: true });
+      const ch = core.connect({ vhost: '/', protocol: 'amqp' }).openChannel();
+      const n = 300;
+      // Due 1 s .. 10 s from now, 30 a second.
+      await Promise.all(Array.from({ length: n }, (_, i) => ch.publish('', 'q', msg(`m${i}`, persistent), { delayMs: 1000 * (1 + (i % 10)) }).durable));
+      await core.close();
+      // The confirms waited for the commit log only, and this clock never reached the timer's
+      // first checkpoint: a power loss could leave no timer unit at all. Its directory goes.
+      rmSync(join(dir, 'timer'), { recursive: true, force: true });
+      core = await start();
+      const vh = core.vhost('/');
+      expect(vh.delayedCount()).toBe(n);
+      for (let s = 1; s <= 10; s++) {
+        clock.advance(999);
+        await new Promise((r) => setTimeout(r, 10));
+        expect(vh.queue('q')!.messageCount).toBe(30 * (s - 1));
+        clock.advance(1);
+        await until(() => vh.queue('q')!.messageCount === 30 * s, `the messages due at ${s} s`);
+      }
+      await until(() => vh.delayedCount() === 0, 'timers finished');
+      const ch2 = core.connect({ vhost: '/', protocol: 'amqp' }).openChannel();
+      const bodies: string[] = [];
+      for (let d = ch2.get('q', { noAck: true }); d; d = ch2.get('q', { noAck: true })) bodies.push(d.message.body.toString());
+      expect(bodies.sort()).toEqual(Array.from({ length: n }, (_, i) => `m${i}`).sort());
+    } finally {
+      await core.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -195,4 +195,81 @@ describe('TimerStore (timer log + time wheel)', () => {
       { numRuns: 100 },
     );
   }, 120_000);
+
+  it('property: recoverable timers lost with the page cache are scheduled again by their owner; each fires once, never early', async () => {
+    interface LogView {
+      log: { segments: { path: string; written: number; synced: number }[] };
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ delay: fc.integer({ min: 1, max: 60_000 }), step: fc.integer({ min: 0, max: 4000 }), turns: fc.integer({ min: 0, max: 3 }), crash: fc.boolean() }), { minLength: 1, maxLength: 40 }),
+        async (ops) => {
+          const dir = freshDir();
+          let clock = new ManualClock(T0);
+          // The owner's durable record (the core's delay partition): due time by offset.
+          const source: number[] = [];
+          // The owner's durable "fired" records (the core's markers), dropped once done is durable.
+          const markers = new Set<number>();
+          const delivered = new Map<number, number>();
+          let durableAtOpen = new Map<string, number>();
+          const open = (): TimerStore => {
+            const t = TimerStore.open({ dir, durability: 'sync', clock, slotMs: 1000, wheelSlots: 16, segmentBytes: 48 * 32 });
+            // What survived the crash is on disk: only bytes written after this are at risk.
+            durableAtOpen = new Map((t as unknown as LogView).log.segments.map((sg) => [sg.path, sg.written]));
+            for (let off = t.rebuildFrom(1); off < source.length; off++) if (!t.hadUnit(1, off)) t.schedule(source[off]!, 1, off, true);
+            t.rebuilt(1, source.length);
+            t.start((d) => {
+              expect(clock.now()).toBeGreaterThanOrEqual(d.dueAt);
+              expect(d.dueAt).toBe(source[d.offset]);
+              if (!markers.has(d.offset)) {
+                markers.add(d.offset);
+                delivered.set(d.offset, (delivered.get(d.offset) ?? 0) + 1);
+              }
+              void t.done(d.position).then(() => markers.delete(d.offset));
+            });
+            return t;
+          };
+          let t = open();
+          for (const op of ops) {
+            const offset = source.length;
+            source.push(clock.now() + op.delay);
+            // Confirmed at once: no fsync of the timer log is waited for.
+            await t.schedule(source[offset]!, 1, offset, true).durable;
+            clock.advance(op.step);
+            for (let k = 0; k < op.turns; k++) await new Promise((r) => setImmediate(r));
+            if (op.crash) {
+              // Power loss: every byte of the timer log not fsynced since it was opened is gone.
+              await t.halt();
+              for (const sg of (t as unknown as LogView).log.segments) {
+                if (!existsSync(sg.path)) continue;
+                truncateSync(sg.path, Math.min(statSync(sg.path).size, Math.max(sg.synced, durableAtOpen.get(sg.path) ?? 0)));
+              }
+              clock = new ManualClock(clock.now());
+              t = open();
+            }
+          }
+          clock.advance(200_000);
+          for (let off = 0; off < source.length; off++) expect(delivered.get(off) ?? 0).toBe(1);
+          expect(t.count()).toBe(0);
+          await t.close();
+        },
+      ),
+      { numRuns: 100 },
+    );
+  }, 120_000);
+
+  it('a recoverable schedule resolves before any fsync; the checkpoint fsyncs it within a second and records the mark', async () => {
+    const dir = freshDir();
+    const clock = new ManualClock(T0);
+    const { t } = openTimer(dir, clock);
+    for (let i = 0; i < 10; i++) await t.schedule(T0 + 3_600_000, 4, i, true).durable;
+    clock.advance(1000);
+    await t.flush();
+    await t.halt();
+    const b = TimerStore.open({ dir, durability: 'sync', clock: new ManualClock(T0 + 1000), slotMs: 1000, wheelSlots: 64 });
+    expect(b.rebuildFrom(4)).toBe(10);
+    expect(b.rebuildFrom(5)).toBe(0);
+    expect(b.count(4)).toBe(10);
+    await b.close();
+  });
 });

@@ -16,6 +16,8 @@ import type { Logger } from 'pino';
 import type { AuthenticatedUser, Connection } from '../../src/core/index.js';
 import type { ConnectionOrigin } from '../../src/listeners/adapter.js';
 import { FrameSplitter, FrameTooLargeError } from './codec/frame-splitter.js';
+import { FrameAssembler } from './codec/frame-assembler.js';
+import { readFramesDirectly } from './codec/direct-socket-reads.js';
 import { RequestBuffers } from './codec/request-buffers.js';
 import { encodeResponseFrame, encodeResponseFrameSpliced, readHeaderRest, readHeaderStart, type RequestHeader } from './codec/frame.js';
 import { Reader } from './codec/reader.js';
@@ -60,13 +62,18 @@ export class KafkaSession implements ConnectionState {
   readonly localAddress: string;
   readonly localPort: number;
 
-  private readonly splitter: FrameSplitter;
+  /** Reading 'data' events (TLS, WebSocket) when not reading directly. */
+  private readonly splitter: FrameSplitter | null;
+  readonly direct: boolean;
   private readonly writer = new Writer();
   private readonly slots: Slot[] = [];
   private readonly abort = new AbortController();
   private coreConnection: Connection | null = null;
   /** Produce requests waiting for a resource alarm to clear (they keep their order). */
   private heldProduces = 0;
+  /** Reading stopped until the socket drains / until the store has written its backlog. */
+  private waitingForDrain = false;
+  private waitingForStore = false;
   private ended = false;
   readonly log: Logger;
 
@@ -87,10 +94,13 @@ export class KafkaSession implements ConnectionState {
     this.localAddress = local && local !== '::' && local !== '0.0.0.0' ? local.replace(/^::ffff:/, '') : '127.0.0.1';
     this.localPort = origin.localPort;
     this.log = node.log.child({ protocol: 'kafka', connId: id, remote: `${origin.remoteAddress}:${origin.remotePort}` });
-    this.splitter = new FrameSplitter(node.options.maxRequestBytes, requestBuffers);
     // Responses are written whole (one frame per write, corked per tick): Nagle would only add
     // delayed-ACK stalls to request/response round trips.
     (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    // Plain TCP: reads go into reused memory (see direct-socket-reads.ts); 'data' then never
+    // fires, but its listener keeps the stream flowing so that 'end' is emitted.
+    this.direct = readFramesDirectly(stream, new FrameAssembler(node.options.maxRequestBytes, requestBuffers), (frames) => this.onFrames(frames), (err) => this.onFramingError(err));
+    this.splitter = this.direct ? null : new FrameSplitter(node.options.maxRequestBytes, requestBuffers);
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', (err) => this.log.debug({ err }, 'socket error'));
     stream.on('close', () => this.teardown());
@@ -150,20 +160,41 @@ export class KafkaSession implements ConnectionState {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.ended) return;
+    if (this.ended || this.splitter === null) return;
     let frames: Buffer[];
     try {
       frames = this.splitter.push(chunk);
     } catch (e) {
-      if (e instanceof FrameTooLargeError) {
-        this.log.warn({ size: e.size, limit: e.limit }, 'request larger than maxRequestBytes: closing connection');
-      } else this.log.warn({ err: e }, 'framing error: closing connection');
-      this.close();
+      this.onFramingError(e);
       return;
     }
+    this.onFrames(frames);
+  }
+
+  private onFramingError(e: unknown): void {
+    if (this.ended) return;
+    if (e instanceof FrameTooLargeError) {
+      this.log.warn({ size: e.size, limit: e.limit }, 'request larger than maxRequestBytes: closing connection');
+    } else this.log.warn({ err: e }, 'framing error: closing connection');
+    this.close();
+  }
+
+  private onFrames(frames: Buffer[]): void {
     for (const frame of frames) {
       if (this.ended) return;
       this.onFrame(frame);
+    }
+    // Write backpressure (as the AMQP adapter's): while the store has more appended than it
+    // has written (core.writable), stop reading. Without it a producer faster than the disk
+    // filled memory with unwritten batches (100-190 MB seen with kcat) and every one of them
+    // cost a fresh buffer, page faults and garbage collections.
+    if (!this.waitingForStore && !this.node.core.writable) {
+      this.waitingForStore = true;
+      this.stream.pause();
+      void this.node.core.whenWritable().then(() => {
+        this.waitingForStore = false;
+        this.resumeReading();
+      });
     }
   }
 
@@ -281,7 +312,7 @@ export class KafkaSession implements ConnectionState {
       this.stream.pause();
       void this.node.whenUnblocked().then(() => {
         this.heldProduces--;
-        if (this.heldProduces === 0 && !this.ended) this.stream.resume();
+        this.resumeReading();
         run();
       });
       return;
@@ -369,11 +400,17 @@ export class KafkaSession implements ConnectionState {
   }
 
   private pauseUntilDrain(): void {
-    if (this.stream.isPaused()) return;
+    if (this.waitingForDrain) return;
+    this.waitingForDrain = true;
     this.stream.pause();
     this.stream.once('drain', () => {
-      // A resource alarm may still hold this producer: it resumes reading when that clears.
-      if (!this.ended && this.heldProduces === 0) this.stream.resume();
+      this.waitingForDrain = false;
+      this.resumeReading();
     });
+  }
+
+  /** Resumes reading once nothing holds it: a resource alarm, a full socket, the store's backlog. */
+  private resumeReading(): void {
+    if (!this.ended && this.heldProduces === 0 && !this.waitingForDrain && !this.waitingForStore) this.stream.resume();
   }
 }

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '../test/helpers/broker.js';
@@ -8,9 +8,12 @@ import { RECORD_BYTES, recordFile, timed } from './kafka-tools.js';
 import { printCpuProfileSummary } from './cpu-profile-summary.js';
 
 /**
- * `node dist/bench/kafka-profile.js [--messages N] [--runs N] [--acks 1|all] [--codec none|lz4] [--out DIR]`:
- * produces with kcat into a broker started under `node --cpu-prof` and prints the top functions
- * by self time (the profile file stays in DIR for DevTools). A diagnosis tool for issue 8, not a
+ * `node dist/bench/kafka-profile.js [--messages N] [--runs N] [--acks 1|all] [--codec none|lz4] [--out DIR] [--perf]`:
+ * produces with kcat into a broker and prints where the broker's CPU goes, in ms per MB produced.
+ * Default: the broker runs under the V8 CPU profiler (main thread, JS functions by self time; the
+ * profile file stays in DIR for DevTools). `--perf`: `perf record` samples every thread of the
+ * broker process (libuv's fs threads, the kernel's TCP receive and page-cache copies, GC
+ * helpers) with JIT symbols from --perf-basic-prof. A diagnosis tool for issue 8, not a
  * benchmark: the profiler itself costs some throughput.
  */
 const args = process.argv.slice(2);
@@ -22,22 +25,67 @@ const n = Number(arg('--messages', '200000'));
 const runs = Number(arg('--runs', '3'));
 const acks = arg('--acks', '1');
 const codec = arg('--codec', 'none');
+const usePerf = args.includes('--perf');
+const top = Number(arg('--top', '40'));
 const out = arg('--out', mkdtempSync(join(tmpdir(), 'pb-kafka-prof-')));
 mkdirSync(out, { recursive: true });
 const work = mkdtempSync(join(tmpdir(), 'pb-kafka-prof-rec-'));
 const records = recordFile(work, n);
 // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preload starts the inspector's profiler instead.
 const hook = [new URL('../../bench/cpu-profile-hook.cjs', import.meta.url), new URL('./cpu-profile-hook.cjs', import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f))!;
-const broker = await startBroker({ env: { NODE_OPTIONS: `--require ${hook}`, PB_PROF_DIR: out } });
+const broker = await startBroker({
+  env: usePerf ? { NODE_OPTIONS: '--perf-basic-prof-only-functions' } : { NODE_OPTIONS: `--require ${hook}`, PB_PROF_DIR: out },
+});
+const perfData = join(out, 'perf.data');
+const totalMb = (n * runs * RECORD_BYTES) / 1e6;
 try {
   const bootstrap = `127.0.0.1:${broker.ports.kafka}`;
+  // A warm-up run outside the recording (JIT, first segment files).
+  await timed('kcat', ['-b', bootstrap, '-P', '-t', 'prof-warmup', '-l', '-X', `acks=${acks}`, '-z', codec, '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records]);
+  const perf = usePerf ? spawn('perf', ['record', '-q', '-F', '499', '-g', '-p', String(broker.pid), '-o', perfData], { stdio: 'inherit' }) : null;
+  if (perf) await new Promise((r) => setTimeout(r, 500));
+  const cpu0 = cpuSeconds(broker.pid);
   for (let r = 0; r < runs; r++) {
     const t = await timed('kcat', ['-b', bootstrap, '-P', '-t', `prof-${r}`, '-l', '-X', `acks=${acks}`, '-z', codec, '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records]);
     console.log(`run ${r + 1}: ${Math.round(n / t.seconds)} msgs/s, ${((n * RECORD_BYTES) / 1e6 / t.seconds).toFixed(0)} MB/s, kcat cpu ${t.cpu.toFixed(0)} %`);
+  }
+  const cpu = cpuSeconds(broker.pid) - cpu0;
+  console.log(`broker process CPU (all threads, /proc): ${((cpu * 1000) / totalMb).toFixed(2)} ms per MB produced`);
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.on('close', r));
   }
 } finally {
   await broker.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
-printCpuProfileSummary(out, Number(arg('--top', '40')));
+if (usePerf) printPerfSummary(perfData, totalMb, top);
+// The V8 profile covers the broker's whole life: start-up and the warm-up run too.
+else printCpuProfileSummary(out, top, (totalMb * (runs + 1)) / runs);
+
+/** utime + stime of every thread of `pid`, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout;
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Self samples by thread kind and symbol, as ms of CPU per MB produced. */
+function printPerfSummary(file: string, mb: number, count: number): void {
+  const r = spawnSync('perf', ['report', '-i', file, '--no-children', '--stdio', '-g', 'none', '--sort', 'comm,dso,sym', '--percent-limit', '0.3', '-F', 'period,comm,dso,sym'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const rows: { ms: number; text: string }[] = [];
+  let total = 0;
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    // cpu-clock periods are nanoseconds.
+    const ms = Number(m[1]) / 1e6;
+    total += ms;
+    rows.push({ ms, text: m[2]!.replace(/\s+/g, ' ') });
+  }
+  const all = /Event count \(approx\.\): (\d+)/.exec(r.stdout);
+  const allMs = all ? Number(all[1]) / 1e6 : total;
+  console.log(`perf: ${(allMs / 1000).toFixed(2)} s of broker CPU sampled = ${(allMs / mb).toFixed(2)} ms per MB (rows below 0.3 % left out)`);
+  for (const row of rows.slice(0, count)) console.log(`${(row.ms / mb).toFixed(3).padStart(7)} ms/MB  ${row.text}`);
+}

@@ -78,7 +78,8 @@ describe('@platformatic/kafka', () => {
     expect(after[0]!.configs[0]!.value).toBe('604800000');
 
     const producer = new Producer({ clientId: 'pk-p2', bootstrapBrokers, serializers: stringSerializers });
-    await producer.send({ messages: Array.from({ length: 5 }, (_, i) => ({ topic: 'pk-admin', value: `r${i}`, partition: 0 })) });
+    // Keyed: the topic is compacted now, and compacted topics refuse records without a key.
+    await producer.send({ messages: Array.from({ length: 5 }, (_, i) => ({ topic: 'pk-admin', key: `k${i}`, value: `r${i}`, partition: 0 })) });
     await producer.close();
     const deleted = await admin.deleteRecords({ topics: [{ name: 'pk-admin', partitions: [{ partition: 0, offset: 2n }] }] });
     expect(deleted[0]!.partitions[0]!.lowWatermark).toBe(2n);

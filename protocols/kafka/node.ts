@@ -13,6 +13,7 @@ import { GroupCoordinator } from './group/coordinator.js';
 import { SaslAuthenticator } from './sasl/authenticator.js';
 import type { ProduceGuard } from './mapping/produce-guard.js';
 import { ProducerGuard } from './producers/producer-guard.js';
+import { isHiddenTopic } from './mapping/internal-topics.js';
 import { ProducerIds } from './producers/producer-ids.js';
 import { TransactionCoordinator } from './transactions/transaction-coordinator.js';
 
@@ -100,6 +101,8 @@ export class KafkaNode {
    * Throws KafkaError UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION.
    */
   async topic(name: string, allowCreate: boolean): Promise<StreamInfo> {
+    // The broker's own producer-snapshot log is no Kafka topic (mapping/internal-topics.ts).
+    if (isHiddenTopic(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic: ${name}`);
     const existing = this.vhost().stream(name);
     if (existing) return existing;
     const invalid = topicNameError(name);

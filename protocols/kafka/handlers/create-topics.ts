@@ -4,6 +4,7 @@ import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import { topicNameError } from '../mapping/topics.js';
 import { ConfigSource, TOPIC_CONFIGS, topicConfigError } from '../mapping/topic-configs.js';
 import type { Handler } from './handler.js';
+import { isHiddenTopic } from '../mapping/internal-topics.js';
 import type { Message } from '../codec/schema-codec.js';
 import type { StreamOptions } from '../../../src/core/index.js';
 
@@ -29,6 +30,10 @@ export const createTopicsHandler: Handler = {
       const nameError = topicNameError(t.name);
       if (nameError) {
         fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+        continue;
+      }
+      if (isHiddenTopic(t.name)) {
+        fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${t.name} is prohibited.`);
         continue;
       }
       if (vhost.stream(t.name) || vhost.queue(t.name)) {

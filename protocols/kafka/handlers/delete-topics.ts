@@ -2,6 +2,7 @@ import { deleteTopics } from '../schema/apis.js';
 import { mayTopic, topicDenied } from '../mapping/authorize.js';
 import { ErrorCode, errorCodeFor } from '../mapping/errors.js';
 import type { Handler } from './handler.js';
+import { isHiddenTopic } from '../mapping/internal-topics.js';
 import type { Message } from '../codec/schema-codec.js';
 
 /** DeleteTopics: deletes the stream with its data and its groups' offsets; by name (v0-5) or name/topic id (v6+). */
@@ -20,7 +21,7 @@ export const deleteTopicsHandler: Handler = {
         responses.push({ name: w.name, topicId: w.topicId ?? undefined, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: topicDenied(name, conn.principal) });
         continue;
       }
-      if (name === null || !vhost.stream(name)) {
+      if (name === null || !vhost.stream(name) || isHiddenTopic(name)) {
         responses.push({
           name: w.name,
           topicId: w.topicId ?? undefined,

@@ -4,7 +4,7 @@ import { topicNameError } from '../mapping/topics.js';
 import { mayTopic } from '../mapping/authorize.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { StreamInfo } from '../../../src/core/index.js';
-import { TRANSACTION_LOG } from '../transactions/transaction-log.js';
+import { isHiddenTopic, isInternalTopic } from '../mapping/internal-topics.js';
 
 /**
  * Metadata: one node (this broker), the cluster id, this node as controller and as leader of
@@ -23,7 +23,9 @@ export const metadataHandler: Handler = {
     const topics: unknown[] = [];
     if (all) {
       // As Kafka: topics the user may not describe are left out of the listing.
-      for (const s of vhost.streams()) if (topicNameError(s.name) === null && mayDescribe(ctx, s.name)) topics.push(topicEntry(ctx, s.name, s, ErrorCode.NONE));
+      for (const s of vhost.streams()) {
+        if (topicNameError(s.name) === null && !isHiddenTopic(s.name) && mayDescribe(ctx, s.name)) topics.push(topicEntry(ctx, s.name, s, ErrorCode.NONE));
+      }
     } else {
       for (const t of req.topics as { name: string | null; topicId: Buffer }[]) {
         let name = t.name;
@@ -82,7 +84,7 @@ function topicEntry({ node }: RequestContext, name: string, info: StreamInfo | n
     name,
     topicId: info ? node.topicId(name) : undefined,
     // Kafka's clients leave internal topics out of pattern subscriptions and topic listings.
-    isInternal: name === TRANSACTION_LOG,
+    isInternal: isInternalTopic(name),
     partitions,
     topicAuthorizedOperations: -2147483648,
   };

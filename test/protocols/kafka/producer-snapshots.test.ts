@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../../storage/record-batch.js';
-import { createTopics, initProducerId, produce } from '../../../protocols/kafka/schema/apis.js';
+import { createTopics, deleteTopics, initProducerId, metadata, produce } from '../../../protocols/kafka/schema/apis.js';
 import type { ApiDef } from '../../../protocols/kafka/schema/types.js';
 import type { Message } from '../../../protocols/kafka/codec/schema-codec.js';
 import { startInProcessKafka, type InProcessKafka } from './helpers/in-process-broker.js';
@@ -73,6 +73,39 @@ describe('producer-state snapshots', () => {
     expect(await send(c, batch(pid, 14))).toMatchObject({ errorCode: 0, baseOffset: end });
     c.end();
     await b.stop();
+  });
+
+  it('Metadata lists __transaction_state as internal and never the snapshot log, which Kafka clients cannot create or delete either', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'pb-kafka-snap-meta-'));
+    const b = await startInProcessKafka({ producerSnapshotIntervalMs: 0 }, dir2);
+    const c = await RawKafkaClient.connect(b.port);
+    try {
+      await call(c, createTopics, 4, { topics: [{ name: 'snap', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
+      // A transactional id writes the coordinator's log; an idempotent batch then a snapshot writes the snapshot log.
+      expect((await call(c, initProducerId, 1, { transactionalId: 'meta-tx', transactionTimeoutMs: 60000 })).errorCode).toBe(0);
+      const pid = (await call(c, initProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 })).producerId as number;
+      expect((await send(c, batch(pid, 0))).errorCode).toBe(0);
+      await b.adapter.node.producers.snapshot(b.core.vhost('/'));
+      const names = b.core.vhost('/').streams().map((s) => s.name);
+      expect(names).toEqual(expect.arrayContaining(['__transaction_state', '__producer_snapshots']));
+
+      const all = await call(c, metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const listed = (all.topics as Message[]).map((t) => [t.name, t.isInternal]);
+      expect(listed).toEqual(expect.arrayContaining([['snap', false], ['__transaction_state', true]]));
+      expect(listed.map(([n]) => n)).not.toContain('__producer_snapshots');
+      const byName = await call(c, metadata, 12, { topics: [{ name: '__producer_snapshots', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+      expect(byName.topics).toMatchObject([{ name: '__producer_snapshots', errorCode: 3, partitions: [] }]);
+
+      const created = await call(c, createTopics, 4, { topics: [{ name: '__producer_snapshots', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
+      expect(created.topics).toMatchObject([{ name: '__producer_snapshots', errorCode: 42 }]);
+      const deleted = await call(c, deleteTopics, 4, { topicNames: ['__producer_snapshots'], timeoutMs: 1000 });
+      expect(deleted.responses).toMatchObject([{ name: '__producer_snapshots', errorCode: 3 }]);
+      expect(b.core.vhost('/').stream('__producer_snapshots')).not.toBeNull();
+    } finally {
+      c.end();
+      await b.stop();
+      rmSync(dir2, { recursive: true, force: true });
+    }
   });
 
   it('a partition snapshot round-trips open, aborted and committed transactions (JSON)', () => {

@@ -15,6 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { openLeanWebSocket } from './lean-websocket.js';
 
 export type Workload = 'queue-client-individual' | 'queue-auto' | 'topic-fanout';
@@ -27,6 +28,8 @@ interface Options {
   seconds?: number;
   warmupSeconds?: number;
   client?: 'raw' | 'stompit';
+  /** Raw client over TLS (bench/tls.ts; the test certificate is not verified). */
+  tls?: boolean;
   bodyBytes?: number;
   vhost?: string;
 }
@@ -66,7 +69,9 @@ async function openPipe(o: Options): Promise<Pipe> {
     };
   }
   const socket: Socket = await new Promise((resolve, reject) => {
-    const s = connect(o.port, o.host ?? '127.0.0.1', () => resolve(s));
+    const s = o.tls
+      ? tlsConnect({ port: o.port, host: o.host ?? '127.0.0.1', rejectUnauthorized: false }, () => resolve(s))
+      : connect(o.port, o.host ?? '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
   socket.setNoDelay(true);

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordFile, timed } from './kafka-tools.js';
 import type { Harness } from './harness.js';
 import { waitForIdle } from './harness-cpu.js';
 import { runGenerator } from './generator-run.js';
@@ -10,17 +14,20 @@ import { makeTestCerts } from '../test/helpers/certs.js';
 /**
  * `npm run bench -- tls`: issue 12's benchmark, in two parts.
  *
- * 1. TLS cost (security area): the AMQP and MQTT generators of bench/amqp-load.ts and
- *    bench/mqtt-load.ts against one broker with its plain and its TLS listeners, runs
+ * 1. TLS cost (security area): the AMQP, MQTT and STOMP generators (bench/amqp-load.ts,
+ *    bench/mqtt-load.ts, bench/stomp-load.ts) and kcat for Kafka against one broker with its
+ *    plain and its TLS listeners, runs
  *    alternating plain/TLS so a busy machine loads both alike. Printed: the TLS figure beside
  *    the plain one (the "peer" column) and their ratio. Target ≥ 0.7×.
  * 2. Management cost (management area, bench/management-cost.ts): the AMQP figure with and
  *    without a scraper on /metrics and /api/queues. Target ≥ 0.95×.
  *
- * `--seconds N` sets each AMQP window (default 5); `--only tls|management` runs one part.
+ * `--seconds N` sets each AMQP/STOMP window (default 5; Kafka rows send 40,000 × N records);
+ * `--only tls|management` runs one part; `--rows amqp,mqtt,stomp,kafka` some TLS rows.
  */
 const amqpScript = fileURLToPath(new URL('./amqp-load.js', import.meta.url));
 const mqttScript = fileURLToPath(new URL('./mqtt-load.js', import.meta.url));
+const stompScript = fileURLToPath(new URL('./stomp-load.js', import.meta.url));
 
 interface AmqpResult {
   published: number;
@@ -28,11 +35,11 @@ interface AmqpResult {
   seconds: number;
 }
 
-async function measureTlsCost(h: Harness, seconds: number): Promise<void> {
+async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]): Promise<void> {
   const certs = makeTestCerts();
   const broker = await h.startBroker({
     config: {
-      listeners: { amqps: { enabled: true }, mqtts: { enabled: true } },
+      listeners: { amqps: { enabled: true }, mqtts: { enabled: true }, stomps: { enabled: true }, kafkas: { enabled: true } },
       tls: { cert: certs.serverCert, key: certs.serverKey },
     },
   });
@@ -65,7 +72,45 @@ async function measureTlsCost(h: Harness, seconds: number): Promise<void> {
       },
     });
   }
-  for (const row of rows) {
+  rows.push({
+    label: 'STOMP 1 KiB 1 -> 1 queue, auto ack, TLS (vs plain)',
+    async run(tls) {
+      const port = tls ? broker.ports.stomps : broker.ports.stomp;
+      const { r, brokerCpu } = await runGenerator<AmqpResult>(h, stompScript, { port, workload: 'queue-auto', seconds, warmupSeconds: 1, tls }, broker.pid);
+      return { rate: Math.round(r.delivered / r.seconds), cpu: Math.round(brokerCpu) };
+    },
+  });
+  // Kafka: kcat (librdkafka) as in bench/kafka.ts, a fresh topic per run; SSL without verifying the test certificate.
+  const work = mkdtempSync(join(tmpdir(), 'pb-bench-tls-'));
+  h.onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  const kafkaRecords = 40_000 * seconds;
+  const records = recordFile(work, kafkaRecords);
+  let kafkaTopic = 0;
+  const kcat = (tls: boolean) => [
+    '-b', `127.0.0.1:${tls ? broker.ports.kafkas : broker.ports.kafka}`,
+    ...(tls ? ['-X', 'security.protocol=ssl', '-X', 'enable.ssl.certificate.verification=false'] : []),
+  ];
+  const lastTopic = { plain: '', tls: '' };
+  rows.push({
+    label: 'Kafka produce 1 KiB, kcat acks=1, SSL (vs plain)',
+    async run(tls) {
+      const topic = `bench-tls-${tls ? 'ssl' : 'plain'}-${++kafkaTopic}`;
+      lastTopic[tls ? 'tls' : 'plain'] = topic;
+      const cpu = h.meterCpu(broker.pid);
+      const t = await timed('kcat', [...kcat(tls), '-P', '-t', topic, '-l', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records]);
+      return { rate: Math.round(kafkaRecords / t.seconds), cpu: Math.round(cpu.read()) };
+    },
+  });
+  rows.push({
+    label: 'Kafka consume 1 KiB from the start, kcat, SSL (vs plain)',
+    async run(tls) {
+      const cpu = h.meterCpu(broker.pid);
+      const t = await timed('kcat', [...kcat(tls), '-C', '-t', lastTopic[tls ? 'tls' : 'plain'], '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800']);
+      return { rate: Math.round(kafkaRecords / t.seconds), cpu: Math.round(cpu.read()) };
+    },
+  });
+  const selected = rows.filter((row) => onlyRows === undefined || onlyRows.some((word) => row.label.toLowerCase().startsWith(word)));
+  for (const row of selected) {
     const samples = { tls: { rate: [] as number[], cpu: [] as number[] }, plain: { rate: [] as number[], cpu: [] as number[] } };
     for (let run = 1; run <= h.runs; run++) {
       for (const tls of [false, true]) {
@@ -84,7 +129,8 @@ async function measureTlsCost(h: Harness, seconds: number): Promise<void> {
       h.record(row.label, 'broker cpu', samples.plain.cpu, { subject: 'plain', units });
     }
   }
-  h.note('TLS cost: ratio = TLS / plain on the same broker (target ≥ 0.7); runs alternate plain/TLS; TLS 1.3, RSA 2048 test certificate, generator does not verify it.');
+  h.note('TLS cost: ratio = TLS / plain on the same broker (target ≥ 0.7); runs alternate plain/TLS; TLS 1.3, RSA 2048 test certificate, generators do not verify it. Kafka rows: kcat (librdkafka) of ' + kafkaRecords + ' records of 1 KiB, the consume row reads the topic its produce row just wrote.');
+  h.note(`load average at end of the TLS part: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   await broker.stop();
 }
 
@@ -93,7 +139,11 @@ export async function run(h: Harness): Promise<void> {
   const seconds = secondsArg >= 0 ? Number(h.args[secondsArg + 1]) : 5;
   const onlyArg = h.args.indexOf('--only');
   const only = onlyArg >= 0 ? h.args[onlyArg + 1] : undefined;
-  if (only !== 'management') await measureTlsCost(h, seconds);
+  // `--rows amqp,stomp`: the TLS rows whose label starts with one of the words (all by default).
+  const rowsArg = h.args.indexOf('--rows');
+  const onlyRows = rowsArg >= 0 ? h.args[rowsArg + 1]!.toLowerCase().split(',') : undefined;
+  h.note(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (only !== 'management') await measureTlsCost(h, seconds, onlyRows);
   // Part 2 (management area): bench/management-cost.ts.
   if (only !== 'tls') await measureManagementCost(h, { seconds });
 }

@@ -4,7 +4,8 @@
  * multi-partition streams under `polybroker_streams`), and import of a RabbitMQ export,
  * applied idempotently through the same path as the YAML `vhosts:` section.
  */
-import { applyVhostDefinitions, credentialSyntaxError, InvalidArgument, rabbitCredential, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
+import { credentialSyntaxError, InvalidArgument, rabbitCredential, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
+import { applyVhostDefinitionsAllOrNothing } from './definitions-undo.js';
 
 import { permissionViews, topicPermissionViews, userView } from './routes-access.js';
 
@@ -226,7 +227,7 @@ export async function importDefinitions(core: Core, defs: RabbitDefinitions, def
   const section = toVhostsSection(defs, defaultVhost);
   const users = userUpdates(defs);
   const before = definitionsFingerprint(core);
-  await applyVhostDefinitions(core, section);
+  await applyVhostDefinitionsAllOrNothing(core, section);
   const changes = describeChanges(before, definitionsFingerprint(core));
   for (const p of (defs.permissions ?? []) as Record<string, unknown>[]) {
     const name = String(p.user);

@@ -141,6 +141,65 @@ describe('hot reload', () => {
     writeFileSync(broker.configFile, good);
   });
 
+  it('is all or nothing: a definition the core refuses partway (a queue redeclared with other arguments) undoes everything before it, and says why', async () => {
+    const good = readFileSync(broker.configFile, 'utf8');
+    // In file order: a new vhost with a queue, a policy, an exchange and a queue in '/', then
+    // 'jobs' with arguments it does not have; the user after it is never reached.
+    writeFileSync(
+      broker.configFile,
+      `auth:
+  failedLoginDelayMs: 0
+vhosts:
+  reload-vhost:
+    queues:
+      - { name: in-new-vhost, durable: true }
+  /:
+    policies:
+      - { name: reload-p, pattern: "^reload", definition: { message-ttl: 1000 } }
+    exchanges:
+      - { name: reload-x, type: topic }
+    queues:
+      - { name: reload-q, durable: true }
+      - { name: jobs, durable: true, arguments: { x-max-length: 5 } }
+users:
+  - { name: reload-user, password: pw }
+`,
+    );
+    const api = managementClient(broker.ports.http);
+    const r = await ctl('reload');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("queue 'jobs' in vhost '/'");
+    expect(r.stderr).toContain('nothing was changed');
+    expect((await api.get('/api/vhosts/reload-vhost')).status).toBe(404);
+    expect((await api.get('/api/exchanges/%2F/reload-x')).status).toBe(404);
+    expect((await api.get('/api/queues/%2F/reload-q')).status).toBe(404);
+    expect((await api.get('/api/policies/%2F')).body).not.toContainEqual(expect.objectContaining({ name: 'reload-p' }));
+    expect((await api.get('/api/users/reload-user')).status).toBe(404);
+    expect((await api.get<{ arguments: Record<string, unknown> }>('/api/queues/%2F/jobs')).body.arguments).toEqual({});
+    writeFileSync(broker.configFile, good);
+  });
+
+  it('is all or nothing on SIGHUP too: a binding to a missing exchange undoes the queue added before it', async () => {
+    const good = readFileSync(broker.configFile, 'utf8');
+    writeFileSync(
+      broker.configFile,
+      `auth:
+  failedLoginDelayMs: 0
+vhosts:
+  /:
+    queues:
+      - { name: orphan-q, durable: true }
+    bindings:
+      - { source: nowhere, destination: orphan-q, routingKey: k }
+`,
+    );
+    process.kill(broker.pid, 'SIGHUP');
+    const refusedLine = (l: string) => l.includes('reload failed') && l.includes("'nowhere'") && l.includes('nothing was changed');
+    await eventually(async () => broker.output().split('\n').some(refusedLine), 'the refused reload in the log');
+    expect((await managementClient(broker.ports.http).get('/api/queues/%2F/orphan-q')).status).toBe(404);
+    writeFileSync(broker.configFile, good);
+  });
+
   it('reloads on SIGHUP', async () => {
     const good = readFileSync(broker.configFile, 'utf8');
     writeFileSync(broker.configFile, good.replace('added-by-reload', 'from-sighup'));

@@ -23,12 +23,15 @@ beforeAll(async () => {
         {
           name: 'lim',
           password: 'lim-pw',
-          permissions: { '/': { configure: '^lim', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' } },
+          // configure: its own names and the MQTT session queues the broker declares for its subscriptions.
+          permissions: { '/': { configure: '^lim|^mqtt\\.session\\.', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' } },
           // Kafka topics are routed through amq.topic with routing key = topic: the topic permission applies to them too.
           topicPermissions: { '/': [{ exchange: 'amq.topic', write: '^sensors\\.|^lim', read: '^sensors\\.|^lim' }] },
         },
         { name: 'admin', password: 'admin-pw', tags: ['administrator'], permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
         { name: 'novhost', password: 'nv-pw' },
+        // May read amq.topic (every topic) but configure nothing: no subscription queue may be declared for it.
+        { name: 'noq', password: 'noq-pw', permissions: { '/': { configure: '', write: 'amq\\.topic', read: '.*' } } },
       ],
       kafka: { sasl: { mechanisms: ['PLAIN', 'SCRAM-SHA-256'], required: true } },
     },
@@ -142,14 +145,27 @@ describe('MQTT (mqtt.js)', () => {
     await c4.endAsync();
   });
 
+  it('SUBSCRIBE needs configure on the session queue the broker declares for it (RabbitMQ: mqtt-subscription-<id>qos<n>): 0x87 in 5.0, 0x80 in 3.1.1', async () => {
+    const c5 = await mqtt.connectAsync(url(), { clientId: 'noq-5', username: 'noq', password: 'noq-pw', protocolVersion: 5, reconnectPeriod: 0 });
+    await expect(c5.subscribeAsync({ 'sensors/#': { qos: 1 } })).rejects.toMatchObject({ packet: { granted: [0x87] } });
+    await c5.endAsync();
+    const c4 = await mqtt.connectAsync(url(), { clientId: 'noq-4', username: 'noq', password: 'noq-pw', protocolVersion: 4, reconnectPeriod: 0 });
+    await expect(c4.subscribeAsync({ 'sensors/#': { qos: 0 } })).rejects.toMatchObject({ packet: { granted: [0x80] } });
+    await c4.endAsync();
+    await expect.poll(() => broker.output()).toContain("access to queue 'mqtt.session.noq-5");
+    // Nothing was declared on its behalf.
+    const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string }[]>('/api/queues/%2F')).body.map((q) => q.name);
+    expect(queues.some((q) => q.startsWith('mqtt.session.noq-'))).toBe(false);
+  });
+
   it('5.0: a permission change applies to an open connection at its next PUBLISH (decisions cached per topic are dropped)', async () => {
     const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
     const c = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0 });
     try {
       await expect(c.publishAsync('sensors/t2', 'ok', { qos: 1 })).resolves.toBeDefined();
-      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim', write: '^lim|amq\\.default', read: '^lim|amq\\.topic' })).status).toBe(204);
+      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim|^mqtt\\.session\\.', write: '^lim|amq\\.default', read: '^lim|amq\\.topic' })).status).toBe(204);
       await expect(c.publishAsync('sensors/t2', 'no', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
-      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' })).status).toBe(204);
+      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim|^mqtt\\.session\\.', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' })).status).toBe(204);
       await expect(c.publishAsync('sensors/t2', 'ok again', { qos: 1 })).resolves.toBeDefined();
     } finally {
       await c.endAsync();
@@ -211,6 +227,12 @@ describe('STOMP (stompit, and raw frames to read ERROR frames whole)', () => {
     expect(text).toContain("access to queue 'private-q' in vhost '/' refused for user 'lim'");
   });
 
+  it('SUBSCRIBE to a topic needs configure on the stomp-subscription queue the broker declares for it', async () => {
+    const text = await errorAfter([CONNECT('noq', 'noq-pw'), 'SUBSCRIBE\nid:1\ndestination:/topic/sensors.a\n\n\0']);
+    expect(text).toContain('message:access_refused');
+    expect(text).toMatch(/access to queue 'stomp-subscription-[^']+' in vhost '\/' refused for user 'noq'/);
+  });
+
   it('a wrong passcode is an ERROR at CONNECT', async () => {
     const text = await errorAfter([CONNECT('lim', 'wrong')]);
     expect(text).toContain("access refused for user 'lim'");
@@ -250,6 +272,21 @@ describe('Kafka (kafkajs, SASL)', () => {
     const crashed = new Promise<string>((resolve) => denied.on(denied.events.CRASH, (e) => resolve(String(e.payload.error.message))));
     void denied.run({ eachMessage: async () => {} });
     expect(await crashed).toMatch(/Not authorized to access group/);
+    await denied.disconnect();
+  });
+
+  it('a transactional id needs write on it: inside, a transaction commits; outside, InitProducerId is TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53)', async () => {
+    // kafkajs wants retries for an idempotent producer; TRANSACTIONAL_ID_AUTHORIZATION_FAILED is not retried.
+    const txKafka = new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: 'perm-tx', logLevel: logLevel.NOTHING, retry: { retries: 2 }, sasl: { mechanism: 'plain', username: 'lim', password: 'lim-pw' } });
+    const ok = txKafka.producer({ transactionalId: 'lim-tx', idempotent: true, maxInFlightRequests: 1 });
+    await ok.connect();
+    const txn = await ok.transaction();
+    await txn.send({ topic: 'lim-events', messages: [{ value: 'in a transaction' }] });
+    await txn.commit();
+    await ok.disconnect();
+    const denied = txKafka.producer({ transactionalId: 'other-tx', idempotent: true, maxInFlightRequests: 1 });
+    await denied.connect();
+    await expect(denied.transaction()).rejects.toMatchObject({ type: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
     await denied.disconnect();
   });
 

@@ -1,6 +1,7 @@
 import { addPartitionsToTxn } from '../schema/apis.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { Message } from '../codec/schema-codec.js';
+import { mayTransactionalId } from '../mapping/authorize.js';
 import type { Handler } from './handler.js';
 
 /**
@@ -12,7 +13,7 @@ export const addPartitionsToTxnHandler: Handler = {
   api: addPartitionsToTxn,
   minVersion: 0,
   maxVersion: 3,
-  async handle(req, { node }) {
+  async handle(req, { node, conn }) {
     const topics = req.v3AndBelowTopics as Message[];
     const vhost = node.vhost();
     const unknown = new Set<string>();
@@ -24,8 +25,10 @@ export const addPartitionsToTxnHandler: Handler = {
         wanted.push({ topic: t.name, partition: p });
       }
     }
-    const code =
-      unknown.size > 0 ? null : await node.transactions.addPartitions(req.v3AndBelowTransactionalId, Number(req.v3AndBelowProducerId), req.v3AndBelowProducerEpoch, wanted);
+    const denied = !mayTransactionalId(node, conn, req.v3AndBelowTransactionalId as string);
+    const code = denied
+      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : unknown.size > 0 ? null : await node.transactions.addPartitions(req.v3AndBelowTransactionalId, Number(req.v3AndBelowProducerId), req.v3AndBelowProducerEpoch, wanted);
     return {
       throttleTimeMs: 0,
       resultsByTopicV3AndBelow: topics.map((t) => ({

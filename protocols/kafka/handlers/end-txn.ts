@@ -1,5 +1,6 @@
 import { endTxn } from '../schema/apis.js';
 import { ErrorCode } from '../mapping/errors.js';
+import { mayTransactionalId } from '../mapping/authorize.js';
 import type { Handler } from './handler.js';
 
 /**
@@ -11,7 +12,8 @@ export const endTxnHandler: Handler = {
   api: endTxn,
   minVersion: 0,
   maxVersion: 4,
-  async handle(req, { node, apiVersion }) {
+  async handle(req, { node, conn, apiVersion }) {
+    if (!mayTransactionalId(node, conn, req.transactionalId as string)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
     let errorCode = await node.transactions.endTxn(req.transactionalId, Number(req.producerId), req.producerEpoch, req.committed);
     if (errorCode === ErrorCode.PRODUCER_FENCED && apiVersion < 2) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;
     return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };

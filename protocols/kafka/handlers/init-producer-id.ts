@@ -1,5 +1,6 @@
 import { initProducerId } from '../schema/apis.js';
 import { ErrorCode } from '../mapping/errors.js';
+import { mayTransactionalId } from '../mapping/authorize.js';
 import type { Handler } from './handler.js';
 
 /**
@@ -16,6 +17,9 @@ export const initProducerIdHandler: Handler = {
     const { node } = ctx;
     if (req.transactionalId === null) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: node.producerIds.next(), producerEpoch: 0 };
+    }
+    if (!mayTransactionalId(node, ctx.conn, req.transactionalId as string)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
     }
     const r = await node.transactions.initProducerId(req.transactionalId as string, req.transactionTimeoutMs as number, Number(req.producerId), req.producerEpoch as number, ctx.apiVersion);
     return { throttleTimeMs: 0, ...r };

@@ -6,6 +6,8 @@
  *   CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, DeleteRecords, auto-creation
  *   = configure on T -> TOPIC_AUTHORIZATION_FAILED (29);
  * - group G: read on G -> GROUP_AUTHORIZATION_FAILED (30);
+ * - transactional id X: write on X (InitProducerId with X, AddPartitionsToTxn, AddOffsetsToTxn,
+ *   TxnOffsetCommit, EndTxn), Kafka's WRITE on TransactionalId -> TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53);
  * - cluster (broker configs): tag `administrator` -> CLUSTER_AUTHORIZATION_FAILED (31).
  * An unauthenticated connection (no SASL configured, no client certificate) is not checked,
  * as a Kafka broker without an authorizer.
@@ -24,6 +26,10 @@ export function mayTopic(node: KafkaNode, conn: ConnectionState, topic: string, 
 
 export function mayGroup(node: KafkaNode, conn: ConnectionState, group: string): boolean {
   return conn.user === null || conn.user.allows(node.options.vhost, 'group', group, 'read');
+}
+
+export function mayTransactionalId(node: KafkaNode, conn: ConnectionState, transactionalId: string): boolean {
+  return conn.user === null || conn.user.allows(node.options.vhost, 'transactionalId', transactionalId, 'write');
 }
 
 export function mayCluster(conn: ConnectionState): boolean {

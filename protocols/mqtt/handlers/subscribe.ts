@@ -5,7 +5,7 @@ import type { SubscribePacket } from '../codec/packets.js';
 import { ReasonCode, SubackFailure311 } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { replayMessage } from '../mapping/message-mapping.js';
-import { maySubscribe } from '../mapping/authorize.js';
+import { maySubscribe, subscriptionQueueRefusal } from '../mapping/authorize.js';
 import { activate, type ActiveSubscription } from '../session.js';
 import { isValidTopicFilter, parseSharedFilter } from '../topic.js';
 
@@ -82,8 +82,9 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
       retainHandling: req.retainHandling,
       ...(p.subscriptionIdentifier !== undefined ? { subscriptionId: p.subscriptionIdentifier } : {}),
     }, session.queue);
-    if (!maySubscribe(conn, sub.bindingKey)) {
-      conn.log.info({ filter: req.filter, user: conn.user?.name }, 'subscribe refused: not authorized');
+    const queueRefusal = maySubscribe(conn, sub.bindingKey) ? subscriptionQueueRefusal(conn, sub.queue) : 'not authorized for the topic filter';
+    if (queueRefusal !== null) {
+      conn.log.info({ filter: req.filter, user: conn.user?.name, reason: queueRefusal }, 'subscribe refused: not authorized');
       granted.push(conn.level === 5 ? ReasonCode.NotAuthorized : SubackFailure311);
       continue;
     }

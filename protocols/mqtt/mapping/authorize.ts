@@ -63,3 +63,12 @@ export function maySubscribe(conn: MqttConnection, bindingKey: string): boolean 
   const vhost = conn.broker.options.vhost;
   return user.allows(vhost, 'exchange', EXCHANGE, 'read') && user.allowsTopic(vhost, EXCHANGE, bindingKey, 'read', conn.clientId);
 }
+
+/** Configure on the queue a SUBSCRIBE makes the broker declare; null when allowed, else the refusal text. */
+export function subscriptionQueueRefusal(conn: MqttConnection, queue: string): string | null {
+  const user = conn.user;
+  if (!user) return null;
+  const vhost = conn.broker.options.vhost;
+  if (user.allows(vhost, 'queue', queue, 'configure')) return null;
+  return `access to queue '${queue}' in vhost '${vhost}' refused for user '${user.name}'`;
+}

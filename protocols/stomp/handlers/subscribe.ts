@@ -90,6 +90,8 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       queue = headerOf(h, 'x-queue-name') ?? subscriptionQueueName(durable, destination, activemqName === undefined ? id : `${connection.origin.clientId}\n${activemqName}`);
       ownQueue = true;
       if (vhost.queue(queue) === null) {
+        // The broker declares it for the client: configure on it, as RabbitMQ's STOMP plugin.
+        authorize(session, 'queue', queue, 'configure');
         await vhost.declareQueue(
           queue,
           durable

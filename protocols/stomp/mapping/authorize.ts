@@ -3,7 +3,8 @@
  * plugin applies it: SEND needs write on the exchange (`amq.default` for `/queue`, `amq.topic`
  * for `/topic`) and its topic permission for the routing key; a `/queue/q` declared on first
  * use needs configure on q; SUBSCRIBE needs read on the queue consumed, and for `/topic` and
- * `/exchange` read on the exchange and its topic permission for the binding key. A refusal is
+ * `/exchange` read on the exchange and its topic permission for the binding key, and configure
+ * on the `stomp-subscription-…` queue the broker declares for it. A refusal is
  * an ERROR frame `access_refused` naming the resource.
  */
 import type { Permission } from '../../../src/core/index.js';

@@ -14,7 +14,8 @@
  * matching. An exchange without topic permissions for the user is not restricted.
  */
 export type Permission = 'configure' | 'write' | 'read';
-export type ResourceKind = 'queue' | 'exchange' | 'stream' | 'topic' | 'group' | 'cluster';
+/** `transactionalId`: a Kafka transactional id (write on it = Kafka's WRITE on TransactionalId). */
+export type ResourceKind = 'queue' | 'exchange' | 'stream' | 'topic' | 'group' | 'cluster' | 'transactionalId';
 
 export interface VhostPermissions {
   configure: string;

@@ -45,6 +45,12 @@ export class TransactionLog {
     await this.append(r);
   }
 
+  /** Appends a state (creating the log first if need be); resolves once appended, with its durability promise. */
+  async queue(r: TxnRecord): Promise<{ durable: Promise<void> }> {
+    await this.ensure();
+    return { durable: this.append(r) };
+  }
+
   /** Appends a state now (the log exists: an earlier write made it); returns its durability promise. */
   append(r: TxnRecord): Promise<void> {
     return this.vhost().produceRecords(TRANSACTION_LOG, 0, [{ key: Buffer.from(r.transactionalId), value: Buffer.from(JSON.stringify(r)) }], { durability: 'sync' }).durable;

@@ -10,7 +10,7 @@ import amqplib from 'amqplib';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../test/helpers/broker.js';
-import { amqpPublisher, ensureTopic, kafkaConsumer, kafkaPublisher, mqttPublisher, stompPublisher, stompSubscriber, type Ports } from './lib/endpoints.js';
+import { amqpPublisher, ensureTopic, kafkaConsumer, kafkaPublisher, mqttPublisher, mqttTopic, stompPublisher, stompSubscriber, type Ports } from './lib/endpoints.js';
 import { P, PROTOCOLS, type Protocol } from './lib/probe.js';
 
 let broker: RunningBroker;
@@ -128,6 +128,28 @@ describe('durable paths across a broker crash', () => {
     }
   });
 
+  it('all 16 pairs, durable consumers, two crashes: every acknowledged message arrives, in order', async () => {
+    const n = 100;
+    const pairs = PROTOCOLS.flatMap((pub) => PROTOCOLS.map((con) => ({ pub, con, t: `d16.${pub}.${con}` })));
+    for (const { pub, con, t } of pairs) {
+      await durableConsumers[con].setup(t);
+      if (pub === 'kafka' && con !== 'kafka') await ensureTopic(broker.ports, t);
+    }
+    for (const part of [0, 1]) {
+      // Each publisher waits for its acknowledgements (confirm, PUBACK, RECEIPT, acks=all).
+      await Promise.all(
+        pairs.map(async ({ pub, t }) => {
+          const publisher = await publishers[pub](broker.ports, t);
+          await publisher.publish(seq(part * n, n));
+          await publisher.close();
+        }),
+      );
+      await crash();
+    }
+    const want = Array.from({ length: 2 * n }, (_, i) => `seq-${i}`);
+    for (const { pub, con, t } of pairs) expect(await durableConsumers[con].read(t, 2 * n), `${pub} → ${con}`).toEqual(want);
+  });
+
   it('same-protocol durable paths after a crash: headers exact, the forged identity still gone', async () => {
     // Durable destinations for each protocol's own consumer, made before the publishes.
     const amqp = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
@@ -187,6 +209,80 @@ describe('durable paths across a broker crash', () => {
 });
 
 const publishers = { amqp: amqpPublisher, mqtt: mqttPublisher, stomp: stompPublisher, kafka: kafkaPublisher } as const;
+
+/** A consumer whose destination outlives its connection: made before the publishes, read after the crashes. */
+interface DurableConsumer {
+  setup(t: string): Promise<void>;
+  read(t: string, n: number): Promise<string[]>;
+}
+
+const stompDurableFor = (t: string) => ({ destination: `/topic/${t}.#`, id: `d-${t}`, durable: 'true', 'auto-delete': 'false', ack: 'auto' });
+
+const durableConsumers: Record<Protocol, DurableConsumer> = {
+  amqp: {
+    async setup(t) {
+      const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+      const ch = await conn.createChannel();
+      await ch.assertQueue(`q-${t}`, { durable: true });
+      await ch.bindQueue(`q-${t}`, 'amq.topic', `${t}.#`);
+      await conn.close();
+    },
+    async read(t, n) {
+      const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+      try {
+        const ch = await conn.createChannel();
+        const got: string[] = [];
+        await new Promise<void>((resolve) => {
+          void ch.consume(`q-${t}`, (m) => {
+            if (m && got.push(m.content.toString()) === n) resolve();
+          }, { noAck: true });
+        });
+        return got;
+      } finally {
+        await conn.close();
+      }
+    },
+  },
+  mqtt: {
+    async setup(t) {
+      await (await mqttSession(broker.ports, `s-${t}`, `${mqttTopic(t)}/#`)).close();
+    },
+    async read(t, n) {
+      const s = await mqttSession(broker.ports, `s-${t}`, `${mqttTopic(t)}/#`);
+      try {
+        return (await s.next(n)).map((m) => m.payload.toString());
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  stomp: {
+    async setup(t) {
+      await (await stompSubscriber(broker.ports, stompDurableFor(t))).close();
+    },
+    async read(t, n) {
+      const s = await stompSubscriber(broker.ports, stompDurableFor(t));
+      try {
+        return (await s.next(n)).map((m) => m.body.toString());
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  kafka: {
+    async setup(t) {
+      await ensureTopic(broker.ports, t);
+    },
+    async read(t, n) {
+      const k = await kafkaConsumer(broker.ports, t);
+      try {
+        return (await k.next(n)).map((m) => m.body.toString());
+      } finally {
+        await k.close();
+      }
+    },
+  },
+};
 
 function textHeaders(h: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};

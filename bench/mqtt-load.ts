@@ -82,6 +82,8 @@ function publishTemplate(topic: string, qos: number, payload: Buffer): { frame: 
   return { frame, idOffset: head.length + t.length };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Walks complete frames in a buffer; returns the unconsumed tail. */
 function frames(buf: Buffer, onFrame: (type: number, body: Buffer, start: number) => void): Buffer {
   let pos = 0;
@@ -103,7 +105,7 @@ function frames(buf: Buffer, onFrame: (type: number, body: Buffer, start: number
     onFrame(buf[pos]! >> 4, buf.subarray(i, i + len), pos);
     pos = i + len;
   }
-  return pos === buf.length ? Buffer.alloc(0) : buf.subarray(pos);
+  return pos === buf.length ? EMPTY : buf.subarray(pos);
 }
 
 interface RawConn {
@@ -115,10 +117,12 @@ function open(host: string, port: number, onFrame: (type: number, body: Buffer) 
   return new Promise((resolve, reject) => {
     const socket: net.Socket = secure ? tls.connect({ host, port, rejectUnauthorized: false }, () => resolve(conn)).setNoDelay(true) : net.connect({ host, port, noDelay: true }, () => resolve(conn));
     const conn: RawConn = { socket, onFrame };
-    let tail = Buffer.alloc(0);
+    let tail: Buffer = EMPTY;
     socket.on('data', (chunk: Buffer) => {
       const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;
-      tail = Buffer.from(frames(buf, (type, body) => conn.onFrame(type, body)));
+      const rest = frames(buf, (type, body) => conn.onFrame(type, body));
+      // Copy a partial frame only (it must not pin the whole chunk); nothing left costs nothing.
+      tail = rest.length ? Buffer.from(rest) : rest;
     });
     socket.once('error', reject);
   });
@@ -163,10 +167,20 @@ export async function runPubSub(spec: PubSubSpec): Promise<PubSubResult> {
         done();
       }
     };
-    // One write per read: PUBACKs of one chunk go out together.
-    c.socket.on('data', () => {
-      if (acks.length) c.socket.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks.splice(0)));
+    // PUBACKs go out once per event-loop turn, not once per read: a broker that writes every
+    // packet on its own (Mosquitto) makes many small reads, and a write per read would make the
+    // generator, not the broker, the bottleneck.
+    let ackFlushQueued = false;
+    const flushAcks = () => {
+      ackFlushQueued = false;
+      if (acks.length) c.socket.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks));
       acks.length = 0;
+    };
+    c.socket.on('data', () => {
+      if (acks.length && !ackFlushQueued) {
+        ackFlushQueued = true;
+        setImmediate(flushAcks);
+      }
     });
     await handshake(c, subscribeFrame(spec.topic, spec.qos), 9);
     subs.push(c);

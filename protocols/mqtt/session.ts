@@ -134,11 +134,21 @@ export class MqttSession {
 
   /**
    * Reserves a free packet id for a message: none in flight, awaiting PUBCOMP, or reserved
-   * for another message that will be resent; 0 when all are in use.
+   * for another message that will be resent; 0 when all are in use. A message of the session
+   * queue gets the id its offset names when that one is free, so after a broker crash (which
+   * forgets unsaved QoS 1 ids) its resend carries the id it was first sent with [MQTT-4.4.0-1].
    */
   assignPacketId(messageKey: MessageKey): number {
     const byMessage = (this.idsByMessage ??= new Map());
     const byId = (this.messagesById ??= new Map());
+    if (typeof messageKey === 'number') {
+      const id = (messageKey % 65535) + 1;
+      if (!byId.has(id) && !this.pubcompIds?.has(id)) {
+        byMessage.set(messageKey, id);
+        byId.set(id, messageKey);
+        return id;
+      }
+    }
     for (let n = 0; n < 65535; n++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65535 ? 1 : id + 1;

@@ -22,7 +22,7 @@ import { makeTestCerts } from '../test/helpers/certs.js';
  * 2. Management cost (management area, bench/management-cost.ts): the AMQP figure with and
  *    without a scraper on /metrics and /api/queues. Target ≥ 0.95×.
  *
- * `--seconds N` sets each AMQP/STOMP window (default 5; Kafka rows send 40,000 × N records);
+ * `--seconds N` sets each AMQP/STOMP window (default 5; Kafka rows send 60,000 × N records);
  * `--only tls|management` runs one part; `--rows amqp,mqtt,stomp,kafka` some TLS rows.
  */
 const amqpScript = fileURLToPath(new URL('./amqp-load.js', import.meta.url));
@@ -43,8 +43,8 @@ async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]):
       tls: { cert: certs.serverCert, key: certs.serverKey },
     },
   });
-  const units = { 'msgs/s': 'msgs/s', 'broker cpu': '%' };
-  const rows: { label: string; run(tls: boolean): Promise<{ rate: number; cpu?: number }> }[] = [];
+  const units = { 'msgs/s': 'msgs/s', 'broker cpu': '%', 'client cpu': '%' };
+  const rows: { label: string; run(tls: boolean): Promise<{ rate: number; cpu?: number; clientCpu?: number }> }[] = [];
   for (const workload of ['confirms', 'transient'] as Workload[]) {
     rows.push({
       label: `AMQP ${workload} 1 KiB 1 -> 1, TLS (vs plain)`,
@@ -83,7 +83,7 @@ async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]):
   // Kafka: kcat (librdkafka) as in bench/kafka.ts, a fresh topic per run; SSL without verifying the test certificate.
   const work = mkdtempSync(join(tmpdir(), 'pb-bench-tls-'));
   h.onCleanup(() => rmSync(work, { recursive: true, force: true }));
-  const kafkaRecords = 40_000 * seconds;
+  const kafkaRecords = 60_000 * seconds;
   const records = recordFile(work, kafkaRecords);
   let kafkaTopic = 0;
   const kcat = (tls: boolean) => [
@@ -98,7 +98,7 @@ async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]):
       lastTopic[tls ? 'tls' : 'plain'] = topic;
       const cpu = h.meterCpu(broker.pid);
       const t = await timed('kcat', [...kcat(tls), '-P', '-t', topic, '-l', '-X', 'acks=1', '-X', 'linger.ms=5', '-X', 'queue.buffering.max.kbytes=1048576', records]);
-      return { rate: Math.round(kafkaRecords / t.seconds), cpu: Math.round(cpu.read()) };
+      return { rate: Math.round(kafkaRecords / t.seconds), cpu: Math.round(cpu.read()), clientCpu: Math.round(t.cpu) };
     },
   });
   rows.push({
@@ -106,12 +106,12 @@ async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]):
     async run(tls) {
       const cpu = h.meterCpu(broker.pid);
       const t = await timed('kcat', [...kcat(tls), '-C', '-t', lastTopic[tls ? 'tls' : 'plain'], '-o', 'beginning', '-e', '-q', '-X', 'fetch.max.bytes=52428800']);
-      return { rate: Math.round(kafkaRecords / t.seconds), cpu: Math.round(cpu.read()) };
+      return { rate: Math.round(kafkaRecords / t.seconds), cpu: Math.round(cpu.read()), clientCpu: Math.round(t.cpu) };
     },
   });
   const selected = rows.filter((row) => onlyRows === undefined || onlyRows.some((word) => row.label.toLowerCase().startsWith(word)));
   for (const row of selected) {
-    const samples = { tls: { rate: [] as number[], cpu: [] as number[] }, plain: { rate: [] as number[], cpu: [] as number[] } };
+    const samples = { tls: { rate: [] as number[], cpu: [] as number[], clientCpu: [] as number[] }, plain: { rate: [] as number[], cpu: [] as number[], clientCpu: [] as number[] } };
     for (let run = 1; run <= h.runs; run++) {
       for (const tls of [false, true]) {
         await waitForIdle([broker.pid]);
@@ -120,6 +120,7 @@ async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]):
         const into = tls ? samples.tls : samples.plain;
         into.rate.push(r.rate);
         if (r.cpu !== undefined) into.cpu.push(r.cpu);
+        if (r.clientCpu !== undefined) into.clientCpu.push(r.clientCpu);
       }
     }
     h.record(row.label, 'msgs/s', samples.tls.rate, { subject: 'polybroker', units });
@@ -128,8 +129,12 @@ async function measureTlsCost(h: Harness, seconds: number, onlyRows?: string[]):
       h.record(row.label, 'broker cpu', samples.tls.cpu, { subject: 'polybroker', units });
       h.record(row.label, 'broker cpu', samples.plain.cpu, { subject: 'plain', units });
     }
+    if (samples.tls.clientCpu.length > 0) {
+      h.record(row.label, 'client cpu', samples.tls.clientCpu, { subject: 'polybroker', units });
+      h.record(row.label, 'client cpu', samples.plain.clientCpu, { subject: 'plain', units });
+    }
   }
-  h.note('TLS cost: ratio = TLS / plain on the same broker (target ≥ 0.7); runs alternate plain/TLS; TLS 1.3, RSA 2048 test certificate, generators do not verify it. Kafka rows: kcat (librdkafka) of ' + kafkaRecords + ' records of 1 KiB, the consume row reads the topic its produce row just wrote.');
+  h.note('TLS cost: ratio = TLS / plain on the same broker (target ≥ 0.7); runs alternate plain/TLS; TLS 1.3, RSA 2048 test certificate, generators do not verify it. Kafka rows: kcat (librdkafka) of ' + kafkaRecords + ' records of 1 KiB (client cpu = kcat), the consume row reads the topic its produce row just wrote.');
   h.note(`load average at end of the TLS part: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   await broker.stop();
 }

@@ -66,9 +66,12 @@ describe('connection limits', () => {
     const a1 = await amqp.connect(url);
     const a2 = await amqp.connect(url);
     const refused = await mqtt
-      .connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, username: 'alice', password: 'pw', reconnectPeriod: 0 })
+      .connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { clientId: 'alice-refused', protocolVersion: 5, username: 'alice', password: 'pw', reconnectPeriod: 0 })
       .then(() => null, (e: Error & { code?: number }) => e);
     expect(refused?.code).toBe(0x97);
+    // Refused before any session state: no session is left behind.
+    const sessions = await fetch(`http://127.0.0.1:${broker.ports.http}/api/mqtt/sessions`, { headers: { authorization: 'Basic ' + Buffer.from('guest:guest').toString('base64') } });
+    expect(((await sessions.json()) as { client_id: string }[]).map((x) => x.client_id)).not.toContain('alice-refused');
     await a2.close();
     await expect.poll(amqpConnections).toBe(1);
     const ok = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, username: 'alice', password: 'pw', reconnectPeriod: 0 });

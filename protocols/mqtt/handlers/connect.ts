@@ -107,6 +107,15 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
   adapter.live.set(clientId, conn);
   if (previous && previous !== conn) await previous.kick(ReasonCode.SessionTakenOver);
   if (conn.state === 'closed') return;
+  // The core connection opens now, before any session state changes: management lists the
+  // client from its CONNECT, and a refusal (vhost or per-user connection limit) goes into the
+  // CONNACK and leaves no session behind.
+  try {
+    conn.ensureCore();
+  } catch (e) {
+    adapter.live.delete(clientId);
+    return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
+  }
 
   let session = adapter.sessions.get(clientId) ?? null;
   let sessionPresent = false;
@@ -143,15 +152,14 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
   conn.session = session;
 
   conn.outboundWindow = conn.level === 5 ? conn.clientReceiveMaximum : opts.outboundInflight311;
-  // The core connection opens now, so management lists the client from its CONNECT and a
-  // refusal (vhost or per-user connection limit) goes into the CONNACK. A resumed session with
-  // messages to deliver opens its channel too.
-  try {
-    conn.ensureCore();
-    if (session.subscriptions.size > 0 || session.sessionQueueDeclared) conn.ensureChannel();
-  } catch (e) {
-    adapter.live.delete(clientId);
-    return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
+  if (session.subscriptions.size > 0 || session.sessionQueueDeclared) {
+    // A resumed session has messages to deliver: its channel opens now.
+    try {
+      conn.ensureChannel();
+    } catch (e) {
+      adapter.live.delete(clientId);
+      return refuse(conn, coreErrorReason(e, ReasonCode.ServerUnavailable));
+    }
   }
   if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));
 

@@ -73,3 +73,15 @@ export function describeProbe(name: string, p: ProduceProbe, messages: number): 
     `${Math.round(messages / p.seconds)} msgs/s with debug logging`
   );
 }
+
+/** Round trips per request type from librdkafka's `debug=protocol` lines (any client on librdkafka). */
+export function requestRtts(debugLog: string): Map<string, { count: number; meanMs: number }> {
+  const sums = new Map<string, { count: number; total: number }>();
+  for (const m of debugLog.matchAll(/Received (\w+)Response \(v\d+, \d+ bytes, CorrId \d+, rtt ([\d.]+)ms\)/g)) {
+    const e = sums.get(m[1]!) ?? { count: 0, total: 0 };
+    e.count++;
+    e.total += Number(m[2]);
+    sums.set(m[1]!, e);
+  }
+  return new Map([...sums].map(([k, v]) => [k, { count: v.count, meanMs: v.total / v.count }]));
+}

@@ -1,6 +1,7 @@
 """Transactional producer load for bench/kafka-eos.ts (python3-confluent-kafka, librdkafka 2.0.2).
 
-usage: kafka-eos-txn.py <bootstrap> <topic> <records file> <records per transaction | 0 = idempotent, no transactions>
+usage: kafka-eos-txn.py <bootstrap> <topic> <records file> <records per transaction | 0 = idempotent, no transactions> [debug]
+(debug: librdkafka's protocol debug log goes to stderr, for bench/kafka-eos.ts --probe)
 Sends every line of the file as one record; prints the seconds the sends took.
 """
 import sys
@@ -13,6 +14,8 @@ with open(path, "rb") as f:
     records = f.read().split(b"\n")[:-1]
 conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
         "queue.buffering.max.kbytes": 1048576}
+if len(sys.argv) > 5 and sys.argv[5] == "debug":
+    conf["debug"] = "protocol"
 if per_txn > 0:
     conf["transactional.id"] = "bench-eos-" + topic
 p = Producer(conf)

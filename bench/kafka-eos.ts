@@ -9,7 +9,7 @@ import { encodeRecordBatch } from '../storage/record-batch.js';
 import { createTopics, initProducerId, produce } from '../protocols/kafka/schema/apis.js';
 import type { ApiDef } from '../protocols/kafka/schema/types.js';
 import { RawKafkaClient } from '../test/protocols/kafka/helpers/raw-client.js';
-import { describeProbe, probeKcat } from './kafka-eos-probe.js';
+import { describeProbe, probeKcat, requestRtts } from './kafka-eos-probe.js';
 
 /**
  * `npm run bench -- kafka-eos [--messages N] [--txn-messages N] [--probe]`: issue 9's benchmark.
@@ -34,10 +34,11 @@ import { describeProbe, probeKcat } from './kafka-eos-probe.js';
  */
 
 
-function python(args: string[]): Promise<number> {
+function python(args: string[], debug?: (stderr: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', args, { timeout: 600_000 }, (err, stdout, stderr) => {
+    execFile('/usr/bin/python3', debug ? [...args, 'debug'] : args, { timeout: 600_000, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`python3 ${args.join(' ')}: ${err.message}\n${stderr}`));
+      debug?.(stderr);
       resolve(Number(stdout.trim().split('\n').pop()));
     });
   });
@@ -79,6 +80,11 @@ export async function run(h: Harness): Promise<void> {
     return { 'msgs/s': n / t.seconds, 'MB/s': (n * RECORD_BYTES) / 1e6 / t.seconds, 'client cpu': t.cpu, 'broker cpu': cpu.read() };
   };
   if (h.args.includes('--probe')) {
+    const script = join(import.meta.dirname, '..', '..', 'bench', 'kafka-eos-txn.py');
+    let log = '';
+    const seconds = await python([script, bootstrap, `eos-probe-txn-${++seq}`, txnRecords, '100'], (stderr) => (log = stderr));
+    h.record('transactions of 100 records, confluent-kafka, -d protocol', 'msgs/s', [txnN / seconds], { units: 'msgs/s' });
+    for (const [api, r] of requestRtts(log)) h.note(`transactions of 100: ${api} x${r.count}, mean rtt ${r.meanMs.toFixed(2)} ms`);
     for (const idempotent of [false, true]) {
       const topic = `eos-probe-${idempotent ? 'idem' : 'plain'}-${++seq}`;
       const p = await probeKcat([

@@ -5,7 +5,9 @@
  * (`directTarget`), so a producer's 1 MB request is not copied in user space at all. Produce
  * requests (API key 0) of at least POOL_MIN_BYTES go into the reused request buffers
  * (request-buffers.ts); other frames into fresh Buffers. The size is checked against the limit
- * as soon as its 4 bytes are known, before anything is buffered.
+ * as soon as its 4 bytes are known, before anything is buffered. A frame larger than a pooled
+ * buffer is not allocated on its size prefix alone (a client could announce 100 MB on many
+ * connections and send nothing): its bytes are kept as they arrive and joined at the end.
  */
 import { FrameTooLargeError } from './frame-splitter.js';
 import { POOLED_REQUEST_BYTES, type RequestBuffers } from './request-buffers.js';
@@ -23,6 +25,9 @@ export class FrameAssembler {
   /** The frame being filled, or null between frames. */
   private frame: Buffer | null = null;
   private filled = 0;
+  /** A frame too large to allocate up front: its bytes so far, joined when complete. */
+  private parts: Buffer[] | null = null;
+  private partsSize = 0;
   /** The size prefix and API key when they span reads. */
   private readonly head = Buffer.alloc(6);
   private headFill = 0;
@@ -39,7 +44,17 @@ export class FrameAssembler {
     let pos = 0;
     while (pos < end) {
       const frame = this.frame;
-      if (frame !== null) {
+      if (this.parts !== null) {
+        const take = Math.min(this.partsSize - this.filled, end - pos);
+        this.parts.push(Buffer.from(chunk.subarray(pos, pos + take)));
+        this.filled += take;
+        pos += take;
+        if (this.filled === this.partsSize) {
+          out.push(Buffer.concat(this.parts, this.partsSize));
+          this.parts = null;
+          this.filled = 0;
+        }
+      } else if (frame !== null) {
         const take = Math.min(frame.length - this.filled, end - pos);
         chunk.copy(frame, this.filled, pos, pos + take);
         this.filled += take;
@@ -62,9 +77,12 @@ export class FrameAssembler {
         } else if (this.headFill === 6) {
           this.headFill = 0;
           this.begin(this.head.readInt32BE(0), this.head.readInt16BE(4), out);
-          this.head.copy(this.frame!, 0, 4, 6);
+          // (begin() may have set `parts`: TypeScript's narrowing above does not know.)
+          const parts = this.parts as Buffer[] | null;
+          if (parts !== null) parts.push(Buffer.from(this.head.subarray(4, 6)));
+          else this.head.copy(this.frame!, 0, 4, 6);
           this.filled = 2;
-          if (this.filled === this.frame!.length) this.complete(out);
+          if (this.frame !== null && this.filled === this.frame.length) this.complete(out);
         }
       }
     }
@@ -93,9 +111,14 @@ export class FrameAssembler {
 
   private begin(size: number, apiKey: number, out: Buffer[]): void {
     this.check(size);
+    this.filled = 0;
+    if (size > POOLED_REQUEST_BYTES) {
+      this.parts = [];
+      this.partsSize = size;
+      return;
+    }
     const pooled = this.requestBuffers !== null && apiKey === PRODUCE && size >= POOL_MIN_BYTES && size <= POOLED_REQUEST_BYTES;
     this.frame = pooled ? this.requestBuffers!.take(size) : Buffer.allocUnsafe(size);
-    this.filled = 0;
     if (size === 0) this.complete(out);
   }
 

@@ -64,6 +64,25 @@ describe('FrameAssembler', () => {
     expect(pool.owns(small!)).toBe(false);
   });
 
+  it('a frame larger than a pooled buffer is kept as it arrives and joined, between small ones', () => {
+    const a = new FrameAssembler(8 << 20, new RequestBuffers());
+    const big = frame(0, 3_000_000, 0);
+    for (let k = 6; k < big.length; k++) big[k] = (k * 7) & 0xff;
+    const wire = Buffer.concat([frame(3, 10, 1), big, frame(1, 5, 2)]);
+    const staging = Buffer.alloc(65_536);
+    const got: Buffer[] = [];
+    // 5-byte first read: the size prefix and API key of the large frame span reads.
+    for (let pos = 0, step = 19; pos < wire.length; pos += step, step = 65_536) {
+      const n = Math.min(step, wire.length - pos);
+      wire.copy(staging, 0, pos, pos + n);
+      got.push(...a.push(staging.subarray(0, n)).map((f) => Buffer.from(f)));
+      expect(a.directTarget()).toBeNull();
+      staging.fill(0xee);
+    }
+    expect(got.map((f) => f.length)).toEqual([10, 3_000_000, 5]);
+    expect(got[1]!.equals(big.subarray(4))).toBe(true);
+  });
+
   it('refuses a frame over the limit as soon as its size is known, also when the size spans reads', () => {
     const big = frame(0, 2000, 0).subarray(0, 10);
     expect(() => new FrameAssembler(1000).push(big)).toThrow(FrameTooLargeError);

@@ -16,7 +16,7 @@
  * BUSINESS_BENCH_BURST (100,000), BUSINESS_BENCH_SPAN_MS (10,000), BUSINESS_BENCH_DIR.
  *
  * Filter and selector rows (the "filters" engineer's part) come from bench/business-filter.ts.
- * `--only delay|filter|selector` runs one group.
+ * `--only delay|schedule|lateness|filter|selector` runs one group (delay = schedule + lateness).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,18 +133,25 @@ const dueBody = (dueAt: number): Buffer => {
 export async function run(h: Harness): Promise<void> {
   const i = h.args.indexOf('--only');
   const only = i >= 0 ? h.args[i + 1] : undefined;
-  if (only === undefined || only === 'delay') await runDelayBench(h);
+  if (only === undefined || only === 'delay' || only === 'schedule' || only === 'lateness') await runDelayBench(h, only === 'schedule' || only === undefined || only === 'delay', only !== 'schedule');
   // ---- the filters engineer's rows (bench/business-filter.ts) ----
   if (only === undefined || only === 'selector') await runSelectorBench(h);
   if (only === undefined || only === 'filter') await runTagFilterBench(h);
 }
 
 /** Delayed delivery: schedule rate, lateness with PENDING pending and in a burst. */
-async function runDelayBench(h: Harness): Promise<void> {
+async function runDelayBench(h: Harness, schedule: boolean, lateness: boolean): Promise<void> {
   const root = mkdtempSync(join(env.BUSINESS_BENCH_DIR ?? tmpdir(), 'pb-bench-business-'));
   h.onCleanup(() => rmSync(root, { recursive: true, force: true }));
-  const mib = (b: number) => b / (1 << 20);
 
+  if (schedule) await runScheduleRows(h, root);
+  if (lateness) await runLatenessRows(h, root);
+  h.note('Lateness = time a consumer got the message - its due time (the body carries the due time). The wheel has 1 s slots loaded a slot ahead; timers fire at their ms.');
+  h.note('RabbitMQ 3.10 in ../shared/peers has no rabbitmq_delayed_message_exchange plugin: the schedule rate is compared with a plain persistent publish on polybroker instead.');
+}
+
+async function runScheduleRows(h: Harness, root: string): Promise<void> {
+  const mib = (b: number) => b / (1 << 20);
   await h.measure(
     `plain publish ${PENDING.toLocaleString('en')} x 100 B persistent`,
     async (ctx) => {
@@ -187,7 +194,9 @@ async function runDelayBench(h: Harness): Promise<void> {
     },
     { units: { 'msgs/s': 'msgs/s', 'heap MiB': 'MiB', 'rss MiB': 'MiB' }, reference: `plain publish ${PENDING.toLocaleString('en')} x 100 B persistent` },
   );
+}
 
+async function runLatenessRows(h: Harness, root: string): Promise<void> {
   for (const [label, count, pendingFirst] of [
     [`lateness, ${DUE.toLocaleString('en')} due over ${SPAN_MS / 1000} s with ${PENDING.toLocaleString('en')} pending`, DUE, true],
     [`lateness, burst of ${BURST.toLocaleString('en')} due over ${SPAN_MS / 1000} s`, BURST, false],
@@ -222,7 +231,4 @@ async function runDelayBench(h: Harness): Promise<void> {
       { units: { p50: 'ms', p99: 'ms', max: 'ms', 'delivered/s': 'msgs/s' } },
     );
   }
-
-  h.note('Lateness = time a consumer got the message - its due time (the body carries the due time). The wheel has 1 s slots loaded a slot ahead; timers fire at their ms.');
-  h.note('RabbitMQ 3.10 in ../shared/peers has no rabbitmq_delayed_message_exchange plugin: the schedule rate is compared with a plain persistent publish on polybroker instead.');
 }

@@ -47,6 +47,7 @@ const CHECKPOINT_MAGIC_V1 = 0x50425443; // 'PBTC'
 /** Checkpoint with marks: magic, crc32c of the rest, slot float64, count uint32, (partition uint32, mark float64) x count. */
 const CHECKPOINT_MAGIC = 0x50425432; // 'PBT2'
 const DAY_MS = 86_400_000;
+const RESOLVED = Promise.resolve();
 /** Timer units read per event-loop turn while loading a slot (~2 ms of work). */
 const LOAD_CHUNK = 4096;
 
@@ -310,7 +311,7 @@ export class TimerStore {
       if (offset + 1 > (this.marks.get(partition) ?? 0)) this.marks.set(partition, offset + 1);
       this.marksDirty = true;
       this.requestCheckpoint();
-      r.durable = Promise.resolve();
+      r.durable = RESOLVED;
     }
     if (!r.linked) this.hold({ dueAt, position: r.position, partition, offset, slot });
     else if (natural < this.loadedThrough) {
@@ -319,7 +320,7 @@ export class TimerStore {
       this.hold({ dueAt, position: r.position, partition, offset, slot });
     }
     this.arm();
-    return { position: r.position, durable: r.durable };
+    return r;
   }
 
   /**
@@ -368,13 +369,13 @@ export class TimerStore {
     const r = this.log.append(u, this.sync && sync);
     if (busy) {
       this.warn({ slot: u.slot, position: r.position }, 'timer wheel slot still holds a slot one wheel earlier: timer kept in memory');
-      return { ...r, linked: false };
+      return { position: r.position, durable: r.durable, linked: false };
     }
     this.heads[idx] = r.position;
     this.headSlot[idx] = u.slot;
     if (u.slot > this.maxLinkedSlot) this.maxLinkedSlot = u.slot;
     if (u.slot < this.scanFrom) this.scanFrom = u.slot;
-    return { ...r, linked: true };
+    return { position: r.position, durable: r.durable, linked: true };
   }
 
   private hold(t: NearTimer): void {

@@ -132,8 +132,8 @@ export class TimerStore {
   private legacyCheckpoint = false;
   /** Offsets (sorted) with a timer unit in the log at recovery, at or after their partition's mark; until `start`. */
   private unitsFound: Map<number, number[]> | null = new Map();
-  /** Resolved by the next checkpoint's sync (callers waiting for their done unit to be fsynced). */
-  private syncWaiters: (() => void)[] = [];
+  /** Resolved by the next checkpoint's sync: one promise shared by every `done` until then. */
+  private syncEpoch: { promise: Promise<void>; resolve: () => void } | null = null;
   private onDue: ((t: DueTimer) => void) | null = null;
   private cancelWake: (() => void) | null = null;
   private wakeAt = Infinity;
@@ -413,14 +413,22 @@ export class TimerStore {
     this.counts.set(t.partition, (this.counts.get(t.partition) ?? 1) - 1);
     const written = this.finish(t);
     if (this.closed) return written;
-    return written.then(() => this.whenSynced());
+    return this.whenSynced();
   }
 
-  /** Resolves once everything appended so far is fsynced (by the next checkpoint, within a second). */
+  /**
+   * Resolves once everything appended so far is fsynced (by the next checkpoint, within a
+   * second; its sync starts after this returns, so it covers what is appended now). Once
+   * closed, only a checkpoint already under way resolves it (after `halt`, nothing may).
+   */
   private whenSynced(): Promise<void> {
-    // Once closed, only a checkpoint already under way resolves it (after `halt`, nothing may).
     this.requestCheckpoint();
-    return new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    if (this.syncEpoch === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.syncEpoch = { promise, resolve };
+    }
+    return this.syncEpoch.promise;
   }
 
   private finish(t: NearTimer): Promise<void> {
@@ -428,7 +436,7 @@ export class TimerStore {
     const n = (this.outstanding.get(t.slot) ?? 1) - 1;
     if (n <= 0) this.outstanding.delete(t.slot);
     else this.outstanding.set(t.slot, n);
-    let written = Promise.resolve();
+    let written = RESOLVED;
     if (!this.closed) written = this.log.append({ dueAt: t.dueAt, slot: 0, link: t.position, offset: t.offset, partition: t.partition, kind: UnitKind.Done, flags: 0 }, false).durable;
     this.advanceDone();
     return written;
@@ -460,16 +468,16 @@ export class TimerStore {
   private writeCheckpoint(): Promise<void> {
     this.checkpointChain = this.checkpointChain.then(async () => {
       const slot = this.doneSlot;
-      const waiters = this.syncWaiters;
-      this.syncWaiters = [];
-      if (slot === this.persistedDoneSlot && !this.marksDirty && waiters.length === 0) return;
+      const epoch = this.syncEpoch;
+      this.syncEpoch = null;
+      if (slot === this.persistedDoneSlot && !this.marksDirty && epoch === null) return;
       // Taken before the sync: every unit the marks count is appended, so the sync covers it.
       const marks = [...this.marks];
       const marksChanged = this.marksDirty;
       this.marksDirty = false;
       const end = this.log.endPosition;
       await this.log.sync();
-      for (const w of waiters) w();
+      epoch?.resolve();
       if (slot === this.persistedDoneSlot && !marksChanged) return;
       const b = encodeCheckpoint(slot, marks);
       const tmp = this.checkpointPath + '.tmp';

@@ -22,7 +22,11 @@ beforeAll(async () => {
       amqp: { handshakeTimeoutMs: 300 },
       mqtt: { receiveMaximum: 2 },
       auth: { failedLoginDelayMs: 0 },
-      users: [{ name: 'alice', password: 'pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } }],
+      users: [
+        { name: 'alice', password: 'pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
+        { name: 'capper', password: 'pw', permissions: { capped: { configure: '.*', write: '.*', read: '.*' } } },
+      ],
+      vhosts: { capped: { limits: { maxConnections: 1 } } },
     },
   });
 }, 60_000);
@@ -77,6 +81,17 @@ describe('connection limits', () => {
     const ok = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { protocolVersion: 5, username: 'alice', password: 'pw', reconnectPeriod: 0 });
     await ok.endAsync();
     await a1.close();
+  });
+});
+
+describe('vhost limits', () => {
+  it('vhosts.<name>.limits.maxConnections refuses the second AMQP connection to the vhost at connection.open; a close frees the slot', async () => {
+    const url = `amqp://capper:pw@127.0.0.1:${broker.ports.amqp}/capped`;
+    const first = await amqp.connect(url);
+    await expect(amqp.connect(url)).rejects.toThrow(/got <ConnectionClose/);
+    await expect.poll(() => broker.output()).toContain("connection limit (1) of vhost 'capped' is reached");
+    await first.close();
+    await expect.poll(async () => amqp.connect(url).then((c) => c.close().then(() => true), () => false)).toBe(true);
   });
 });
 

@@ -439,6 +439,15 @@ export interface ProduceOptions {
 }
 
 /** Stored records of one producer in [from, to) of a stream partition, to route (a committed transaction). */
+export interface RouteStoredOptions {
+  /**
+   * Skip records whose routed copy is already in the log (looked up by the copy's `routedFrom`
+   * key): for routing repeated after a restart, where a kill may have kept some copies of the
+   * first routing but not the caller's record that it was done.
+   */
+  skipRouted?: boolean;
+}
+
 export interface StoredRange {
   stream: string;
   partition: number;
@@ -752,7 +761,7 @@ export interface Vhost {
    * after the returned promise resolves lands in the same group commit as the routed copies.
    * Resolves to the number of records routed.
    */
-  routeStored(ranges: readonly StoredRange[]): Promise<number>;
+  routeStored(ranges: readonly StoredRange[], options?: RouteStoredOptions): Promise<number>;
   /** Encodes records into one RecordBatch v2 and appends it as `produce` does. */
   produceRecords(stream: string, partition: number | null, records: ProduceRecord[], options?: ProduceOptions, origin?: MessageOrigin): ProduceResult;
 

@@ -12,8 +12,9 @@ export function lookupKeysOf(m: Message): readonly string[] {
   const id = m.properties.messageId;
   const corr = m.properties.correlationId;
   const key = m.key;
-  if (id === undefined && corr === undefined && key === null) return NONE;
+  if (id === undefined && corr === undefined && key === null && m.routedFrom === undefined) return NONE;
   const out: string[] = [];
+  if (m.routedFrom !== undefined) out.push(m.routedFrom);
   if (id !== undefined && id !== '') out.push(id);
   if (corr !== undefined) {
     const c = typeof corr === 'string' ? corr : corr.toString('utf8');

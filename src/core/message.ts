@@ -114,6 +114,12 @@ export interface Message {
   routingKey: string;
   /** Set by the core on publish from the publishing connection; null for core-internal messages. */
   origin: MessageOrigin | null;
+  /**
+   * Core-internal, set on the copies a committed Kafka transaction routes to other protocols: the
+   * stream record each came from. Stored in the meta header and indexed as a lookup key, so the
+   * routing a restart repeats skips copies already stored (see `routeStored`).
+   */
+  routedFrom?: string;
 }
 
 /** Builds a message with defaults: empty headers and properties, now as timestamp, no key. */

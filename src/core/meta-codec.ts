@@ -254,7 +254,7 @@ export function headersArePlain(headers: readonly Header[]): boolean {
 export function writeMeta(w: MetaWriter, m: Message, plain: boolean, storedAt: number): Buffer {
   w.pos = 0;
   w.u8(1);
-  w.u8((plain ? 0 : 1) | (m.origin ? 2 : 0) | (m.native ? 4 : 0));
+  w.u8((plain ? 0 : 1) | (m.origin ? 2 : 0) | (m.native ? 4 : 0) | (m.routedFrom !== undefined ? 8 : 0));
   w.f64(storedAt);
   w.str(m.exchange);
   w.str(m.routingKey);
@@ -305,6 +305,7 @@ export function writeMeta(w: MetaWriter, m: Message, plain: boolean, storedAt: n
   } else {
     writeHeaders(w, m.headers);
   }
+  if (m.routedFrom !== undefined) w.str(m.routedFrom);
   return w.buf.subarray(0, w.pos);
 }
 
@@ -318,6 +319,7 @@ export interface DecodedMeta {
   /** Typed headers, or null when they are the record's Kafka headers with `kinds`. */
   headers: Header[] | null;
   kinds: number[] | null;
+  routedFrom?: string;
 }
 
 export function readMeta(buf: Buffer): DecodedMeta {
@@ -362,5 +364,6 @@ export function readMeta(buf: Buffer): DecodedMeta {
     kinds = new Array(n);
     for (let i = 0; i < n; i++) kinds[i] = r.u8();
   }
+  if (flags & 8) return { storedAt, exchange, routingKey, properties: p, origin, native, headers, kinds, routedFrom: r.str() };
   return { storedAt, exchange, routingKey, properties: p, origin, native, headers, kinds };
 }

@@ -212,6 +212,7 @@ export function decodeRecord(rec: KafkaRecord, stream: string, trustMeta = true)
       routingKey: meta.routingKey,
       origin: meta.origin,
     };
+    if (meta.routedFrom !== undefined) message.routedFrom = meta.routedFrom;
     return { message, storedAt: meta.storedAt };
   }
   const headers: Header[] = [];

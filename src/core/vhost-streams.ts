@@ -22,6 +22,7 @@ import type {
   StreamInfo,
   StreamMessage,
   StoredRange,
+  RouteStoredOptions,
   StreamOptions,
 } from './api.js';
 import { InvalidArgument, MessageTooLarge, NotFound, PreconditionFailed } from './errors.js';
@@ -251,12 +252,12 @@ export function produce(vh: VhostImpl, stream: string, partition: number | null,
   return { partition: p, baseOffset, logAppendTime: now, durable, batchRetained: retained };
 }
 
-export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[]): Promise<number> {
-  const work: { s: Stream; batches: Buffer[] }[] = [];
+export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[], options: RouteStoredOptions = {}): Promise<number> {
+  const work: { s: Stream; id: number; batches: { baseOffset: number; batch: Buffer }[] }[] = [];
   for (const r of ranges) {
     const s = vh.streamFor(r.stream);
     const id = partitionId(s, r.partition);
-    const batches: Buffer[] = [];
+    const batches: { baseOffset: number; batch: Buffer }[] = [];
     let off = r.from;
     while (off < r.to) {
       const read = await vh.ctx.store.read(id, off, READ_CHUNK_BYTES);
@@ -268,29 +269,71 @@ export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[])
         }
         off = b.baseOffset + b.recordCount;
         const h = readRecordBatchHeader(b.batch);
-        if (h.producerId === r.producerId && !h.isControl) batches.push(b.batch);
+        if (h.producerId === r.producerId && !h.isControl) batches.push({ baseOffset: b.baseOffset, batch: b.batch });
       }
     }
-    work.push({ s, batches });
+    work.push({ s, id, batches });
   }
+  const decode = (s: Stream, id: number, batches: { baseOffset: number; batch: Buffer }[]): Message[] => {
+    const out: Message[] = [];
+    for (const b of batches) {
+      try {
+        // Kafka-produced: a meta header in them is not the core's (see decodeRecord).
+        for (const d of decodeBatchMessages(b.batch, b.baseOffset, s.name, false)) {
+          if (d.isControl) continue;
+          d.message.routedFrom = routedFromKey(id, d.offset);
+          out.push(d.message);
+        }
+      } catch (err) {
+        vh.ctx.warn({ stream: s.name, err: String(err) }, 'cannot decode stored batch for routing');
+      }
+    }
+    return out;
+  };
+  // After a restart the copies already stored are looked up first (async, before the synchronous
+  // routing step); otherwise records are decoded only if the topic exchange routes them anywhere.
+  // (One entry per range: two partitions of a stream are two ranges.)
+  const known: (Message[] | null)[] = [];
+  for (const { s, id, batches } of work) known.push(options.skipRouted ? await notYetRouted(vh, decode(s, id, batches)) : null);
   let routed = 0;
-  for (const { s, batches } of work) {
+  for (let i = 0; i < work.length; i++) {
+    const { s, id, batches } = work[i]!;
     if (s.deleted) continue;
     vh.forwardToTopicExchange(s, () => {
-      const out: Message[] = [];
-      for (const b of batches) {
-        try {
-          // Kafka-produced: a meta header in them is not the core's (see decodeRecord).
-          for (const d of decodeBatchMessages(b, 0, s.name, false)) if (!d.isControl) out.push(d.message);
-        } catch (err) {
-          vh.ctx.warn({ stream: s.name, err: String(err) }, 'cannot decode stored batch for routing');
-        }
-      }
+      const out = known[i] ?? decode(s, id, batches);
       routed += out.length;
       return out;
     });
   }
   return routed;
+}
+
+/** The lookup key of a routed copy: the stream record's storage partition (unique per created partition) and offset. */
+function routedFromKey(partition: number, offset: number): string {
+  return `\u0000routed:${partition}:${offset}`;
+}
+
+/**
+ * The messages whose routed copy is not in the log. A copy is one entry for all its targets
+ * (router.ts), so it is there for every target or for none.
+ */
+async function notYetRouted(vh: VhostImpl, messages: Message[]): Promise<Message[]> {
+  const out: Message[] = [];
+  for (const m of messages) {
+    const key = m.routedFrom!;
+    let stored = false;
+    for (const entry of await vh.ctx.store.lookupKey(key, 4)) {
+      try {
+        // The index has hash collisions: confirm on the decoded copy.
+        if (decodeBatchMessages(entry.batch, 0, '').some((d) => d.message.routedFrom === key)) stored = true;
+      } catch {
+        // not a core message batch: a collision
+      }
+      if (stored) break;
+    }
+    if (!stored) out.push(m);
+  }
+  return out;
 }
 
 const FILTER_HEADER_BYTES = Buffer.from(FILTER_VALUE_HEADER);

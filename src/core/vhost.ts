@@ -31,6 +31,7 @@ import type {
   QueueInfo,
   QueueOptions,
   StoredRange,
+  RouteStoredOptions,
   StreamBatch,
   StreamInfo,
   StreamMessage,
@@ -705,8 +706,8 @@ export class VhostImpl implements Vhost, QueueHost {
   produce(stream: string, partition: number | null, batch: Buffer, options?: ProduceOptions, origin?: MessageOrigin): ProduceResult {
     return streams.produce(this, stream, partition, batch, options, origin);
   }
-  routeStored(ranges: readonly StoredRange[]): Promise<number> {
-    return streams.routeStored(this, ranges);
+  routeStored(ranges: readonly StoredRange[], options?: RouteStoredOptions): Promise<number> {
+    return streams.routeStored(this, ranges, options);
   }
   produceRecords(stream: string, partition: number | null, records: ProduceRecord[], options?: ProduceOptions, origin?: MessageOrigin): ProduceResult {
     return streams.produceRecords(this, stream, partition, records, options, origin);

@@ -80,7 +80,7 @@ export class TransactionCoordinator {
       durable.push(res.durable);
     }
     await Promise.all(durable);
-    if (routes.length > 0) await this.route(routes);
+    if (routes.length > 0) await this.route(routes, true);
   }
 
   /**
@@ -281,8 +281,9 @@ export class TransactionCoordinator {
     await Promise.all(offsetsDurable);
     // The committed records reach AMQP/MQTT/STOMP only now, in commit order, and the Complete
     // record is appended in the same tick as the routed copies (one group commit): a restart
-    // before it completes the PrepareCommit again and routes again; after it, never.
-    if (routes.length > 0) await this.route(routes);
+    // before it completes the PrepareCommit again and routes again, skipping the copies a kill
+    // left on disk (each carries its record's identity); after it, never.
+    if (routes.length > 0) await this.route(routes, recovering);
     // Complete keeps the partitions: closeOrphans commits a lost marker only on those.
     const done: TxnRecord = { ...r, status: commit ? 'CompleteCommit' : 'CompleteAbort', offsets: {}, updatedAt: this.now() };
     this.txns.set(r.transactionalId, done);
@@ -290,9 +291,9 @@ export class TransactionCoordinator {
   }
 
   /** Routes committed records; chained so that transactions are routed in the order they committed. */
-  private route(routes: StoredRange[]): Promise<void> {
+  private route(routes: StoredRange[], afterRestart = false): Promise<void> {
     const vhost = this.vhost();
-    const next = this.routing.then(() => vhost.routeStored(routes)).then(
+    const next = this.routing.then(() => vhost.routeStored(routes, { skipRouted: afterRestart })).then(
       () => undefined,
       (err: unknown) => this.logger.error({ err, routes }, 'routing committed transaction records failed'),
     );

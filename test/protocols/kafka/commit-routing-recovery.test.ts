@@ -79,4 +79,51 @@ describe('routing committed records after a restart', () => {
     expect(drain(b.core, 'xr-q')).toEqual([]);
     await b.stop();
   });
+
+  it('copies a kill left on disk before CompleteCommit are not routed again on start (each copy carries its record identity)', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'pb-kafka-route-prefix-'));
+    let b = await startInProcessKafka({ producerSnapshotIntervalMs: 0 }, dir2);
+    try {
+      const c = await RawKafkaClient.connect(b.port);
+      const vhost = b.core.vhost('/');
+      await call(c, createTopics, 4, { topics: [{ name: 'xp', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
+      await vhost.declareQueue('xp-q', { durable: true });
+      await vhost.bindQueue('xp-q', 'amq.topic', 'xp');
+      const init = await call(c, initProducerId, 1, { transactionalId: 'xp-t', transactionTimeoutMs: 60000 });
+      const { producerId, producerEpoch } = init as { producerId: number; producerEpoch: number };
+      await call(c, addPartitionsToTxn, 1, {
+        v3AndBelowTransactionalId: 'xp-t',
+        v3AndBelowProducerId: producerId,
+        v3AndBelowProducerEpoch: producerEpoch,
+        v3AndBelowTopics: [{ name: 'xp', partitions: [0, 1] }],
+      });
+      // Three batches of one record each per partition: t1..t3 on partition 0, u1..u3 on 1, at offsets 0..2.
+      for (const [partition, name] of [[0, 't'], [1, 'u']] as const) {
+        for (let i = 0; i < 3; i++) {
+          const records = encodeRecordBatch({ records: [{ value: Buffer.from(`${name}${i + 1}`) }], producerId, producerEpoch, baseSequence: i, isTransactional: true });
+          const res = await call(c, produce, 7, { transactionalId: 'xp-t', acks: -1, timeoutMs: 1000, topicData: [{ name: 'xp', partitionData: [{ index: partition, records }] }] });
+          expect(res.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: i });
+        }
+      }
+      // What a kill part-way through the commit's group write leaves: PrepareCommit, the marker,
+      // and the routed copies of t1, t2 and u1 durable; the others and CompleteCommit lost.
+      const state = b.adapter.node.transactions.state('xp-t')!;
+      await new TransactionLog(() => vhost).write({ ...state, status: 'PrepareCommit' });
+      for (const partition of [0, 1]) await vhost.produce('xp', partition, encodeTransactionMarker(producerId, producerEpoch, true, Date.now()), { durability: 'sync', route: false }).durable;
+      expect(await vhost.routeStored([{ stream: 'xp', partition: 0, from: 0, to: 2, producerId }, { stream: 'xp', partition: 1, from: 0, to: 1, producerId }])).toBe(3);
+      await b.core.flush();
+      c.end();
+      await b.stop();
+
+      b = await startInProcessKafka({ producerSnapshotIntervalMs: 0 }, dir2);
+      await b.adapter.node.producers.whenReady();
+      expect(b.adapter.node.transactions.state('xp-t')!.status).toBe('CompleteCommit');
+      await b.core.flush();
+      // Without the identity check the restart routed t1, t2 and u1 a second time.
+      expect(drain(b.core, 'xp-q').sort()).toEqual(['t1', 't2', 't3', 'u1', 'u2', 'u3']);
+    } finally {
+      await b.stop();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
 });

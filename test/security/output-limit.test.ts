@@ -2,15 +2,18 @@
  * limits.maxConnectionWriteBufferBytes (docs/security.md "Limits"): a client that keeps asking
  * for output without reading it is closed with its protocol's error before the broker buffers
  * more than the cap, and the broker keeps serving. Flow control does not hold these replies:
- * AMQP basic.get-ok on many channels at once, and pipelined Kafka Fetch responses.
+ * AMQP basic.get-ok on many channels at once, and pipelined Kafka Fetch responses. A STOMP
+ * subscriber that stops reading is caught by the broker's per-second check of every connection.
  */
 import amqp from 'amqplib';
 import { Connection as KafkaConnection, fetchV12 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../helpers/broker.js';
 
-const CAP = 1024 * 1024;
+// Below the adapters' own 1 MiB delivery pause, so that the per-second sweep is reached too (STOMP).
+const CAP = 512 * 1024;
 let broker: RunningBroker;
 
 beforeAll(async () => {
@@ -42,7 +45,7 @@ describe('limits.maxConnectionWriteBufferBytes', () => {
     const closed = new Promise<Error>((resolve) => hostile.on('close', resolve));
     const channels = await Promise.all(Array.from({ length: 100 }, () => hostile.createChannel()));
     socketOf(hostile).pause();
-    // 100 gets of 256 KiB in flight: 25 MiB of replies against a 1 MiB cap.
+    // 100 gets of 256 KiB in flight: 25 MiB of replies against a 512 KiB cap.
     for (const c of channels) {
       c.on('error', () => {});
       c.get('get-storm', { noAck: false }).catch(() => {});
@@ -72,7 +75,7 @@ describe('limits.maxConnectionWriteBufferBytes', () => {
     await hostile.connect('127.0.0.1', broker.ports.kafka);
     const closed = new Promise<void>((resolve) => hostile.socket.once('close', () => resolve()));
     hostile.socket.pause();
-    // 64 Fetches of up to 2 MiB each, pipelined: 128 MiB of responses against a 1 MiB cap.
+    // 64 Fetches of up to 2 MiB each, pipelined: 128 MiB of responses against a 512 KiB cap.
     const part = { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 2 * 1024 * 1024 };
     for (let i = 0; i < 64; i++) fetchV12.api.async(hostile, 0, 1, 2 * 1024 * 1024, 0, 0, -1, [{ topicId: 'fetch-storm', partitions: [part] }], [], '').catch(() => {});
     await expect.poll(() => broker.output(), { timeout: 15_000 }).toContain('client not reading its responses: closing the connection');
@@ -94,4 +97,32 @@ describe('limits.maxConnectionWriteBufferBytes', () => {
     await producer.disconnect();
     await hostile.close().catch(() => {});
   }, 60_000);
+
+  it('STOMP: a subscriber that stops reading gets an ERROR naming the limit (the per-second check), and the broker keeps serving', async () => {
+    const amqpConn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    const ch = await amqpConn.createConfirmChannel();
+    await ch.assertQueue('stomp-slow', { durable: false });
+    const body = Buffer.alloc(64 * 1024, 5);
+    // 25 MiB: more than the loopback socket buffers hold, so output waits in the broker.
+    for (let i = 0; i < 400; i++) ch.sendToQueue('stomp-slow', body);
+    await ch.waitForConfirms();
+
+    const s = createConnection(broker.ports.stomp, '127.0.0.1');
+    let tail = '';
+    s.on('data', (d: Buffer) => (tail = (tail + d.toString('latin1')).slice(-8192)));
+    const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+    s.write('CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0');
+    await expect.poll(() => tail.includes('CONNECTED')).toBe(true);
+    s.pause();
+    s.write('SUBSCRIBE\nid:1\ndestination:/queue/stomp-slow\nack:client-individual\n\n\0');
+    await expect.poll(() => broker.output(), { timeout: 15_000 }).toContain('closed a connection that stopped reading');
+    s.resume();
+    await closed;
+    expect(tail).toContain('message:Output limit');
+    expect(tail).toContain('limits.maxConnectionWriteBufferBytes');
+
+    // Unacknowledged deliveries went back to the queue.
+    await expect.poll(async () => (await ch.checkQueue('stomp-slow')).messageCount, { timeout: 10_000 }).toBe(400);
+    await amqpConn.close();
+  }, 30_000);
 });

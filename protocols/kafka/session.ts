@@ -175,7 +175,7 @@ export class KafkaSession implements ConnectionState {
     if (this.ended) return;
     if (e instanceof FrameTooLargeError) {
       this.log.warn({ size: e.size, limit: e.limit }, 'request larger than maxRequestBytes: closing connection');
-    } else this.log.warn({ err: e }, 'framing error: closing connection');
+    } else this.log.warn({ err: e }, 'framing or request error: closing connection');
     this.close();
   }
 

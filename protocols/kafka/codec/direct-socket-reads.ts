@@ -44,7 +44,8 @@ function onreadFields(socket: Socket): OnreadFields | null {
 
 /**
  * Switches `stream` to direct reads: `onFrames` gets each read's completed frames, `onError` a
- * framing error (after which reading stops). False when `stream` cannot be read this way.
+ * framing error or whatever `onFrames` threw (after which reading stops). False when `stream`
+ * cannot be read this way.
  */
 export function readFramesDirectly(stream: Duplex, assembler: FrameAssembler, onFrames: (frames: Buffer[]) => void, onError: (err: unknown) => void): boolean {
   if (!(stream instanceof Socket) || stream instanceof TLSSocket) return false;
@@ -59,16 +60,16 @@ export function readFramesDirectly(stream: Duplex, assembler: FrameAssembler, on
   // Called by Node with the buffer the read went into (the last one the generator returned).
   fields[f.callback] = (nread: number, buf: Buffer): boolean => {
     if (failed) return false;
-    let frames: Buffer[];
     try {
-      frames = buf === shared ? assembler.push(shared.subarray(0, nread)) : assembler.directFilled(nread);
+      const frames = buf === shared ? assembler.push(shared.subarray(0, nread)) : assembler.directFilled(nread);
+      if (frames.length > 0) onFrames(frames);
+      return true;
     } catch (err) {
+      // Nothing may escape: Node would not learn the next read's buffer (see the generator).
       failed = true;
       onError(err);
       return false;
     }
-    if (frames.length > 0) onFrames(frames);
-    return true;
   };
   fields[f.generator] = (): Buffer => assembler.directTarget() ?? shared;
   handle.useUserBuffer(shared);

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { isCoreError, type Channel, type Connection, type Core, type Message, type Vhost } from '../../src/core/index.js';
+import { isCoreError, type Channel, type Connection, type Core, type Message, type MessageOrigin, type Vhost } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
 import type { WillMessage } from './codec/packets.js';
 import { ReasonCode } from './codec/reason-codes.js';
@@ -21,9 +21,14 @@ export interface MqttStats {
   messagesSent: number;
 }
 
-interface PendingWill {
-  timer: NodeJS.Timeout;
+/** A will and the device it speaks for (its validated identity, kept from its connection). */
+export interface DeviceWill {
   will: WillMessage;
+  origin: MessageOrigin | null;
+}
+
+interface PendingWill extends DeviceWill {
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -151,8 +156,11 @@ export class MqttAdapter implements ProtocolAdapter {
     return r;
   }
 
-  /** Publishes a will message [MQTT-3.1.2-8] from the broker's own connection. */
-  publishWill(will: WillMessage): void {
+  /**
+   * Publishes a will message [MQTT-3.1.2-8] from the broker's own connection, on behalf of the
+   * device that left: consumers of other protocols see its client id and user, not the broker's.
+   */
+  publishWill({ will, origin }: DeviceWill): void {
     const p = will.properties;
     const { userProperties, raw } = withoutPublisherIdentity(p.userProperties, will.propertiesRaw);
     const message = createMessage(will.payload, {
@@ -165,7 +173,12 @@ export class MqttAdapter implements ProtocolAdapter {
     if (p.correlationData !== undefined) message.properties.correlationId = p.correlationData;
     if (userProperties) message.headers = userProperties.map(([name, value]) => ({ name, value }));
     try {
-      this.publish(this.systemChannel, will.topic, message, will.retain);
+      // As publish(), with the device's identity (kept off publish() itself: the PUBLISH hot path).
+      this.stats.messagesReceived++;
+      this.systemChannel.publish('amq.topic', topicToRoutingKey(will.topic), message, origin ? { onBehalfOf: origin } : undefined);
+      if (will.retain && this.options.retainAvailable) {
+        this.retained.set(will.topic, message).catch((e: unknown) => this.log.warn({ err: (e as Error).message, topic: will.topic }, 'retained will not stored'));
+      }
     } catch (e) {
       this.log.warn({ err: (e as Error).message, topic: will.topic }, 'will message not published');
     }
@@ -182,12 +195,12 @@ export class MqttAdapter implements ProtocolAdapter {
 
   // --- sessions --------------------------------------------------------------------------------
 
-  cancelPendingWill(clientId: string): WillMessage | null {
+  cancelPendingWill(clientId: string): DeviceWill | null {
     const w = this.pendingWills.get(clientId);
     if (!w) return null;
     clearTimeout(w.timer);
     this.pendingWills.delete(clientId);
-    return w.will;
+    return { will: w.will, origin: w.origin };
   }
 
   /** Called once when a connected MQTT connection's network connection is gone. */
@@ -197,6 +210,8 @@ export class MqttAdapter implements ProtocolAdapter {
     // Outbound QoS 1/2 PUBLISHes not acknowledged are requeued by the core when the channel
     // closes, and resent with DUP on the next connection [MQTT-4.4.0-1].
     if (session) session.clearInflight();
+    // Who the will speaks for, taken before the core connection goes.
+    const will: DeviceWill | null = !conn.normalDisconnect && conn.will ? { will: conn.will, origin: conn.core?.origin ?? null } : null;
     try {
       await conn.core?.close();
     } catch (e) {
@@ -204,7 +219,6 @@ export class MqttAdapter implements ProtocolAdapter {
     }
     conn.core = null;
     conn.channel = null;
-    const will = !conn.normalDisconnect ? conn.will : null;
     if (!session) {
       if (will) this.publishWill(will);
       return;
@@ -219,7 +233,7 @@ export class MqttAdapter implements ProtocolAdapter {
       if (will) this.publishWill(will);
       return;
     }
-    const delay = will?.properties.willDelayInterval ?? 0;
+    const delay = will?.will.properties.willDelayInterval ?? 0;
     if (will && delay === 0) this.publishWill(will);
     else if (will) {
       // Will Delay Interval [MQTT-3.1.3-9]: sent after the delay unless the session resumes.
@@ -229,7 +243,7 @@ export class MqttAdapter implements ProtocolAdapter {
         this.publishWill(will);
       }, ms);
       timer.unref();
-      this.pendingWills.set(session.clientId, { timer, will });
+      this.pendingWills.set(session.clientId, { timer, will: will.will, origin: will.origin });
     }
     const now = Date.now();
     // Packet ids of QoS 1 messages still unacknowledged are stored here (QoS 2 ones already are).

@@ -401,6 +401,12 @@ export interface PublishOptions {
    * message and its timer are stored. InvalidArgument outside the range.
    */
   delayMs?: number;
+  /**
+   * The broker's own connections only (`ConnectOptions.internal`): publish on behalf of this
+   * validated identity instead of the connection's (MQTT will messages carry the device that
+   * left, docs/mapping.md "Publisher identity"). NotAllowed on any other connection.
+   */
+  onBehalfOf?: MessageOrigin;
 }
 
 export interface PublishResult {

@@ -68,7 +68,13 @@ export class ChannelImpl implements Channel, DeliveryChannel {
     this.checkOpen();
     this.connection.published++;
     this.vhost.ctx.counts.published[this.connection.origin.protocol]++;
-    return this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, this.connection.origin, options?.delayMs);
+    let origin = this.connection.origin;
+    if (options?.onBehalfOf !== undefined) {
+      // Only the broker may name another publisher: a client connection cannot choose its identity.
+      if (!this.connection.internal) throw new NotAllowed('publishing on behalf of another client is for the broker\'s own connections');
+      origin = options.onBehalfOf;
+    }
+    return this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, origin, options?.delayMs);
   }
 
   consume(queue: string, options: ConsumeOptions): ConsumeResult {

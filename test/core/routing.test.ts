@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccessRefused, NotFound } from '../../src/core/index.js';
+import { AccessRefused, NotAllowed, NotFound } from '../../src/core/index.js';
 import { collector, msg, openCore, session, settle } from './fixture.js';
 
 async function setup() {
@@ -157,5 +157,15 @@ describe('routing', () => {
     expect(got.message.exchange).toBe('');
     expect(got.message.routingKey).toBe('q');
     expect(got.message.origin).toEqual({ protocol: 'amqp', clientId: 'test', user: 'guest', connectionId: conn.id });
+  });
+
+  it('publishes on behalf of another identity only from the broker\'s own connections', async () => {
+    const { f, vh, ch } = await setup();
+    await vh.declareQueue('q');
+    const device = { protocol: 'mqtt' as const, clientId: 'dev-1', user: 'alice', connectionId: 'c-gone' };
+    expect(() => ch.publish('', 'q', msg('x'), { onBehalfOf: device })).toThrow(NotAllowed);
+    const system = f.core.connect({ vhost: '/', protocol: 'mqtt', clientId: '$broker', user: '', internal: true }).openChannel();
+    system.publish('', 'q', msg('will'), { onBehalfOf: device });
+    expect(ch.get('q', { noAck: true })!.message.origin).toEqual(device);
   });
 });

@@ -29,8 +29,9 @@ export interface StoreOptions {
   /** Bytes of recent batches kept in memory for `readCached` (default 64 MiB). */
   cacheBytes?: number;
   /**
-   * Appended bytes not yet handed to the OS above which `writable` turns false
-   * (default 8 MiB). Appends are still accepted; callers should await `whenWritable()`.
+   * Appended bytes not yet handed to the OS, besides the write in flight, above which
+   * `writable` turns false (default 8 MiB; so at most about twice that is held). Appends are
+   * still accepted; callers should await `whenWritable()`.
    */
   maxPendingBytes?: number;
   /** Upper bound on read-side file descriptors (segments and their index files; default 256). */
@@ -282,7 +283,8 @@ export interface Store {
   diskBytes(): number;
 
   /**
-   * False while more than `maxPendingBytes` of appends wait to be written: the write path's
+   * False while more than `maxPendingBytes` of appends wait to be written (the write in flight
+   * not counted): the write path's
    * backpressure signal. Producers (the core) should stop appending until `whenWritable()`.
    */
   readonly writable: boolean;

@@ -108,9 +108,12 @@ export function recordHeaders(m: Message, storedAt: number, forKafka = false): R
  * `storedAt` = core clock; `forKafka` = it is stored into a stream (plain property headers).
  */
 export function encodeMessageBatch(m: Message, storedAt: number = m.timestamp, forKafka = false): Buffer {
+  // Kafka consumers read a stream record's timestamp as its CreateTime: the publisher's own
+  // creation time when it set one (AMQP `timestamp`, STOMP `timestamp`), else the message time.
+  const timestamp = forKafka && m.properties.sentAt !== undefined ? m.properties.sentAt : m.timestamp;
   return encodeRecordBatch({
-    records: [{ key: m.key, value: m.body, headers: recordHeaders(m, storedAt, forKafka), timestamp: m.timestamp }],
-    baseTimestamp: m.timestamp,
+    records: [{ key: m.key, value: m.body, headers: recordHeaders(m, storedAt, forKafka), timestamp }],
+    baseTimestamp: timestamp,
   });
 }
 

@@ -243,6 +243,7 @@ export async function stompPublisher(ports: Ports, t: string): Promise<Publisher
             'user-id': P.userId,
             expiration: String(P.expirationMs),
             priority: String(P.priority),
+            timestamp: String(P.timestampMs),
             ...P.headers,
             ...SPOOF,
           });
@@ -295,6 +296,7 @@ export async function stompSubscriber(ports: Ports, subscribe: Record<string, st
             expiration: h.expiration === undefined ? undefined : Number(h.expiration),
             priority: h.priority === undefined ? undefined : Number(h.priority),
             persistent: h.persistent === 'true',
+            timestamp: h.timestamp === undefined ? undefined : Number(h.timestamp),
             headers,
           });
         });

@@ -119,7 +119,7 @@ export type Property =
 const SETS: Record<Protocol, readonly Property[]> = {
   amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key', 'persistent'],
 };
 
@@ -127,7 +127,7 @@ const SETS: Record<Protocol, readonly Property[]> = {
 const SEES: Record<Protocol, readonly Property[]> = {
   amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'headers'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
   kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key'],
 };
 
@@ -135,18 +135,14 @@ const SEES: Record<Protocol, readonly Property[]> = {
  * Properties that do not cross although both ends have a slot for them (what the broker does
  * not convert today; docs/mapping.md says why). Key: `${publisher}>${consumer}`.
  */
-const NOT_CONVERTED: Record<string, readonly Property[]> = {
-  // The AMQP adapter takes the core's receive time as the message time; the publisher's
-  // timestamp property lives only in its native bytes.
-  'amqp>kafka': ['timestamp'],
-};
+const NOT_CONVERTED: Record<string, readonly Property[]> = {};
 
 /** The properties the matrix checks for a pair: set by the publisher, seen by the consumer, converted. */
 export function carried(pub: Protocol, con: Protocol): Property[] {
   const skip = NOT_CONVERTED[`${pub}>${con}`] ?? [];
   const out: Property[] = SETS[pub].filter((p) => SEES[con].includes(p) && !skip.includes(p));
   // A consumer that has a timestamp but gets none from the publisher sees the broker's time.
-  if ((con === 'kafka' || con === 'amqp') && !out.includes('timestamp')) out.push('brokerTimestamp');
+  if ((con === 'kafka' || con === 'amqp' || con === 'stomp') && !out.includes('timestamp')) out.push('brokerTimestamp');
   return out;
 }
 

@@ -167,8 +167,14 @@ function mappedHeaders(message: Message): string[] {
   if (p.type !== undefined) out.push('type', p.type);
   if (p.userId !== undefined) out.push('user-id', p.userId);
   if (p.appId !== undefined) out.push('app-id', p.appId);
+  // The message time in epoch ms (as ActiveMQ's JMSTimestamp): the publisher's own when it set
+  // one (AMQP or STOMP `timestamp`), else the Kafka record's or the broker's receive time. A
+  // user header of that name (MQTT, Kafka) is shadowed by it and not repeated.
+  const stamped = p.sentAt !== undefined || message.origin?.protocol !== 'stomp';
+  if (stamped) out.push('timestamp', String(p.sentAt ?? message.timestamp));
   for (const { name, value } of message.headers) {
     if (FRAME_HEADERS.has(name) || name.startsWith(PUBLISHER_PREFIX)) continue;
+    if (stamped && name === 'timestamp') continue;
     const text = headerText(value);
     if (text !== undefined) out.push(name, text);
   }

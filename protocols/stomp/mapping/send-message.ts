@@ -17,6 +17,7 @@ import type { StompVersion } from '../spec/versions.js';
  * | priority            | properties.priority (0..255)  |
  * | persistent:true     | properties.persistent         |
  * | type, user-id, app-id | properties.type, userId, appId |
+ * | timestamp (epoch ms, ActiveMQ's JMSTimestamp) | properties.sentAt (AMQP `timestamp`, Kafka CreateTime) |
  */
 export const PROPERTY_HEADERS: ReadonlySet<string> = new Set([
   'content-type',
@@ -31,6 +32,7 @@ export const PROPERTY_HEADERS: ReadonlySet<string> = new Set([
   'type',
   'user-id',
   'app-id',
+  'timestamp',
 ]);
 
 /**
@@ -116,6 +118,12 @@ export function messageFromSend(frame: StompFrame, version: StompVersion, replyT
       case 'app-id':
         properties.appId = value;
         break;
+      case 'timestamp': {
+        // Not a valid epoch-ms value: no message time (the header still reaches STOMP consumers).
+        const at = Number(value);
+        if (value !== '' && Number.isSafeInteger(at) && at >= 0) properties.sentAt = at;
+        break;
+      }
     }
   }
   return createMessage(ownedBody(frame.body), {

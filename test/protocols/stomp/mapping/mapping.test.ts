@@ -87,6 +87,13 @@ describe('SEND → core message', () => {
     expect(m.timestamp).toBe(1000);
   });
 
+  it('takes a timestamp header (epoch ms, ActiveMQ JMSTimestamp) as the publisher\'s time, an invalid one as none', () => {
+    const at = (v: string) => messageFromSend(parseOne(Buffer.from(`SEND\ndestination:/topic/t\ntimestamp:${v}\n\n\x00`), '1.2'), '1.2', undefined, 1000).properties.sentAt;
+    expect(at('1700000000123')).toBe(1_700_000_000_123);
+    expect(at('soon')).toBeUndefined();
+    expect(at('-1')).toBeUndefined();
+  });
+
   it('turns ActiveMQ expires (epoch ms) into a TTL', () => {
     const f = parseOne(Buffer.from('SEND\ndestination:/queue/a\nexpires:5000\n\n\x00'), '1.2');
     expect(messageFromSend(f, '1.2', undefined, 1000).properties.expiration).toBe(4000);
@@ -138,6 +145,7 @@ describe('delivery → MESSAGE frame', () => {
     const m = createMessage(Buffer.from('{}'), {
       exchange: 'ex',
       routingKey: 'rk',
+      timestamp: 1_700_000_000_123,
       properties: { contentType: 'application/json', correlationId: Buffer.from('cid'), persistent: true, priority: 2, messageId: 'm1' },
       headers: [
         { name: 'n', value: 42 },
@@ -149,8 +157,15 @@ describe('delivery → MESSAGE frame', () => {
     expect(f.headers).toEqual([
       'subscription', 'sub-1', 'destination', '/exchange/ex/rk', 'message-id', '3-7', 'redelivered', 'false',
       'content-type', 'application/json', 'correlation-id', 'cid', 'amqp-message-id', 'm1', 'priority', '2', 'persistent', 'true',
-      'n', '42', 's', 'a:b', 'content-length', '2',
+      'timestamp', '1700000000123', 'n', '42', 's', 'a:b', 'content-length', '2',
     ]);
+  });
+
+  it('gives the publisher\'s own time as the timestamp header when it set one (AMQP timestamp), shadowing a user header', () => {
+    const m = createMessage(Buffer.alloc(0), { timestamp: 5, properties: { sentAt: 1_600_000_000_000 }, headers: [{ name: 'timestamp', value: 'user' }] });
+    const h = messageFrame(m, '1.2', false).headers;
+    expect(h.filter((_, i) => i % 2 === 0 && h[i] === 'timestamp').length).toBe(1);
+    expect(h[h.indexOf('timestamp') + 1]).toBe('1600000000000');
   });
 });
 

@@ -194,7 +194,8 @@ export class DelayedDelivery {
       const last = batches[batches.length - 1]!;
       off = last.baseOffset + last.recordCount;
     }
-    timer.rebuilt(o.delay, end);
+    // Only as far as it read: what it could not read is rebuilt again after the next restart.
+    timer.rebuilt(o.delay, Math.min(off, end));
     if (again.length > 0) this.deps.warn({ vhost: o.vhost, count: again.length }, 'delayed messages scheduled again from the commit log (their timer units were lost in a crash)');
     return again;
   }

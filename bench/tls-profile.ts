@@ -12,6 +12,7 @@ import { printCpuProfileSummary } from './cpu-profile-summary.js';
  * runs the raw AMQP generator against a broker started under the CPU profiler, over the plain
  * or the TLS listener, and prints the top functions by self time. Run it once plain and once
  * with --tls to see what TLS adds (issue 12). A diagnosis tool, not a benchmark.
+ * PB_EXTRA_NODE_OPTIONS adds node options to the broker (e.g. `--require <gc observer>`).
  */
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
@@ -27,7 +28,7 @@ const hook = [new URL('../../bench/cpu-profile-hook.cjs', import.meta.url), new 
 const certs = makeTestCerts();
 const broker = await startBroker({
   config: { listeners: { amqps: { enabled: true } }, tls: { cert: certs.serverCert, key: certs.serverKey } },
-  env: { NODE_OPTIONS: `--require ${hook}`, PB_PROF_DIR: out },
+  env: { NODE_OPTIONS: `--require ${hook} ${process.env.PB_EXTRA_NODE_OPTIONS ?? ''}`, PB_PROF_DIR: out },
 });
 try {
   const r = await generate({ port: tls ? broker.ports.amqps : broker.ports.amqp, workload, seconds, warmupSeconds: 1, client: 'raw', tls });

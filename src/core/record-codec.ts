@@ -24,6 +24,7 @@ import {
   type RecordHeader,
 } from '../../storage/record-batch.js';
 import type { Header, HeaderValue, Message, MessageProperties } from './message.js';
+import { KAFKA_KEY_HEADER, keyHeaderValue } from './kafka-key-header.js';
 import { MetaWriter, headersArePlain, readMeta, writeMeta } from './meta-codec.js';
 
 export const META_HEADER = 'x-pb-meta';
@@ -223,10 +224,14 @@ export function decodeRecord(rec: KafkaRecord, stream: string, trustMeta = true)
   for (let i = 0; i < n; i++) {
     const [name, v] = rec.headers[i]!;
     if (name.startsWith(ORIGIN_HEADER_PREFIX)) continue;
+    // The record's own key is the truth: a producer's header of that name does not contradict it.
+    if (name === KAFKA_KEY_HEADER && rec.key !== null) continue;
     const prop = PROPERTY_BY_HEADER.get(name);
     if (prop !== undefined && v !== null && setProperty(properties, prop, v)) continue;
     headers.push({ name, value: v ? Buffer.from(v) : null });
   }
+  // Other protocols have no key slot: they see the key as a header (docs/mapping.md "Kafka key").
+  if (rec.key !== null) headers.push({ name: KAFKA_KEY_HEADER, value: keyHeaderValue(rec.key) });
   const message: Message = {
     body: rec.value ?? EMPTY,
     key: rec.key,

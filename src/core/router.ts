@@ -13,6 +13,7 @@ import type { Header, Message, MessageOrigin } from './message.js';
 import type { Queue } from './queue.js';
 import { messageTagHash } from './filter-tag.js';
 import { lookupKeysOf } from './message-keys.js';
+import { keyFromHeaders } from './kafka-key-header.js';
 import { ORIGIN_HEADER_PREFIX, encodeMessageBatch, hasOriginHeader } from './record-codec.js';
 import type { Stream } from './stream.js';
 import type { VhostImpl } from './vhost.js';
@@ -246,6 +247,8 @@ export class Router {
         }
       } else if (d.kind === 'stream') {
         const s = d as Stream;
+        // Entering a stream, a message of another protocol may name its Kafka key in a header.
+        if (!toStream && m.key === null && m.headers.length > 0) m.key = keyFromHeaders(m.headers);
         toStream = true;
         const p = s.partitionForRouted(m.key, m.routingKey);
         (targets ??= []).push({ partition: s.partitionIds[p]!, tagHash: tag });

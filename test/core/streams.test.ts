@@ -64,7 +64,8 @@ describe('streams', () => {
     expect(ms.map((m) => [m.offset, m.message.body.toString()])).toEqual([[1, 'v2']]);
     const first = (await vh.readMessages('t', 0, 0, 1))[0]!.message;
     expect(first.key!.toString()).toBe('k');
-    expect(first.headers).toEqual([{ name: 'h', value: Buffer.from('x') }]);
+    // Non-Kafka consumers see the key as a header too (docs/mapping.md "Kafka key").
+    expect(first.headers).toEqual([{ name: 'h', value: Buffer.from('x') }, { name: 'x-kafka-key', value: 'k' }]);
     expect(first.routingKey).toBe('t');
   });
 
@@ -96,6 +97,29 @@ describe('streams', () => {
     const kp = kafkaPartition(Buffer.from('K'), 4);
     const got = await vh.readMessages('orders', kp, 0, 10);
     expect(got.map((m) => m.message.body.toString())).toContain('m3');
+  });
+
+  it('gives a routed message the Kafka key of its x-kafka-key header (docs/mapping.md "Kafka key"), and a Kafka key reaches queues as that header', async () => {
+    const f = await openCore();
+    const { ch, conn } = session(f.core);
+    const vh = conn.vhost;
+    await vh.declareStream('keys', { partitions: 4 });
+    ch.publish('amq.topic', 'keys.eu', { ...msg('h'), headers: [{ name: 'x-kafka-key', value: 'dev-7' }] });
+    const got = await vh.readMessages('keys', kafkaPartition(Buffer.from('dev-7'), 4), 0, 10);
+    expect(got.map((m) => [m.message.body.toString(), m.message.key?.toString()])).toContainEqual(['h', 'dev-7']);
+
+    await vh.declareStream('kk');
+    await vh.declareQueue('kq');
+    await vh.bindQueue('kq', 'amq.topic', 'kk');
+    vh.produce('kk', 0, encodeRecordBatch({ records: [
+      { key: Buffer.from('k1'), value: Buffer.from('a'), timestamp: 1, headers: [['x-kafka-key', Buffer.from('forged')]] },
+      { key: Buffer.from([0xff, 0x00]), value: Buffer.from('b'), timestamp: 1 },
+      { key: null, value: Buffer.from('c'), timestamp: 1 },
+    ] }));
+    const headersOf = () => ch.get('kq', { noAck: true })!.message.headers;
+    expect(headersOf()).toEqual([{ name: 'x-kafka-key', value: 'k1' }]);
+    expect(headersOf()).toEqual([{ name: 'x-kafka-key', value: Buffer.from([0xff, 0x00]) }]);
+    expect(headersOf()).toEqual([]);
   });
 
   it('forwards Kafka produces through amq.topic to bound queues', async () => {

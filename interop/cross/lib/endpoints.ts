@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import amqplib from 'amqplib';
 import mqtt from 'mqtt';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
-import { KAFKA_HEADERS, P, SPOOF, publisherId, type Incoming, type Outgoing, type Protocol } from './probe.js';
+import { KAFKA_HEADERS, KEY_HEADER, P, SPOOF, publisherId, type Incoming, type Outgoing, type Protocol } from './probe.js';
 
 const require = createRequire(import.meta.url);
 const stompit = require('stompit') as { connect(options: unknown, cb: (err: Error | null, client: StompitClient) => void): StompitClient };
@@ -63,6 +63,13 @@ class Inbox {
   }
 }
 
+/** The Kafka key an AMQP, MQTT or STOMP consumer sees: its `x-kafka-key` header, taken out of the user headers. */
+function takeKey(headers: Record<string, string>): Buffer | undefined {
+  const k = headers[KEY_HEADER];
+  delete headers[KEY_HEADER];
+  return k === undefined ? undefined : Buffer.from(k, 'utf8');
+}
+
 export function mqttTopic(t: string): string {
   return t.replaceAll('.', '/');
 }
@@ -89,7 +96,7 @@ export async function amqpPublisher(ports: Ports, t: string): Promise<Publisher>
               priority: P.priority,
               persistent: true,
               timestamp: P.timestampMs / 1000,
-              headers: { ...P.headers, ...SPOOF },
+              headers: { ...P.headers, [KEY_HEADER]: P.key, ...SPOOF },
             }
           : { persistent: m.transient !== true };
         ch.publish('amq.topic', t, m.body, options);
@@ -131,6 +138,7 @@ export async function amqpConsumer(ports: Ports, t: string): Promise<Consumer> {
         persistent: p.deliveryMode === 2,
         timestamp: p.timestamp === undefined ? undefined : Number(p.timestamp) * 1000,
         headers,
+        key: takeKey(headers),
       });
     },
     { noAck: true },
@@ -158,7 +166,7 @@ export async function mqttPublisher(ports: Ports, t: string): Promise<Publisher>
                   responseTopic: P.replyTo,
                   correlationData: Buffer.from(P.correlationId, 'utf8'),
                   messageExpiryInterval: P.expirationMs / 1000,
-                  userProperties: { ...P.headers, ...SPOOF },
+                  userProperties: { ...P.headers, [KEY_HEADER]: P.key, ...SPOOF },
                 }
               : {},
           }),
@@ -187,6 +195,7 @@ export async function mqttConsumer(ports: Ports, t: string): Promise<Consumer> {
       expiration: p.messageExpiryInterval === undefined ? undefined : p.messageExpiryInterval * 1000,
       persistent: packet.qos > 0,
       headers,
+      key: takeKey(headers),
     });
   });
   await client.subscribeAsync(`${mqttTopic(t)}/#`, { qos: 1 });
@@ -245,6 +254,7 @@ export async function stompPublisher(ports: Ports, t: string): Promise<Publisher
             priority: String(P.priority),
             timestamp: String(P.timestampMs),
             ...P.headers,
+            [KEY_HEADER]: P.key,
             ...SPOOF,
           });
         }
@@ -298,6 +308,7 @@ export async function stompSubscriber(ports: Ports, subscribe: Record<string, st
             persistent: h.persistent === 'true',
             timestamp: h.timestamp === undefined ? undefined : Number(h.timestamp),
             headers,
+            key: takeKey(headers),
           });
         });
       }),

@@ -58,6 +58,9 @@ export const P = {
   key: 'key-1',
 } as const;
 
+/** The Kafka key as a header, for protocols without a key slot (docs/mapping.md "Kafka key"). */
+export const KEY_HEADER = 'x-kafka-key';
+
 /** Publisher identity headers (docs/mapping.md "Publisher identity"). */
 export const ORIGIN = { protocol: 'x-pb-origin-protocol', clientId: 'x-pb-origin-client-id', user: 'x-pb-origin-user' } as const;
 
@@ -115,19 +118,19 @@ export type Property =
   | 'headers'
   | 'key';
 
-/** What a publisher can set at all. */
+/** What a publisher can set at all (`key`: AMQP, MQTT and STOMP through the `x-kafka-key` header). */
 const SETS: Record<Protocol, readonly Property[]> = {
-  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
-  mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers', 'key'],
+  mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers', 'key'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers', 'key'],
   kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key', 'persistent'],
 };
 
-/** What a consumer can see at all. */
+/** What a consumer can see at all (`key`: AMQP, MQTT and STOMP as the `x-kafka-key` header). */
 const SEES: Record<Protocol, readonly Property[]> = {
-  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
-  mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers'],
-  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers'],
+  amqp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers', 'key'],
+  mqtt: ['contentType', 'correlationId', 'replyTo', 'expiration', 'persistent', 'headers', 'key'],
+  stomp: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'userId', 'expiration', 'priority', 'persistent', 'timestamp', 'headers', 'key'],
   kafka: ['contentType', 'contentEncoding', 'correlationId', 'replyTo', 'messageId', 'type', 'appId', 'expiration', 'priority', 'timestamp', 'headers', 'key'],
 };
 

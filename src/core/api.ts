@@ -452,6 +452,12 @@ export interface RouteStoredOptions {
    * first routing but not the caller's record that it was done.
    */
   skipRouted?: boolean;
+  /**
+   * Who produced the records (a Kafka transaction's producer, from the connection that commits
+   * it): the routed copies carry it as their origin (docs/mapping.md "Publisher identity").
+   * Without it they have none.
+   */
+  origin?: MessageOrigin;
 }
 
 export interface StoredRange {

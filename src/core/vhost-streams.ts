@@ -282,6 +282,7 @@ export async function routeStored(vh: VhostImpl, ranges: readonly StoredRange[],
         for (const d of decodeBatchMessages(b.batch, b.baseOffset, s.name, false)) {
           if (d.isControl) continue;
           d.message.routedFrom = routedFromKey(id, d.offset);
+          if (options.origin !== undefined) d.message.origin = options.origin;
           out.push(d.message);
         }
       } catch (err) {

@@ -14,7 +14,7 @@ export const endTxnHandler: Handler = {
   maxVersion: 4,
   async handle(req, { node, conn, apiVersion }) {
     if (!mayTransactionalId(node, conn, req.transactionalId as string)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
-    let errorCode = await node.transactions.endTxn(req.transactionalId, Number(req.producerId), req.producerEpoch, req.committed);
+    let errorCode = await node.transactions.endTxn(req.transactionalId, Number(req.producerId), req.producerEpoch, req.committed, conn.core().origin);
     if (errorCode === ErrorCode.PRODUCER_FENCED && apiVersion < 2) errorCode = ErrorCode.INVALID_PRODUCER_EPOCH;
     return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
   },

@@ -9,7 +9,7 @@
  * On start, transactions left in Prepare are completed and Ongoing ones aborted.
  */
 import type { Logger } from 'pino';
-import type { StoredRange, Vhost } from '../../../src/core/index.js';
+import type { MessageOrigin, StoredRange, Vhost } from '../../../src/core/index.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { ProducerGuard } from '../producers/producer-guard.js';
 import { encodeTransactionMarker } from '../producers/control-batch.js';
@@ -217,14 +217,15 @@ export class TransactionCoordinator {
     });
   }
 
-  endTxn(id: string, producerId: number, producerEpoch: number, commit: boolean): Promise<number> {
+  /** `origin`: the committing connection's, given to the routed copies (the producer's own identity). */
+  endTxn(id: string, producerId: number, producerEpoch: number, commit: boolean, origin?: MessageOrigin): Promise<number> {
     return this.exclusive(id, async () => {
       const r = this.txns.get(id);
       if (!r || r.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
       if (r.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
       switch (r.status) {
         case 'Ongoing':
-          await this.end(r, commit);
+          await this.end(r, commit, origin);
           return ErrorCode.NONE;
         case 'CompleteCommit':
           return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE; // a retried EndTxn
@@ -240,13 +241,14 @@ export class TransactionCoordinator {
   }
 
   /** Prepare (durable), then markers and offsets, then Complete. */
-  private async end(r: TxnRecord, commit: boolean): Promise<void> {
+  private async end(r: TxnRecord, commit: boolean, origin?: MessageOrigin): Promise<void> {
     const prepared: TxnRecord = { ...r, status: commit ? 'PrepareCommit' : 'PrepareAbort' };
     await this.save(prepared);
-    await this.complete(prepared, commit);
+    await this.complete(prepared, commit, false, origin);
   }
 
-  private async complete(r: TxnRecord, commit: boolean, recovering = false): Promise<void> {
+  /** `origin` is known only for an EndTxn: a commit completed after a restart routes copies without one. */
+  private async complete(r: TxnRecord, commit: boolean, recovering = false, origin?: MessageOrigin): Promise<void> {
     const vhost = this.vhost();
     const offsetsDurable: Promise<void>[] = [];
     const routes: StoredRange[] = [];
@@ -283,7 +285,7 @@ export class TransactionCoordinator {
     // record is appended in the same tick as the routed copies (one group commit): a restart
     // before it completes the PrepareCommit again and routes again, skipping the copies a kill
     // left on disk (each carries its record's identity); after it, never.
-    if (routes.length > 0) await this.route(routes, recovering);
+    if (routes.length > 0) await this.route(routes, recovering, origin);
     // Complete keeps the partitions: closeOrphans commits a lost marker only on those.
     const done: TxnRecord = { ...r, status: commit ? 'CompleteCommit' : 'CompleteAbort', offsets: {}, updatedAt: this.now() };
     this.txns.set(r.transactionalId, done);
@@ -291,9 +293,9 @@ export class TransactionCoordinator {
   }
 
   /** Routes committed records; chained so that transactions are routed in the order they committed. */
-  private route(routes: StoredRange[], afterRestart = false): Promise<void> {
+  private route(routes: StoredRange[], afterRestart = false, origin?: MessageOrigin): Promise<void> {
     const vhost = this.vhost();
-    const next = this.routing.then(() => vhost.routeStored(routes, { skipRouted: afterRestart })).then(
+    const next = this.routing.then(() => vhost.routeStored(routes, origin !== undefined ? { skipRouted: afterRestart, origin } : { skipRouted: afterRestart })).then(
       () => undefined,
       (err: unknown) => this.logger.error({ err, routes }, 'routing committed transaction records failed'),
     );

@@ -18,7 +18,7 @@ import { Journal, type CursorState, type JournalState } from './journal.js';
 import type { Queue } from './queue.js';
 import { VhostImpl, type VhostContext } from './vhost.js';
 import { DelayedDelivery } from './delayed-delivery.js';
-import { recoverRedrives } from './redrive.js';
+import { recoverRedrives, resumeRedrives } from './redrive.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 /** Kafka's default log.retention.hours (168). */
@@ -134,6 +134,7 @@ class CoreImpl implements Core {
     // Delayed messages and redrive journals (docs/business.md): their partitions are not in the journal.
     this.nextPartition = Math.max(this.nextPartition, (await this.delays.open()) + 1);
     await recoverRedrives(this.vhosts.values(), this.delays.redriveMarkerPartitions());
+    await resumeRedrives(this.vhosts, this.store, (f, m) => this.warn(f, m));
     const def = this.options.defaultVhost ?? '/';
     if (!this.vhosts.has(def)) await this.declareVhost(def, {});
     // Users live in their own meta log: credentials never mix with definitions snapshots.

@@ -13,6 +13,11 @@
  * After a crash, `recoverRedrives` finds markers still held: a source entry still in its
  * dead-letter queue whose marker exists was copied already, so it is settled, not moved
  * again. Entries taken but not yet copied are simply still in the dead-letter queue.
+ *
+ * A redrive of every message (no filter, no limit) is recorded in the `redrives` meta log
+ * before it moves anything and marked finished after; `resumeRedrives` runs again, after a
+ * restart, each one that did not finish. A filter is code and a limit's remainder is not
+ * tracked, so those are not resumed: their caller runs them again.
  */
 import type { RedriveOptions, RedriveResult } from './api.js';
 import { headerValue, type Message } from './message.js';
@@ -33,7 +38,67 @@ function redrivenMessage(m: Message, from: string): Message {
   return { ...m, headers, native: null };
 }
 
+const INTENTS_LOG = 'redrives';
+
+/** A redrive of every message of `q` in vhost `v` (to `to`, or each message's origin); `end` marks one finished. */
+interface RedriveIntent {
+  v: string;
+  q: string;
+  to?: string;
+  end?: boolean;
+}
+
+function intentKey(i: RedriveIntent): string {
+  return JSON.stringify([i.v, i.q, i.to ?? null]);
+}
+
 export async function redrive(vh: VhostImpl, queue: string, options: RedriveOptions): Promise<RedriveResult> {
+  vh.useQueue(queue, undefined);
+  if (options.filter !== undefined || options.limit !== undefined) return move(vh, queue, options);
+  const intent: RedriveIntent = { v: vh.name, q: queue, ...(options.to !== undefined ? { to: options.to } : {}) };
+  const log = await vh.ctx.store.metaLog(INTENTS_LOG);
+  await log.append(Buffer.from(JSON.stringify(intent)), 'sync');
+  const result = await move(vh, queue, options);
+  await log.append(Buffer.from(JSON.stringify({ ...intent, end: true })), 'sync');
+  return result;
+}
+
+/**
+ * After a restart (after `recoverRedrives`): runs again every recorded redrive that did not
+ * finish, then compacts the log. Returns how many were resumed.
+ */
+export async function resumeRedrives(vhosts: Map<string, VhostImpl>, store: VhostImpl['ctx']['store'], warn: (fields: Record<string, unknown>, msg: string) => void): Promise<number> {
+  const log = await store.metaLog(INTENTS_LOG);
+  const { snapshot, records } = log.replay();
+  const open = new Map<string, { intent: RedriveIntent; n: number }>();
+  const all: RedriveIntent[] = [];
+  if (snapshot) all.push(...(JSON.parse(snapshot.toString('utf8')) as RedriveIntent[]));
+  for (const r of records) all.push(JSON.parse(r.toString('utf8')) as RedriveIntent);
+  for (const i of all) {
+    const k = intentKey(i);
+    const o = open.get(k) ?? { intent: { v: i.v, q: i.q, ...(i.to !== undefined ? { to: i.to } : {}) }, n: 0 };
+    o.n += i.end ? -1 : 1;
+    if (o.n > 0) open.set(k, o);
+    else open.delete(k);
+  }
+  let resumed = 0;
+  for (const { intent } of open.values()) {
+    const vh = vhosts.get(intent.v);
+    if (!vh || !vh.queuesByName.has(intent.q)) continue;
+    try {
+      const r = await move(vh, intent.q, intent.to !== undefined ? { to: intent.to } : {});
+      resumed++;
+      warn({ vhost: intent.v, queue: intent.q, moved: r.moved }, 'redrive interrupted by a restart: resumed');
+    } catch (err) {
+      warn({ vhost: intent.v, queue: intent.q, err: String(err) }, 'interrupted redrive could not be resumed');
+    }
+  }
+  // Every recorded redrive is finished now (or its queue is gone).
+  if (all.length > 0) await log.snapshot(Buffer.from('[]'));
+  return resumed;
+}
+
+async function move(vh: VhostImpl, queue: string, options: RedriveOptions): Promise<RedriveResult> {
   const q = vh.useQueue(queue, undefined);
   const limit = options.limit ?? Infinity;
   const targets = new Map<QueueEntry, Queue>();

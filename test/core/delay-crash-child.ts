@@ -5,7 +5,10 @@
  *   delays <dir> <n>   publishes n persistent messages delayed 300..1800 ms to queue 'due',
  *                      printing `C <id>` per confirm, then `Q <depth>` every 10 ms while they fall due;
  *   redrive <dir> <n>  fills 'dlq' with n dead letters of queue 'work' (printing READY once all
- *                      are confirmed), then redrives them 200 at a time, printing `M <moved>`.
+ *                      are confirmed), then redrives them 200 at a time, printing `M <moved>`;
+ *   redrive-all <dir> <n>  the same fill, then one redrive of every message; at its first move
+ *                      (an append with a marker target) it prints MOVING and freezes before the
+ *                      commit log writes anything, to be killed there.
  */
 import { createCore, createMessage } from '../../src/core/index.js';
 import { LogStore } from '../../storage/log-store.js';
@@ -29,6 +32,30 @@ if (mode === 'delays') {
   }
   await Promise.all(all);
   setInterval(() => out(`Q ${vh.queue('due')!.messageCount}`), 10);
+} else if (mode === 'redrive-all') {
+  await vh.declareQueue('work', { durable: true });
+  await vh.declareQueue('dlq', { durable: true });
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = createMessage(Buffer.from(`r${i}`), { properties: { persistent: true }, headers: [{ name: 'x-first-death-queue', value: 'work' }] });
+    all.push(ch.publish('', 'dlq', m).durable);
+  }
+  await Promise.all(all);
+  out('READY');
+  const append = store.append.bind(store);
+  let frozen = false;
+  store.append = (req) => {
+    const r = append(req);
+    if (!frozen && req.targets.length > 1) {
+      frozen = true;
+      out('MOVING');
+      // The process stops here, its moves still in memory, until the parent kills it.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+    }
+    return r;
+  };
+  await vh.redrive('dlq');
+  out('DONE');
 } else {
   await vh.declareQueue('work', { durable: true });
   await vh.declareQueue('dlq', { durable: true });

@@ -109,6 +109,24 @@ describe('SIGKILL during delayed delivery and redrive', () => {
     }
   }, 120_000);
 
+  it('a redrive of all messages killed at its first move resumes by itself after the restart: each message moved once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-redrive-kill-'));
+    dirs.push(dir);
+    const n = 3000;
+    await runAndKill(['redrive-all', dir, String(n)], (l) => l === 'MOVING');
+    const core = await reopen(dir);
+    try {
+      const vh = core.vhost('/');
+      // Nothing was moved before the kill: the work queue fills only through the resumed redrive.
+      await until(() => vh.queue('dlq')!.messageCount === 0 && vh.queue('work')!.messageCount >= n);
+      const inWork = drain(core, 'work');
+      expect(inWork).toHaveLength(n);
+      expect(new Set(inWork).size).toBe(n);
+    } finally {
+      await core.close();
+    }
+  }, 120_000);
+
   for (const afterMoves of [1, 6]) {
     it(`a redrive killed after ${afterMoves} chunk(s): every message is in exactly one of the dead-letter and origin queues`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'pb-redrive-kill-'));

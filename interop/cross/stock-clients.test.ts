@@ -40,7 +40,7 @@ describe('non-JS clients across protocols', () => {
     const file = join(tempDir('mx-mosq-'), 'probe.bin');
     writeFileSync(file, PROBE);
     const mqtt = ['-V', 'mqttv5', '-h', '127.0.0.1', '-p', String(broker.ports.mqtt), '-t', 'nj/mosq/kcat/eu', '-q', '1'];
-    await run('mosquitto_pub', [...mqtt, '-f', file, '-D', 'publish', 'user-property', 'x-h1', 'v1', '-D', 'publish', 'content-type', 'application/x-matrix']);
+    await run('mosquitto_pub', [...mqtt, '-f', file, '-D', 'publish', 'user-property', 'x-h1', 'v1', '-D', 'publish', 'user-property', 'x-kafka-key', 'dev-7', '-D', 'publish', 'content-type', 'application/x-matrix']);
     // -l: one message per stdin line, published in order at QoS 1.
     await run('mosquitto_pub', [...mqtt, '-l'], Array.from({ length: 100 }, (_, i) => `seq-${i}\n`).join(''));
 
@@ -49,6 +49,8 @@ describe('non-JS clients across protocols', () => {
     expect(body.equals(PROBE)).toBe(true);
     const headers = await run('kcat', [...kcat, '-c', '1', '-f', '%h']);
     expect(headers.toString('latin1')).toContain('x-h1=v1');
+    // The x-kafka-key user property is the record key (docs/mapping.md "Kafka key").
+    expect((await run('kcat', [...kcat, '-c', '1', '-f', '%k'])).toString()).toBe('dev-7');
     const lines = (await run('kcat', [...kcat, '-o', '1', '-c', '100', '-f', '%s\n'])).toString().trim().split('\n');
     expect(lines).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
   });
@@ -94,6 +96,8 @@ describe('non-JS clients across protocols', () => {
       'x-n': '7',
       'x-pb-origin-protocol': 'amqp',
       'x-pb-origin-user': 'guest',
+      // AMQP timestamp (s) as STOMP's epoch ms (docs/mapping.md "timestamp").
+      timestamp: '1700000000000',
     });
     expect(got.slice(1).map((m) => Buffer.from(m.body, 'hex').toString())).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
   });
@@ -113,7 +117,8 @@ describe('non-JS clients across protocols', () => {
       priority: 4,
       deliveryMode: 2,
       expiration: '600000',
-      headers: { 'x-h1': 'v1' },
+      timestamp: 1_700_000_000,
+      headers: { 'x-h1': 'v1', 'x-kafka-key': 'dev-py' },
     });
     expect(got.slice(1).map((m) => Buffer.from(m.body as string, 'hex').toString())).toEqual(Array.from({ length: 100 }, (_, i) => `seq-${i}`));
   });

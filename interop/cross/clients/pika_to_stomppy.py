@@ -37,7 +37,8 @@ ch = amqp.channel()
 ch.confirm_delivery()
 ch.basic_publish('amq.topic', rk, bytes([0xff, 0xfe, 0x00, 0x80, 0x41]), pika.BasicProperties(
     content_type='application/x-matrix', content_encoding='identity-x', correlation_id='corr-py', reply_to='matrix.replies',
-    message_id='mid-py', priority=4, delivery_mode=2, expiration='600000', type='t-py', app_id='pika', headers={'x-h1': 'v1', 'x-n': 7}))
+    message_id='mid-py', priority=4, delivery_mode=2, expiration='600000', type='t-py', app_id='pika', timestamp=1700000000,
+    headers={'x-h1': 'v1', 'x-n': 7}))
 for i in range(count - 1):
     ch.basic_publish('amq.topic', rk, ('seq-%d' % i).encode())
 amqp.close()

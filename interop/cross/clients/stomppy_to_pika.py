@@ -21,7 +21,8 @@ s.connect('guest', 'guest', wait=True)
 probe = bytes([0xff, 0xfe, 0x00, 0x80, 0x41])
 s.send(destination='/topic/' + rk, body=probe, headers={
     'content-type': 'application/x-matrix', 'correlation-id': 'corr-py', 'reply-to': 'matrix.replies',
-    'amqp-message-id': 'mid-py', 'priority': '4', 'persistent': 'true', 'expiration': '600000', 'x-h1': 'v1'})
+    'amqp-message-id': 'mid-py', 'priority': '4', 'persistent': 'true', 'expiration': '600000', 'x-h1': 'v1',
+    'timestamp': '1700000000000', 'x-kafka-key': 'dev-py'})
 for i in range(count - 1):
     s.send(destination='/topic/' + rk, body=('seq-%d' % i).encode())
 s.disconnect(receipt='bye')  # waits for the RECEIPT: every SEND before it was handled
@@ -33,7 +34,7 @@ for method, props, body in ch.consume(queue, auto_ack=True, inactivity_timeout=2
     print(json.dumps({
         'routingKey': method.routing_key, 'body': body.hex(), 'contentType': props.content_type,
         'correlationId': props.correlation_id, 'replyTo': props.reply_to, 'messageId': props.message_id,
-        'priority': props.priority, 'deliveryMode': props.delivery_mode, 'expiration': props.expiration,
+        'priority': props.priority, 'deliveryMode': props.delivery_mode, 'expiration': props.expiration, 'timestamp': props.timestamp,
         'headers': {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (props.headers or {}).items()},
     }), flush=True)
     got += 1

@@ -250,65 +250,44 @@ export function encodeProperties(props: MqttProperties): Buffer {
 }
 
 /**
+ * `raw` without the properties `drop` picks (given each one's id and the offset of its value);
+ * the others byte for byte and in order. `raw` itself when nothing is dropped.
+ */
+function filterProperties(raw: Buffer, drop: (id: number, valueAt: number) => boolean): Buffer {
+  let pos = 0;
+  const keep: Buffer[] = [];
+  let changed = false;
+  while (pos < raw.length) {
+    const start = pos;
+    let id: number;
+    [id, pos] = readVarInt(raw, pos, raw.length);
+    const def = PROPERTY_BY_ID.get(id);
+    if (!def) throw malformed('unknown property');
+    const dropped = drop(id, pos);
+    pos = skipValue(raw, pos, def.type);
+    if (dropped) changed = true;
+    else keep.push(raw.subarray(start, pos));
+  }
+  return changed ? Buffer.concat(keep) : raw;
+}
+
+/**
  * Copies a PUBLISH's stored properties for forwarding: drops Topic Alias (it belongs to the
  * inbound connection, [MQTT-3.3.2-7]) and Message Expiry Interval (rewritten with what is
  * left, [MQTT-3.3.2-6]); every other property is kept byte for byte and in order.
  */
 export function stripForwardedProperties(raw: Buffer): Buffer {
-  let pos = 0;
-  const keep: Buffer[] = [];
-  let changed = false;
-  while (pos < raw.length) {
-    const start = pos;
-    let id: number;
-    [id, pos] = readVarInt(raw, pos, raw.length);
-    const def = PROPERTY_BY_ID.get(id);
-    if (!def) throw malformed('unknown property');
-    pos = skipValue(raw, pos, def.type);
-    if (id === 0x23 || id === 0x02 || id === 0x0b) changed = true;
-    else keep.push(raw.subarray(start, pos));
-  }
-  return changed ? Buffer.concat(keep) : raw;
+  return filterProperties(raw, (id) => id === 0x23 || id === 0x02 || id === 0x0b);
 }
 
 /** `raw` without the properties whose ids are given; the others byte for byte, in order. */
 export function withoutProperties(raw: Buffer, ids: readonly number[]): Buffer {
-  let pos = 0;
-  const keep: Buffer[] = [];
-  let changed = false;
-  while (pos < raw.length) {
-    const start = pos;
-    let id: number;
-    [id, pos] = readVarInt(raw, pos, raw.length);
-    const def = PROPERTY_BY_ID.get(id);
-    if (!def) throw malformed('unknown property');
-    pos = skipValue(raw, pos, def.type);
-    if (ids.includes(id)) changed = true;
-    else keep.push(raw.subarray(start, pos));
-  }
-  return changed ? Buffer.concat(keep) : raw;
+  return filterProperties(raw, (id) => ids.includes(id));
 }
 
 /** `raw` without the User Properties whose name `drop` accepts; the others byte for byte, in order. */
 export function withoutUserProperties(raw: Buffer, drop: (name: string) => boolean): Buffer {
-  let pos = 0;
-  const keep: Buffer[] = [];
-  let changed = false;
-  while (pos < raw.length) {
-    const start = pos;
-    let id: number;
-    [id, pos] = readVarInt(raw, pos, raw.length);
-    const def = PROPERTY_BY_ID.get(id);
-    if (!def) throw malformed('unknown property');
-    if (id === 0x26 && drop(readUtf8(raw, pos, raw.length)[0])) {
-      pos = skipValue(raw, pos, def.type);
-      changed = true;
-      continue;
-    }
-    pos = skipValue(raw, pos, def.type);
-    keep.push(raw.subarray(start, pos));
-  }
-  return changed ? Buffer.concat(keep) : raw;
+  return filterProperties(raw, (id, valueAt) => id === 0x26 && drop(readUtf8(raw, valueAt, raw.length)[0]));
 }
 
 function skipValue(buf: Buffer, pos: number, type: PropertyType): number {

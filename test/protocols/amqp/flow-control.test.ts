@@ -1,5 +1,4 @@
 import amqp from 'amqplib';
-import { Duplex } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmqpAdapter } from '../../../protocols/amqp/adapter.js';
@@ -10,6 +9,7 @@ import type { MethodArgs, MethodName } from '../../../protocols/amqp/spec/method
 import { MethodId } from '../../../protocols/amqp/spec/methods.js';
 import type { ProtocolAdapter } from '../../../src/listeners/adapter.js';
 import { startAmqpServer, type AmqpServer } from './harness.js';
+import { StalledPeer as StalledPeerBase } from '../../helpers/stalled-peer.js';
 
 /**
  * A consumer that stops reading: what the broker queues in its socket is bounded (about
@@ -30,36 +30,20 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A duplex whose writes stay queued until `release()` (the peer stopped reading). */
-class StalledPeer extends Duplex {
-  private held: Array<() => void> = [];
-  private waiters: Array<() => void> = [];
+/** An AMQP client that can stop reading; counts basic.deliver and notes the other methods. */
+class StalledPeer extends StalledPeerBase {
   private readonly parser = new FrameParser((type, _channel, payload) => {
     if (type !== 1) return;
     const id = payload.readUInt32BE(0);
     if (id === MethodId.basicDeliver) this.deliveries++;
     else this.methods.add(id);
   }, () => {}, 0, false);
-  private flowing = true;
   deliveries = 0;
   /** Ids of the other methods the broker sent. */
   readonly methods = new Set<number>();
 
-  override _read(): void {}
-
-  // Waiters are woken on every write(), not only in _write(): while a write is held the
-  // stream queues later ones without calling _write().
-  override write(chunk: unknown, ...rest: unknown[]): boolean {
-    const ok = (super.write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-    for (const w of this.waiters.splice(0)) w();
-    return ok;
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  protected received(chunk: Buffer): void {
     this.parser.push(chunk);
-    for (const w of this.waiters.splice(0)) w();
-    if (this.flowing) callback();
-    else this.held.push(callback);
   }
 
   /** The client sends a method frame to the broker. */
@@ -67,21 +51,6 @@ class StalledPeer extends Duplex {
     const w = new Writer(512);
     writeMethodFrame(w, channel, name, args);
     this.push(w.take());
-  }
-
-  /** The peer stops reading: later writes stay queued. */
-  stall(): void {
-    this.flowing = false;
-  }
-
-  /** The peer reads again: every held write completes, later ones at once. */
-  release(): void {
-    this.flowing = true;
-    for (const cb of this.held.splice(0)) cb();
-  }
-
-  async until(done: () => boolean): Promise<void> {
-    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 }
 

@@ -1,8 +1,8 @@
 import mqttPacket from 'mqtt-packet';
-import { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionQueueName } from '../../../protocols/mqtt/session.js';
 import { RawClient, startMqtt, type MqttHarness } from './harness.js';
+import { StalledPeer as StalledPeerBase } from '../../helpers/stalled-peer.js';
 
 /**
  * A subscriber that stops reading: what the broker queues in its socket is bounded (about
@@ -20,12 +20,9 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** A duplex whose writes stay queued until `release()` (the peer stopped reading). */
-class StalledPeer extends Duplex {
-  private held: Array<() => void> = [];
-  private waiters: Array<() => void> = [];
+/** An MQTT 3.1.1 client that can stop reading; counts PUBLISHes and notes the other packets. */
+class StalledPeer extends StalledPeerBase {
   private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
-  private flowing = true;
   publishes = 0;
   /** The other packets the broker sent, by command. */
   readonly packets = new Set<string>();
@@ -38,49 +35,13 @@ class StalledPeer extends Duplex {
     });
   }
 
-  override _read(): void {}
-
-  // Waiters are woken on every write(), not only in _write(): while a write is held the
-  // stream queues later ones without calling _write().
-  override write(chunk: unknown, ...rest: unknown[]): boolean {
-    const ok = (super.write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-    this.wake();
-    return ok;
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  protected received(chunk: Buffer): void {
     this.parser.parse(chunk);
-    this.wake();
-    if (this.flowing) callback();
-    else this.held.push(callback);
-  }
-
-  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'buffer', callback);
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
   }
 
   /** The client sends a packet to the broker. */
   send(p: Record<string, unknown>): void {
     this.push(mqttPacket.generate(p as unknown as mqttPacket.Packet, { protocolVersion: 4 }));
-  }
-
-  /** The peer stops reading: later writes stay queued. */
-  stall(): void {
-    this.flowing = false;
-  }
-
-  /** The peer reads again: every held write completes, later ones at once. */
-  release(): void {
-    this.flowing = true;
-    for (const cb of this.held.splice(0)) cb();
-  }
-
-  async until(done: () => boolean): Promise<void> {
-    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 }
 

@@ -1,7 +1,8 @@
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStompServer, type StompServer } from './harness.js';
 import { CONNECT_12, RawClient } from './raw-client.js';
+import { StalledPeer as StalledPeerBase } from '../../helpers/stalled-peer.js';
 
 /**
  * Slow and vanished clients: what the broker holds for a connection that does not read is
@@ -18,34 +19,22 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A duplex whose writes stay queued until `release()` (the peer stopped reading). */
-class StalledPeer extends Duplex {
-  private held: Array<() => void> = [];
-  private flowing = false;
+/** A STOMP client that does not read until `release()`; counts MESSAGE and RECEIPT frames. */
+class StalledPeer extends StalledPeerBase {
   private readonly chunks: Buffer[] = [];
-  private waiters: Array<() => void> = [];
   messages = 0;
   receipts = 0;
 
-  override _read(): void {}
-
-  // Waiters are woken on every write(), not only in _write(): while a write is held the
-  // stream queues later ones without calling _write().
-  override write(chunk: unknown, ...rest: unknown[]): boolean {
-    const ok = (super.write as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-    for (const w of this.waiters.splice(0)) w();
-    return ok;
+  constructor() {
+    super(false);
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  protected received(chunk: Buffer): void {
     this.chunks.push(chunk);
     // Count frames as they are written (a frame starts a write or follows a NUL; the session
     // never splits one across writes).
     this.messages += countFrames(chunk, 'MESSAGE\n');
     this.receipts += countFrames(chunk, 'RECEIPT\n');
-    for (const w of this.waiters.splice(0)) w();
-    if (this.flowing) callback();
-    else this.held.push(callback);
   }
 
   /** The client writes `text` to the broker. */
@@ -53,18 +42,8 @@ class StalledPeer extends Duplex {
     this.push(Buffer.from(text, 'utf8'));
   }
 
-  /** The peer reads again: every held write completes, later ones at once. */
-  release(): void {
-    this.flowing = true;
-    for (const cb of this.held.splice(0)) cb();
-  }
-
   written(): string {
     return Buffer.concat(this.chunks).toString('latin1');
-  }
-
-  async until(done: () => boolean): Promise<void> {
-    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 }
 

@@ -8,7 +8,7 @@ import { generate, type Workload } from './amqp-load.js';
 import { printCpuProfileSummary } from './cpu-profile-summary.js';
 
 /**
- * `node dist/bench/tls-profile.js [--tls] [--workload confirms|transient] [--seconds N] [--out DIR] [--top N]`:
+ * `node dist/bench/tls-profile.js [--tls] [--workload confirms|transient] [--ahead N] [--seconds N] [--out DIR] [--top N]`:
  * runs the raw AMQP generator against a broker started under the CPU profiler, over the plain
  * or the TLS listener, and prints the top functions by self time. Run it once plain and once
  * with --tls to see what TLS adds (issue 12). A diagnosis tool, not a benchmark.
@@ -31,7 +31,8 @@ const broker = await startBroker({
   env: { NODE_OPTIONS: `--require ${hook} ${process.env.PB_EXTRA_NODE_OPTIONS ?? ''}`, PB_PROF_DIR: out },
 });
 try {
-  const r = await generate({ port: tls ? broker.ports.amqps : broker.ports.amqp, workload, seconds, warmupSeconds: 1, client: 'raw', tls });
+  const ahead = args.includes('--ahead') ? Number(arg('--ahead', '20000')) : undefined;
+  const r = await generate({ port: tls ? broker.ports.amqps : broker.ports.amqp, workload, seconds, warmupSeconds: 1, client: 'raw', tls, ...(ahead === undefined ? {} : { ahead }) });
   console.log(`${tls ? 'TLS' : 'plain'} ${workload}: ${Math.round(r.delivered / r.seconds)} msgs/s delivered, ${Math.round(r.published / r.seconds)} published`);
 } finally {
   await broker.stop();

@@ -68,34 +68,24 @@ export class BrokerMetrics {
     perProtocolTotal('polybroker_messages_delivered_total', 'Messages delivered per protocol of the consumer (Kafka: records fetched)', (c) => c.core.messageTotals().delivered);
     perProtocolTotal('polybroker_network_received_bytes_total', 'Bytes read from client sockets per protocol', (c) => socketBytes(c, 'received'));
     perProtocolTotal('polybroker_network_sent_bytes_total', 'Bytes written to client sockets per protocol', (c) => socketBytes(c, 'sent'));
-    const queueGauge = (name: string, help: string, pick: (q: { messageCount: number; unackedCount: number; consumerCount: number; messageBytes: number }) => number) =>
-      new Gauge({
+    // Per-queue figures read at each scrape; a counter's total is kept by the queue, so it is set the same way.
+    const perQueue = (Metric: typeof Gauge | typeof Counter, name: string, help: string, pick: (q: { messageCount: number; unackedCount: number; consumerCount: number; messageBytes: number; stats: { deadLettered: number } }) => number) =>
+      new Metric({
         name,
         help,
         labelNames: ['vhost', 'queue'],
         registers: [r],
-        collect() {
+        collect(this: Gauge | Counter) {
           const c = self.ctx();
           if (!c) return;
           this.reset();
-          for (const v of c.core.vhostNames()) for (const q of c.core.vhost(v).queues()) this.set({ vhost: v, queue: q.name }, pick(q));
+          for (const v of c.core.vhostNames()) for (const q of c.core.vhost(v).queues()) this.inc({ vhost: v, queue: q.name }, pick(q));
         },
       });
-    queueGauge('polybroker_queue_messages_ready', 'Ready messages per queue', (q) => q.messageCount);
-    queueGauge('polybroker_queue_messages_unacked', 'Delivered, unacknowledged messages per queue', (q) => q.unackedCount);
-    queueGauge('polybroker_queue_consumers', 'Consumers per queue', (q) => q.consumerCount);
-    new Counter({
-      name: 'polybroker_queue_dead_lettered_total',
-      help: 'Messages a queue dead-lettered to its dead-letter exchange (rejected, expired, over length, delivery limit)',
-      labelNames: ['vhost', 'queue'],
-      registers: [r],
-      collect() {
-        const c = self.ctx();
-        if (!c) return;
-        this.reset();
-        for (const v of c.core.vhostNames()) for (const q of c.core.vhost(v).queues()) this.inc({ vhost: v, queue: q.name }, q.stats.deadLettered);
-      },
-    });
+    perQueue(Gauge, 'polybroker_queue_messages_ready', 'Ready messages per queue', (q) => q.messageCount);
+    perQueue(Gauge, 'polybroker_queue_messages_unacked', 'Delivered, unacknowledged messages per queue', (q) => q.unackedCount);
+    perQueue(Gauge, 'polybroker_queue_consumers', 'Consumers per queue', (q) => q.consumerCount);
+    perQueue(Counter, 'polybroker_queue_dead_lettered_total', 'Messages a queue dead-lettered to its dead-letter exchange (rejected, expired, over length, delivery limit)', (q) => q.stats.deadLettered);
     new Gauge({
       name: 'polybroker_delayed_messages',
       help: 'Delayed messages (delayed publishes and retries) waiting per vhost',
@@ -108,7 +98,7 @@ export class BrokerMetrics {
         for (const v of c.core.vhostNames()) this.set({ vhost: v }, c.core.vhost(v).delayedCount());
       },
     });
-    queueGauge('polybroker_queue_message_bytes', 'Bytes of ready message bodies per queue', (q) => q.messageBytes);
+    perQueue(Gauge, 'polybroker_queue_message_bytes', 'Bytes of ready message bodies per queue', (q) => q.messageBytes);
     new Gauge({
       name: 'polybroker_stream_messages',
       help: 'Messages retained per stream partition (high watermark - log start offset)',

@@ -6,6 +6,7 @@
 import amqp from 'amqplib';
 import { createConnection } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { Connection as KafkaConnection, addPartitionsToTxnV3, initProducerIdV4 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import stompit from 'stompit';
@@ -30,6 +31,8 @@ beforeAll(async () => {
         },
         { name: 'admin', password: 'admin-pw', tags: ['administrator'], permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
         { name: 'novhost', password: 'nv-pw' },
+        // Kafka: write on its transactional id and on txw-out only; may read (so see) every topic.
+        { name: 'txw', password: 'txw-pw', permissions: { '/': { configure: '^txw', write: '^txw', read: '.*' } } },
         // May read amq.topic (every topic) but configure nothing: no subscription queue may be declared for it.
         { name: 'noq', password: 'noq-pw', permissions: { '/': { configure: '', write: 'amq\\.topic', read: '.*' } } },
       ],
@@ -288,6 +291,49 @@ describe('Kafka (kafkajs, SASL)', () => {
     await denied.connect();
     await expect(denied.transaction()).rejects.toMatchObject({ type: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
     await denied.disconnect();
+  });
+
+  it('AddPartitionsToTxn needs write on each topic: a denied topic is TOPIC_AUTHORIZATION_FAILED (29), the other partitions OPERATION_NOT_ATTEMPTED (55), nothing is produced', async () => {
+    const root = kafka('admin', 'admin-pw').producer();
+    await root.connect();
+    await root.send({ topic: 'readonly-events', messages: [{ value: 'existing' }] });
+    await root.disconnect();
+    const txKafka = new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: 'perm-txw', logLevel: logLevel.NOTHING, retry: { retries: 2 }, sasl: { mechanism: 'plain', username: 'txw', password: 'txw-pw' } });
+    const producer = txKafka.producer({ transactionalId: 'txw-tx', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    // kafkajs adds both topics' partitions in one AddPartitionsToTxn and reports its first error.
+    let txn = await producer.transaction();
+    await expect(txn.sendBatch({ topicMessages: [{ topic: 'txw-out', messages: [{ value: 'a' }] }, { topic: 'readonly-events', messages: [{ value: 'b' }] }] })).rejects.toMatchObject({ type: 'OPERATION_NOT_ATTEMPTED' });
+    await txn.abort();
+    txn = await producer.transaction();
+    await expect(txn.send({ topic: 'readonly-events', messages: [{ value: 'c' }] })).rejects.toMatchObject({ type: 'TOPIC_AUTHORIZATION_FAILED' });
+    await txn.abort();
+    // Allowed alone, the transaction goes through.
+    txn = await producer.transaction();
+    await txn.send({ topic: 'txw-out', messages: [{ value: 'committed' }] });
+    await txn.commit();
+    await producer.disconnect();
+
+    // The whole response, per partition, from @platformatic/kafka's request API.
+    const conn = new KafkaConnection('perm-txw-raw', { sasl: { mechanism: 'PLAIN', username: 'txw', password: 'txw-pw' } });
+    await conn.connect('127.0.0.1', broker.ports.kafka);
+    try {
+      const init = await initProducerIdV4.api.async(conn, 'txw-raw', 60_000, -1n, -1);
+      const err = await addPartitionsToTxnV3.api
+        .async(conn, [{ transactionalId: 'txw-raw', producerId: init.producerId, producerEpoch: init.producerEpoch, verifyOnly: false, topics: [{ name: 'txw-out', partitions: [0] }, { name: 'readonly-events', partitions: [0] }, { name: '__transaction_state', partitions: [0] }] }])
+        .then(() => null, (e: { response?: { resultsByTransaction: { topicResults: { name: string; resultsByPartition: { partitionErrorCode: number }[] }[] }[] } }) => e);
+      const codes = Object.fromEntries(err!.response!.resultsByTransaction[0]!.topicResults.map((t) => [t.name, t.resultsByPartition.map((p) => p.partitionErrorCode)]));
+      expect(codes).toEqual({ 'txw-out': [55], 'readonly-events': [29], __transaction_state: [29] });
+    } finally {
+      await conn.close();
+    }
+
+    // Nothing was appended but the committed record and its commit marker.
+    const admin = kafka('admin', 'admin-pw').admin();
+    await admin.connect();
+    expect((await admin.fetchTopicOffsets('txw-out')).map((o) => o.high)).toEqual(['2']);
+    expect((await admin.fetchTopicOffsets('readonly-events')).map((o) => o.high)).toEqual(['1']);
+    await admin.disconnect();
   });
 
   it('a wrong password is SASL_AUTHENTICATION_FAILED', async () => {

@@ -1,13 +1,17 @@
 import { addPartitionsToTxn } from '../schema/apis.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { Message } from '../codec/schema-codec.js';
-import { mayTransactionalId } from '../mapping/authorize.js';
+import { mayTopic, mayTransactionalId } from '../mapping/authorize.js';
+import { isHiddenTopic, isInternalTopic } from '../mapping/internal-topics.js';
 import type { Handler } from './handler.js';
 
 /**
  * AddPartitionsToTxn (client versions 0-3; v4+ is the broker-to-broker batched form of KIP-890,
- * not served). An unknown partition fails it with UNKNOWN_TOPIC_OR_PARTITION and the other
- * partitions with OPERATION_NOT_ATTEMPTED, as Kafka answers.
+ * not served). As Kafka (KafkaApis.handleAddPartitionsToTxnRequest): write on the transactional
+ * id, else every partition gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED; then write on each topic
+ * (internal topics never pass): a denied topic's partitions get TOPIC_AUTHORIZATION_FAILED, an
+ * unknown partition UNKNOWN_TOPIC_OR_PARTITION, and when any did, the others get
+ * OPERATION_NOT_ATTEMPTED and nothing is added to the transaction.
  */
 export const addPartitionsToTxnHandler: Handler = {
   api: addPartitionsToTxn,
@@ -15,31 +19,37 @@ export const addPartitionsToTxnHandler: Handler = {
   maxVersion: 3,
   async handle(req, { node, conn }) {
     const topics = req.v3AndBelowTopics as Message[];
+    const transactionalId = req.v3AndBelowTransactionalId as string;
     const vhost = node.vhost();
-    const unknown = new Set<string>();
+    const failed = new Map<string, number>();
     const wanted: { topic: string; partition: number }[] = [];
+    const txnDenied = !mayTransactionalId(node, conn, transactionalId);
     for (const t of topics) {
-      const info = vhost.stream(t.name);
+      const name = t.name as string;
+      const topicDenied = isInternalTopic(name) || !mayTopic(node, conn, name, 'write');
+      const info = isHiddenTopic(name) ? null : vhost.stream(name);
       for (const p of t.partitions as number[]) {
-        if (!info || p < 0 || p >= info.partitions) unknown.add(`${t.name}\u0000${p}`);
-        wanted.push({ topic: t.name, partition: p });
+        if (topicDenied) failed.set(key(name, p), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        else if (!info || p < 0 || p >= info.partitions) failed.set(key(name, p), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        wanted.push({ topic: name, partition: p });
       }
     }
-    const denied = !mayTransactionalId(node, conn, req.v3AndBelowTransactionalId as string);
-    const code = denied
+    const code = txnDenied
       ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-      : unknown.size > 0 ? null : await node.transactions.addPartitions(req.v3AndBelowTransactionalId, Number(req.v3AndBelowProducerId), req.v3AndBelowProducerEpoch, wanted);
+      : failed.size > 0 ? null : await node.transactions.addPartitions(transactionalId, Number(req.v3AndBelowProducerId), req.v3AndBelowProducerEpoch, wanted);
     return {
       throttleTimeMs: 0,
       resultsByTopicV3AndBelow: topics.map((t) => ({
         name: t.name,
         resultsByPartition: (t.partitions as number[]).map((p) => ({
           partitionIndex: p,
-          partitionErrorCode: code ?? (unknown.has(`${t.name}\u0000${p}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : OPERATION_NOT_ATTEMPTED),
+          partitionErrorCode: code ?? failed.get(key(t.name, p)) ?? OPERATION_NOT_ATTEMPTED,
         })),
       })),
     };
   },
 };
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 const OPERATION_NOT_ATTEMPTED = 55;

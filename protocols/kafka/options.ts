@@ -15,6 +15,7 @@ export const defaultKafkaOptions: KafkaOptions = {
   defaultPartitions: 1,
   maxRequestBytes: 104_857_600,
   maxMessageBytes: 1_048_588,
+  fetchMaxBytes: 57_671_680,
   groupMinSessionTimeoutMs: 6000,
   groupMaxSessionTimeoutMs: 1_800_000,
   groupInitialRebalanceDelayMs: 0,

@@ -87,6 +87,7 @@ function brokerConfigs({ node }: RequestContext): Entry[] {
     { name: 'auto.create.topics.enable', value: String(o.autoCreateTopics), source: s, type: 1, doc: 'Create unknown topics on Metadata and Produce.' },
     { name: 'num.partitions', value: String(o.defaultPartitions), source: s, type: 3, doc: 'Partitions of auto-created topics.' },
     { name: 'message.max.bytes', value: String(o.maxMessageBytes), source: s, type: 3, doc: 'Largest record batch accepted.' },
+    { name: 'fetch.max.bytes', value: String(o.fetchMaxBytes), source: s, type: 3, doc: 'Most record bytes in one Fetch response.' },
     { name: 'socket.request.max.bytes', value: String(o.maxRequestBytes), source: s, type: 3, doc: 'Largest request accepted.' },
     { name: 'group.min.session.timeout.ms', value: String(o.groupMinSessionTimeoutMs), source: s, type: 3, doc: 'Smallest session timeout a member may ask for.' },
     { name: 'group.max.session.timeout.ms', value: String(o.groupMaxSessionTimeoutMs), source: s, type: 3, doc: 'Largest session timeout a member may ask for.' },

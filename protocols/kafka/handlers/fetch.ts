@@ -28,8 +28,9 @@ interface Collected {
 /**
  * Fetch: stored RecordBatches are returned as stored, with the partition's base offset written
  * into the first 8 bytes of each (the CRC does not cover them). Limits as Kafka applies them
- * (KIP-74): partitionMaxBytes per partition and maxBytes in total, but the first batch is sent
- * whole even when larger, so a consumer can always progress. With fewer than minBytes ready, the
+ * (KIP-74): partitionMaxBytes per partition and maxBytes in total (capped by the broker's
+ * `kafka.fetchMaxBytes`), but the first batch is sent whole even when larger, so a consumer can
+ * always progress. With fewer than minBytes ready, the
  * request long-polls: it is woken by the core when a partition's high watermark moves and
  * answered when minBytes is reached or maxWaitMs passes. read_committed stops at the last stable
  * offset. Fetch sessions (KIP-227) are declined: every response has session id 0, so clients
@@ -51,8 +52,9 @@ export const fetchHandler: Handler = {
         parts.push({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes });
       }
     }
-    const maxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
-    const minBytes = Math.max(1, req.minBytes);
+    // The broker's fetch.max.bytes caps the request's (v0-2 have none); min_bytes cannot exceed it.
+    const maxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : 0x7fffffff, ctx.node.options.fetchMaxBytes);
+    const minBytes = Math.min(Math.max(1, req.minBytes), maxBytes);
     const readCommitted = req.isolationLevel === READ_COMMITTED;
     // Until open transactions are rebuilt after a start, the last stable offset is not known.
     const recovering = readCommitted ? ctx.node.producers.whenReady() : null;

@@ -33,6 +33,11 @@ export interface KafkaConfig {
   maxRequestBytes: number;
   /** `message.max.bytes`: largest record batch accepted (topic `max.message.bytes` overrides). */
   maxMessageBytes: number;
+  /**
+   * `fetch.max.bytes` (broker): the most record bytes one Fetch response carries, whatever the
+   * request's max_bytes asks; the first batch still goes out whole when larger (KIP-74).
+   */
+  fetchMaxBytes: number;
   /** `group.min.session.timeout.ms` / `group.max.session.timeout.ms`. */
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
@@ -69,6 +74,7 @@ export const kafkaSection: ConfigSection = {
       defaultPartitions: { type: 'integer', minimum: 1, default: 1, description: 'num.partitions: partitions of auto-created topics.' },
       maxRequestBytes: { type: 'integer', minimum: 1024, default: 104857600, description: 'socket.request.max.bytes: a larger request closes the connection.' },
       maxMessageBytes: { type: 'integer', minimum: 64, default: 1048588, description: 'message.max.bytes: largest record batch (topic max.message.bytes overrides).' },
+      fetchMaxBytes: { type: 'integer', minimum: 1024, maximum: 2147483647, default: 57671680, description: 'fetch.max.bytes (broker): most record bytes in one Fetch response, whatever the request asks; a first batch larger than that still goes out whole.' },
       groupMinSessionTimeoutMs: { type: 'integer', minimum: 1, default: 6000, description: 'group.min.session.timeout.ms.' },
       groupMaxSessionTimeoutMs: { type: 'integer', minimum: 1, default: 1800000, description: 'group.max.session.timeout.ms.' },
       groupInitialRebalanceDelayMs: { type: 'integer', minimum: 0, default: 0, description: 'group.initial.rebalance.delay.ms (Kafka: 3000).' },

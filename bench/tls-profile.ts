@@ -8,7 +8,7 @@ import { generate, type Workload } from './amqp-load.js';
 import { printCpuProfileSummary } from './cpu-profile-summary.js';
 
 /**
- * `node dist/bench/tls-profile.js [--tls] [--workload confirms|transient] [--ahead N] [--seconds N] [--out DIR] [--top N]`:
+ * `node dist/bench/tls-profile.js [--tls] [--workload confirms|transient] [--ahead N] [--flow-backlog N] [--seconds N] [--out DIR] [--top N]`:
  * runs the raw AMQP generator against a broker started under the CPU profiler, over the plain
  * or the TLS listener, and prints the top functions by self time. Run it once plain and once
  * with --tls to see what TLS adds (issue 12). A diagnosis tool, not a benchmark.
@@ -27,7 +27,11 @@ mkdirSync(out, { recursive: true });
 const hook = [new URL('../../bench/cpu-profile-hook.cjs', import.meta.url), new URL('./cpu-profile-hook.cjs', import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f))!;
 const certs = makeTestCerts();
 const broker = await startBroker({
-  config: { listeners: { amqps: { enabled: true } }, tls: { cert: certs.serverCert, key: certs.serverKey } },
+  config: {
+    listeners: { amqps: { enabled: true } },
+    tls: { cert: certs.serverCert, key: certs.serverKey },
+    ...(args.includes('--flow-backlog') ? { limits: { flowControlBacklog: Number(arg('--flow-backlog', '2000')) } } : {}),
+  },
   env: { NODE_OPTIONS: `--require ${hook} ${process.env.PB_EXTRA_NODE_OPTIONS ?? ''}`, PB_PROF_DIR: out },
 });
 try {

@@ -79,6 +79,7 @@ async function openEngine(config: BrokerConfig, configSource: string, dataDir: s
     streamRetentionBytes: config.storage.retentionBytes,
     maxMessageBytes: config.limits.maxMessageBytes,
     maxConnectionsPerUser: config.limits.maxConnectionsPerUser,
+    flowControlBacklog: config.limits.flowControlBacklog,
     memoryHighWatermarkBytes: config.limits.memoryHighWatermarkBytes,
     diskFreeLimitBytes: config.limits.diskFreeLimitBytes,
     dataDir: dir,

@@ -101,7 +101,10 @@ export class MqttConnection {
     return (this.consumed ??= new Map());
   }
   private busy = false;
+  /** Reading stopped by a resource alarm. */
   private paused = false;
+  /** Reading stopped until the store catches up or publisher flow control lets go (afterPublish). */
+  private publishPaused = false;
   private logger: Logger | null = null;
 
   constructor(readonly broker: MqttAdapter, readonly stream: Duplex, readonly origin: ConnectionOrigin, readonly id: number) {
@@ -184,7 +187,7 @@ export class MqttConnection {
           () => {
             this.busy = false;
             if (this.state === 'closed') return;
-            if (!this.paused) this.stream.resume();
+            if (!this.paused && !this.publishPaused) this.stream.resume();
             this.pump();
           },
           (e) => {
@@ -355,8 +358,29 @@ export class MqttConnection {
   /** Stops reading (memory alarm) or resumes. */
   setReading(active: boolean): void {
     this.paused = !active;
-    if (active && !this.busy) this.stream.resume();
-    else if (!active) this.stream.pause();
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    if (this.paused || this.publishPaused) this.stream.pause();
+    else if (!this.busy && this.state !== 'closed') this.stream.resume();
+  }
+
+  /**
+   * After a publish: stop reading while the store has too many unwritten bytes or publisher
+   * flow control throttles this connection (a queue it published to waits on a consumer's socket).
+   */
+  afterPublish(): void {
+    if (this.publishPaused) return;
+    const wait = this.core?.throttled ? this.core.whenUnthrottled() : !this.broker.core.writable ? this.broker.core.whenWritable() : null;
+    if (wait === null) return;
+    this.publishPaused = true;
+    this.updateReading();
+    void wait.then(() => {
+      this.publishPaused = false;
+      this.afterPublish();
+      if (!this.publishPaused) this.updateReading();
+    });
   }
 
   sendAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', packetId: number, reasonCode = 0): void {

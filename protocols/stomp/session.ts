@@ -104,6 +104,8 @@ export class StompSession {
   private writeBlocked = false;
   /** Reading is paused because the client does not read what we write. */
   private outputBlocked = false;
+  /** Reading stopped until the store catches up or publisher flow control lets go (notePublished). */
+  private publishPaused = false;
   /** Frames (or the parse error that ended the stream) waiting behind an async handler. */
   private inbox: Array<StompFrame | ParseFailure> = [];
   private parseFailed = false;
@@ -256,7 +258,7 @@ export class StompSession {
   }
 
   private resumeReading(): void {
-    if (this.readPaused && !this.alarmBlocked && !this.outputBlocked && this.inbox.length === 0) {
+    if (this.readPaused && !this.alarmBlocked && !this.outputBlocked && !this.publishPaused && this.inbox.length === 0) {
       this.readPaused = false;
       this.stream.resume();
     }
@@ -269,10 +271,24 @@ export class StompSession {
     else this.resumeReading();
   }
 
-  /** Called by SEND handlers: a publish while an alarm is active blocks reading after this frame. */
+  /**
+   * Called by SEND handlers: a publish while an alarm is active blocks reading after this frame;
+   * so does a store with too many unwritten bytes, or publisher flow control (a queue it
+   * published to waits on a consumer's socket), until they let go.
+   */
   notePublished(): void {
     this.hasPublished = true;
     if (this.core.blocked && !this.alarmBlocked) this.setAlarmBlocked(true);
+    if (this.publishPaused) return;
+    const wait = this.connection?.throttled ? this.connection.whenUnthrottled() : !this.core.writable ? this.core.whenWritable() : null;
+    if (wait === null) return;
+    this.publishPaused = true;
+    this.pauseReading();
+    void wait.then(() => {
+      this.publishPaused = false;
+      this.notePublished();
+      this.resumeReading();
+    });
   }
 
   // ---------------------------------------------------------------------------------------

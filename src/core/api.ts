@@ -67,6 +67,15 @@ export interface CoreOptions {
   snapshotEvery?: number;
   /** Open connections one user may have across all vhosts; -1 = unlimited (default). ResourceError beyond. */
   maxConnectionsPerUser?: number;
+  /**
+   * Publisher flow control: a connection that only publishes is throttled (`Connection.throttled`)
+   * when its publish leaves a queue with this many ready messages while a consumer of it waits on
+   * its socket, until the queue is down to half (docs/core.md "Publisher flow control"). 0 = off.
+   * Default 2000.
+   */
+  flowControlBacklog?: number;
+  /** How long a queue holding up publishers may deliver nothing before it lets them go, ms. Default 100. */
+  flowControlStallMs?: number;
   /** Users: loopback-only users, failed-login delay, the user created on first start (src/core/auth). */
   auth?: AuthOptions;
   /**
@@ -129,6 +138,8 @@ export interface ConnectionInfo {
   /** Messages this connection published and was delivered so far. */
   published: number;
   delivered: number;
+  /** Held by publisher flow control (management shows state `flow`, as RabbitMQ). */
+  throttled: boolean;
 }
 
 export interface ChannelInfo {
@@ -569,6 +580,13 @@ export interface Connection {
    */
   close(): Promise<void>;
   readonly closed: boolean;
+  /**
+   * Publisher flow control: true after a publish of this connection reached a queue whose
+   * backlog waits on a consumer's socket. Adapters stop reading the connection until
+   * `whenUnthrottled()` resolves (at most ~100 ms while that queue delivers nothing).
+   */
+  readonly throttled: boolean;
+  whenUnthrottled(): Promise<void>;
 }
 
 export interface Channel {

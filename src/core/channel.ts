@@ -41,6 +41,10 @@ export class ChannelImpl implements Channel, DeliveryChannel {
 
   // DeliveryChannel --------------------------------------------------------------------------
 
+  get paused(): boolean {
+    return !this.flow && !this.closed;
+  }
+
   canTake(noAck: boolean): boolean {
     if (this.closed || !this.flow) return false;
     return noAck || this.globalPrefetch === 0 || this.consumerUnacked < this.globalPrefetch;
@@ -74,7 +78,11 @@ export class ChannelImpl implements Channel, DeliveryChannel {
       if (!this.connection.internal) throw new NotAllowed('publishing on behalf of another client is for the broker\'s own connections');
       origin = options.onBehalfOf;
     }
-    return this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, origin, options?.delayMs);
+    const flow = this.vhost.ctx.flow;
+    flow.hit = null;
+    const result = this.vhost.publish(exchange, routingKey, message, options?.mandatory === true, origin, options?.delayMs);
+    if (flow.hit !== null) flow.throttle(this.connection, flow.hit);
+    return result;
   }
 
   consume(queue: string, options: ConsumeOptions): ConsumeResult {

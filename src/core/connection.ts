@@ -1,7 +1,10 @@
 import type { Channel, ConnectOptions, Connection, ConnectionInfo, MessageOrigin, Vhost } from './api.js';
 import { ChannelImpl } from './channel.js';
 import { NotAllowed } from './errors.js';
+import type { Queue } from './queue.js';
 import type { VhostImpl } from './vhost.js';
+
+const FLOWING: Promise<void> = Promise.resolve();
 
 /** A protocol connection as the core sees it: an id (owner of exclusive queues), an origin, channels. */
 export class ConnectionImpl implements Connection {
@@ -14,6 +17,10 @@ export class ConnectionImpl implements Connection {
   /** Messages published through and delivered to this connection (management). */
   published = 0;
   delivered = 0;
+  /** The backlogged queue this connection waits for (publisher-flow.ts), or null. */
+  throttledBy: Queue | null = null;
+  private flowResumed: Promise<void> = FLOWING;
+  private resumeFlow: (() => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -31,6 +38,32 @@ export class ConnectionImpl implements Connection {
 
   get vhost(): Vhost {
     return this.vhostImpl;
+  }
+
+  get throttled(): boolean {
+    return this.throttledBy !== null;
+  }
+
+  whenUnthrottled(): Promise<void> {
+    return this.flowResumed;
+  }
+
+  throttle(q: Queue): void {
+    this.throttledBy = q;
+    this.flowResumed = new Promise((resolve) => (this.resumeFlow = resolve));
+  }
+
+  unthrottle(): void {
+    this.throttledBy = null;
+    this.resumeFlow?.();
+    this.resumeFlow = null;
+    this.flowResumed = FLOWING;
+  }
+
+  /** Whether any of its channels has a consumer (such a connection is never throttled: its acks must be read). */
+  consumes(): boolean {
+    if (this.channels) for (const ch of this.channels) if (ch.consumers.size > 0) return true;
+    return false;
   }
 
   openChannel(): Channel {
@@ -58,6 +91,7 @@ export class ConnectionImpl implements Connection {
       channelDetails: this.channels ? [...this.channels].map((c) => c.info()) : [],
       published: this.published,
       delivered: this.delivered,
+      throttled: this.throttledBy !== null,
     };
   }
 
@@ -73,6 +107,7 @@ export class ConnectionImpl implements Connection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.vhostImpl.ctx.flow.forget(this);
     if (this.channels) for (const ch of [...this.channels]) ch.close();
     await this.vhostImpl.connectionClosed(this);
   }

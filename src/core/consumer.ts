@@ -4,6 +4,8 @@ import type { MessageFilter } from './message-filter.js';
 /** What a consumer needs from its channel: credit, flow and delivery tags. */
 export interface DeliveryChannel {
   readonly closed: boolean;
+  /** Deliveries are paused by flow (the adapter waits for the socket to drain). */
+  readonly paused: boolean;
   /** Channel flow is on and (unless `noAck`) the channel's shared (global) credit is not used up. */
   canTake(noAck: boolean): boolean;
   /** Registers an unacked delivery and returns its tag. */
@@ -56,6 +58,11 @@ export class Consumer {
     this.onDelivery = options.onDelivery;
     this.onCancel = options.onCancel;
     this.onActiveChange = options.onActiveChange;
+  }
+
+  /** Has credit but its channel is paused: it waits on its socket (publisher-flow.ts). */
+  waitsOnSocket(): boolean {
+    return this.active && !this.cancelled && (this.noAck || this.prefetch === 0 || this.unacked < this.prefetch) && this.channel.paused;
   }
 
   /** Whether it can take one more delivery now. */

@@ -19,8 +19,11 @@ import type { Queue } from './queue.js';
 import { VhostImpl, type VhostContext } from './vhost.js';
 import { DelayedDelivery } from './delayed-delivery.js';
 import { recoverRedrives, resumeRedrives } from './redrive.js';
+import { PublisherFlow } from './publisher-flow.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
+/** Ready messages of a queue whose consumer waits on its socket at which its publishers are throttled. */
+const DEFAULT_FLOW_CONTROL_BACKLOG = 2000;
 /** Kafka's default log.retention.hours (168). */
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -80,6 +83,7 @@ class CoreImpl implements Core {
       warn: this.warn,
       counts: this.counts,
       halfMessages: { ...DEFAULT_HALF_SETTINGS, ...options.halfMessages },
+      flow: new PublisherFlow(options.flowControlBacklog ?? DEFAULT_FLOW_CONTROL_BACKLOG, options.flowControlStallMs),
     };
   }
 

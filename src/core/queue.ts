@@ -12,6 +12,7 @@ import type { Message } from './message.js';
 import type { QueueSettings } from './queue-args.js';
 import type { Binding, Routable } from './exchange.js';
 import { ReadyList } from './ready-list.js';
+import type { PublisherFlow } from './publisher-flow.js';
 
 export interface QueueEntry {
   /** Offset in the queue's store partition (durable queues) or a per-queue counter. */
@@ -48,6 +49,8 @@ export interface QueueHost {
   delivered(q: Queue, e: QueueEntry): void;
   /** The last consumer went away (auto-delete). */
   consumersGone(q: Queue): void;
+  /** Publisher flow control (publisher-flow.ts). */
+  readonly flow: PublisherFlow;
 }
 
 export class Queue implements QueueLike, Routable {
@@ -73,6 +76,10 @@ export class Queue implements QueueLike, Routable {
   lastUsed: number;
   unackedCount = 0;
   readyBytes = 0;
+  /** Publishers are throttled until this queue's backlog drains (publisher-flow.ts). */
+  flowWaiting = false;
+  /** Delivered nothing while publishers waited: throttles no one until it delivers again. */
+  flowStalled = false;
   /** Cumulative counts for management rates. */
   readonly stats = { published: 0, delivered: 0, acked: 0, deadLettered: 0 };
   /** Entries carrying a deadline (skip TTL sweeps when 0). */
@@ -218,7 +225,10 @@ export class Queue implements QueueLike, Routable {
     this.stats.published++;
     this.added(e);
     this.dropOverflow();
-    if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+    if (this.consumers.length > 0) {
+      this.host.scheduleDispatch(this);
+      if (this.readyCount >= this.host.flow.backlog) this.host.flow.backlogged(this);
+    }
   }
 
   /**
@@ -255,7 +265,10 @@ export class Queue implements QueueLike, Routable {
     }
     if (poison) this.host.deadLetter(this, poison, 'delivery_limit');
     this.dropOverflow();
-    if (this.consumers.length > 0) this.host.scheduleDispatch(this);
+    if (this.consumers.length > 0) {
+      this.host.scheduleDispatch(this);
+      if (this.readyCount >= this.host.flow.backlog) this.host.flow.backlogged(this);
+    }
   }
 
   /** Removes the ready entries in `which` (redrive); returns them in offset order. */
@@ -362,6 +375,7 @@ export class Queue implements QueueLike, Routable {
   dispatch(): void {
     if (this.dispatching || this.deleted) return;
     this.dispatching = true;
+    const delivered = this.stats.delivered;
     try {
       if (this.filteredConsumers > 0) this.dispatchFiltered();
       else while (this.readyCount > 0) {
@@ -373,6 +387,10 @@ export class Queue implements QueueLike, Routable {
       }
     } finally {
       this.dispatching = false;
+    }
+    if (this.stats.delivered !== delivered) {
+      this.flowStalled = false;
+      if (this.flowWaiting && this.readyCount <= this.host.flow.backlog / 2) this.host.flow.drained(this);
     }
     // TTL-0 messages this dispatch could not hand out have missed their only chance.
     if (this.immediateCount > 0) this.host.deadLetter(this, this.removeReady((x) => x.immediate), 'expired');

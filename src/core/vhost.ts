@@ -59,6 +59,7 @@ import { HalfMessages, type HalfMessageSettings, type PendingHalfMessage } from 
 import { StreamConsumer } from './stream-consumer.js';
 import { Stream } from './stream.js';
 import * as streams from './vhost-streams.js';
+import type { PublisherFlow } from './publisher-flow.js';
 
 /** What a vhost needs from the core. */
 export interface VhostContext {
@@ -79,6 +80,8 @@ export interface VhostContext {
   halfMessages: HalfMessageSettings;
   /** Delayed delivery and retries (delayed-delivery.ts). */
   delays: DelayedDelivery;
+  /** Publisher flow control (publisher-flow.ts), one for the broker. */
+  flow: PublisherFlow;
 }
 
 const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
@@ -136,6 +139,7 @@ export class VhostImpl implements Vhost, QueueHost {
   readonly pendingSettles = new Set<Promise<void>>();
   readonly router = new Router(this);
   readonly half: HalfMessages;
+  readonly flow: PublisherFlow;
 
   constructor(
     readonly name: string,
@@ -144,6 +148,7 @@ export class VhostImpl implements Vhost, QueueHost {
   ) {
     for (const [n, t] of DEFAULT_EXCHANGES) this.exchangesByName.set(n, new Exchange(n, t, true, false, false, {}, name));
     this.half = new HalfMessages(this, ctx.halfMessages);
+    this.flow = ctx.flow;
   }
 
   get connectionCount(): number {

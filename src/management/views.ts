@@ -43,7 +43,8 @@ export function connectionView(ctx: ManagementContext, c: ConnectionInfo): Recor
     client_id: c.clientId,
     peer_host: peer.host,
     peer_port: peer.port,
-    state: 'running',
+    // RabbitMQ's name for a connection held by flow control
+    state: c.throttled ? 'flow' : 'running',
     type: 'network',
     channels: c.channels,
     connected_at: c.connectedAt,

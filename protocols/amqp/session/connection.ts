@@ -90,6 +90,8 @@ export class AmqpConnection {
   private pausedForAlarm = false;
   /** reading paused because the store has too many unwritten bytes */
   private pausedForStore = false;
+  /** reading paused by publisher flow control (a queue it published to waits on a consumer's socket) */
+  private pausedForFlow = false;
   private pausedForBackpressure = false;
   private readonly unsubscribeAlarm: () => void;
   private blockedSent = false;
@@ -417,10 +419,19 @@ export class AmqpConnection {
 
   /**
    * Called after each publish: a publishing connection stops being read while the core is
-   * blocked by an alarm, or while the store has too much unwritten data (backpressure).
+   * blocked by an alarm, while the store has too much unwritten data (backpressure), or while
+   * publisher flow control throttles it (RabbitMQ's "flow" state).
    */
   afterPublish(): void {
     const core = this.deps.core;
+    if (this.core?.throttled && !this.pausedForFlow) {
+      this.pausedForFlow = true;
+      this.updateReading();
+      void this.core.whenUnthrottled().then(() => {
+        this.pausedForFlow = false;
+        this.updateReading();
+      });
+    }
     if (core.blocked && !this.pausedForAlarm) {
       this.pausedForAlarm = true;
       this.updateReading();
@@ -440,7 +451,7 @@ export class AmqpConnection {
 
   private updateReading(): void {
     if (this.state === 'closed') return;
-    if (this.pausedForAlarm || this.pausedForStore) this.stream.pause();
+    if (this.pausedForAlarm || this.pausedForStore || this.pausedForFlow) this.stream.pause();
     else this.stream.resume();
   }
 

@@ -59,6 +59,7 @@ export function handlePublish(conn: MqttConnection, p: PublishPacket): void {
       const r = conn.broker.publish(conn.ensureChannel(), topic, publishToMessage(p, topic, Date.now()), p.retain, delayMs);
       status = r.status;
       durable = r.durable;
+      conn.afterPublish();
     } catch (e) {
       errorCode = coreErrorReason(e);
       if (qos === 0 || conn.level < 5) throw new MqttProtocolError(errorCode, (e as Error).message);

@@ -15,6 +15,8 @@ export interface LimitsConfig {
   tlsHandshakeTimeoutMs: number;
   /** Bytes queued for a connection's socket (a client that does not read) above which the connection is closed. */
   maxConnectionWriteBufferBytes: number;
+  /** Ready messages of a queue whose consumer waits on its socket at which its publishers are throttled; 0 = off. */
+  flowControlBacklog: number;
 }
 
 const MiB = 1024 * 1024;
@@ -55,6 +57,13 @@ export const limitsSection: ConfigSection = {
         minimum: 65536,
         default: 64 * MiB,
         description: 'Bytes waiting in one connection\'s socket buffer (a client that does not read) above which the broker closes that connection.',
+      },
+      flowControlBacklog: {
+        type: 'integer',
+        minimum: 0,
+        default: 2000,
+        description:
+          'Publisher flow control: a connection that only publishes stops being read while a queue it published to holds this many ready messages and a consumer of it waits on its socket, until the queue is down to half; 0 = off.',
       },
     },
   },

@@ -96,3 +96,54 @@ describe('a consumer that stops reading', () => {
     peer.destroy();
   });
 });
+
+describe('publisher flow control', () => {
+  it('stops reading a publisher while its queue backs up behind a consumer waiting on its socket, and loses nothing', async () => {
+    // A long stall allowance: this consumer stops reading on purpose and must not be given up on.
+    const flowServer = await startAmqpServer({}, { flowControlBacklog: 200, flowControlStallMs: 60_000 });
+    const flowAdapter = createAmqpAdapter(flowServer.core, { log: pino({ level: 'silent' }) });
+    const queue = 'amqp-flow';
+    const count = 20_000;
+    const peer = new StalledPeer();
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${flowServer.port}`);
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue(queue, { durable: false });
+      flowAdapter.accept(peer, { listener: 'amqp', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
+      peer.push(PROTOCOL_HEADER);
+      await peer.until(() => peer.methods.has(MethodId.connectionStart));
+      peer.send(0, 'connection.start-ok', { clientProperties: new Map(), mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
+      await peer.until(() => peer.methods.has(MethodId.connectionTune));
+      peer.send(0, 'connection.tune-ok', { channelMax: 2047, frameMax: 131072, heartbeat: 0 });
+      peer.send(0, 'connection.open', { virtualHost: '/' });
+      peer.send(1, 'channel.open', {});
+      await peer.until(() => peer.methods.has(MethodId.channelOpenOk));
+      peer.stall();
+      peer.send(1, 'basic.consume', { queue, noAck: true });
+      await peer.until(() => peer.methods.has(MethodId.basicConsumeOk));
+
+      const body = Buffer.alloc(1024, 0x62);
+      for (let i = 0; i < count; i++) ch.sendToQueue(queue, body);
+      const publisher = () => flowServer.core.connections().find((c) => c.published > 0)!;
+      while (publisher()?.throttled !== true) await turns(1);
+      await turns(50);
+      // Held: the queue stops near the mark (plus the rest of the socket chunk being read), the
+      // consumer's socket at about 1 MiB, and the rest waits in the publisher's client and socket.
+      const depth = flowServer.core.vhost('/').queue(queue)!.messageCount;
+      expect(depth).toBeGreaterThanOrEqual(200);
+      expect(depth).toBeLessThan(1000);
+      expect(publisher().published).toBeLessThan(count / 2);
+      expect(publisher().throttled).toBe(true);
+
+      peer.release();
+      await peer.until(() => peer.deliveries === count);
+      expect(publisher().published).toBe(count);
+      expect(publisher().throttled).toBe(false);
+    } finally {
+      peer.destroy();
+      await conn.close();
+      await flowAdapter.close();
+      await flowServer.close();
+    }
+  });
+});

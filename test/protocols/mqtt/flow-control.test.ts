@@ -1,4 +1,6 @@
+import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
+import { MemoryDisk } from '../../core/memory-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionQueueName } from '../../../protocols/mqtt/session.js';
 import { RawClient, startMqtt, type MqttHarness } from './harness.js';
@@ -83,5 +85,43 @@ describe('a subscriber that stops reading', () => {
     expect(h.core.vhost('/').queue(sessionQueueName('slow-reader'))!.messageCount).toBe(0);
     pub.destroy();
     peer.destroy();
+  });
+});
+
+describe('publisher flow control', () => {
+  it('stops reading a publisher while a session queue backs up behind a subscriber waiting on its socket, and loses nothing', async () => {
+    // A long stall allowance: this subscriber stops reading on purpose and must not be given up on.
+    const fh = await startMqtt({}, new MemoryDisk(), 0, { flowControlBacklog: 200, flowControlStallMs: 60_000 });
+    const count = 20_000;
+    const topic = 'flow/held';
+    const peer = new StalledPeer();
+    const pub = await mqtt.connectAsync(fh.url, { clientId: 'flow-writer', protocolVersion: 5 });
+    try {
+      fh.adapter.accept(peer, { listener: 'mqtt', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
+      peer.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'flow-reader', clean: true, keepalive: 0 });
+      await peer.until(() => peer.packets.has('connack'));
+      peer.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: 0 }] });
+      await peer.until(() => peer.packets.has('suback'));
+      peer.stall();
+
+      const body = Buffer.alloc(1024, 0x62);
+      for (let i = 0; i < count; i++) pub.publish(topic, body, { qos: 0 });
+      const publisher = () => fh.core.connections().find((c) => c.clientId === 'flow-writer')!;
+      while (!publisher().throttled) await turns(1);
+      await turns(50);
+      const depth = fh.core.vhost('/').queue(sessionQueueName('flow-reader'))!.messageCount;
+      expect(depth).toBeGreaterThanOrEqual(200);
+      expect(depth).toBeLessThan(1000);
+      expect(publisher().published).toBeLessThan(count / 2);
+
+      peer.release();
+      await peer.until(() => peer.publishes === count);
+      expect(publisher().published).toBe(count);
+      expect(publisher().throttled).toBe(false);
+    } finally {
+      peer.destroy();
+      await pub.endAsync();
+      await fh.stop();
+    }
   });
 });

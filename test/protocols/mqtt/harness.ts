@@ -1,7 +1,7 @@
 import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { pino } from 'pino';
-import { createCore, type Core } from '../../../src/core/index.js';
+import { createCore, type Core, type CoreOptions } from '../../../src/core/index.js';
 import { MqttAdapter } from '../../../protocols/mqtt/adapter.js';
 import type { MqttOptions } from '../../../protocols/mqtt/options.js';
 import { MemoryDisk, MemoryStore } from '../../core/memory-store.js';
@@ -18,8 +18,8 @@ export interface MqttHarness {
   restart(): Promise<MqttHarness>;
 }
 
-export async function startMqtt(options: Partial<MqttOptions> = {}, disk = new MemoryDisk(), port = 0): Promise<MqttHarness> {
-  const core = createCore(new MemoryStore(disk), { sweepIntervalMs: 100, alarmCheckIntervalMs: 0, auth: { failedLoginDelayMs: 0 } });
+export async function startMqtt(options: Partial<MqttOptions> = {}, disk = new MemoryDisk(), port = 0, coreOptions: CoreOptions = {}): Promise<MqttHarness> {
+  const core = createCore(new MemoryStore(disk), { sweepIntervalMs: 100, alarmCheckIntervalMs: 0, auth: { failedLoginDelayMs: 0 }, ...coreOptions });
   await core.open();
   // `users` in the options: the deprecated mqtt.users list, as the broker migrates it to the core's users.
   for (const u of options.users ?? []) await core.users.putUser(u.username, { password: u.password, permissions: { [options.vhost ?? '/']: { configure: '.*', write: '.*', read: '.*' } } });

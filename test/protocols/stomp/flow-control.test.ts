@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import stompit from 'stompit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStompServer, type StompServer } from './harness.js';
 import { CONNECT_12, RawClient } from './raw-client.js';
@@ -107,6 +108,46 @@ describe('a consumer that stops reading', () => {
     await peer.until(() => peer.receipts === count);
     expect(peer.written().endsWith(`RECEIPT\nreceipt-id:${receipt}-${count - 1}\n\n\0`)).toBe(true);
     peer.destroy();
+  });
+});
+
+describe('publisher flow control', () => {
+  it('stops reading a publisher while its queue backs up behind a consumer waiting on its socket, and loses nothing', async () => {
+    // A long stall allowance: this consumer stops reading on purpose and must not be given up on.
+    const fs = await startStompServer({}, { flowControlBacklog: 200, flowControlStallMs: 60_000 });
+    const count = 20_000;
+    const peer = new StalledPeer();
+    fs.adapter.accept(peer, { listener: 'stomp', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
+    const client = await new Promise<stompit.Client>((resolve, reject) =>
+      stompit.connect({ host: '127.0.0.1', port: fs.port, connectHeaders: { host: '/', login: 'guest', passcode: 'guest', 'accept-version': '1.2' } }, (err, c) => (err ? reject(err) : resolve(c))),
+    );
+    try {
+      peer.release();
+      peer.send(CONNECT_12 + 'SUBSCRIBE\nid:s\ndestination:/queue/flow-held\nack:auto\nreceipt:sub\n\n\0');
+      await peer.until(() => peer.receipts === 1);
+      peer.stall();
+      const body = 'y'.repeat(1024);
+      for (let i = 0; i < count; i++) {
+        const frame = client.send({ destination: '/queue/flow-held' });
+        frame.end(body);
+      }
+      const publisher = () => fs.core.connections().find((c) => c.published > 0)!;
+      while (publisher()?.throttled !== true) await turns(1);
+      await turns(50);
+      const depth = fs.core.vhost('/').queue('flow-held')!.messageCount;
+      expect(depth).toBeGreaterThanOrEqual(200);
+      expect(depth).toBeLessThan(1000);
+      expect(publisher().published).toBeLessThan(count / 2);
+
+      peer.release();
+      await peer.until(() => peer.messages === count);
+      expect(publisher().published).toBe(count);
+      expect(publisher().throttled).toBe(false);
+    } finally {
+      peer.destroy();
+      client.destroy();
+      await fs.close();
+    }
   });
 });
 

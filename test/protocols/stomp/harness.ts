@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
-import { createCore, type Core } from '../../../src/core/index.js';
+import { createCore, type Core, type CoreOptions } from '../../../src/core/index.js';
 import type { ProtocolAdapter } from '../../../src/listeners/adapter.js';
 import { websocketDuplex } from '../../../src/listeners/websocket-stream.js';
 import { createStore } from '../../../storage/index.js';
@@ -27,7 +27,7 @@ export interface StompServer {
   close(): Promise<void>;
 }
 
-export async function startStompServer(overrides: Partial<StompSessionOptions> = {}): Promise<StompServer> {
+export async function startStompServer(overrides: Partial<StompSessionOptions> = {}, coreOptions: CoreOptions = {}): Promise<StompServer> {
   const dir = mkdtempSync(join(tmpdir(), 'polybroker-stomp-'));
   let core: Core;
   let adapter: ProtocolAdapter;
@@ -36,7 +36,7 @@ export async function startStompServer(overrides: Partial<StompSessionOptions> =
 
   async function open(): Promise<void> {
     const store = createStore({ dir, segmentBytes: 16 * 1024 * 1024, durability: 'sync', intervalMs: 50 });
-    core = createCore(store, { durability: 'sync', sweepIntervalMs: 100 });
+    core = createCore(store, { durability: 'sync', sweepIntervalMs: 100, ...coreOptions });
     await core.open();
     adapter = createStompAdapter(core, { log }, overrides);
   }

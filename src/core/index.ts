@@ -77,6 +77,7 @@ export { credentialsFromPassword, rabbitCredential, credentialSyntaxError } from
 export { isLoopbackAddress } from './auth/user-store.js';
 export { applyUserDefinitions, type UserDefinitionsConfig, type UserConfig } from './auth/apply-users.js';
 export { applyVhostDefinitions } from './apply-definitions.js';
+export { definitionProblems } from './check-definitions.js';
 export { vhostsSchema } from './config-schema.js';
 export { murmur2, kafkaPartition } from './murmur2.js';
 /** Longest accepted delay (one year) and the retry-count header of retried messages. */

@@ -71,8 +71,9 @@ export class ControlClient {
     });
   }
 
-  api(method: ApiCall['method'], path: string, body?: unknown): Promise<unknown> {
-    return this.request({ op: 'api', method, path, body });
+  /** One API call; `progress` hears a long operation's progress (definitions import). */
+  api(method: ApiCall['method'], path: string, body?: unknown, progress?: (done: number, total: number) => void): Promise<unknown> {
+    return this.request({ op: 'api', method, path, body }, progress);
   }
 
   batch(requests: ApiCall[], progress?: (done: number, total: number) => void): Promise<unknown[]> {

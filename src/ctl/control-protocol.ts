@@ -5,7 +5,7 @@
  *   request   {"id":1,"op":"api","method":"GET","path":"/api/queues"}
  *             {"id":2,"op":"batch","requests":[{method,path,body}, ...]}   (progress per item)
  *             {"id":3,"op":"reload"}   {"id":4,"op":"status"}
- *   progress  {"id":2,"progress":{"done":3,"total":10}}
+ *   progress  {"id":2,"progress":{"done":3,"total":10}}   (batch items; a long api call: import)
  *   response  {"id":1,"ok":true,"status":200,"result":...}   {"id":1,"ok":false,"error":"..."}
  */
 import { join } from 'node:path';

@@ -93,7 +93,8 @@ export class ControlServer {
           return;
         }
         case 'api': {
-          const out = await runRoute(this.ctx, LOCAL_ADMIN, req.method, req.path, null, req.body ?? {});
+          const progress = (done: number, total: number) => this.send(socket, { id, progress: { done, total } });
+          const out = await runRoute(this.ctx, LOCAL_ADMIN, req.method, req.path, null, req.body ?? {}, progress);
           if (out.status >= 400) this.send(socket, { id, ok: false, status: out.status, error: errorText(out.body) });
           else this.send(socket, { id, ok: true, status: out.status, result: out.body ?? null });
           return;

@@ -89,17 +89,6 @@ async function batch(c: ControlClient, label: string, calls: ApiCall[]): Promise
   }
 }
 
-/** Splits a definitions document into ordered chunks (vhosts and users first, bindings last), one call each. */
-function importCalls(defs: Record<string, unknown>): ApiCall[] {
-  const list = (k: string) => (Array.isArray(defs[k]) ? (defs[k] as unknown[]) : []);
-  const calls: ApiCall[] = [{ method: 'POST', path: '/api/definitions', body: { vhosts: list('vhosts'), users: list('users'), permissions: list('permissions'), topic_permissions: list('topic_permissions'), policies: list('policies') } }];
-  for (const key of ['exchanges', 'queues', 'polybroker_streams', 'bindings']) {
-    const items = list(key);
-    for (let i = 0; i < items.length; i += 200) calls.push({ method: 'POST', path: '/api/definitions', body: { [key]: items.slice(i, i + 200) } });
-  }
-  return calls;
-}
-
 export function registerCtl(program: Command): void {
   const ctl = program
     .command('ctl')
@@ -252,7 +241,7 @@ export function registerCtl(program: Command): void {
 
   ctl
     .command('import')
-    .description('import definitions (RabbitMQ or polybroker export), idempotently; shows progress')
+    .description('import definitions (RabbitMQ or polybroker export), idempotently and all or nothing; shows progress')
     .argument('<file>', 'definitions JSON file')
     .action((file: string, _o, cmd: Command) =>
       withClient(opts(cmd), async (c) => {
@@ -262,8 +251,16 @@ export function registerCtl(program: Command): void {
         } catch (err) {
           throw new ControlError(`${file}: ${(err as Error).message}`);
         }
-        const results = (await batch(c, 'importing', importCalls(defs))) as { changes: string[] }[];
-        const changes = results.flatMap((r) => r?.changes ?? []);
+        // One call: the broker checks the whole document first and applies all of it or nothing.
+        const bar = new ProgressBar('importing');
+        let changes: string[];
+        try {
+          changes = ((await c.api('POST', '/api/definitions', defs, (done, total) => bar.update(done, total))) as { changes: string[] }).changes;
+        } catch (err) {
+          bar.abandon();
+          throw err;
+        }
+        bar.finish();
         if (opts(cmd).json) print(opts(cmd), { changes });
         else process.stdout.write(changes.length ? `${changes.map((x) => `  ${x}`).join('\n')}\nimported: ${changes.length} change(s)\n` : 'imported: nothing changed\n');
       }),

@@ -19,6 +19,12 @@ export class ProgressBar {
     if (this.out.isTTY) this.out.write(`\r${text}`);
   }
 
+  /** A failed operation: its one-line error follows, so the bar leaves nothing behind. */
+  abandon(): void {
+    if (this.last && this.out.isTTY) this.out.write('\r\x1b[K');
+    this.last = '';
+  }
+
   finish(): void {
     if (!this.last) return;
     this.out.write(this.out.isTTY ? '\n' : `${this.last}\n`);

@@ -1,13 +1,15 @@
 /**
- * All-or-nothing application of a definitions change set (hot reload, definitions import).
- * The core applies definitions one at a time and refuses a conflicting one (a queue redeclared
- * with other arguments, a binding to a missing exchange) only when it gets there; what came
- * before it would stay. So the state is noted first and, on a refusal, every object the change
- * set added is removed again, changed policies and vhost options are put back, and the refusal
- * is passed on. Definitions of existing objects are never changed by a change set (that is a
- * conflict), so removing what was added restores the state before.
+ * All-or-nothing application of a change set of definitions and users (hot reload,
+ * definitions import). Callers check the whole change set first (`definitionProblems` and
+ * their user checks), so a refusal here is what only applying shows (a write that fails, a
+ * rule the checks do not know). The core applies definitions one at a time; what came before
+ * a refusal would stay. So the state is noted first and, on a refusal, every object the change
+ * set added is removed again, changed policies, vhost options and users are put back, added
+ * users are deleted, and the refusal is passed on. Definitions of existing objects are never
+ * changed by a change set (that is a conflict), so removing what was added restores the state
+ * before.
  */
-import { applyVhostDefinitions, type Core, type Policy, type VhostOptions, type VhostsSection } from '../core/index.js';
+import type { Core, Policy, UserDefinition, VhostOptions } from '../core/index.js';
 
 interface DefinitionsState {
   vhosts: Map<string, Readonly<VhostOptions>>;
@@ -16,12 +18,14 @@ interface DefinitionsState {
   streams: Set<string>;
   policies: Map<string, Policy>;
   bindings: Set<string>;
+  users: Map<string, UserDefinition>;
 }
 
 const key = (...parts: unknown[]) => JSON.stringify(parts);
 
 function noteState(core: Core): DefinitionsState {
-  const s: DefinitionsState = { vhosts: new Map(), exchanges: new Set(), queues: new Set(), streams: new Set(), policies: new Map(), bindings: new Set() };
+  const s: DefinitionsState = { vhosts: new Map(), exchanges: new Set(), queues: new Set(), streams: new Set(), policies: new Map(), bindings: new Set(), users: new Map() };
+  for (const u of core.users.list()) s.users.set(u.name, structuredClone(u));
   for (const v of core.vhostNames()) {
     const vh = core.vhost(v);
     s.vhosts.set(v, structuredClone(vh.options));
@@ -67,6 +71,13 @@ async function restore(core: Core, before: DefinitionsState): Promise<string[]> 
     const options = before.vhosts.get(v)!;
     if (JSON.stringify(options) !== JSON.stringify(vh.options)) await attempt(`restore options of vhost '${v}'`, () => core.declareVhost(v, options));
   }
+  for (const u of core.users.list()) {
+    const old = before.users.get(u.name);
+    if (!old) await attempt(`delete user '${u.name}'`, () => core.users.deleteUser(u.name));
+    else if (JSON.stringify(old) !== JSON.stringify(u)) {
+      await attempt(`restore user '${u.name}'`, () => core.users.putUser(u.name, { credentials: old.credentials, tags: old.tags, permissions: old.permissions, topicPermissions: old.topicPermissions }));
+    }
+  }
   return failures;
 }
 
@@ -81,12 +92,11 @@ export class DefinitionsRefused extends Error {
   }
 }
 
-/** `applyVhostDefinitions`, but a refusal anywhere leaves the definitions as they were (DefinitionsRefused). */
-export async function applyVhostDefinitionsAllOrNothing(core: Core, section: VhostsSection | undefined): Promise<void> {
-  if (!section) return;
+/** Runs `apply` (definition and user changes); a refusal anywhere in it puts definitions and users back as they were (DefinitionsRefused). */
+export async function allOrNothing<T>(core: Core, apply: () => Promise<T>): Promise<T> {
   const before = noteState(core);
   try {
-    await applyVhostDefinitions(core, section);
+    return await apply();
   } catch (e) {
     throw new DefinitionsRefused(e as Error, await restore(core, before));
   }

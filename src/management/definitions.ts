@@ -2,10 +2,11 @@
  * Definitions in RabbitMQ's JSON format (`GET/POST /api/definitions`, `ctl export/import`):
  * export of every vhost's exchanges, queues, bindings and policies (plus polybroker's
  * multi-partition streams under `polybroker_streams`), and import of a RabbitMQ export,
- * applied idempotently through the same path as the YAML `vhosts:` section.
+ * checked whole, then applied idempotently through the same path as the YAML `vhosts:` section.
  */
-import { credentialSyntaxError, InvalidArgument, rabbitCredential, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
-import { applyVhostDefinitionsAllOrNothing } from './definitions-undo.js';
+import { applyVhostDefinitions, definitionProblems, InvalidArgument, type Core, type PolicyTarget, type VhostsSection, type VhostDefinition, type ExchangeType } from '../core/index.js';
+import { allOrNothing } from './definitions-undo.js';
+import { applyImportedAccess, readImportedAccess } from './definitions-users.js';
 
 import { permissionViews, topicPermissionViews, userView } from './routes-access.js';
 
@@ -53,10 +54,13 @@ export function exportDefinitions(core: Core, version: string, onlyVhost?: strin
     polybroker_streams: [],
   };
   if (onlyVhost === undefined) {
+    // Permissions on a vhost that does not exist (deleted, or named in the YAML ahead of it) are
+    // left out: an import refuses them, as RabbitMQ does (no_such_vhost).
+    const exists = (p: Record<string, unknown>) => core.hasVhost(String(p.vhost));
     for (const u of core.users.list()) {
       out.users.push(userView(u));
-      out.permissions.push(...permissionViews(u));
-      out.topic_permissions!.push(...topicPermissionViews(u));
+      out.permissions.push(...permissionViews(u).filter(exists));
+      out.topic_permissions!.push(...topicPermissionViews(u).filter(exists));
     }
   }
   for (const vname of core.vhostNames()) {
@@ -181,70 +185,62 @@ export function describeChanges(before: Map<string, string>, after: Map<string, 
   return out;
 }
 
-interface UserItem {
-  name?: unknown;
-  password_hash?: unknown;
-  hashing_algorithm?: unknown;
-  tags?: unknown;
-  polybroker_credentials?: unknown;
-}
-
-/** Users, permissions and topic permissions of a definitions document, checked before anything is applied. */
-function userUpdates(defs: RabbitDefinitions): Map<string, { credentials: string[]; tags: string[]; permissions: Record<string, { configure: string; write: string; read: string }>; topicPermissions: Record<string, { exchange: string; write: string; read: string }[]> }> {
-  const out = new Map<string, { credentials: string[]; tags: string[]; permissions: Record<string, { configure: string; write: string; read: string }>; topicPermissions: Record<string, { exchange: string; write: string; read: string }[]> }>();
-  for (const raw of (defs.users ?? []) as UserItem[]) {
-    if (typeof raw.name !== 'string' || raw.name === '') throw new InvalidArgument('a user has no name');
-    let credentials: string[];
-    if (Array.isArray(raw.polybroker_credentials) && raw.polybroker_credentials.length > 0) credentials = raw.polybroker_credentials.map(String);
-    else if (typeof raw.password_hash === 'string' && raw.password_hash !== '') credentials = [rabbitCredential(raw.password_hash, typeof raw.hashing_algorithm === 'string' ? raw.hashing_algorithm : undefined)];
-    else credentials = [];
-    for (const c of credentials) {
-      const e = credentialSyntaxError(c);
-      if (e) throw new InvalidArgument(`user '${raw.name}': ${e}`);
+/** Splits a change set into parts of at most `size` items of one kind (in the order the core applies them), to report progress. */
+function sectionParts(section: VhostsSection, size = 200): VhostsSection[] {
+  const parts: VhostsSection[] = [];
+  for (const [v, def] of Object.entries(section)) {
+    const options: VhostDefinition = {};
+    if (def.durability) options.durability = def.durability;
+    if (def.limits) options.limits = def.limits;
+    let any = false;
+    for (const kind of ['policies', 'exchanges', 'queues', 'streams', 'bindings'] as const) {
+      const items = (def[kind] ?? []) as unknown[];
+      for (let i = 0; i < items.length; i += size) {
+        parts.push({ [v]: { ...options, [kind]: items.slice(i, i + size) } });
+        any = true;
+      }
     }
-    const tags = Array.isArray(raw.tags) ? raw.tags.map(String) : typeof raw.tags === 'string' ? raw.tags.split(',').map((t) => t.trim()).filter(Boolean) : [];
-    out.set(raw.name, { credentials, tags, permissions: {}, topicPermissions: {} });
+    if (!any) parts.push({ [v]: options });
   }
-  for (const p of (defs.permissions ?? []) as Record<string, unknown>[]) {
-    const u = out.get(String(p.user));
-    // Permissions of a user the document does not define go to the existing user (importDefinitions).
-    if (!u) continue;
-    u.permissions[String(p.vhost)] = { configure: String(p.configure ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') };
-  }
-  for (const p of (defs.topic_permissions ?? []) as Record<string, unknown>[]) {
-    const u = out.get(String(p.user));
-    if (!u) continue;
-    (u.topicPermissions[String(p.vhost)] ??= []).push({ exchange: String(p.exchange ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') });
-  }
-  return out;
+  return parts;
 }
 
 /**
- * Imports a RabbitMQ definitions document; returns what changed. The document is converted
- * and checked whole first, so a malformed one changes nothing.
+ * Imports a RabbitMQ definitions document; returns what changed. All or nothing: the whole
+ * document is checked first (its shape, users and credentials, the vhosts objects and
+ * permissions name, permissions' users and regular expressions, what the core would refuse:
+ * `definitionProblems`), and a problem
+ * anywhere refuses it with InvalidArgument naming every problem and changes nothing; a refusal
+ * while applying undoes what was applied (definitions-undo.ts). `progress` is told as parts
+ * are applied (`ctl import`'s progress bar).
  */
-export async function importDefinitions(core: Core, defs: RabbitDefinitions, defaultVhost?: string): Promise<string[]> {
+export async function importDefinitions(core: Core, defs: RabbitDefinitions, defaultVhost?: string, progress?: (done: number, total: number) => void): Promise<string[]> {
   const section = toVhostsSection(defs, defaultVhost);
-  const users = userUpdates(defs);
+  // RabbitMQ definitions carry no polybroker vhost options (durability, limits): an existing
+  // vhost keeps its own (applying a section sets the vhost's options to the section's).
+  for (const [v, def] of Object.entries(section)) {
+    if (!core.hasVhost(v)) continue;
+    const o = core.vhost(v).options;
+    if (o.durability) def.durability = o.durability;
+    if (o.limits) def.limits = { ...o.limits };
+  }
+  const declared = new Set((defs.vhosts ?? []).map((v) => v.name));
+  const vhostKnown = (v: string) => declared.has(v) || core.hasVhost(v);
+  const { access, problems } = readImportedAccess(core, defs, vhostKnown);
+  // As RabbitMQ: objects go into vhosts that exist or that the document lists (no_such_vhost).
+  for (const v of Object.keys(section)) if (!vhostKnown(v)) problems.push(`no vhost '${v}' in the definitions or the broker (its exchanges, queues, bindings or policies name it)`);
+  problems.push(...definitionProblems(core, section));
+  if (problems.length > 0) throw new InvalidArgument(`${problems.join('; ')}; nothing was changed`);
+  const parts = sectionParts(section);
   const before = definitionsFingerprint(core);
-  await applyVhostDefinitionsAllOrNothing(core, section);
-  const changes = describeChanges(before, definitionsFingerprint(core));
-  for (const p of (defs.permissions ?? []) as Record<string, unknown>[]) {
-    const name = String(p.user);
-    if (users.has(name)) continue;
-    const existing = core.users.get(name);
-    if (!existing) throw new InvalidArgument(`permission for user '${name}', who is neither in the definitions nor known`);
-    const perm = { configure: String(p.configure ?? ''), write: String(p.write ?? ''), read: String(p.read ?? '') };
-    const vhost = String(p.vhost);
-    if (JSON.stringify(existing.permissions[vhost]) === JSON.stringify(perm)) continue;
-    await core.users.setPermissions(name, vhost, perm);
-    changes.push(`${existing.permissions[vhost] ? 'changed' : 'added'} permission of user '${name}' in vhost '${vhost}'`);
-  }
-  for (const [name, u] of users) {
-    const existing = core.users.get(name);
-    if (existing && JSON.stringify({ c: existing.credentials, t: existing.tags, p: existing.permissions, tp: existing.topicPermissions }) === JSON.stringify({ c: u.credentials, t: u.tags, p: u.permissions, tp: u.topicPermissions })) continue;
-    await core.users.putUser(name, u);
-    changes.push(`${existing ? 'changed' : 'added'} user '${name}'`);
-  }
-  return changes;
+  return allOrNothing(core, async () => {
+    for (let i = 0; i < parts.length; i++) {
+      await applyVhostDefinitions(core, parts[i]);
+      progress?.(i + 1, parts.length + 1);
+    }
+    const changes = describeChanges(before, definitionsFingerprint(core));
+    changes.push(...(await applyImportedAccess(core, access)));
+    progress?.(parts.length + 1, parts.length + 1);
+    return changes;
+  });
 }

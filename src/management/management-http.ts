@@ -15,13 +15,21 @@ function allowed(route: Route, p: Principal): boolean {
 }
 
 /** Runs one route for a principal; the control socket calls this with a local administrator. */
-export async function runRoute(ctx: ManagementContext, principal: Principal, method: string, url: string, req: IncomingMessage | null, body?: unknown): Promise<{ status: number; body: unknown }> {
+export async function runRoute(
+  ctx: ManagementContext,
+  principal: Principal,
+  method: string,
+  url: string,
+  req: IncomingMessage | null,
+  body?: unknown,
+  progress?: (done: number, total: number) => void,
+): Promise<{ status: number; body: unknown }> {
   const u = new URL(url, 'http://localhost');
   const match = matchRoute(ROUTES, method, u.pathname);
   if (!match) throw new HttpError(404, 'Object Not Found', 'Not Found');
   if ('allowed' in match) throw new HttpError(405, 'method_not_allowed', `use ${match.allowed.join(', ')}`);
   if (!allowed(match.route, principal)) throw new HttpError(403, 'not_authorised', `user '${principal.name}' needs the ${match.route.access} tag`);
-  const r = makeRequest(ctx, principal, match.params, u.searchParams, req, body === undefined ? undefined : () => Promise.resolve(body));
+  const r = makeRequest(ctx, principal, match.params, u.searchParams, req, body === undefined ? undefined : () => Promise.resolve(body), progress);
   const out = await match.route.handler(r);
   if (out instanceof StatusResult) return { status: out.status, body: out.body };
   return { status: 200, body: out };

@@ -14,6 +14,8 @@ export interface RouteRequest {
   /** null when called from the control socket. */
   req: IncomingMessage | null;
   body(): Promise<Record<string, unknown>>;
+  /** Reports progress of a long operation (the control socket shows a progress bar); absent over HTTP. */
+  progress?: (done: number, total: number) => void;
 }
 
 /** A handler's answer: a body for 200, or an explicit status (201/204 for creations and deletions). */
@@ -68,6 +70,7 @@ export function makeRequest(
   query: URLSearchParams,
   req: IncomingMessage | null,
   readBody: () => Promise<unknown> = () => (req ? readJsonBody(req) : Promise.resolve({})),
+  progress?: (done: number, total: number) => void,
 ): RouteRequest {
   let body: Promise<Record<string, unknown>> | null = null;
   return {
@@ -76,6 +79,7 @@ export function makeRequest(
     params,
     query,
     req,
+    progress,
     body: () =>
       (body ??= readBody().then((b) => {
         if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new HttpError(400, 'bad_request', 'body must be a JSON object');

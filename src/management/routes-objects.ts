@@ -4,6 +4,7 @@
  */
 import { createMessage, isCoreError, type Vhost, type Core, type ExchangeType, type Permission, type ResourceKind } from '../core/index.js';
 import { exportDefinitions, importDefinitions, type RabbitDefinitions } from './definitions.js';
+import { DefinitionsRefused } from './definitions-undo.js';
 import { found, HttpError, notFound } from './http-io.js';
 import { isAdministrator, mayChangeVhost, mayReadVhost, type Principal } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
@@ -35,6 +36,16 @@ export function visibleVhosts(core: Core, p: Principal, only?: string): Vhost[] 
     .vhostNames()
     .filter((v) => (only === undefined || v === only) && mayReadVhost(p, v))
     .map((v) => core.vhost(v));
+}
+
+/** A definitions import: a refused one (checked or undone) is a 400 naming why, as RabbitMQ answers. */
+async function importing(fn: () => Promise<string[]>): Promise<string[]> {
+  try {
+    return await core(fn);
+  } catch (err) {
+    if (err instanceof DefinitionsRefused) throw new HttpError(400, 'bad_request', err.message);
+    throw err;
+  }
 }
 
 /** Core errors as HTTP: not found 404, refused 403, conflicts 400 (RabbitMQ answers 400 for precondition failures). */
@@ -430,11 +441,11 @@ export const objectRoutes: Route[] = [
     method: 'POST',
     path: '/api/definitions',
     access: 'administrator',
-    summary: 'Imports RabbitMQ definitions JSON (idempotent); answers what changed',
+    summary: 'Imports RabbitMQ definitions JSON (idempotent, all or nothing); answers what changed, or 400 naming every problem',
     handler: async (r) => {
       requireAdmin(r);
-      const changes = await core(async () => importDefinitions(r.ctx.core, (await r.body()) as RabbitDefinitions));
-      return { changes };
+      const defs = (await r.body()) as RabbitDefinitions;
+      return { changes: await importing(() => importDefinitions(r.ctx.core, defs, undefined, r.progress)) };
     },
   },
   {
@@ -451,14 +462,14 @@ export const objectRoutes: Route[] = [
     method: 'POST',
     path: '/api/definitions/:vhost',
     access: 'management',
-    summary: 'Imports definitions into one vhost (items without a vhost go there)',
+    summary: 'Imports definitions into one vhost (all or nothing; users and permissions are not imported)',
     handler: async (r) => {
       const vh = writableVhost(r);
       const defs = (await r.body()) as RabbitDefinitions;
-      for (const list of [defs.queues, defs.exchanges, defs.bindings, defs.policies] as { vhost?: string }[][]) for (const i of list ?? []) i.vhost = vh.name;
-      delete defs.vhosts;
-      const changes = await core(() => importDefinitions(r.ctx.core, defs, vh.name));
-      return { changes };
+      for (const list of [defs.queues, defs.exchanges, defs.bindings, defs.policies, defs.polybroker_streams] as { vhost?: string }[][]) for (const i of list ?? []) i.vhost = vh.name;
+      // As RabbitMQ's vhost import: objects only. Users and permissions need the administrator route.
+      const objects: RabbitDefinitions = { queues: defs.queues, exchanges: defs.exchanges, bindings: defs.bindings, policies: defs.policies, polybroker_streams: defs.polybroker_streams };
+      return { changes: await importing(() => importDefinitions(r.ctx.core, objects, vh.name, r.progress)) };
     },
   },
 ];

@@ -141,7 +141,7 @@ describe('hot reload', () => {
     writeFileSync(broker.configFile, good);
   });
 
-  it('is all or nothing: a definition the core refuses partway (a queue redeclared with other arguments) undoes everything before it, and says why', async () => {
+  it('is all or nothing: a definition the core would refuse (a queue redeclared with other arguments) refuses the reload before anything is applied, and says why', async () => {
     const good = readFileSync(broker.configFile, 'utf8');
     // In file order: a new vhost with a queue, a policy, an exchange and a queue in '/', then
     // 'jobs' with arguments it does not have; the user after it is never reached.
@@ -179,7 +179,7 @@ users:
     writeFileSync(broker.configFile, good);
   });
 
-  it('is all or nothing on SIGHUP too: a binding to a missing exchange undoes the queue added before it', async () => {
+  it('is all or nothing on SIGHUP too: a binding to a missing exchange refuses the reload; the queue before it is not added', async () => {
     const good = readFileSync(broker.configFile, 'utf8');
     writeFileSync(
       broker.configFile,
@@ -197,6 +197,31 @@ vhosts:
     const refusedLine = (l: string) => l.includes('reload failed') && l.includes("'nowhere'") && l.includes('nothing was changed');
     await eventually(async () => broker.output().split('\n').some(refusedLine), 'the refused reload in the log');
     expect((await managementClient(broker.ports.http).get('/api/queues/%2F/orphan-q')).status).toBe(404);
+    writeFileSync(broker.configFile, good);
+  });
+
+  it('checks users before applying anything: a permission that is not a regular expression refuses the reload, and the queue and the user before it are not added', async () => {
+    const good = readFileSync(broker.configFile, 'utf8');
+    writeFileSync(
+      broker.configFile,
+      `auth:
+  failedLoginDelayMs: 0
+vhosts:
+  /:
+    queues:
+      - { name: before-bad-user, durable: true }
+users:
+  - { name: fine-user, password: pw }
+  - { name: bad-regex-user, password: pw, permissions: { /: { configure: "(", write: ".*", read: ".*" } } }
+`,
+    );
+    const api = managementClient(broker.ports.http);
+    const r = await ctl('reload');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/user 'bad-regex-user': permissions of vhost '\/': configure is not a valid regular expression/);
+    expect(r.stderr).toContain('nothing was changed');
+    expect((await api.get('/api/queues/%2F/before-bad-user')).status).toBe(404);
+    expect((await api.get('/api/users/fine-user')).status).toBe(404);
     writeFileSync(broker.configFile, good);
   });
 

@@ -305,7 +305,7 @@ describe('management API: definitions', () => {
     try {
       const api2 = managementClient(other.ports.http);
       const first = await api2.post('/api/definitions', defs);
-      expect(first.status).toBe(200);
+      expect(first.status, JSON.stringify(first.body)).toBe(200);
       expect(first.body.changes).toEqual(expect.arrayContaining(["added queue 'orders' in vhost '/'", "added vhost 'dev'", "added user 'ops'"]));
       expect((await api2.post('/api/definitions', defs)).body.changes).toEqual([]);
       expect((await api2.get('/api/queues/dev/dev-q')).status).toBe(200);

@@ -4,10 +4,8 @@ import type { MqttConfig } from '../../src/config/sections/mqtt.js';
 export interface MqttOptions extends MqttConfig {
   /** In-flight window towards 3.1/3.1.1 clients (5.0 clients announce their Receive Maximum). */
   outboundInflight311: number;
-  /** Keepalive deadline check period, ms. */
+  /** Keepalive (and connect timeout) deadline check period, ms. */
   keepAliveCheckMs: number;
-  /** Time from accept to a completed CONNECT (authentication included), ms. */
-  connectTimeoutMs: number;
 }
 
 export const DEFAULT_MQTT_OPTIONS: MqttOptions = {

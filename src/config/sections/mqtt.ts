@@ -12,6 +12,7 @@ export interface MqttConfig {
   sessionExpiryMax: number;
   sysIntervalMs: number;
   retainAvailable: boolean;
+  connectTimeoutMs: number;
 }
 
 export const mqttSection: ConfigSection = {
@@ -46,6 +47,12 @@ export const mqttSection: ConfigSection = {
       sessionExpiryMax: { type: 'integer', minimum: 0, maximum: 4294967295, default: 4294967295, description: 'Cap on a session expiry interval, s (4294967295 = never expires).' },
       sysIntervalMs: { type: 'integer', minimum: 0, default: 10000, description: 'How often $SYS/broker/... topics are published, ms; 0 = never.' },
       retainAvailable: { type: 'boolean', default: true, description: 'Whether retained messages are supported.' },
+      connectTimeoutMs: {
+        type: 'integer',
+        minimum: 100,
+        default: 30000,
+        description: 'Time a new connection has to complete CONNECT (authentication included) before it is closed, ms (RabbitMQ: 10 s, Mosquitto: about 90 s).',
+      },
     },
   },
 };

@@ -9,7 +9,9 @@ import { networkInterfaces } from 'node:os';
 import { Connection as KafkaConnection, addPartitionsToTxnV3, initProducerIdV4 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
+import { Client as StompClient, type IFrame } from '@stomp/stompjs';
 import stompit from 'stompit';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../helpers/broker.js';
 import { managementClient } from '../management/mgmt-client.js';
@@ -24,8 +26,8 @@ beforeAll(async () => {
         {
           name: 'lim',
           password: 'lim-pw',
-          // configure: its own names and the MQTT session queues the broker declares for its subscriptions.
-          permissions: { '/': { configure: '^lim|^mqtt\\.session\\.', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' } },
+          // Its own names, and the MQTT session queues the broker declares (configure), binds (write) and consumes (read) for its subscriptions.
+          permissions: { '/': { configure: '^lim|^mqtt\\.session\\.', write: '^lim|^mqtt\\.session\\.|amq\\.default|amq\\.topic', read: '^lim|^mqtt\\.session\\.|amq\\.topic' } },
           // Kafka topics are routed through amq.topic with routing key = topic: the topic permission applies to them too.
           topicPermissions: { '/': [{ exchange: 'amq.topic', write: '^sensors\\.|^lim', read: '^sensors\\.|^lim' }] },
         },
@@ -35,6 +37,14 @@ beforeAll(async () => {
         { name: 'txw', password: 'txw-pw', permissions: { '/': { configure: '^txw', write: '^txw', read: '.*' } } },
         // May read amq.topic (every topic) but configure nothing: no subscription queue may be declared for it.
         { name: 'noq', password: 'noq-pw', permissions: { '/': { configure: '', write: 'amq\\.topic', read: '.*' } } },
+        // May declare subscription queues but not bind them (no write on them) / not consume them (no read on them).
+        { name: 'mq-nw', password: 'pw', permissions: { '/': { configure: '^mqtt\\.session\\.', write: 'amq\\.topic', read: '.*' } } },
+        { name: 'mq-nr', password: 'pw', permissions: { '/': { configure: '^mqtt\\.session\\.', write: '^mqtt\\.session\\.|amq\\.topic', read: 'amq\\.topic' } } },
+        { name: 'st-nw', password: 'pw', permissions: { '/': { configure: '^stomp-subscription-', write: '', read: '.*' } } },
+        { name: 'st-nr', password: 'pw', permissions: { '/': { configure: '^stomp-subscription-', write: '^stomp-subscription-', read: 'amq\\.topic' } } },
+        // Everything at first; tests take permissions away through the management API.
+        { name: 'mq-rev', password: 'pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
+        { name: 'st-rev', password: 'pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
       ],
       kafka: { sasl: { mechanisms: ['PLAIN', 'SCRAM-SHA-256'], required: true } },
     },
@@ -161,14 +171,73 @@ describe('MQTT (mqtt.js)', () => {
     expect(queues.some((q) => q.startsWith('mqtt.session.noq-'))).toBe(false);
   });
 
+  it('SUBSCRIBE needs write (queue.bind) and read (consume) on the session queue, as RabbitMQ: 0x87 with a reason naming the queue in 5.0, 0x80 in 3.1.1; nothing is declared', async () => {
+    for (const user of ['mq-nw', 'mq-nr']) {
+      const c5 = await mqtt.connectAsync(url(), { clientId: `${user}-5`, username: user, password: 'pw', protocolVersion: 5, reconnectPeriod: 0 });
+      const refused = (await c5.subscribeAsync({ 'sensors/#': { qos: 1 } }).then(() => null, (e: unknown) => e)) as { packet: { granted: number[]; properties?: { reasonString?: string } } };
+      expect(refused.packet.granted).toEqual([0x87]);
+      expect(refused.packet.properties?.reasonString).toBe(`sensors/#: access to queue 'mqtt.session.${user}-5' in vhost '/' refused for user '${user}'`);
+      await c5.endAsync();
+      const c4 = await mqtt.connectAsync(url(), { clientId: `${user}-4`, username: user, password: 'pw', protocolVersion: 4, reconnectPeriod: 0 });
+      await expect(c4.subscribeAsync({ 'sensors/#': { qos: 0 } })).rejects.toMatchObject({ packet: { granted: [0x80] } });
+      await c4.endAsync();
+    }
+    const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string }[]>('/api/queues/%2F')).body.map((q) => q.name);
+    expect(queues.filter((q) => q.startsWith('mqtt.session.mq-n'))).toEqual([]);
+  });
+
+  it('5.0 UNSUBSCRIBE needs what the binding needed (write on the queue): 0x87 naming it, and the subscription stays', async () => {
+    const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
+    const c = await mqtt.connectAsync(url(), { clientId: 'mq-rev-u', username: 'mq-rev', password: 'pw', protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      await c.subscribeAsync({ 'rev/u': { qos: 1 } });
+      expect((await api.put('/api/permissions/%2F/mq-rev', { configure: '.*', write: '^amq\\.', read: '.*' })).status).toBe(204);
+      const unsuback = (await c.unsubscribeAsync('rev/u')) as { granted?: number[]; properties?: { reasonString?: string } };
+      expect(unsuback.granted).toEqual([0x87]);
+      expect(unsuback.properties?.reasonString).toBe("rev/u: access to queue 'mqtt.session.mq-rev-u' in vhost '/' refused for user 'mq-rev'");
+      const got = new Promise<string>((resolve) => c.once('message', (_t, payload) => resolve(payload.toString())));
+      await c.publishAsync('rev/u', 'still subscribed', { qos: 1 });
+      expect(await got).toBe('still subscribed');
+    } finally {
+      await api.put('/api/permissions/%2F/mq-rev', { configure: '.*', write: '.*', read: '.*' });
+      await c.endAsync();
+    }
+  });
+
+  it('resuming a session needs read on its queue (RabbitMQ consumes it at CONNECT): CONNACK 0x87 (3.1.1: 5), the session stays for a later resume', async () => {
+    const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
+    const sub = await mqtt.connectAsync(url(), { clientId: 'mq-rev-s', username: 'mq-rev', password: 'pw', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 300 }, reconnectPeriod: 0 });
+    await sub.subscribeAsync({ 'rev/s': { qos: 1 } });
+    await sub.endAsync();
+    const pub = await mqtt.connectAsync(url(), { username: 'admin', password: 'admin-pw', protocolVersion: 5, reconnectPeriod: 0 });
+    await pub.publishAsync('rev/s', 'queued', { qos: 1 });
+    await pub.endAsync();
+    expect((await api.put('/api/permissions/%2F/mq-rev', { configure: '.*', write: '.*', read: '^amq\\.' })).status).toBe(204);
+    try {
+      const refused = await mqtt.connectAsync(url(), { clientId: 'mq-rev-s', username: 'mq-rev', password: 'pw', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 300 }, reconnectPeriod: 0 }).then(() => null, (e: unknown) => e);
+      expect(refused).toMatchObject({ code: 0x87 });
+      await expect(mqtt.connectAsync(url(), { clientId: 'mq-rev-s', username: 'mq-rev', password: 'pw', protocolVersion: 4, clean: false, reconnectPeriod: 0 })).rejects.toMatchObject({ code: 5 });
+      await expect.poll(() => broker.output()).toContain("access to queue 'mqtt.session.mq-rev-s' in vhost '/' refused for user 'mq-rev'");
+    } finally {
+      await api.put('/api/permissions/%2F/mq-rev', { configure: '.*', write: '.*', read: '.*' });
+    }
+    // Listeners first: the queued message may follow the CONNACK at once.
+    const back = mqtt.connect(url(), { clientId: 'mq-rev-s', username: 'mq-rev', password: 'pw', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 300 }, reconnectPeriod: 0 });
+    const got = new Promise<string>((resolve) => back.once('message', (_t, payload) => resolve(payload.toString())));
+    const connack = new Promise<{ sessionPresent: boolean }>((resolve) => back.once('connect', resolve));
+    expect((await connack).sessionPresent).toBe(true);
+    expect(await got).toBe('queued');
+    await back.endAsync();
+  });
+
   it('5.0: a permission change applies to an open connection at its next PUBLISH (decisions cached per topic are dropped)', async () => {
     const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
     const c = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0 });
     try {
       await expect(c.publishAsync('sensors/t2', 'ok', { qos: 1 })).resolves.toBeDefined();
-      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim|^mqtt\\.session\\.', write: '^lim|amq\\.default', read: '^lim|amq\\.topic' })).status).toBe(204);
+      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim|^mqtt\\.session\\.', write: '^lim|^mqtt\\.session\\.|amq\\.default', read: '^lim|^mqtt\\.session\\.|amq\\.topic' })).status).toBe(204);
       await expect(c.publishAsync('sensors/t2', 'no', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
-      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim|^mqtt\\.session\\.', write: '^lim|amq\\.default|amq\\.topic', read: '^lim|amq\\.topic' })).status).toBe(204);
+      expect((await api.put('/api/permissions/%2F/lim', { configure: '^lim|^mqtt\\.session\\.', write: '^lim|^mqtt\\.session\\.|amq\\.default|amq\\.topic', read: '^lim|^mqtt\\.session\\.|amq\\.topic' })).status).toBe(204);
       await expect(c.publishAsync('sensors/t2', 'ok again', { qos: 1 })).resolves.toBeDefined();
     } finally {
       await c.endAsync();
@@ -190,7 +259,7 @@ describe('MQTT (mqtt.js)', () => {
   });
 });
 
-describe('STOMP (stompit, and raw frames to read ERROR frames whole)', () => {
+describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames whole)', () => {
   function connect(login: string, passcode: string): Promise<stompit.Client> {
     return new Promise((resolve, reject) => {
       stompit.connect({ host: '127.0.0.1', port: broker.ports.stomp, connectHeaders: { host: '/', login, passcode, 'accept-version': '1.2' } }, (err, client) => (err ? reject(err) : resolve(client)));
@@ -234,6 +303,56 @@ describe('STOMP (stompit, and raw frames to read ERROR frames whole)', () => {
     const text = await errorAfter([CONNECT('noq', 'noq-pw'), 'SUBSCRIBE\nid:1\ndestination:/topic/sensors.a\n\n\0']);
     expect(text).toContain('message:access_refused');
     expect(text).toMatch(/access to queue 'stomp-subscription-[^']+' in vhost '\/' refused for user 'noq'/);
+  });
+
+  /**
+   * @stomp/stompjs over WebSocket (`/ws`): it hands over an ERROR frame whole (stompit loses
+   * the body of an ERROR that comes with the socket's end).
+   */
+  function stompjs(login: string, onConnect: (client: StompClient) => void): Promise<IFrame> {
+    return new Promise((resolve) => {
+      const client = new StompClient({
+        webSocketFactory: () => new WebSocket(`ws://127.0.0.1:${broker.ports.http}/ws`, ['v12.stomp']),
+        connectHeaders: { host: '/', login, passcode: 'pw' },
+        reconnectDelay: 0,
+        heartbeatIncoming: 0,
+        heartbeatOutgoing: 0,
+        onConnect: () => onConnect(client),
+        onStompError: (frame) => {
+          resolve(frame);
+          void client.deactivate();
+        },
+      });
+      client.activate();
+    });
+  }
+
+  it('SUBSCRIBE to a topic needs write (queue.bind) and read (consume) on the queue the broker declares for it, as RabbitMQ (@stomp/stompjs)', async () => {
+    for (const user of ['st-nw', 'st-nr']) {
+      const error = await stompjs(user, (client) => client.subscribe('/topic/sensors.b', () => {}));
+      expect(error.headers.message).toBe('access_refused');
+      expect(error.body).toMatch(new RegExp(`^access to queue 'stomp-subscription-[^']+' in vhost '/' refused for user '${user}'$`));
+    }
+    // Checked before anything was declared: no subscription queue without its consumer.
+    const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string; consumers: number }[]>('/api/queues/%2F')).body;
+    expect(queues.filter((q) => q.name.startsWith('stomp-subscription-') && q.consumers === 0)).toEqual([]);
+  });
+
+  it('UNSUBSCRIBE that deletes a durable subscription queue needs configure on it (@stomp/stompjs); refused, the queue stays', async () => {
+    const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
+    try {
+      const error = await stompjs('st-rev', (client) => {
+        client.watchForReceipt('subscribed', () => {
+          void api.put('/api/permissions/%2F/st-rev', { configure: '^st-rev-other', write: '.*', read: '.*' }).then(() => sub.unsubscribe({ durable: 'true' }));
+        });
+        const sub = client.subscribe('/topic/rev.d', () => {}, { id: 'rev-d', durable: 'true', 'x-queue-name': 'st-rev-durable', receipt: 'subscribed' });
+      });
+      expect(error.headers.message).toBe('access_refused');
+      expect(error.body).toBe("access to queue 'st-rev-durable' in vhost '/' refused for user 'st-rev'");
+      expect((await api.get('/api/queues/%2F/st-rev-durable')).status).toBe(200);
+    } finally {
+      await api.put('/api/permissions/%2F/st-rev', { configure: '.*', write: '.*', read: '.*' });
+    }
   });
 
   it('a wrong passcode is an ERROR at CONNECT', async () => {

@@ -5,6 +5,7 @@ import type { ConnectPacket } from '../codec/packets.js';
 import type { MqttProperties } from '../codec/properties.js';
 import { connackReturnCodeFor, ReasonCode } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
+import { queueRefusal } from '../mapping/authorize.js';
 import { coreErrorReason } from '../mapping/errors.js';
 import { MqttSession, NEVER_EXPIRES, sessionQueueName } from '../session.js';
 import type { AuthenticatedUser } from '../../../src/core/index.js';
@@ -102,6 +103,15 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
     expiryCapped = true;
   }
 
+  // A resumed session's queues are consumed now: read on them (RabbitMQ's MQTT plugin consumes
+  // at CONNECT too). Checked before the takeover, so a refusal leaves the session as it was.
+  const resumed = p.clean ? undefined : adapter.sessions.get(clientId);
+  const refusal = resumed?.persistent ? resumeRefusal(conn, resumed) : null;
+  if (refusal !== null) {
+    conn.log.info({ clientId, user: user?.name, reason: refusal }, 'session resume refused: not authorized');
+    return refuse(conn, ReasonCode.NotAuthorized, refusal);
+  }
+
   // Takeover [MQTT-3.1.4-3]: the existing connection is told (5.0: 0x8E) and closed first.
   const previous = adapter.live.get(clientId);
   adapter.live.set(clientId, conn);
@@ -183,4 +193,17 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
   // After the CONNACK: PUBRELs of interrupted QoS 2 flows, then queued messages (DUP when resent).
   conn.resendPubrels();
   await startConsuming(conn);
+}
+
+/** Read on each queue a resumed session consumes (its own, its shared groups'); null when allowed. */
+function resumeRefusal(conn: MqttConnection, session: MqttSession): string | null {
+  if (session.sessionQueueDeclared || session.hasOwnQueueSubscriptions()) {
+    const refusal = queueRefusal(conn, session.queue, 'read');
+    if (refusal !== null) return refusal;
+  }
+  for (const sub of session.subscriptions.values()) {
+    const refusal = sub.shared ? queueRefusal(conn, sub.queue, 'read') : null;
+    if (refusal !== null) return refusal;
+  }
+  return null;
 }

@@ -5,7 +5,7 @@ import type { SubscribePacket } from '../codec/packets.js';
 import { ReasonCode, SubackFailure311 } from '../codec/reason-codes.js';
 import type { MqttConnection } from '../connection.js';
 import { replayMessage } from '../mapping/message-mapping.js';
-import { maySubscribe, subscriptionQueueRefusal } from '../mapping/authorize.js';
+import { subscribeRefusal } from '../mapping/authorize.js';
 import { activate, type ActiveSubscription } from '../session.js';
 import { isValidTopicFilter, parseSharedFilter } from '../topic.js';
 
@@ -62,6 +62,7 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
   const vhost = adapter.vhost;
   const granted: number[] = [];
   const replays: { sub: ActiveSubscription }[] = [];
+  const refusals: string[] = [];
   const failure = conn.level === 5 ? ReasonCode.TopicFilterInvalid : SubackFailure311;
   for (const req of p.subscriptions) {
     let shared;
@@ -82,10 +83,11 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
       retainHandling: req.retainHandling,
       ...(p.subscriptionIdentifier !== undefined ? { subscriptionId: p.subscriptionIdentifier } : {}),
     }, session.queue);
-    const queueRefusal = maySubscribe(conn, sub.bindingKey) ? subscriptionQueueRefusal(conn, sub.queue) : 'not authorized for the topic filter';
-    if (queueRefusal !== null) {
-      conn.log.info({ filter: req.filter, user: conn.user?.name, reason: queueRefusal }, 'subscribe refused: not authorized');
+    const refusal = subscribeRefusal(conn, sub.bindingKey, sub.queue, vhost.queue(sub.queue) === null);
+    if (refusal !== null) {
+      conn.log.info({ filter: req.filter, user: conn.user?.name, reason: refusal }, 'subscribe refused: not authorized');
       granted.push(conn.level === 5 ? ReasonCode.NotAuthorized : SubackFailure311);
+      refusals.push(`${req.filter}: ${refusal}`);
       continue;
     }
     try {
@@ -110,7 +112,7 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
     if (!sub.shared && (req.retainHandling === 0 || (req.retainHandling === 1 && !previous))) replays.push({ sub });
   }
   if (session.persistent) await adapter.sessionStore.put(session.toRecord(null));
-  conn.write(encodeSuback(conn.level, p.packetId, granted));
+  conn.write(encodeSuback(conn.level, p.packetId, granted, problemReason(conn, refusals, granted.length)));
   for (const { sub } of replays) {
     const filter = sub.shared ? sub.shared.filter : sub.filter;
     for (const { topic, message, remainingMs } of adapter.retained.matching(filter)) {
@@ -120,4 +122,16 @@ export async function handleSubscribe(conn: MqttConnection, p: SubscribePacket):
       conn.ensureChannel().publish('', session.queue, replay);
     }
   }
+}
+
+/**
+ * 5.0: the refusals as the SUBACK's (UNSUBACK's) Reason String, only when the client asked for
+ * problem information [MQTT-3.1.2-29] and the packet stays within its Maximum Packet Size.
+ */
+export function problemReason(conn: MqttConnection, refusals: string[], codes: number): { reasonString: string } | undefined {
+  if (conn.level !== 5 || refusals.length === 0 || !conn.requestProblemInformation) return undefined;
+  const text = refusals.join('; ');
+  const reasonString = text.length > 200 ? `${text.slice(0, 197)}...` : text;
+  // Fixed header (at most 5), packet id, properties length and header (at most 7), one byte per reason code.
+  return 14 + Buffer.byteLength(reasonString) + codes <= conn.clientMaxPacketSize ? { reasonString } : undefined;
 }

@@ -2,7 +2,9 @@
  * The broker-wide permission model (src/core/auth) for MQTT, as RabbitMQ's MQTT plugin applies
  * it: MQTT topics live in `amq.topic`, so PUBLISH needs write on the exchange `amq.topic` and the
  * topic permission (write) for its routing key (`a/b` -> `a.b`); SUBSCRIBE needs read on
- * `amq.topic` and the topic permission (read) for the filter's binding key (`a/+/#` -> `a.*.#`).
+ * `amq.topic` and the topic permission (read) for the filter's binding key (`a/+/#` -> `a.*.#`),
+ * plus RabbitMQ's rules for the queue the broker declares, binds and consumes for it (configure,
+ * write, read: `subscribeRefusal`); a resumed session needs read on its queues.
  * `{client_id}` in a topic permission is the MQTT client id.
  */
 import { AccessRefused, type AuthenticatedUser } from '../../../src/core/index.js';
@@ -57,18 +59,38 @@ export function authorizePublish(conn: MqttConnection, topic: string): void {
   }
 }
 
-export function maySubscribe(conn: MqttConnection, bindingKey: string): boolean {
-  const user = conn.user;
-  if (!user) return true;
-  const vhost = conn.broker.options.vhost;
-  return user.allows(vhost, 'exchange', EXCHANGE, 'read') && user.allowsTopic(vhost, EXCHANGE, bindingKey, 'read', conn.clientId);
+/**
+ * What a SUBSCRIBE of `bindingKey` into `queue` needs, in the order RabbitMQ's MQTT plugin checks
+ * it (rabbit_mqtt_processor: create_queue, binding_action_with_checks, consume): configure on the
+ * queue when the broker declares it now (`declares`), the queue.bind rules (write on the queue,
+ * read on `amq.topic`, topic read on the binding key), then read on the queue to consume it.
+ * Null when allowed, else the refusal naming the resource. All are checked before anything is
+ * declared or bound (RabbitMQ leaves the binding when only the consume is refused).
+ */
+export function subscribeRefusal(conn: MqttConnection, bindingKey: string, queue: string, declares: boolean): string | null {
+  if (!conn.user) return null;
+  return (declares ? queueRefusal(conn, queue, 'configure') : null) ?? bindRefusal(conn, bindingKey, queue) ?? queueRefusal(conn, queue, 'read');
 }
 
-/** Configure on the queue a SUBSCRIBE makes the broker declare; null when allowed, else the refusal text. */
-export function subscriptionQueueRefusal(conn: MqttConnection, queue: string): string | null {
+/** queue.bind / queue.unbind rules for a subscription (UNSUBSCRIBE needs them too, as in RabbitMQ). */
+export function bindRefusal(conn: MqttConnection, bindingKey: string, queue: string): string | null {
   const user = conn.user;
   if (!user) return null;
   const vhost = conn.broker.options.vhost;
-  if (user.allows(vhost, 'queue', queue, 'configure')) return null;
+  const refusal = queueRefusal(conn, queue, 'write');
+  if (refusal !== null) return refusal;
+  if (!user.allows(vhost, 'exchange', EXCHANGE, 'read')) return `access to exchange '${EXCHANGE}' in vhost '${vhost}' refused for user '${user.name}'`;
+  if (!user.allowsTopic(vhost, EXCHANGE, bindingKey, 'read', conn.clientId)) {
+    return `access to topic '${bindingKey}' in exchange '${EXCHANGE}' in vhost '${vhost}' refused for user '${user.name}'`;
+  }
+  return null;
+}
+
+/** A permission on a queue the broker declares, binds or consumes for the client; null when allowed. */
+export function queueRefusal(conn: MqttConnection, queue: string, perm: 'configure' | 'write' | 'read'): string | null {
+  const user = conn.user;
+  if (!user) return null;
+  const vhost = conn.broker.options.vhost;
+  if (user.allows(vhost, 'queue', queue, perm)) return null;
   return `access to queue '${queue}' in vhost '${vhost}' refused for user '${user.name}'`;
 }

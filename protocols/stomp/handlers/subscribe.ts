@@ -80,8 +80,6 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       if (vhost.exchange(exchange) === null) {
         throw new StompError('not_found', `no exchange '${exchange}' in vhost '${vhost.name}'`);
       }
-      authorize(session, 'exchange', exchange, 'read');
-      authorizeTopic(session, exchange, routingKey, 'read');
       const activemqName = headerOf(h, 'activemq.subscriptionName');
       durable = durableHeader === 'true' || activemqName !== undefined;
       if (durable && headerOf(h, 'id') === undefined && activemqName === undefined) {
@@ -89,9 +87,16 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       }
       queue = headerOf(h, 'x-queue-name') ?? subscriptionQueueName(durable, destination, activemqName === undefined ? id : `${connection.origin.clientId}\n${activemqName}`);
       ownQueue = true;
-      if (vhost.queue(queue) === null) {
-        // The broker declares it for the client: configure on it, as RabbitMQ's STOMP plugin.
-        authorize(session, 'queue', queue, 'configure');
+      const declares = vhost.queue(queue) === null;
+      // The broker declares, binds and consumes this queue for the client: RabbitMQ's STOMP plugin
+      // checks configure (declare), write on it with read on the exchange and topic read (queue.bind),
+      // then read on it (consume). All before anything is declared.
+      authorize(session, 'exchange', exchange, 'read');
+      authorizeTopic(session, exchange, routingKey, 'read');
+      if (declares) authorize(session, 'queue', queue, 'configure');
+      authorize(session, 'queue', queue, 'write');
+      authorize(session, 'queue', queue, 'read');
+      if (declares) {
         await vhost.declareQueue(
           queue,
           durable

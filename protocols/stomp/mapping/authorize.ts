@@ -3,9 +3,10 @@
  * plugin applies it: SEND needs write on the exchange (`amq.default` for `/queue`, `amq.topic`
  * for `/topic`) and its topic permission for the routing key; a `/queue/q` declared on first
  * use needs configure on q; SUBSCRIBE needs read on the queue consumed, and for `/topic` and
- * `/exchange` read on the exchange and its topic permission for the binding key, and configure
- * on the `stomp-subscription-…` queue the broker declares for it. A refusal is
- * an ERROR frame `access_refused` naming the resource.
+ * `/exchange` what RabbitMQ's STOMP plugin checks on the `stomp-subscription-…` queue the broker
+ * declares, binds and consumes for it: configure when declared, queue.bind's rules (write on
+ * the queue, read on the exchange, topic read on the binding key), read to consume. A refusal
+ * is an ERROR frame `access_refused` naming the resource.
  */
 import type { Permission } from '../../../src/core/index.js';
 import { StompError } from '../errors.js';

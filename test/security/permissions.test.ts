@@ -107,6 +107,20 @@ describe('AMQP 0-9-1 (amqplib)', () => {
     await c.close().catch(() => {});
   });
 
+  it('queue.bind and queue.unbind need write on the queue (read on the exchange is not enough)', async () => {
+    const { ch: admin, c: ac } = await channel('admin:admin-pw');
+    await admin.assertQueue('ro-q', { durable: false });
+    await admin.bindQueue('ro-q', 'amq.direct', 'bound');
+    await ac.close();
+    // txw may read everything but write only ^txw.
+    const refusedTxw = new RegExp(`403 \\(ACCESS-REFUSED\\) with message "ACCESS_REFUSED - access to queue 'ro-q' in vhost '/' refused for user 'txw'"`);
+    for (const op of [(ch: amqp.Channel) => ch.bindQueue('ro-q', 'amq.direct', 'k'), (ch: amqp.Channel) => ch.unbindQueue('ro-q', 'amq.direct', 'bound')]) {
+      const { c, ch } = await channel('txw:txw-pw');
+      await expect(op(ch)).rejects.toThrow(refusedTxw);
+      await c.close().catch(() => {});
+    }
+  });
+
   it('topic permissions: publish and bind on amq.topic are checked against the routing key', async () => {
     const { c, ch } = await channel();
     await ch.assertQueue('lim-topic', { durable: false });

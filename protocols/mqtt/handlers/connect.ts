@@ -103,12 +103,13 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
     expiryCapped = true;
   }
 
-  // A resumed session's queues are consumed now: read on them (RabbitMQ's MQTT plugin consumes
-  // at CONNECT too). Checked before the takeover, so a refusal leaves the session as it was.
-  const resumed = p.clean ? undefined : adapter.sessions.get(clientId);
-  const refusal = resumed?.persistent ? resumeRefusal(conn, resumed) : null;
+  // A resumed session's queues are consumed now: read on them; a clean start deletes the old
+  // session's queue: configure on it (RabbitMQ's MQTT plugin does both at CONNECT). Checked
+  // before the takeover, so a refusal leaves the session as it was.
+  const existing = adapter.sessions.get(clientId);
+  const refusal = existing?.persistent ? (p.clean ? discardRefusal(conn, existing) : resumeRefusal(conn, existing)) : null;
   if (refusal !== null) {
-    conn.log.info({ clientId, user: user?.name, reason: refusal }, 'session resume refused: not authorized');
+    conn.log.info({ clientId, user: user?.name, clean: p.clean, reason: refusal }, 'session refused: not authorized');
     return refuse(conn, ReasonCode.NotAuthorized, refusal);
   }
 
@@ -193,6 +194,11 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
   // After the CONNACK: PUBRELs of interrupted QoS 2 flows, then queued messages (DUP when resent).
   conn.resendPubrels();
   await startConsuming(conn);
+}
+
+/** Configure on the session queue a clean start deletes; null when allowed. */
+function discardRefusal(conn: MqttConnection, session: MqttSession): string | null {
+  return session.sessionQueueDeclared ? queueRefusal(conn, session.queue, 'configure') : null;
 }
 
 /** Read on each queue a resumed session consumes (its own, its shared groups'); null when allowed. */

@@ -2,7 +2,7 @@
  * Hot reload (`polybroker ctl reload`, SIGHUP, `POST /api/reload`): applies a re-read,
  * validated config to the running broker. Definitions (`vhosts:`) and users (`users:` and the
  * legacy per-protocol lists) are applied idempotently, as at start; login settings (`auth:`)
- * take effect at once; sections that need a restart (listeners, storage, node) are named.
+ * and `management:` take effect at once; sections that need a restart (listeners, storage, node) are named.
  * All or nothing: users (password hashes, permission regexes) and definitions (what the core
  * would refuse: a conflicting redeclaration, a binding to a missing exchange...) are checked
  * before anything is applied, and a refusal while applying undoes definitions and users
@@ -55,6 +55,8 @@ export async function applyReloadedConfig(core: Core, previous: BrokerConfig, ne
     core.users.configure({ loopbackUsers: next.auth?.loopbackUsers, failedLoginDelayMs: next.auth?.failedLoginDelayMs });
     changes.push('applied auth settings');
   }
+  // Read at every request (/metrics authentication): in force at once.
+  if (JSON.stringify(previous.management) !== JSON.stringify(next.management)) changes.push('applied management settings');
   const cfg = (c: BrokerConfig, k: string) => JSON.stringify((c as unknown as Record<string, unknown>)[k]);
   for (const section of RESTART_SECTIONS) {
     if (cfg(previous, section) !== cfg(next, section)) changes.push(`${section}: changed in the file; takes effect at the next restart`);

@@ -3,10 +3,12 @@ import type { ManagementContext } from './context.js';
 import { HttpError, sendJson, sendText } from './http-io.js';
 import type { BrokerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { authenticateRequest, isAdministrator, mayMonitor, type Principal } from './principal.js';
+import { authenticateRequest, basicAuthUser, isAdministrator, mayMonitor, type Principal } from './principal.js';
 import { makeRequest, matchRoute, StatusResult, type Route } from './router.js';
 import { ROUTES } from './routes.js';
 import { StaticFiles, uiDirectory } from './static-files.js';
+
+const CHALLENGE = { 'www-authenticate': 'Basic realm="polybroker management"' };
 
 function allowed(route: Route, p: Principal): boolean {
   if (route.access === 'administrator') return isAdministrator(p);
@@ -37,7 +39,8 @@ export async function runRoute(
 
 /**
  * The HTTP listener's management side: `/api/...` (basic auth), `/api/openapi.json`,
- * `/metrics` (no auth, as RabbitMQ's prometheus endpoint) and the web UI's static files.
+ * `/metrics` (no auth by default, as RabbitMQ's prometheus endpoint; a monitoring user with
+ * `management.metricsAuthentication`) and the web UI's static files.
  */
 export class ManagementHttp {
   private readonly ui = new StaticFiles(uiDirectory());
@@ -53,6 +56,13 @@ export class ManagementHttp {
     const path = new URL(url, 'http://localhost').pathname;
     const method = req.method ?? 'GET';
     if (path === '/metrics' && (method === 'GET' || method === 'HEAD')) {
+      try {
+        if (this.ctx.config().management.metricsAuthentication) await this.requireMonitoring(req);
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        sendJson(req, res, err.status, { error: err.error, reason: err.message }, err.status === 401 ? CHALLENGE : undefined);
+        return true;
+      }
       sendText(req, res, 200, this.metrics.contentType, await this.metrics.text());
       return true;
     }
@@ -69,7 +79,7 @@ export class ManagementHttp {
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         // No WWW-Authenticate challenge for the UI's own calls, so browsers show the UI's login form, not theirs.
-        const challenge = err.status === 401 && req.headers['x-requested-with'] !== 'polybroker-ui' ? { 'www-authenticate': 'Basic realm="polybroker management"' } : undefined;
+        const challenge = err.status === 401 && req.headers['x-requested-with'] !== 'polybroker-ui' ? CHALLENGE : undefined;
         sendJson(req, res, err.status, { error: err.error, reason: err.message }, challenge);
       }
       return true;
@@ -82,5 +92,11 @@ export class ManagementHttp {
       }
     }
     return false;
+  }
+
+  /** `management.metricsAuthentication`: a user tagged monitoring or administrator (401 without valid credentials, 403 without the tag). */
+  private async requireMonitoring(req: IncomingMessage): Promise<void> {
+    const p = await basicAuthUser(req, this.ctx.authenticate, req.socket.remoteAddress ?? '');
+    if (!mayMonitor(p)) throw new HttpError(403, 'not_authorised', `user '${p.name}' needs the monitoring or administrator tag to read /metrics`);
   }
 }

@@ -42,8 +42,8 @@ export function mayChangeVhost(p: Principal, vhost: string): boolean {
   return isAdministrator(p) || p.mayAccessVhost(vhost);
 }
 
-/** Parses `Authorization: Basic ...` and authenticates; 401 with a challenge otherwise. */
-export async function authenticateRequest(req: IncomingMessage, authenticate: Authenticate, remoteAddress: string): Promise<Principal> {
+/** Parses `Authorization: Basic ...` and checks the password; 401 otherwise. */
+export async function basicAuthUser(req: IncomingMessage, authenticate: Authenticate, remoteAddress: string): Promise<Principal> {
   const header = req.headers.authorization ?? '';
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) throw new HttpError(401, 'not_authorised', 'Not_Authorized');
@@ -52,6 +52,12 @@ export async function authenticateRequest(req: IncomingMessage, authenticate: Au
   if (colon < 0) throw new HttpError(401, 'not_authorised', 'Not_Authorized');
   const principal = await authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), remoteAddress);
   if (!principal) throw new HttpError(401, 'not_authorised', 'Login failed');
+  return principal;
+}
+
+/** Basic auth of a user with a management tag; 401 with a challenge otherwise. */
+export async function authenticateRequest(req: IncomingMessage, authenticate: Authenticate, remoteAddress: string): Promise<Principal> {
+  const principal = await basicAuthUser(req, authenticate, remoteAddress);
   if (!principal.tags.some((t) => (MANAGEMENT_TAGS as readonly string[]).includes(t))) {
     throw new HttpError(401, 'not_authorised', `user '${principal.name}' has no management tag (administrator, monitoring, management)`);
   }

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../helpers/broker.js';
+import { runCli, startBroker, type RunningBroker } from '../helpers/broker.js';
 import { eventually, managementClient } from './mgmt-client.js';
 
 interface Family {
@@ -113,5 +114,60 @@ describe('/metrics', () => {
   it('is served without authentication while the API needs it', async () => {
     expect((await fetch(`http://127.0.0.1:${broker.ports.http}/metrics`)).status).toBe(200);
     expect((await managementClient(broker.ports.http, 'nobody', 'x').get('/api/queues')).status).toBe(401);
+  });
+});
+
+describe('/metrics with management.metricsAuthentication', () => {
+  const all = { configure: '.*', write: '.*', read: '.*' };
+  let secured: RunningBroker;
+  const get = (user?: string, password = 'pw') =>
+    fetch(`http://127.0.0.1:${secured.ports.http}/metrics`, { headers: user ? { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } : {} });
+
+  beforeAll(async () => {
+    secured = await startBroker({
+      config: {
+        management: { metricsAuthentication: true },
+        auth: { failedLoginDelayMs: 0 },
+        users: [
+          { name: 'watcher', password: 'pw', tags: ['monitoring'] },
+          { name: 'boss', password: 'pw', tags: ['administrator'], permissions: { '/': all } },
+          { name: 'manager', password: 'pw', tags: ['management'], permissions: { '/': all } },
+          { name: 'app', password: 'pw', permissions: { '/': all } },
+        ],
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it('answers 401 with a Basic challenge without valid credentials, 403 to a user without the monitoring or administrator tag', async () => {
+    for (const res of [await get(), await get('watcher', 'wrong'), await get('nobody')]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    }
+    for (const user of ['manager', 'app']) {
+      const res = await get(user);
+      expect(res.status, user).toBe(403);
+      expect(res.headers.get('www-authenticate')).toBeNull();
+      expect(((await res.json()) as { reason: string }).reason).toMatch(/monitoring or administrator tag/);
+    }
+  });
+
+  it('serves monitoring and administrator users output that the Prometheus parser parses', async () => {
+    for (const user of ['watcher', 'boss']) {
+      const res = await get(user);
+      expect(res.status, user).toBe(200);
+      const f = parse(await res.text());
+      expect(f.polybroker_messages_published!.type).toBe('counter');
+      expect(value(f, 'polybroker_alarm', { kind: 'disk' })).toBe(0);
+    }
+  });
+
+  it('is switched off by a reload, at once', async () => {
+    writeFileSync(secured.configFile, readFileSync(secured.configFile, 'utf8').replace('"metricsAuthentication": true', '"metricsAuthentication": false'));
+    const r = await runCli(['ctl', '--data-dir', secured.dataDir, 'reload']);
+    expect(r.stdout).toContain('applied management settings');
+    expect((await get()).status).toBe(200);
   });
 });

@@ -5,6 +5,7 @@ import { kafkaSection, type KafkaConfig } from './kafka.js';
 import { limitsSection, type LimitsConfig } from './limits.js';
 import { listenersSection, type ListenersConfig } from './listeners.js';
 import { logSection, type LogConfig } from './log.js';
+import { managementSection, type ManagementConfig } from './management.js';
 import { mqttSection, type MqttConfig } from './mqtt.js';
 import { nodeSection, type NodeConfig } from './node.js';
 import { storageSection, type StorageConfig } from './storage.js';
@@ -18,7 +19,7 @@ import { vhostsSection, type VhostsSection } from './vhosts.js';
  * Every section of polybroker.yaml. An area that adds a section (vhosts, users, tls, kafka,
  * mqtt ...) adds one line here and one field to `BrokerConfig`.
  */
-export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, usersSection, authSection, tlsSection, mqttSection, kafkaSection, stompSection, amqpSection, transactionsSection];
+export const SECTIONS: readonly ConfigSection[] = [nodeSection, listenersSection, storageSection, limitsSection, logSection, vhostsSection, usersSection, authSection, tlsSection, mqttSection, kafkaSection, stompSection, amqpSection, transactionsSection, managementSection];
 
 /** polybroker.yaml after validation, with every default applied. */
 export interface BrokerConfig {
@@ -38,4 +39,5 @@ export interface BrokerConfig {
   stomp: StompConfig;
   amqp: AmqpConfig;
   transactions: TransactionsConfig;
+  management: ManagementConfig;
 }

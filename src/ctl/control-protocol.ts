@@ -27,6 +27,9 @@ export type ControlReply =
   | { id: number; ok: true; status?: number; result: unknown }
   | { id: number; ok: false; status?: number; error: string };
 
+/** Longest request line the broker reads (a definitions import is one request). */
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
 /** The socket lives in its own owner-only (0700) directory inside the data dir. */
 export function controlSocketPath(dataDir: string): string {
   return join(dataDir, 'ctl', 'polybroker.sock');

@@ -6,7 +6,7 @@ import type { ManagementContext } from '../management/context.js';
 import { HttpError, toJson } from '../management/http-io.js';
 import { runRoute } from '../management/management-http.js';
 import type { Principal } from '../management/principal.js';
-import { controlSocketPath, type ControlReply, type ControlRequest } from './control-protocol.js';
+import { controlSocketPath, MAX_REQUEST_BYTES, type ControlReply, type ControlRequest } from './control-protocol.js';
 
 /** Whoever can open the socket owns the data dir: they act as an administrator. */
 const LOCAL_ADMIN: Principal = { name: 'ctl', tags: ['administrator'], mayAccessVhost: () => true };
@@ -54,7 +54,7 @@ export class ControlServer {
     let chain = Promise.resolve();
     socket.on('data', (chunk: string) => {
       buffer += chunk;
-      if (buffer.length > 64 * 1024 * 1024) {
+      if (buffer.length > MAX_REQUEST_BYTES) {
         socket.destroy();
         return;
       }

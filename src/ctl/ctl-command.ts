@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { BrokerNotRunningError, ControlClient, ControlError } from './control-client.js';
-import { controlSocketPath, type ApiCall } from './control-protocol.js';
+import { controlSocketPath, MAX_REQUEST_BYTES, type ApiCall } from './control-protocol.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
 
@@ -252,6 +252,8 @@ export function registerCtl(program: Command): void {
           throw new ControlError(`${file}: ${(err as Error).message}`);
         }
         // One call: the broker checks the whole document first and applies all of it or nothing.
+        const size = Buffer.byteLength(JSON.stringify(defs));
+        if (size > MAX_REQUEST_BYTES - 1024) throw new ControlError(`${file}: ${Math.ceil(size / 2 ** 20)} MiB of definitions is more than one import takes (64 MiB)`);
         const bar = new ProgressBar('importing');
         let changes: string[];
         try {

@@ -19,8 +19,10 @@ interface QueueShape {
   durable: boolean;
   autoDelete: boolean;
   arguments: Arguments;
-  /** Another connection's exclusive queue: declaring or binding it is refused (RESOURCE_LOCKED). */
-  locked: boolean;
+  /** A connection's exclusive queue: a definition cannot redeclare it. */
+  exclusive: boolean;
+  /** ...owned by a connection: a definition cannot bind it either (RESOURCE_LOCKED). */
+  owned: boolean;
 }
 
 /** The message of what `fn` throws, or null. */
@@ -81,7 +83,7 @@ export function definitionProblems(core: Core, section: VhostsSection | undefine
 
     const queues = new Map<string, QueueShape>();
     const streams = new Map<string, number>();
-    for (const q of vh?.queues() ?? []) if (q.type !== 'stream') queues.set(q.name, { durable: q.durable, autoDelete: q.autoDelete, arguments: q.arguments, locked: q.exclusive && q.owner !== null });
+    for (const q of vh?.queues() ?? []) if (q.type !== 'stream') queues.set(q.name, { durable: q.durable, autoDelete: q.autoDelete, arguments: q.arguments, exclusive: q.exclusive, owned: q.exclusive && q.owner !== null });
     for (const s of vh?.streams() ?? []) streams.set(s.name, s.partitions);
     let queueCount = queues.size;
     // declareVhost replaces the options with the section's: its limit (or none) counts.
@@ -96,7 +98,7 @@ export function definitionProblems(core: Core, section: VhostsSection | undefine
       }
       const current = asStream ? undefined : queues.get(q.name);
       if (current) {
-        if (current.locked) problem(what, 'it is the exclusive queue of a connection (RESOURCE_LOCKED)');
+        if (current.exclusive) problem(what, 'it is the exclusive queue of a connection');
         for (const prop of ['durable', 'autoDelete'] as const) {
           if (current[prop] !== (q[prop] ?? (prop === 'durable'))) problem(what, `inequivalent arg '${prop}': declared '${String(q[prop] ?? prop === 'durable')}' but current is '${String(current[prop])}'`);
         }
@@ -113,7 +115,7 @@ export function definitionProblems(core: Core, section: VhostsSection | undefine
       else {
         if (maxQueues >= 0 && queueCount >= maxQueues) problem(what, `queue limit (${maxQueues}) of vhost '${vname}' is reached`);
         queueCount++;
-        queues.set(q.name, { durable: q.durable ?? true, autoDelete: q.autoDelete ?? false, arguments: args, locked: false });
+        queues.set(q.name, { durable: q.durable ?? true, autoDelete: q.autoDelete ?? false, arguments: args, exclusive: false, owned: false });
       }
     }
 
@@ -138,7 +140,7 @@ export function definitionProblems(core: Core, section: VhostsSection | undefine
       }
       if (kind === 'exchange') {
         if (!exchanges.has(b.destination)) problem(what, `no exchange '${b.destination}' in vhost '${vname}'`);
-      } else if (queues.get(b.destination)?.locked) problem(what, `queue '${b.destination}' is the exclusive queue of a connection (RESOURCE_LOCKED)`);
+      } else if (queues.get(b.destination)?.owned) problem(what, `queue '${b.destination}' is the exclusive queue of a connection (RESOURCE_LOCKED)`);
       else if (!queues.has(b.destination) && !streams.has(b.destination)) problem(what, `no ${kind} '${b.destination}' in vhost '${vname}'`);
     }
   }

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyVhostDefinitions, definitionProblems, type VhostsSection } from '../../src/core/index.js';
-import { openCore } from './fixture.js';
+import { openCore, session } from './fixture.js';
 
 const exchange = fc.record(
   {
@@ -105,6 +105,17 @@ describe('definitionProblems', () => {
       'binding \'amq.headers\' -> queue \'jobs\' in vhost \'/\': invalid x-match value "bogus" in headers binding: expected all, any, all-with-x or any-with-x',
     ]);
     await expect(applyVhostDefinitions(f.core, { '/': { bindings: [{ source: 'amq.headers', destination: 'jobs', arguments: { 'x-match': 'bogus' } }] } })).rejects.toThrow(/x-match/);
+    await f.close();
+  });
+
+  it('agrees with the core on a connection\'s exclusive queue: no redeclaring it, no binding to it', async () => {
+    const f = await openCore();
+    const { conn } = session(f.core);
+    await conn.vhost.declareQueue('mine', { exclusive: true }, conn.id);
+    for (const next of [{ '/': { queues: [{ name: 'mine', durable: false }] } }, { '/': { bindings: [{ source: 'amq.direct', destination: 'mine', routingKey: 'k' }] } }] as VhostsSection[]) {
+      expect(definitionProblems(f.core, next)).toEqual([expect.stringContaining('exclusive queue of a connection')]);
+      await expect(applyVhostDefinitions(f.core, next)).rejects.toThrow(/exclusive/);
+    }
     await f.close();
   });
 });

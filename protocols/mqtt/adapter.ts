@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { isCoreError, type Channel, type Connection, type Core, type Message, type MessageOrigin, type Vhost } from '../../src/core/index.js';
+import { isCoreError, type AuthenticatedUser, type Channel, type Connection, type Core, type Message, type MessageOrigin, type Vhost } from '../../src/core/index.js';
 import type { AdapterContext, ConnectionOrigin, ProtocolAdapter } from '../../src/listeners/adapter.js';
 import type { WillMessage } from './codec/packets.js';
 import { ReasonCode } from './codec/reason-codes.js';
 import { MqttConnection } from './connection.js';
+import { mayPublish, publishRefusal } from './mapping/authorize.js';
 import { encodeNative } from './mapping/native.js';
 import { withoutPublisherIdentity } from './mapping/message-mapping.js';
 import { topicToRoutingKey } from './mapping/topic-mapping.js';
@@ -25,6 +26,9 @@ export interface MqttStats {
 export interface DeviceWill {
   will: WillMessage;
   origin: MessageOrigin | null;
+  /** Whose will it is: its publish permission is checked when it goes out. Null: not checked (no authentication). */
+  user: AuthenticatedUser | null;
+  clientId: string;
 }
 
 interface PendingWill extends DeviceWill {
@@ -160,7 +164,12 @@ export class MqttAdapter implements ProtocolAdapter {
    * Publishes a will message [MQTT-3.1.2-8] from the broker's own connection, on behalf of the
    * device that left: consumers of other protocols see its client id and user, not the broker's.
    */
-  publishWill({ will, origin }: DeviceWill): void {
+  publishWill({ will, origin, user, clientId }: DeviceWill): void {
+    // As a PUBLISH of the device, with its permissions as they are now (RabbitMQ checks at send too).
+    if (user && !mayPublish(user, this.options.vhost, will.topic, clientId)) {
+      this.log.info({ clientId, user: user.name, reason: publishRefusal(user, this.options.vhost, will.topic) }, 'will message not published: not authorized');
+      return;
+    }
     const p = will.properties;
     const { userProperties, raw } = withoutPublisherIdentity(p.userProperties, will.propertiesRaw);
     const message = createMessage(will.payload, {
@@ -200,7 +209,7 @@ export class MqttAdapter implements ProtocolAdapter {
     if (!w) return null;
     clearTimeout(w.timer);
     this.pendingWills.delete(clientId);
-    return { will: w.will, origin: w.origin };
+    return { will: w.will, origin: w.origin, user: w.user, clientId: w.clientId };
   }
 
   /** Called once when a connected MQTT connection's network connection is gone. */
@@ -211,7 +220,7 @@ export class MqttAdapter implements ProtocolAdapter {
     // closes, and resent with DUP on the next connection [MQTT-4.4.0-1].
     if (session) session.clearInflight();
     // Who the will speaks for, taken before the core connection goes.
-    const will: DeviceWill | null = !conn.normalDisconnect && conn.will ? { will: conn.will, origin: conn.core?.origin ?? null } : null;
+    const will: DeviceWill | null = !conn.normalDisconnect && conn.will ? { will: conn.will, origin: conn.core?.origin ?? null, user: conn.user, clientId: conn.clientId } : null;
     try {
       await conn.core?.close();
     } catch (e) {
@@ -243,7 +252,7 @@ export class MqttAdapter implements ProtocolAdapter {
         this.publishWill(will);
       }, ms);
       timer.unref();
-      this.pendingWills.set(session.clientId, { timer, will: will.will, origin: will.origin });
+      this.pendingWills.set(session.clientId, { ...will, timer });
     }
     const now = Date.now();
     // Packet ids of QoS 1 messages still unacknowledged are stored here (QoS 2 ones already are).

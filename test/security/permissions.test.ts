@@ -246,6 +246,30 @@ describe('MQTT (mqtt.js)', () => {
     await back.endAsync();
   });
 
+  it('a will goes out only when its user may publish to its topic (RabbitMQ checks at send time too)', async () => {
+    const watcher = await mqtt.connectAsync(url(), { username: 'admin', password: 'admin-pw', protocolVersion: 5, reconnectPeriod: 0 });
+    const got: string[] = [];
+    const allowedArrived = new Promise<void>((resolve) =>
+      watcher.on('message', (topic, payload) => {
+        got.push(`${topic}=${payload}`);
+        if (topic === 'sensors/will') resolve();
+      }),
+    );
+    await watcher.subscribeAsync({ 'billing/#': { qos: 1 }, 'sensors/will': { qos: 1 } });
+    // One after the other, each gone without a DISCONNECT: the refused will would arrive first.
+    for (const [clientId, topic] of [['will-denied', 'billing/alarm'], ['will-allowed', 'sensors/will']] as const) {
+      const c = await mqtt.connectAsync(url(), { clientId, username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0, will: { topic, payload: Buffer.from('gone'), qos: 1, retain: false } });
+      const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+      c.stream.destroy();
+      await closed;
+      if (clientId === 'will-denied') await expect.poll(() => broker.output()).toContain('will message not published: not authorized');
+    }
+    await allowedArrived;
+    expect(got).toEqual(['sensors/will=gone']);
+    expect(broker.output()).toContain("access to topic 'billing/alarm' (exchange 'amq.topic', routing key 'billing.alarm') in vhost '/' refused for user 'lim'");
+    await watcher.endAsync();
+  });
+
   it('5.0: a permission change applies to an open connection at its next PUBLISH (decisions cached per topic are dropped)', async () => {
     const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
     const c = await mqtt.connectAsync(url(), { username: 'lim', password: 'lim-pw', protocolVersion: 5, reconnectPeriod: 0 });

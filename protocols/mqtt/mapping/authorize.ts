@@ -4,7 +4,8 @@
  * topic permission (write) for its routing key (`a/b` -> `a.b`); SUBSCRIBE needs read on
  * `amq.topic` and the topic permission (read) for the filter's binding key (`a/+/#` -> `a.*.#`),
  * plus RabbitMQ's rules for the queue the broker declares, binds and consumes for it (configure,
- * write, read: `subscribeRefusal`); a resumed session needs read on its queues.
+ * write, read: `subscribeRefusal`); a resumed session needs read on its queues. A will is
+ * published only when its user may publish to its topic when it goes out (RabbitMQ checks then too).
  * `{client_id}` in a topic permission is the MQTT client id.
  */
 import { AccessRefused, type AuthenticatedUser } from '../../../src/core/index.js';
@@ -49,14 +50,19 @@ export function authorizePublish(conn: MqttConnection, topic: string): void {
   const decisions = (conn.publishDecisions ??= new PublishDecisions());
   let allowed = decisions.get(user, topic);
   if (allowed === undefined) {
-    const vhost = conn.broker.options.vhost;
-    allowed = user.allows(vhost, 'exchange', EXCHANGE, 'write') && user.allowsTopic(vhost, EXCHANGE, topicToRoutingKey(topic), 'write', conn.clientId);
+    allowed = mayPublish(user, conn.broker.options.vhost, topic, conn.clientId);
     decisions.set(topic, allowed);
   }
-  if (!allowed) {
-    const vhost = conn.broker.options.vhost;
-    throw new AccessRefused(`access to topic '${topic}' (exchange '${EXCHANGE}', routing key '${topicToRoutingKey(topic)}') in vhost '${vhost}' refused for user '${user.name}'`);
-  }
+  if (!allowed) throw new AccessRefused(publishRefusal(user, conn.broker.options.vhost, topic));
+}
+
+/** Write on `amq.topic` and the topic permission (write) for the topic's routing key. */
+export function mayPublish(user: AuthenticatedUser, vhost: string, topic: string, clientId: string): boolean {
+  return user.allows(vhost, 'exchange', EXCHANGE, 'write') && user.allowsTopic(vhost, EXCHANGE, topicToRoutingKey(topic), 'write', clientId);
+}
+
+export function publishRefusal(user: AuthenticatedUser, vhost: string, topic: string): string {
+  return `access to topic '${topic}' (exchange '${EXCHANGE}', routing key '${topicToRoutingKey(topic)}') in vhost '${vhost}' refused for user '${user.name}'`;
 }
 
 /**

@@ -267,10 +267,17 @@ export const objectRoutes: Route[] = [
     method: 'DELETE',
     path: '/api/vhosts/:vhost',
     access: 'administrator',
-    summary: 'Deletes a vhost and everything in it',
+    summary: 'Deletes a vhost and everything in it, and every user\'s permissions on it',
     handler: async (r) => {
       requireAdmin(r);
-      await core(() => r.ctx.core.deleteVhost(r.params.vhost!));
+      const name = r.params.vhost!;
+      await core(() => r.ctx.core.deleteVhost(name));
+      // As RabbitMQ: the permissions go with the vhost (a new vhost of that name starts without
+      // them, and exported definitions stay importable).
+      for (const u of r.ctx.core.users.list()) {
+        if (u.permissions[name]) await r.ctx.core.users.clearPermissions(u.name, name);
+        if (u.topicPermissions[name]) await r.ctx.core.users.clearTopicPermissions(u.name, name);
+      }
       return new StatusResult(204);
     },
   },

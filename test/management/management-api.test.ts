@@ -132,8 +132,11 @@ describe('management API: RabbitMQ-compatible objects', () => {
     expect(JSON.stringify((await api.get('/api/users')).body)).not.toContain('"pw"');
     expect((await managementClient(broker.ports.http, 'tmp-user', 'pw').get('/api/queues/tmp')).status).toBe(200);
     expect((await api.del('/api/users/tmp-user')).status).toBe(204);
+    expect((await api.get<{ user: string; vhost: string }[]>('/api/permissions')).body).toContainEqual(expect.objectContaining({ user: 'guest', vhost: 'tmp' }));
     expect((await api.del('/api/vhosts/tmp')).status).toBe(204);
     expect((await api.get('/api/vhosts/tmp')).status).toBe(404);
+    // The creator's permissions went with the vhost, as in RabbitMQ.
+    expect((await api.get<{ vhost: string }[]>('/api/permissions')).body.filter((p) => p.vhost === 'tmp')).toEqual([]);
   });
 
   it('health checks answer ok, and 503 for a port nobody listens on', async () => {

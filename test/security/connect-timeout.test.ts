@@ -11,7 +11,7 @@ import { startBroker, type RunningBroker } from '../helpers/broker.js';
 let broker: RunningBroker;
 
 beforeAll(async () => {
-  broker = await startBroker({ config: 'mqtt:\n  connectTimeoutMs: 500\n' });
+  broker = await startBroker({ config: 'mqtt:\n  connectTimeoutMs: 1000\n' });
 }, 60_000);
 
 afterAll(async () => {

@@ -349,11 +349,11 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
    * @stomp/stompjs over WebSocket (`/ws`): it hands over an ERROR frame whole (stompit loses
    * the body of an ERROR that comes with the socket's end).
    */
-  function stompjs(login: string, onConnect: (client: StompClient) => void): Promise<IFrame> {
+  function stompjs(login: string, passcode: string, onConnect: (client: StompClient) => void): Promise<IFrame> {
     return new Promise((resolve) => {
       const client = new StompClient({
         webSocketFactory: () => new WebSocket(`ws://127.0.0.1:${broker.ports.http}/ws`, ['v12.stomp']),
-        connectHeaders: { host: '/', login, passcode: 'pw' },
+        connectHeaders: { host: '/', login, passcode },
         reconnectDelay: 0,
         heartbeatIncoming: 0,
         heartbeatOutgoing: 0,
@@ -369,7 +369,7 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
 
   it('SUBSCRIBE to a topic needs write (queue.bind) and read (consume) on the queue the broker declares for it, as RabbitMQ (@stomp/stompjs)', async () => {
     for (const user of ['st-nw', 'st-nr']) {
-      const error = await stompjs(user, (client) => client.subscribe('/topic/sensors.b', () => {}));
+      const error = await stompjs(user, 'pw', (client) => client.subscribe('/topic/sensors.b', () => {}));
       expect(error.headers.message).toBe('access_refused');
       expect(error.body).toMatch(new RegExp(`^access to queue 'stomp-subscription-[^']+' in vhost '/' refused for user '${user}'$`));
     }
@@ -381,7 +381,7 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
   it('UNSUBSCRIBE that deletes a durable subscription queue needs configure on it (@stomp/stompjs); refused, the queue stays', async () => {
     const api = managementClient(broker.ports.http, 'admin', 'admin-pw');
     try {
-      const error = await stompjs('st-rev', (client) => {
+      const error = await stompjs('st-rev', 'pw', (client) => {
         client.watchForReceipt('subscribed', () => {
           void api.put('/api/permissions/%2F/st-rev', { configure: '^st-rev-other', write: '.*', read: '.*' }).then(() => sub.unsubscribe({ durable: 'true' }));
         });
@@ -393,6 +393,12 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
     } finally {
       await api.put('/api/permissions/%2F/st-rev', { configure: '.*', write: '.*', read: '.*' });
     }
+  });
+
+  it('a /temp-queue reply-to needs configure and read on the stomp.gen-… queue the broker declares and consumes for it, as RabbitMQ (@stomp/stompjs)', async () => {
+    const error = await stompjs('lim', 'lim-pw', (client) => client.publish({ destination: '/queue/lim-stomp', headers: { 'reply-to': '/temp-queue/answers' }, body: 'ask' }));
+    expect(error.headers.message).toBe('access_refused');
+    expect(error.body).toMatch(/^access to queue 'stomp\.gen-[A-Za-z0-9_-]+' in vhost '\/' refused for user 'lim'$/);
   });
 
   it('a wrong passcode is an ERROR at CONNECT', async () => {

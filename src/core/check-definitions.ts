@@ -41,9 +41,9 @@ function refusal(fn: () => unknown): string | null {
  * arguments (also twice in the section), an unknown exchange type, invalid queue arguments,
  * a reserved `amq.` name, the vhost's queue limit, a binding whose source or destination
  * neither exists nor is defined before it, a bad headers-binding `x-match`, an invalid policy
- * pattern. A reload or a definitions
- * import refuses on any of these before applying anything; undoing a refusal partway
- * (management/definitions-undo.ts) stays as the safety net for what only applying shows.
+ * pattern. A reload or a definitions import refuses on any of these before applying anything;
+ * undoing a refusal partway (management/definitions-undo.ts) stays as the safety net for what
+ * only applying shows.
  */
 export function definitionProblems(core: Core, section: VhostsSection | undefined): string[] {
   const problems: string[] = [];
@@ -57,7 +57,10 @@ export function definitionProblems(core: Core, section: VhostsSection | undefine
 
     const policies = new Map<string, Policy>((vh?.policies() ?? []).map((p) => [p.name, p]));
     for (const p of def.policies ?? []) {
-      if (problem(`policy '${p.name}' in vhost '${vname}'`, refusal(() => new RegExp(p.pattern)) && `invalid pattern '${p.pattern}'`)) continue;
+      if (refusal(() => new RegExp(p.pattern)) !== null) {
+        problem(`policy '${p.name}' in vhost '${vname}'`, `invalid pattern '${p.pattern}'`);
+        continue;
+      }
       policies.set(p.name, { name: p.name, pattern: p.pattern, applyTo: p.applyTo ?? 'all', priority: p.priority ?? 0, definition: p.definition });
     }
 

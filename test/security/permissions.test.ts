@@ -6,7 +6,7 @@
 import amqp from 'amqplib';
 import { createConnection } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Connection as KafkaConnection, addPartitionsToTxnV3, initProducerIdV4 } from '@platformatic/kafka';
+import { Connection as KafkaConnection, addPartitionsToTxnV3, initProducerIdV4, offsetDeleteV0 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { Client as StompClient, type IFrame } from '@stomp/stompjs';
@@ -499,6 +499,52 @@ describe('Kafka (kafkajs, SASL)', () => {
     expect((await admin.fetchTopicOffsets('txw-out')).map((o) => o.high)).toEqual(['2']);
     expect((await admin.fetchTopicOffsets('readonly-events')).map((o) => o.high)).toEqual(['1']);
     await admin.disconnect();
+  });
+
+  /** An administrator's kafkajs admin client, with kafkajs's default retries. */
+  const rootAdmin = () => new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: 'perm-root', logLevel: logLevel.NOTHING, sasl: { mechanism: 'plain', username: 'admin', password: 'admin-pw' } }).admin();
+  const offsetsOf = (committed: { topic: string; partitions: { offset: string }[] }[]) => Object.fromEntries(committed.map((t) => [t.topic, t.partitions.map((p) => p.offset)]));
+
+  it('TxnOffsetCommit needs read on each topic (kafkajs sendOffsets): TOPIC_AUTHORIZATION_FAILED, nothing committed for it', async () => {
+    const txKafka = new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: 'perm-txo', logLevel: logLevel.NOTHING, retry: { retries: 2 }, sasl: { mechanism: 'plain', username: 'lim', password: 'lim-pw' } });
+    const producer = txKafka.producer({ transactionalId: 'lim-txo', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const txn = await producer.transaction();
+    // lim may read lim-group and lim-events, not readonly-events.
+    await expect(txn.sendOffsets({ consumerGroupId: 'lim-group', topics: [{ topic: 'readonly-events', partitions: [{ partition: 0, offset: '1' }] }] })).rejects.toMatchObject({ type: 'TOPIC_AUTHORIZATION_FAILED' });
+    await txn.abort();
+    const ok = await producer.transaction();
+    await ok.sendOffsets({ consumerGroupId: 'lim-group', topics: [{ topic: 'lim-events', partitions: [{ partition: 0, offset: '1' }] }] });
+    await ok.commit();
+    await producer.disconnect();
+    const admin = rootAdmin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: 'lim-group', topics: ['lim-events', 'readonly-events'] });
+    await admin.disconnect();
+    expect(offsetsOf(committed)).toEqual({ 'lim-events': ['1'], 'readonly-events': ['-1'] });
+  });
+
+  it('OffsetDelete needs read on the group (GROUP_AUTHORIZATION_FAILED) and on each topic (TOPIC_AUTHORIZATION_FAILED), as Kafka (@platformatic/kafka)', async () => {
+    const conn = new KafkaConnection('perm-offset-delete', { sasl: { mechanism: 'PLAIN', username: 'lim', password: 'lim-pw' } });
+    await conn.connect('127.0.0.1', broker.ports.kafka);
+    type Response = { errorCode: number; topics: { name: string; partitions: { errorCode: number }[] }[] };
+    const call = (groupId: string) =>
+      offsetDeleteV0.api
+        .async(conn, groupId, [{ name: 'lim-events', partitions: [{ partitionIndex: 0 }] }, { name: 'readonly-events', partitions: [{ partitionIndex: 0 }] }])
+        .then((r) => r as Response, (e: { response?: Response }) => e.response!);
+    try {
+      expect((await call('other-group')).errorCode).toBe(30);
+      // lim-group has lim-events committed (the test above).
+      const r = await call('lim-group');
+      expect(Object.fromEntries(r.topics.map((t) => [t.name, t.partitions.map((p) => p.errorCode)]))).toEqual({ 'lim-events': [0], 'readonly-events': [29] });
+    } finally {
+      await conn.close();
+    }
+    const admin = rootAdmin();
+    await admin.connect();
+    const left = await admin.fetchOffsets({ groupId: 'lim-group', topics: ['lim-events'] });
+    await admin.disconnect();
+    expect(offsetsOf(left)).toEqual({ 'lim-events': ['-1'] });
   });
 
   it('a wrong password is SASL_AUTHENTICATION_FAILED', async () => {

@@ -95,7 +95,7 @@ export class PublisherFlow {
   /** Releases the publishers of queues that went away, lost their consumers, drained or stalled. */
   private check(): void {
     for (const [q, w] of [...this.waiting]) {
-      if (q.deleted || q.consumers.length === 0 || q.messageCount < this.backlog / 2) this.release(q);
+      if (q.deleted || q.consumers.length === 0 || q.messageCount <= this.backlog / 2) this.release(q);
       else if (q.stats.delivered === w.delivered) {
         q.flowStalled = true;
         this.release(q);

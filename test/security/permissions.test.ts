@@ -6,7 +6,7 @@
 import amqp from 'amqplib';
 import { createConnection } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { Connection as KafkaConnection, addPartitionsToTxnV3, initProducerIdV4, offsetDeleteV0 } from '@platformatic/kafka';
+import { Connection as KafkaConnection, addPartitionsToTxnV3, initProducerIdV4, offsetCommitV9, offsetDeleteV0, offsetFetchV9, offsetForLeaderEpochV4 } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import { Client as StompClient, type IFrame } from '@stomp/stompjs';
@@ -545,6 +545,76 @@ describe('Kafka (kafkajs, SASL)', () => {
     const left = await admin.fetchOffsets({ groupId: 'lim-group', topics: ['lim-events'] });
     await admin.disconnect();
     expect(offsetsOf(left)).toEqual({ 'lim-events': ['-1'] });
+  });
+
+  it("Kafka's DESCRIBE checks: OffsetFetch and OffsetForLeaderEpoch refuse what the user may not see; ListGroups lists only its groups (@platformatic/kafka, kafkajs)", async () => {
+    const connect = async (username: string, password: string) => {
+      const c = new KafkaConnection(`perm-describe-${username}`, { sasl: { mechanism: 'PLAIN', username, password } });
+      await c.connect('127.0.0.1', broker.ports.kafka);
+      return c;
+    };
+    // A group only the administrator may see.
+    const root = await connect('admin', 'admin-pw');
+    await offsetCommitV9.api.async(root, 'admin-only-group', -1, '', null, [{ name: 'lim-events', partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1 }] }]);
+    await root.close();
+    const conn = await connect('lim', 'lim-pw');
+    const codes = <T,>(p: Promise<T>) => p.then((r) => r, (e: { response?: T }) => e.response!);
+    try {
+      const fetched = await codes(offsetFetchV9.api.async(conn, [
+        { groupId: 'lim-group', memberEpoch: -1, topics: [{ name: 'lim-events', partitionIndexes: [0] }, { name: 'readonly-events', partitionIndexes: [0] }] },
+        { groupId: 'other-group', memberEpoch: -1, topics: null },
+      ], false));
+      expect(fetched.groups.map((g) => [g.groupId, g.errorCode, Object.fromEntries(g.topics.map((t) => [t.name, t.partitions.map((p) => p.errorCode)]))])).toEqual([
+        ['lim-group', 0, { 'lim-events': [0], 'readonly-events': [29] }],
+        ['other-group', 30, {}],
+      ]);
+
+      // @platformatic/kafka 1.35 writes OffsetForLeaderEpoch v4 requests right but reads the
+      // response's partition before its error code (Kafka's schema has error_code first): its
+      // request, sent on its connection, read here in Kafka's field order.
+      const epochCodes = await new Promise<[string, number[]][]>((resolve, reject) =>
+        conn.send(
+          offsetForLeaderEpochV4.api.key,
+          4,
+          () => offsetForLeaderEpochV4.createRequest(-1, [
+            { name: 'lim-events', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+            { name: 'readonly-events', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+          ]),
+          (_id, _key, _version, r) => {
+            r.readInt32(); // throttle_time_ms
+            return r.readArray((t) => {
+              const topic = t.readString();
+              const errorCodes = t.readArray((p) => {
+                const errorCode = p.readInt16();
+                p.readInt32(); // partition
+                p.readInt32(); // leader_epoch
+                p.readInt64(); // end_offset
+                return errorCode;
+              });
+              return [topic, errorCodes] as [string, number[]];
+            });
+          },
+          true,
+          true,
+          (err, value) => (err ? reject(err) : resolve(value!)),
+        ),
+      );
+      expect(epochCodes).toEqual([['lim-events', [0]], ['readonly-events', [29]]]);
+    } finally {
+      await conn.close();
+    }
+
+    const groupsOf = async (user: string, password: string) => {
+      const admin = new Kafka({ brokers: [`127.0.0.1:${broker.ports.kafka}`], clientId: `perm-list-${user}`, logLevel: logLevel.NOTHING, sasl: { mechanism: 'plain', username: user, password } }).admin();
+      await admin.connect();
+      const { groups } = await admin.listGroups();
+      await admin.disconnect();
+      return groups.map((g) => g.groupId);
+    };
+    const limSees = await groupsOf('lim', 'lim-pw');
+    expect(limSees).toContain('lim-group');
+    expect(limSees.every((g) => g.startsWith('lim'))).toBe(true);
+    expect(await groupsOf('admin', 'admin-pw')).toEqual(expect.arrayContaining(['lim-group', 'admin-only-group']));
   });
 
   it('a wrong password is SASL_AUTHENTICATION_FAILED', async () => {

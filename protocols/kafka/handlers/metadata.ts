@@ -1,7 +1,7 @@
 import { metadata } from '../schema/apis.js';
 import { ErrorCode, KafkaError, errorCodeFor } from '../mapping/errors.js';
 import { topicNameError } from '../mapping/topics.js';
-import { mayTopic } from '../mapping/authorize.js';
+import { mayDescribeTopic, mayTopic } from '../mapping/authorize.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { StreamInfo } from '../../../src/core/index.js';
 import { isHiddenTopic, isInternalTopic } from '../mapping/internal-topics.js';
@@ -60,9 +60,8 @@ export const metadataHandler: Handler = {
   },
 };
 
-/** Kafka's DESCRIBE on a topic: implied by any of read, write, configure. */
 function mayDescribe({ node, conn }: RequestContext, topic: string): boolean {
-  return mayTopic(node, conn, topic, 'read') || mayTopic(node, conn, topic, 'write') || mayTopic(node, conn, topic, 'configure');
+  return mayDescribeTopic(node, conn, topic);
 }
 
 function topicEntry({ node }: RequestContext, name: string, info: StreamInfo | null, errorCode: number): unknown {

@@ -1,5 +1,5 @@
 import { offsetFetch } from '../schema/apis.js';
-import { mayGroup } from '../mapping/authorize.js';
+import { mayDescribeTopic, mayGroup } from '../mapping/authorize.js';
 import { ErrorCode } from '../mapping/errors.js';
 import type { Handler, RequestContext } from './handler.js';
 import type { Message } from '../codec/schema-codec.js';
@@ -7,7 +7,9 @@ import type { Message } from '../codec/schema-codec.js';
 /**
  * OffsetFetch: committed offsets (-1 and "" when none) for the listed partitions, or for every
  * partition with a commit when topics is null (v2+). v8+ (KIP-709) asks for several groups.
- * kafkajs never sends v0 (ZooKeeper-stored offsets), so v0 is served like v1.
+ * kafkajs never sends v0 (ZooKeeper-stored offsets), so v0 is served like v1. As Kafka: read on
+ * the group (its DESCRIBE), and offsets only of topics the user may describe: the others are
+ * left out of "all topics" and TOPIC_AUTHORIZATION_FAILED when named.
  */
 export const offsetFetchHandler: Handler = {
   api: offsetFetch,
@@ -29,7 +31,7 @@ export const offsetFetchHandler: Handler = {
   },
 };
 
-function groupTopics({ node }: RequestContext, groupId: string, topics: Message[] | null): Message[] {
+function groupTopics({ node, conn }: RequestContext, groupId: string, topics: Message[] | null): Message[] {
   const vhost = node.vhost();
   const entry = (topic: string, partition: number): Message => {
     const found = vhost.committedOffset(groupId, topic, partition);
@@ -52,11 +54,14 @@ function groupTopics({ node }: RequestContext, groupId: string, topics: Message[
           .sort((a, b) => a - b)
           .map((p) => entry(name, p)),
       }))
-      .filter((t) => t.partitions.length > 0);
+      .filter((t) => t.partitions.length > 0 && mayDescribeTopic(node, conn, t.name));
   }
   return topics.map((t) => ({
     name: t.name,
     partitions: (t.partitionIndexes as number[]).map((p) => {
+      if (!mayDescribeTopic(node, conn, t.name)) {
+        return { partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+      }
       const info = vhost.stream(t.name);
       if (!info || p < 0 || p >= info.partitions) {
         return { partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };

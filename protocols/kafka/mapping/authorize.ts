@@ -2,10 +2,12 @@
  * The broker-wide permission model (src/core/auth) in Kafka terms, one function per resource
  * type of Kafka's ACLs (docs/security.md has the table):
  * - topic T: Produce = write on T (and the topic permission on `amq.topic`, routing key T,
- *   where Kafka produces are routed); Fetch, ListOffsets, OffsetCommit/Fetch = read on T;
+ *   where Kafka produces are routed); Fetch, ListOffsets, OffsetCommit, TxnOffsetCommit,
+ *   OffsetDelete = read on T; Metadata, OffsetFetch, OffsetForLeaderEpoch = any of the three
+ *   (Kafka's DESCRIBE);
  *   CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs, DeleteRecords, auto-creation
  *   = configure on T -> TOPIC_AUTHORIZATION_FAILED (29);
- * - group G: read on G -> GROUP_AUTHORIZATION_FAILED (30);
+ * - group G: read on G (also FindCoordinator, and ListGroups lists only those) -> GROUP_AUTHORIZATION_FAILED (30);
  * - transactional id X: write on X (InitProducerId with X, AddPartitionsToTxn, AddOffsetsToTxn,
  *   TxnOffsetCommit, EndTxn), Kafka's WRITE on TransactionalId -> TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53);
  * - cluster (broker configs): tag `administrator` -> CLUSTER_AUTHORIZATION_FAILED (31).
@@ -22,6 +24,11 @@ export function mayTopic(node: KafkaNode, conn: ConnectionState, topic: string, 
   if (!user.allows(vhost, 'stream', topic, perm)) return false;
   if (perm === 'configure') return true;
   return user.allowsTopic(vhost, 'amq.topic', topic, perm, conn.clientId ?? undefined);
+}
+
+/** Kafka's DESCRIBE on a topic: implied by any of read, write, configure (as Kafka's READ/WRITE/ALTER imply DESCRIBE). */
+export function mayDescribeTopic(node: KafkaNode, conn: ConnectionState, topic: string): boolean {
+  return mayTopic(node, conn, topic, 'read') || mayTopic(node, conn, topic, 'write') || mayTopic(node, conn, topic, 'configure');
 }
 
 export function mayGroup(node: KafkaNode, conn: ConnectionState, group: string): boolean {

@@ -401,6 +401,17 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
     expect(error.body).toMatch(/^access to queue 'stomp\.gen-[A-Za-z0-9_-]+' in vhost '\/' refused for user 'lim'$/);
   });
 
+  it('a queue declared with x-dead-letter-exchange needs write on that exchange (and read on the queue), as RabbitMQ: SUBSCRIBE and SEND (@stomp/stompjs)', async () => {
+    // lim may declare, read and write ^lim queues, but not write the exchange secret-x.
+    const onSubscribe = await stompjs('lim', 'lim-pw', (client) => client.subscribe('/queue/lim-dlx-sub', () => {}, { 'x-dead-letter-exchange': 'secret-x' }));
+    expect(onSubscribe.headers.message).toBe('access_refused');
+    expect(onSubscribe.body).toBe("access to exchange 'secret-x' in vhost '/' refused for user 'lim'");
+    const onSend = await stompjs('lim', 'lim-pw', (client) => client.publish({ destination: '/queue/lim-dlx-send', headers: { 'x-dead-letter-exchange': 'secret-x' }, body: 'x' }));
+    expect(onSend.body).toBe("access to exchange 'secret-x' in vhost '/' refused for user 'lim'");
+    const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string }[]>('/api/queues/%2F')).body.map((q) => q.name);
+    expect(queues.filter((q) => q.startsWith('lim-dlx-'))).toEqual([]);
+  });
+
   it('a wrong passcode is an ERROR at CONNECT', async () => {
     const text = await errorAfter([CONNECT('lim', 'wrong')]);
     expect(text).toContain("access refused for user 'lim'");

@@ -1,5 +1,5 @@
 import type { Message } from '../../../src/core/index.js';
-import { authorize, authorizeTopic } from '../mapping/authorize.js';
+import { authorize, authorizeDeclare, authorizeTopic } from '../mapping/authorize.js';
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
 import { queueArgumentsOf } from '../mapping/queue-arguments.js';
@@ -70,8 +70,9 @@ async function declareOnce(session: StompSession, target: SendTarget, headers: r
   if (name === null) return;
   const vhost = session.connection!.vhost;
   if (vhost.queue(name) === null) {
-    authorize(session, 'queue', name, 'configure');
-    await vhost.declareQueue(name, { durable: true, arguments: queueArgumentsOf(headers) }, session.connection!.id);
+    const args = queueArgumentsOf(headers);
+    authorizeDeclare(session, name, args);
+    await vhost.declareQueue(name, { durable: true, arguments: args }, session.connection!.id);
   }
   target.declareQueue = null;
 }

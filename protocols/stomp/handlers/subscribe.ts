@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { authorize, authorizeTopic } from '../mapping/authorize.js';
+import { authorize, authorizeDeclare, authorizeTopic } from '../mapping/authorize.js';
 import type { OffsetSpec } from '../../../src/core/index.js';
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
@@ -50,7 +50,7 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       queue = dest.name;
       authorize(session, 'queue', queue, 'read');
       if (vhost.queue(queue) === null) {
-        authorize(session, 'queue', queue, 'configure');
+        authorizeDeclare(session, queue, args);
         await vhost.declareQueue(
           queue,
           {
@@ -93,7 +93,7 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       // then read on it (consume). All before anything is declared.
       authorize(session, 'exchange', exchange, 'read');
       authorizeTopic(session, exchange, routingKey, 'read');
-      if (declares) authorize(session, 'queue', queue, 'configure');
+      if (declares) authorizeDeclare(session, queue, args);
       authorize(session, 'queue', queue, 'write');
       authorize(session, 'queue', queue, 'read');
       if (declares) {

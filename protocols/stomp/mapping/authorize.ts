@@ -5,10 +5,11 @@
  * use needs configure on q; SUBSCRIBE needs read on the queue consumed, and for `/topic` and
  * `/exchange` what RabbitMQ's STOMP plugin checks on the `stomp-subscription-…` queue the broker
  * declares, binds and consumes for it: configure when declared, queue.bind's rules (write on
- * the queue, read on the exchange, topic read on the binding key), read to consume. A refusal
- * is an ERROR frame `access_refused` naming the resource.
+ * the queue, read on the exchange, topic read on the binding key), read to consume. A queue
+ * declared with `x-dead-letter-exchange` also needs read on it and write on that exchange.
+ * A refusal is an ERROR frame `access_refused` naming the resource.
  */
-import type { Permission } from '../../../src/core/index.js';
+import type { Arguments, Permission } from '../../../src/core/index.js';
 import { StompError } from '../errors.js';
 import type { StompSession } from '../session.js';
 
@@ -18,6 +19,19 @@ export function authorize(session: StompSession, kind: 'queue' | 'exchange', nam
   if (!user || vhost === undefined || user.allows(vhost, kind, name, perm)) return;
   const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
   throw new StompError('access_refused', `access to ${kind} '${resource}' in vhost '${vhost}' refused for user '${user.name}'`);
+}
+
+/**
+ * Declaring a queue for the client: configure on it and, with a dead-letter exchange among its
+ * arguments, read on the queue and write on that exchange (RabbitMQ's queue.declare rule, which
+ * its STOMP plugin applies too): else a client could publish, by dead-lettering, where it may not.
+ */
+export function authorizeDeclare(session: StompSession, queue: string, args: Arguments | undefined): void {
+  authorize(session, 'queue', queue, 'configure');
+  const dlx = args?.['x-dead-letter-exchange'];
+  if (typeof dlx !== 'string') return;
+  authorize(session, 'queue', queue, 'read');
+  authorize(session, 'exchange', dlx, 'write');
 }
 
 export function authorizeTopic(session: StompSession, exchange: string, routingKey: string, perm: 'write' | 'read'): void {

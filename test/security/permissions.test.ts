@@ -196,6 +196,12 @@ describe('MQTT (mqtt.js)', () => {
       await expect(c4.subscribeAsync({ 'sensors/#': { qos: 0 } })).rejects.toMatchObject({ packet: { granted: [0x80] } });
       await c4.endAsync();
     }
+    // A client that turned problem information off gets the code without the Reason String [MQTT-3.1.2-29].
+    const quiet = await mqtt.connectAsync(url(), { clientId: 'mq-nw-quiet', username: 'mq-nw', password: 'pw', protocolVersion: 5, reconnectPeriod: 0, properties: { requestProblemInformation: false } });
+    const bare = (await quiet.subscribeAsync({ 'sensors/#': { qos: 1 } }).then(() => null, (e: unknown) => e)) as { packet: { granted: number[]; properties?: { reasonString?: string } } };
+    expect(bare.packet.granted).toEqual([0x87]);
+    expect(bare.packet.properties?.reasonString).toBeUndefined();
+    await quiet.endAsync();
     const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string }[]>('/api/queues/%2F')).body.map((q) => q.name);
     expect(queues.filter((q) => q.startsWith('mqtt.session.mq-n'))).toEqual([]);
   });

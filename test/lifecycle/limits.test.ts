@@ -21,6 +21,19 @@ describe('limits section', () => {
     }
   });
 
+  it('blocks AMQP publishers with connection.blocked when free disk is under limits.diskFreeLimitBytes', async () => {
+    // No disk has this much free space: the disk alarm is raised at the first check.
+    const broker = await startBroker({ config: { limits: { diskFreeLimitBytes: Number.MAX_SAFE_INTEGER } } });
+    started.push(broker);
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
+    try {
+      const reason = await new Promise<string>((resolve) => conn.once('blocked', resolve));
+      expect(reason).toMatch(/disk/i);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it('refuses a body larger than limits.maxMessageBytes and keeps smaller ones', async () => {
     const broker = await startBroker({ config: { limits: { maxMessageBytes: 1000 } } });
     started.push(broker);

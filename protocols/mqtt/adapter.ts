@@ -333,7 +333,7 @@ export class MqttAdapter implements ProtocolAdapter {
     const now = Date.now();
     for (const c of this.connections) {
       // [MQTT-3.1.2-22]: nothing received for one and a half keep alive periods.
-      if (c.state === 'connected' && c.keepAliveMs > 0 && now - c.lastPacketAt > c.keepAliveMs * 1.5) {
+      if (c.state === 'connected' && c.keepAliveMs > 0 && !c.readingHeld && now - c.lastPacketAt > c.keepAliveMs * 1.5) {
         c.debug({}, 'keep alive expired');
         void c.kick(ReasonCode.KeepAliveTimeout);
       } else if (c.state !== 'connected' && c.state !== 'closed' && now - c.lastPacketAt > this.options.connectTimeoutMs) {

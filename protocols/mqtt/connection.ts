@@ -361,9 +361,16 @@ export class MqttConnection {
     this.updateReading();
   }
 
+  /** The broker does not read this connection (alarm, store backpressure, flow control): its keep alive is not judged. */
+  get readingHeld(): boolean {
+    return this.paused || this.publishPaused;
+  }
+
   private updateReading(): void {
-    if (this.paused || this.publishPaused) this.stream.pause();
+    if (this.readingHeld) this.stream.pause();
     else if (!this.busy && this.state !== 'closed') this.stream.resume();
+    // The keep alive counts from when reading resumes: the client's packets waited unread.
+    if (this.state === 'connected') this.lastPacketAt = Date.now();
   }
 
   /**

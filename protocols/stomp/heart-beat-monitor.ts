@@ -10,6 +10,7 @@ export class HeartBeatMonitor {
   private timer: NodeJS.Timeout | null = null;
   private lastReadAt = Date.now();
   private wroteSinceBeat = false;
+  private held = false;
 
   constructor(
     private readonly negotiated: NegotiatedHeartBeat,
@@ -33,7 +34,7 @@ export class HeartBeatMonitor {
       // silence only on a tick that ran on time; the next one comes after the reads.
       const late = now - lastTickAt > 2 * tickMs;
       lastTickAt = now;
-      if (receiveMs > 0 && !late && now - this.lastReadAt > deadMs) {
+      if (receiveMs > 0 && !late && !this.held && now - this.lastReadAt > deadMs) {
         this.stop();
         this.onSilent(deadMs);
         return;
@@ -50,6 +51,15 @@ export class HeartBeatMonitor {
       }
     }, tickMs);
     this.timer.unref();
+  }
+
+  /**
+   * While the session does not read the socket (alarm, backpressure, flow control) the client's
+   * beats wait unread: silence is not judged, and the clock restarts when reading does.
+   */
+  hold(held: boolean): void {
+    this.held = held;
+    this.lastReadAt = Date.now();
   }
 
   /** Any bytes from the client count as a beat. */

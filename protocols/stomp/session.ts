@@ -253,6 +253,7 @@ export class StompSession {
   private pauseReading(): void {
     if (!this.readPaused) {
       this.readPaused = true;
+      this.heartBeat?.hold(true);
       this.stream.pause();
     }
   }
@@ -260,6 +261,7 @@ export class StompSession {
   private resumeReading(): void {
     if (this.readPaused && !this.alarmBlocked && !this.outputBlocked && !this.publishPaused && this.inbox.length === 0) {
       this.readPaused = false;
+      this.heartBeat?.hold(false);
       this.stream.resume();
     }
   }
@@ -323,6 +325,7 @@ export class StompSession {
         this.fail(new StompError('Heart-beat timeout', `no data from the client for more than ${silentMs} ms (heart-beat ${negotiated.receiveMs} ms)`)),
     );
     this.heartBeat.start();
+    if (this.readPaused) this.heartBeat.hold(true);
   }
 
   /**

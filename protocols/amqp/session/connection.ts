@@ -451,7 +451,9 @@ export class AmqpConnection {
 
   private updateReading(): void {
     if (this.state === 'closed') return;
-    if (this.pausedForAlarm || this.pausedForStore || this.pausedForFlow) this.stream.pause();
+    const held = this.pausedForAlarm || this.pausedForStore || this.pausedForFlow;
+    this.heartbeat.hold(held);
+    if (held) this.stream.pause();
     else this.stream.resume();
   }
 

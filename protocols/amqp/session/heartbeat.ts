@@ -7,6 +7,7 @@ export class Heartbeat {
   private sentSinceTick = false;
   private receivedSinceTick = false;
   private missedTicks = 0;
+  private held = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -28,10 +29,20 @@ export class Heartbeat {
     this.receivedSinceTick = true;
   }
 
+  /**
+   * While the broker does not read the connection (alarm, store backpressure, flow control),
+   * the client's heartbeats wait unread: its silence is not counted (RabbitMQ pauses its
+   * heartbeat monitor while a connection is blocked the same way).
+   */
+  hold(held: boolean): void {
+    this.held = held;
+    this.missedTicks = 0;
+  }
+
   private tick(): void {
     if (!this.sentSinceTick) this.sendHeartbeat();
     this.sentSinceTick = false;
-    if (this.receivedSinceTick) this.missedTicks = 0;
+    if (this.receivedSinceTick || this.held) this.missedTicks = 0;
     else if (++this.missedTicks >= 4) {
       this.stop();
       this.onTimeout();

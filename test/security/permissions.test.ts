@@ -121,6 +121,19 @@ describe('AMQP 0-9-1 (amqplib)', () => {
     }
   });
 
+  it('a server-named queue needs configure on the amq.gen-… name it gets (403 naming it); x-dead-letter-exchange needs write on that exchange and read on the queue, as RabbitMQ', async () => {
+    const { c, ch } = await channel();
+    await expect(ch.assertQueue('', { exclusive: true })).rejects.toThrow(/403 \(ACCESS-REFUSED\) with message "ACCESS_REFUSED - access to queue 'amq\.gen-[A-Za-z0-9_-]{22}' in vhost '\/' refused for user 'lim'"/);
+    const { ch: ch2 } = await channel();
+    await ch2.assertQueue('lim-dlx-ok', { durable: false, deadLetterExchange: 'amq.topic' });
+    await expect(ch2.assertQueue('lim-dlx-q', { durable: false, deadLetterExchange: 'amq.fanout' })).rejects.toThrow(refused("exchange 'amq.fanout'"));
+    const { ch: admin, c: ac } = await channel('admin:admin-pw');
+    expect(await admin.checkQueue('lim-dlx-ok')).toMatchObject({ queue: 'lim-dlx-ok' });
+    await expect(admin.checkQueue('lim-dlx-q')).rejects.toThrow(/404/);
+    await ac.close().catch(() => {});
+    await c.close().catch(() => {});
+  });
+
   it('topic permissions: publish and bind on amq.topic are checked against the routing key', async () => {
     const { c, ch } = await channel();
     await ch.assertQueue('lim-topic', { durable: false });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { NotFound } from '../../../src/core/index.js';
 import { AmqpChannelError } from '../codec/errors.js';
 import { plainTable } from '../codec/field-table.js';
@@ -38,8 +39,16 @@ export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare
     if (a.queue.startsWith('amq.')) {
       throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `queue name '${a.queue}' contains reserved prefix 'amq.*'`, 50, 10);
     }
-    if (a.queue !== '') conn.authorize('queue', a.queue, 'configure', 50, 10);
+    // A server-named queue is named here, so that configure is checked on the name it gets (RabbitMQ).
+    const name = a.queue === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : a.queue;
+    conn.authorize('queue', name, 'configure', 50, 10);
     const args = queueArguments(a.arguments, a.queue, conn.vhostName);
+    const dlx = args['x-dead-letter-exchange'];
+    if (typeof dlx === 'string') {
+      // Dead-lettering publishes into that exchange on the declarer's behalf (RabbitMQ's check_dlx).
+      conn.authorize('queue', name, 'read', 50, 10);
+      conn.authorize('exchange', dlx, 'write', 50, 10);
+    }
     const type = args['x-queue-type'];
     if ((type === 'quorum' || type === 'stream') && !a.durable) {
       throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid property 'non-durable' for queue '${a.queue}' ${where(ch)}`, 50, 10);
@@ -47,7 +56,7 @@ export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare
     if ((type === 'quorum' || type === 'stream') && a.exclusive) {
       throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid property 'exclusive-owner' for queue '${a.queue}' ${where(ch)}`, 50, 10);
     }
-    result = await vhost.declareQueue(a.queue, { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: args }, conn.core!.id);
+    result = await vhost.declareQueue(name, { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: args }, conn.core!.id);
   }
   ch.lastQueue = result.name;
   if (!a.nowait) ch.send('queue.declare-ok', { queue: result.name, messageCount: result.messageCount, consumerCount: result.consumerCount });

@@ -150,6 +150,24 @@ export interface ChannelInfo {
   prefetch: number;
   /** Shared credit of all the channel's consumers (0 = none). */
   globalPrefetch: number;
+  /** The channel's consumers (management's `/api/consumers`). */
+  consumerDetails: ConsumerInfo[];
+}
+
+export interface ConsumerInfo {
+  tag: string;
+  /** Queue or stream consumed. */
+  queue: string;
+  /** False for noAck (at-most-once) consumers. */
+  ackRequired: boolean;
+  exclusive: boolean;
+  /** Per-consumer credit; 0 = unlimited. */
+  prefetch: number;
+  priority: number;
+  /** Single-active-consumer queues: whether it is the one receiving; true elsewhere. */
+  active: boolean;
+  /** Consumer arguments as the client gave them. */
+  arguments: Arguments;
 }
 
 /** A consumer group's live membership, as the protocol that coordinates it (Kafka) knows it. */

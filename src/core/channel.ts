@@ -4,7 +4,7 @@
  * from the oldest), the consumers started on it and its credit (per-consumer prefetch for new
  * consumers, and an optional shared "global" credit for all of them).
  */
-import type { Channel, ChannelInfo, ConsumeOptions, ConsumeResult, GetResult, Message, PublishOptions, PublishResult } from './api.js';
+import type { Channel, ChannelInfo, ConsumeOptions, ConsumerInfo, ConsumeResult, GetResult, Message, PublishOptions, PublishResult } from './api.js';
 import type { ConnectionImpl } from './connection.js';
 import type { Consumer, DeliveryChannel, PendingDelivery, QueueLike } from './consumer.js';
 import { NotAllowed, NotFound, PreconditionFailed } from './errors.js';
@@ -36,7 +36,12 @@ export class ChannelImpl implements Channel, DeliveryChannel {
   }
 
   info(): ChannelInfo {
-    return { number: this.id, consumers: this.consumers.size, unacked: this.pending.size, prefetch: this.prefetchDefault, globalPrefetch: this.globalPrefetch };
+    const consumerDetails: ConsumerInfo[] = [];
+    for (const c of this.consumers.values()) {
+      const queue = 'queueName' in c ? c.queueName : c.name;
+      consumerDetails.push({ tag: c.tag, queue, ackRequired: !c.noAck, exclusive: c.exclusive, prefetch: c.prefetch, priority: c.priority, active: c.active, arguments: c.arguments });
+    }
+    return { number: this.id, consumers: this.consumers.size, unacked: this.pending.size, prefetch: this.prefetchDefault, globalPrefetch: this.globalPrefetch, consumerDetails };
   }
 
   // DeliveryChannel --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { ConsumeOptions, Delivery } from './api.js';
+import type { Arguments, ConsumeOptions, Delivery } from './api.js';
 import type { MessageFilter } from './message-filter.js';
 
 /** What a consumer needs from its channel: credit, flow and delivery tags. */
@@ -39,6 +39,8 @@ export class Consumer {
   readonly noAck: boolean;
   readonly exclusive: boolean;
   readonly priority: number;
+  /** As the client gave them (management shows them). */
+  readonly arguments: Arguments;
   readonly onDelivery: (d: Delivery) => void;
   readonly onCancel: ((reason: string) => void) | undefined;
   readonly onActiveChange: ((active: boolean) => void) | undefined;
@@ -55,6 +57,7 @@ export class Consumer {
     this.noAck = options.noAck === true;
     this.exclusive = options.exclusive === true;
     this.priority = options.priority ?? 0;
+    this.arguments = options.arguments ?? {};
     this.onDelivery = options.onDelivery;
     this.onCancel = options.onCancel;
     this.onActiveChange = options.onActiveChange;

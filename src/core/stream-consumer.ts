@@ -4,7 +4,7 @@
  * messages from its offset while it has credit and waits for appends at the end. Acks only
  * return credit: a stream keeps its messages.
  */
-import type { ConsumeOptions, Delivery, StreamMessage } from './api.js';
+import type { Arguments, ConsumeOptions, Delivery, StreamMessage } from './api.js';
 import type { DeliveryChannel, PendingDelivery, QueueLike } from './consumer.js';
 import type { MessageFilter } from './message-filter.js';
 import type { Stream } from './stream.js';
@@ -26,6 +26,10 @@ export class StreamConsumer implements QueueLike {
   private reading = false;
   private readonly abort = new AbortController();
   readonly noAck: boolean;
+  readonly exclusive = false;
+  readonly priority = 0;
+  /** As the client gave them (management shows them). */
+  readonly arguments: Arguments;
   readonly onDelivery: (d: Delivery) => void;
   readonly onCancel: ((reason: string) => void) | undefined;
 
@@ -41,6 +45,7 @@ export class StreamConsumer implements QueueLike {
     private readonly filter: MessageFilter | null = null,
   ) {
     this.noAck = options.noAck === true;
+    this.arguments = options.arguments ?? {};
     this.onDelivery = options.onDelivery;
     this.onCancel = options.onCancel;
   }

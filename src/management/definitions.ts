@@ -9,6 +9,7 @@ import { allOrNothing } from './definitions-undo.js';
 import { applyImportedAccess, readImportedAccess } from './definitions-users.js';
 
 import { permissionViews, topicPermissionViews, userView } from './routes-access.js';
+import { limitsValue, readLimitsValue } from './routes-limits.js';
 
 export interface RabbitDefinitions {
   rabbit_version?: string;
@@ -19,7 +20,7 @@ export interface RabbitDefinitions {
   vhosts?: { name: string; description?: string; tags?: string[]; metadata?: unknown }[];
   permissions?: Record<string, unknown>[];
   topic_permissions?: Record<string, unknown>[];
-  parameters?: Record<string, unknown>[];
+  parameters?: { component?: string; vhost?: string; name?: string; value?: unknown }[];
   global_parameters?: Record<string, unknown>[];
   policies?: { vhost?: string; name: string; pattern: string; 'apply-to'?: string; definition: Record<string, unknown>; priority?: number }[];
   queues?: { name: string; vhost?: string; durable?: boolean; auto_delete?: boolean; arguments?: Record<string, unknown>; type?: string }[];
@@ -67,6 +68,9 @@ export function exportDefinitions(core: Core, version: string, onlyVhost?: strin
     if (onlyVhost !== undefined && vname !== onlyVhost) continue;
     const vh = core.vhost(vname);
     out.vhosts.push({ name: vname, description: '', tags: [], metadata: { description: '', tags: [] } });
+    // RabbitMQ exports vhost limits as runtime parameters of the vhost-limits component.
+    const limits = limitsValue(vh.options.limits);
+    if (limits) out.parameters!.push({ value: limits, vhost: vname, component: 'vhost-limits', name: 'limits' });
     for (const p of vh.policies()) out.policies.push({ vhost: vname, name: p.name, pattern: p.pattern, 'apply-to': p.applyTo, definition: p.definition, priority: p.priority ?? 0 });
     for (const q of vh.queues()) {
       // Exclusive queues belong to a connection and are not definitions (RabbitMQ skips them too).
@@ -126,6 +130,13 @@ export function toVhostsSection(defs: RabbitDefinitions, defaultVhost?: string):
     if (typeof v?.name !== 'string') throw new InvalidArgument('a vhost has no name');
     section[v.name] ??= {};
   }
+  for (const p of defs.parameters ?? []) {
+    const where = `parameter '${String(p?.name)}' of component '${String(p?.component)}'`;
+    if (p?.component !== 'vhost-limits') throw new InvalidArgument(`${where}: polybroker has no such component (only vhost-limits; no federation or shovel)`);
+    const read = readLimitsValue(p.value);
+    if ('problem' in read) throw new InvalidArgument(`${where} in vhost '${String(p.vhost)}': ${read.problem}`);
+    vhostOf(p, where).limits = read.limits;
+  }
   for (const p of defs.policies ?? []) {
     if (typeof p.name !== 'string' || typeof p.pattern !== 'string') throw new InvalidArgument('a policy needs name and pattern');
     (vhostOf(p, `policy '${p.name}'`).policies ??= []).push({ name: p.name, pattern: p.pattern, applyTo: policyTarget(p['apply-to']), priority: p.priority ?? 0, definition: p.definition ?? {} });
@@ -171,6 +182,7 @@ export function definitionsFingerprint(core: Core): Map<string, string> {
   for (const q of d.queues) out.set(`queue '${q.name}' in vhost '${q.vhost}'`, JSON.stringify(q));
   for (const s of d.polybroker_streams) out.set(`stream '${s.name}' in vhost '${s.vhost}'`, JSON.stringify(s));
   for (const p of d.policies) out.set(`policy '${p.name}' in vhost '${p.vhost}'`, JSON.stringify(p));
+  for (const p of d.parameters ?? []) out.set(`${String(p.component)} of vhost '${String(p.vhost)}'`, JSON.stringify(p.value));
   for (const b of d.bindings) out.set(`binding '${b.source}' -> ${b.destination_type} '${b.destination}' (key '${b.routing_key}') in vhost '${b.vhost}'`, JSON.stringify(b.arguments));
   return out;
 }
@@ -222,7 +234,8 @@ export async function importDefinitions(core: Core, defs: RabbitDefinitions, def
     if (!core.hasVhost(v)) continue;
     const o = core.vhost(v).options;
     if (o.durability) def.durability = o.durability;
-    if (o.limits) def.limits = { ...o.limits };
+    // Limits the document sets (vhost-limits parameters) replace the vhost's.
+    if (o.limits && !def.limits) def.limits = { ...o.limits };
   }
   const declared = new Set((defs.vhosts ?? []).map((v) => v.name));
   const vhostKnown = (v: string) => declared.has(v) || core.hasVhost(v);

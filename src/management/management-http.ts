@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ManagementContext } from './context.js';
 import { HttpError, sendJson, sendText } from './http-io.js';
 import type { BrokerMetrics } from './metrics.js';
+import { applyListQuery } from './list-query.js';
 import { openApiDocument } from './openapi.js';
 import { authenticateRequest, basicAuthUser, isAdministrator, mayMonitor, type Principal } from './principal.js';
 import { makeRequest, matchRoute, StatusResult, type Route } from './router.js';
@@ -34,7 +35,7 @@ export async function runRoute(
   const r = makeRequest(ctx, principal, match.params, u.searchParams, req, body === undefined ? undefined : () => Promise.resolve(body), progress);
   const out = await match.route.handler(r);
   if (out instanceof StatusResult) return { status: out.status, body: out.body };
-  return { status: 200, body: out };
+  return { status: 200, body: method === 'GET' || method === 'HEAD' ? applyListQuery(out, u.searchParams) : out };
 }
 
 /**

@@ -56,6 +56,35 @@ export const accessRoutes: Route[] = [
   },
   {
     method: 'GET',
+    path: '/api/users/without-permissions',
+    access: 'administrator',
+    summary: 'Users with no permission in any vhost',
+    handler: (r) => {
+      requireAdmin(r);
+      return r.ctx.core.users
+        .list()
+        .filter((u) => Object.keys(u.permissions).length === 0)
+        .map(userView);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/users/bulk-delete',
+    access: 'administrator',
+    summary: 'Deletes users `{users: [names]}` (400 naming the first unknown one, before deleting any)',
+    handler: async (r) => {
+      requireAdmin(r);
+      const b = await r.body();
+      if (!Array.isArray(b.users)) throw new HttpError(400, 'bad_request', 'users must be a list of user names');
+      const names = b.users.map(String);
+      const missing = names.find((n) => !r.ctx.core.users.get(n));
+      if (missing !== undefined) throw new HttpError(400, 'bad_request', `no_such_user: ${missing}`);
+      for (const n of names) await core(() => r.ctx.core.users.deleteUser(n));
+      return new StatusResult(204);
+    },
+  },
+  {
+    method: 'GET',
     path: '/api/users/:user',
     access: 'administrator',
     summary: 'One user',
@@ -124,6 +153,95 @@ export const accessRoutes: Route[] = [
     handler: (r) => {
       requireAdmin(r);
       return r.ctx.core.users.list().flatMap(topicPermissionViews);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/users/:user/topic-permissions',
+    access: 'administrator',
+    summary: 'Topic permissions of a user',
+    handler: (r) => {
+      requireAdmin(r);
+      return topicPermissionViews(user(r));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/vhosts/:vhost/topic-permissions',
+    access: 'administrator',
+    summary: 'Topic permissions in a vhost',
+    handler: (r) => {
+      requireAdmin(r);
+      const vh = readableVhost(r);
+      return r.ctx.core.users.list().flatMap(topicPermissionViews).filter((p) => p.vhost === vh.name);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/topic-permissions/:vhost/:user',
+    access: 'administrator',
+    summary: 'A user’s topic permissions in a vhost (404 when it has none)',
+    handler: (r) => {
+      requireAdmin(r);
+      const list = topicPermissionViews(user(r)).filter((x) => x.vhost === r.params.vhost);
+      if (list.length === 0) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      return list;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/topic-permissions/:vhost/:user/:exchange',
+    access: 'administrator',
+    summary: 'A user’s topic permission on one exchange of a vhost',
+    handler: (r) => {
+      requireAdmin(r);
+      const list = topicPermissionViews(user(r)).filter((x) => x.vhost === r.params.vhost && x.exchange === r.params.exchange);
+      if (list.length === 0) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      return list;
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/api/topic-permissions/:vhost/:user',
+    access: 'administrator',
+    summary: 'Sets a user’s topic permission on an exchange `{exchange, write, read}` (201 new, 204 replaced)',
+    handler: async (r) => {
+      requireAdmin(r);
+      const vhost = r.params.vhost!;
+      const u = r.ctx.core.users.get(r.params.user!);
+      // RabbitMQ's answer for either missing (a 400, not a 404).
+      if (!u || !r.ctx.core.hasVhost(vhost)) throw new HttpError(400, 'bad_request', 'vhost_or_user_not_found');
+      const b = await r.body();
+      if (typeof b.exchange !== 'string') throw new HttpError(400, 'bad_request', 'exchange is required');
+      const existed = (u.topicPermissions[vhost] ?? []).some((t) => t.exchange === b.exchange);
+      await core(() => r.ctx.core.users.setTopicPermission(u.name, vhost, { exchange: b.exchange as string, write: String(b.write ?? ''), read: String(b.read ?? '') }));
+      return new StatusResult(existed ? 204 : 201);
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/topic-permissions/:vhost/:user',
+    access: 'administrator',
+    summary: 'Clears a user’s topic permissions in a vhost (404 when it has none)',
+    handler: async (r) => {
+      requireAdmin(r);
+      const u = user(r);
+      if (!u.topicPermissions[r.params.vhost!]?.length) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      await core(() => r.ctx.core.users.clearTopicPermissions(u.name, r.params.vhost!));
+      return new StatusResult(204);
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/topic-permissions/:vhost/:user/:exchange',
+    access: 'administrator',
+    summary: 'Clears a user’s topic permission on one exchange',
+    handler: async (r) => {
+      requireAdmin(r);
+      const u = user(r);
+      if (!(u.topicPermissions[r.params.vhost!] ?? []).some((t) => t.exchange === r.params.exchange)) throw new HttpError(404, 'Object Not Found', 'Not Found');
+      await core(() => r.ctx.core.users.clearTopicPermissions(u.name, r.params.vhost!, r.params.exchange!));
+      return new StatusResult(204);
     },
   },
   {

@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createMessage } from '../core/index.js';
 import type { ManagementContext } from './context.js';
+import { expiringCertificates, windowMs } from './certificate-expiry.js';
 import { HttpError } from './http-io.js';
 import { isAdministrator, mayReadVhost } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
@@ -124,6 +125,15 @@ export const nodeRoutes: Route[] = [
       return node(r.ctx);
     },
   },
+  { method: 'GET', path: '/api/cluster-name', access: 'management', summary: 'The cluster name (the node name: polybroker runs one node)', handler: (r) => ({ name: r.ctx.nodeName }) },
+  { method: 'GET', path: '/api/extensions', access: 'management', summary: 'Management UI extensions (none)', handler: () => [] },
+  {
+    method: 'GET',
+    path: '/api/healthchecks/node',
+    access: 'management',
+    summary: 'RabbitMQ’s older node check: `{status: failed, reason}` (still 200, as RabbitMQ) while a memory or disk alarm is active',
+    handler: (r) => (r.ctx.core.alarms.size ? { status: 'failed', reason: `resource alarm(s) in effect: ${[...r.ctx.core.alarms].join(', ')}` } : healthy()),
+  },
   { method: 'GET', path: '/api/whoami', access: 'management', summary: 'The authenticated user', handler: (r) => ({ name: r.principal.name, tags: r.principal.tags }) },
   {
     method: 'GET',
@@ -150,8 +160,13 @@ export const nodeRoutes: Route[] = [
     method: 'GET',
     path: '/api/health/checks/certificate-expiration/:within/:unit',
     access: 'management',
-    summary: 'TLS certificates (see docs/security.md); ok when none expires within the window',
-    handler: () => healthy(),
+    summary: 'Fails (503) when a certificate of the `tls:` section (chain or CA bundle) expires within the window (unit days, weeks, months, years) while a TLS listener is enabled',
+    handler: async (r) => {
+      const ms = windowMs(r.params.within!, r.params.unit!);
+      if (ms === null) throw new HttpError(400, 'bad_request', 'within must be a non-negative integer and unit one of days, weeks, months, years');
+      const expiring = await expiringCertificates(r.ctx.config(), Date.now() + ms);
+      return expiring.length ? new StatusResult(503, { status: 'failed', reason: 'Certificates expiring', expired: expiring }) : healthy();
+    },
   },
   {
     method: 'GET',

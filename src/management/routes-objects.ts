@@ -6,6 +6,7 @@ import { createMessage, isCoreError, type Vhost, type Core, type ExchangeType, t
 import { exportDefinitions, importDefinitions, type RabbitDefinitions } from './definitions.js';
 import { DefinitionsRefused } from './definitions-undo.js';
 import { found, HttpError, notFound } from './http-io.js';
+import { sortItems } from './list-query.js';
 import { isAdministrator, mayChangeVhost, mayReadVhost, type Principal } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
 import { bindingView, exchangeView, matchingPolicy, policyView, propertiesKey, queueView } from './views.js';
@@ -77,6 +78,7 @@ function paginate(r: RouteRequest, items: Record<string, unknown>[]): Record<str
   }
   const page = r.query.get('page');
   if (!page) return list;
+  list = sortItems(list, r.query);
   const size = Math.max(1, Number(r.query.get('page_size') ?? 100));
   const p = Math.max(1, Number(page));
   const slice = list.slice((p - 1) * size, p * size);
@@ -246,6 +248,40 @@ function bindRoute(destination: 'queue' | 'exchange'): Route {
   };
 }
 
+const DTYPE = { queue: 'q', exchange: 'e' } as const;
+
+/** GET /api/bindings/:vhost/e/:source/{q|e}/:destination. */
+function bindingsBetweenRoute(destination: 'queue' | 'exchange'): Route {
+  return {
+    method: 'GET',
+    path: `/api/bindings/:vhost/e/:source/${DTYPE[destination]}/:destination`,
+    access: 'management',
+    summary: destination === 'queue' ? 'Bindings between an exchange and a queue' : 'Bindings between two exchanges',
+    handler: (r) => listBindings(r, readableVhost(r).name, (b) => b.source === r.params.source && b.destination === r.params.destination && b.destination_type === destination),
+  };
+}
+
+/** DELETE /api/bindings/:vhost/e/:source/{q|e}/:destination/:props (props = properties_key): write on the destination, read on the source. */
+function unbindRoute(destination: 'queue' | 'exchange'): Route {
+  return {
+    method: 'DELETE',
+    path: `/api/bindings/:vhost/e/:source/${DTYPE[destination]}/:destination/:props`,
+    access: 'management',
+    summary: destination === 'queue' ? 'Unbinds a queue (props = properties_key)' : 'Unbinds an exchange from an exchange (props = properties_key)',
+    handler: async (r) => {
+      const vh = writableVhost(r);
+      const [to, from] = [r.params.destination!, r.params.source!];
+      const match = listBindings(r, vh.name).find((b) => b.source === from && b.destination === to && b.destination_type === destination && b.properties_key === r.params.props);
+      if (!match) throw notFound();
+      requirePermission(r, vh.name, destination, to, 'write');
+      requirePermission(r, vh.name, 'exchange', from, 'read');
+      const [key, args] = [String(match.routing_key), match.arguments as Record<string, unknown>];
+      await core(() => (destination === 'queue' ? vh.unbindQueue(to, from, key, args) : vh.unbindExchange(to, from, key, args)));
+      return new StatusResult(204);
+    },
+  };
+}
+
 export const objectRoutes: Route[] = [
   { method: 'GET', path: '/api/vhosts', access: 'management', summary: 'Vhosts with message totals', handler: (r) => visibleVhosts(r.ctx.core, r.principal).map((vh) => vhostView(r, vh)) },
   { method: 'GET', path: '/api/vhosts/:vhost', access: 'management', summary: 'One vhost', handler: (r) => vhostView(r, readableVhost(r)) },
@@ -380,28 +416,32 @@ export const objectRoutes: Route[] = [
   { method: 'GET', path: '/api/queues/:vhost/:name/bindings', access: 'management', summary: 'Bindings of a queue', handler: (r) => listBindings(r, readableVhost(r).name, (b) => b.destination === r.params.name && b.destination_type === 'queue') },
   { method: 'GET', path: '/api/bindings', access: 'management', summary: 'Every binding', handler: (r) => listBindings(r) },
   { method: 'GET', path: '/api/bindings/:vhost', access: 'management', summary: 'Bindings of a vhost', handler: (r) => listBindings(r, readableVhost(r).name) },
-  {
-    method: 'GET',
-    path: '/api/bindings/:vhost/e/:source/q/:destination',
-    access: 'management',
-    summary: 'Bindings between an exchange and a queue',
-    handler: (r) => listBindings(r, readableVhost(r).name, (b) => b.source === r.params.source && b.destination === r.params.destination && b.destination_type === 'queue'),
-  },
+  bindingsBetweenRoute('queue'),
+  bindingsBetweenRoute('exchange'),
   bindRoute('queue'),
   bindRoute('exchange'),
+  unbindRoute('queue'),
+  unbindRoute('exchange'),
   {
-    method: 'DELETE',
-    path: '/api/bindings/:vhost/e/:source/q/:destination/:props',
+    method: 'GET',
+    path: '/api/exchanges/:vhost/:name/bindings/source',
     access: 'management',
-    summary: 'Unbinds a queue (props = properties_key)',
-    handler: async (r) => {
-      const vh = writableVhost(r);
-      const found = listBindings(r, vh.name).find((b) => b.source === r.params.source && b.destination === r.params.destination && b.properties_key === r.params.props);
-      if (!found) throw notFound();
-      requirePermission(r, vh.name, 'queue', r.params.destination!, 'write');
-      requirePermission(r, vh.name, 'exchange', r.params.source!, 'read');
-      await core(() => vh.unbindQueue(r.params.destination!, r.params.source!, String(found.routing_key), found.arguments as Record<string, unknown>));
-      return new StatusResult(204);
+    summary: 'Bindings whose source is the exchange',
+    handler: (r) => {
+      const vh = readableVhost(r);
+      found(vh.exchange(r.params.name!));
+      return listBindings(r, vh.name, (b) => b.source === r.params.name);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/exchanges/:vhost/:name/bindings/destination',
+    access: 'management',
+    summary: 'Bindings whose destination is the exchange',
+    handler: (r) => {
+      const vh = readableVhost(r);
+      found(vh.exchange(r.params.name!));
+      return listBindings(r, vh.name, (b) => b.destination === r.params.name && b.destination_type === 'exchange');
     },
   },
   { method: 'GET', path: '/api/policies', access: 'management', summary: 'Every policy', handler: (r) => visibleVhosts(r.ctx.core, r.principal).flatMap((vh) => vh.policies().map((p) => policyView(vh.name, p))) },
@@ -473,9 +513,10 @@ export const objectRoutes: Route[] = [
     handler: async (r) => {
       const vh = writableVhost(r);
       const defs = (await r.body()) as RabbitDefinitions;
-      for (const list of [defs.queues, defs.exchanges, defs.bindings, defs.policies, defs.polybroker_streams] as { vhost?: string }[][]) for (const i of list ?? []) i.vhost = vh.name;
-      // As RabbitMQ's vhost import: objects only. Users and permissions need the administrator route.
-      const objects: RabbitDefinitions = { queues: defs.queues, exchanges: defs.exchanges, bindings: defs.bindings, policies: defs.policies, polybroker_streams: defs.polybroker_streams };
+      if (defs.parameters?.length && !isAdministrator(r.principal)) throw new HttpError(403, 'not_authorised', 'vhost limits (parameters) need the administrator tag');
+      for (const list of [defs.queues, defs.exchanges, defs.bindings, defs.policies, defs.parameters, defs.polybroker_streams] as { vhost?: string }[][]) for (const i of list ?? []) i.vhost = vh.name;
+      // As RabbitMQ's vhost import: objects (and the vhost's limits) only. Users and permissions need the administrator route.
+      const objects: RabbitDefinitions = { queues: defs.queues, exchanges: defs.exchanges, bindings: defs.bindings, policies: defs.policies, parameters: defs.parameters, polybroker_streams: defs.polybroker_streams };
       return { changes: await importing(() => importDefinitions(r.ctx.core, objects, vh.name, r.progress)) };
     },
   },

@@ -25,7 +25,7 @@ function protocolLabel(c: ConnectionInfo): string {
   }
 }
 
-function splitRemote(remote: string): { host: string; port: number | null } {
+export function splitRemote(remote: string): { host: string; port: number | null } {
   const m = /^(.*):(\d+)$/.exec(remote);
   if (m && (m[1]!.includes('.') || m[1]!.includes(':') || m[1] === 'localhost')) return { host: m[1]!, port: Number(m[2]) };
   return { host: remote, port: null };

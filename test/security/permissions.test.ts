@@ -29,7 +29,14 @@ beforeAll(async () => {
           // Its own names, and the MQTT session queues the broker declares (configure), binds (write) and consumes (read) for its subscriptions.
           permissions: { '/': { configure: '^lim|^mqtt\\.session\\.', write: '^lim|^mqtt\\.session\\.|amq\\.default|amq\\.topic', read: '^lim|^mqtt\\.session\\.|amq\\.topic' } },
           // Kafka topics are routed through amq.topic with routing key = topic: the topic permission applies to them too.
-          topicPermissions: { '/': [{ exchange: 'amq.topic', write: '^sensors\\.|^lim', read: '^sensors\\.|^lim' }] },
+          topicPermissions: {
+            '/': [
+              { exchange: 'amq.topic', write: '^sensors\\.|^lim', read: '^sensors\\.|^lim' },
+              // The same rule on a topic and on a direct exchange: RabbitMQ applies it to the topic one only.
+              { exchange: 'lim-tx-topic', write: '^ok', read: '^ok' },
+              { exchange: 'lim-tx-direct', write: '^ok', read: '^ok' },
+            ],
+          },
         },
         { name: 'admin', password: 'admin-pw', tags: ['administrator'], permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
         { name: 'novhost', password: 'nv-pw' },
@@ -130,6 +137,9 @@ describe('AMQP 0-9-1 (amqplib)', () => {
     const { ch: admin, c: ac } = await channel('admin:admin-pw');
     expect(await admin.checkQueue('lim-dlx-ok')).toMatchObject({ queue: 'lim-dlx-ok' });
     await expect(admin.checkQueue('lim-dlx-q')).rejects.toThrow(/404/);
+    const { ch: admin2, c: ac2 } = await channel('admin:admin-pw');
+    await admin2.deleteQueue('lim-dlx-ok');
+    await ac2.close().catch(() => {});
     await ac.close().catch(() => {});
     await c.close().catch(() => {});
   });
@@ -146,6 +156,26 @@ describe('AMQP 0-9-1 (amqplib)', () => {
     expect((await closed).message).toMatch(/access to topic 'billing\.x' in exchange 'amq\.topic'/);
     await c.close().catch(() => {});
     await c2.close().catch(() => {});
+  });
+
+  it('topic permissions apply to topic exchanges only, as RabbitMQ: the same rule refuses on a topic exchange and not on a direct one', async () => {
+    const { c, ch } = await channel();
+    await ch.assertExchange('lim-tx-topic', 'topic', { durable: false });
+    await ch.assertExchange('lim-tx-direct', 'direct', { durable: false });
+    await ch.assertQueue('lim-tx-q', { durable: false });
+    await ch.bindQueue('lim-tx-q', 'lim-tx-direct', 'other');
+    ch.publish('lim-tx-direct', 'other', Buffer.from('direct'));
+    const got = await (async () => {
+      for (;;) {
+        const m = await ch.get('lim-tx-q', { noAck: true });
+        if (m) return m.content.toString();
+      }
+    })();
+    expect(got).toBe('direct');
+    const closed = new Promise<Error>((resolve) => ch.once('error', resolve));
+    ch.publish('lim-tx-topic', 'other', Buffer.from('topic'));
+    expect((await closed).message).toMatch(/403 \(ACCESS-REFUSED\) with message "ACCESS_REFUSED - access to topic 'other' in exchange 'lim-tx-topic' in vhost '\/' refused for user 'lim'"/);
+    await c.close().catch(() => {});
   });
 
   it('a user without permissions on the vhost is refused at connection.open (530); a wrong password is ACCESS_REFUSED', async () => {

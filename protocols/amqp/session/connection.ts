@@ -411,9 +411,15 @@ export class AmqpConnection {
     authorizeResource(this.principal, this.vhostName, kind, name, perm, classId, methodId);
   }
 
-  /** Throws ACCESS_REFUSED unless the user's topic permissions on `exchange` allow `routingKey`. */
+  /**
+   * Throws ACCESS_REFUSED unless the user's topic permissions on `exchange` allow `routingKey`.
+   * As in RabbitMQ they apply to topic exchanges only (looked up only when they would refuse).
+   */
   authorizeTopic(exchange: string, routingKey: string, perm: 'write' | 'read', classId: number, methodId: number): void {
     if (!this.principal) throw new AmqpConnectionError(ReplyCode.ACCESS_REFUSED, 'not authenticated', classId, methodId);
+    if (this.principal.allowsTopic(this.vhostName, exchange, routingKey, perm, tableString(this.clientProperties, 'connection_name'))) return;
+    const type = this.core?.vhost.exchange(exchange)?.type;
+    if (type !== undefined && type !== 'topic') return;
     authorizeTopic(this.principal, this.vhostName, exchange, routingKey, perm, classId, methodId, tableString(this.clientProperties, 'connection_name'));
   }
 

@@ -34,9 +34,13 @@ export function authorizeDeclare(session: StompSession, queue: string, args: Arg
   authorize(session, 'exchange', dlx, 'write');
 }
 
+/** Topic permission on a routing key of a topic exchange: ERROR access_refused naming it. */
 export function authorizeTopic(session: StompSession, exchange: string, routingKey: string, perm: 'write' | 'read'): void {
   const user = session.principal;
   const vhost = session.connection?.vhost.name;
   if (!user || vhost === undefined || user.allowsTopic(vhost, exchange, routingKey, perm, session.clientId)) return;
+  // As in RabbitMQ, topic permissions apply to topic exchanges only.
+  const type = session.connection?.vhost.exchange(exchange)?.type;
+  if (type !== undefined && type !== 'topic') return;
   throw new StompError('access_refused', `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user.name}'`);
 }

@@ -62,7 +62,7 @@ export class KafkaSession implements ConnectionState {
   readonly localAddress: string;
   readonly localPort: number;
 
-  /** Reading 'data' events (TLS, WebSocket) when not reading directly. */
+  /** Reading 'data' events (WebSocket) when not reading directly. */
   private readonly splitter: FrameSplitter | null;
   readonly direct: boolean;
   private readonly writer = new Writer();
@@ -97,7 +97,7 @@ export class KafkaSession implements ConnectionState {
     // Responses are written whole (one frame per write, corked per tick): Nagle would only add
     // delayed-ACK stalls to request/response round trips.
     (stream as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    // Plain TCP: reads go into reused memory (see direct-socket-reads.ts); 'data' then never
+    // TCP and TLS sockets: reads go into reused memory (see direct-socket-reads.ts); 'data' then never
     // fires, but its listener keeps the stream flowing so that 'end' is emitted.
     this.direct = readFramesDirectly(stream, new FrameAssembler(node.options.maxRequestBytes, requestBuffers), (frames) => this.onFrames(frames), (err) => this.onFramingError(err));
     this.splitter = this.direct ? null : new FrameSplitter(node.options.maxRequestBytes, requestBuffers);

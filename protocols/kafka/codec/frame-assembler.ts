@@ -31,6 +31,8 @@ export class FrameAssembler {
   /** The size prefix and API key when they span reads. */
   private readonly head = Buffer.alloc(6);
   private headFill = 0;
+  /** Where in `frame` the last `directTarget()` began (-1: none named since). */
+  private directFrom = -1;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -92,13 +94,20 @@ export class FrameAssembler {
   /** Where the next read may go directly (the rest of a large frame), or null for a staging read. */
   directTarget(): Buffer | null {
     const frame = this.frame;
-    return frame !== null && frame.length - this.filled >= DIRECT_MIN_BYTES ? frame.subarray(this.filled) : null;
+    if (frame === null || frame.length - this.filled < DIRECT_MIN_BYTES) {
+      this.directFrom = -1;
+      return null;
+    }
+    this.directFrom = this.filled;
+    return frame.subarray(this.filled);
   }
 
   /** `n` bytes were read into the last `directTarget()`; returns the frame if that completed it. */
   directFilled(n: number): Buffer[] {
     const frame = this.frame;
-    if (frame === null || this.filled + n > frame.length) throw new Error('direct read past the frame');
+    // A push() since the target was named would make its bytes land in the wrong place.
+    if (frame === null || this.directFrom !== this.filled || this.filled + n > frame.length) throw new Error('direct read not where the frame continues');
+    this.directFrom = -1;
     this.filled += n;
     const out: Buffer[] = [];
     if (this.filled === frame.length) this.complete(out);

@@ -46,6 +46,18 @@ class StalledPeer extends StalledPeerBase {
     this.parser.push(chunk);
   }
 
+  /** Opens the connection (guest) and channel 1. */
+  async openChannel(): Promise<void> {
+    this.push(PROTOCOL_HEADER);
+    await this.until(() => this.methods.has(MethodId.connectionStart));
+    this.send(0, 'connection.start-ok', { clientProperties: new Map(), mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
+    await this.until(() => this.methods.has(MethodId.connectionTune));
+    this.send(0, 'connection.tune-ok', { channelMax: 2047, frameMax: 131072, heartbeat: 0 });
+    this.send(0, 'connection.open', { virtualHost: '/' });
+    this.send(1, 'channel.open', {});
+    await this.until(() => this.methods.has(MethodId.channelOpenOk));
+  }
+
   /** The client sends a method frame to the broker. */
   send<N extends MethodName>(channel: number, name: N, args: Partial<MethodArgs[N]>): void {
     const w = new Writer(512);
@@ -73,14 +85,7 @@ describe('a consumer that stops reading', () => {
 
     const peer = new StalledPeer();
     adapter.accept(peer, { listener: 'amqp', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
-    peer.push(PROTOCOL_HEADER);
-    await peer.until(() => peer.methods.has(MethodId.connectionStart));
-    peer.send(0, 'connection.start-ok', { clientProperties: new Map(), mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
-    await peer.until(() => peer.methods.has(MethodId.connectionTune));
-    peer.send(0, 'connection.tune-ok', { channelMax: 2047, frameMax: 131072, heartbeat: 0 });
-    peer.send(0, 'connection.open', { virtualHost: '/' });
-    peer.send(1, 'channel.open', {});
-    await peer.until(() => peer.methods.has(MethodId.channelOpenOk));
+    await peer.openChannel();
     // From here on the peer reads nothing.
     peer.stall();
     peer.send(1, 'basic.consume', { queue, noAck: true });
@@ -110,14 +115,7 @@ describe('publisher flow control', () => {
       const ch = await conn.createChannel();
       await ch.assertQueue(queue, { durable: false });
       flowAdapter.accept(peer, { listener: 'amqp', remoteAddress: '127.0.0.1', remotePort: 1, localPort: 2, tls: false });
-      peer.push(PROTOCOL_HEADER);
-      await peer.until(() => peer.methods.has(MethodId.connectionStart));
-      peer.send(0, 'connection.start-ok', { clientProperties: new Map(), mechanism: 'PLAIN', response: Buffer.from('\0guest\0guest'), locale: 'en_US' });
-      await peer.until(() => peer.methods.has(MethodId.connectionTune));
-      peer.send(0, 'connection.tune-ok', { channelMax: 2047, frameMax: 131072, heartbeat: 0 });
-      peer.send(0, 'connection.open', { virtualHost: '/' });
-      peer.send(1, 'channel.open', {});
-      await peer.until(() => peer.methods.has(MethodId.channelOpenOk));
+      await peer.openChannel();
       peer.stall();
       peer.send(1, 'basic.consume', { queue, noAck: true });
       await peer.until(() => peer.methods.has(MethodId.basicConsumeOk));

@@ -3,17 +3,9 @@ import type { VhostsSection } from './definitions-config.js';
 import { delayedTypeArg } from './exchange.js';
 import { compileHeadersBinding } from './headers-match.js';
 import { checkEquivalentArgs, effectiveArguments, parseQueueSettings, pickPolicy } from './queue-args.js';
-import { normalizeArgs } from './vhost.js';
+import { DEFAULT_EXCHANGES, normalizeArgs } from './vhost.js';
 
 const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers', 'x-delayed-message'];
-const DEFAULT_EXCHANGES: [string, ExchangeInfo['type']][] = [
-  ['', 'direct'],
-  ['amq.direct', 'direct'],
-  ['amq.fanout', 'fanout'],
-  ['amq.topic', 'topic'],
-  ['amq.headers', 'headers'],
-  ['amq.match', 'headers'],
-];
 
 interface QueueShape {
   durable: boolean;

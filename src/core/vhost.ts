@@ -84,7 +84,8 @@ export interface VhostContext {
   flow: PublisherFlow;
 }
 
-const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
+/** The exchanges every vhost has (definitions checks rely on them too). */
+export const DEFAULT_EXCHANGES: [string, ExchangeType][] = [
   ['', 'direct'],
   ['amq.direct', 'direct'],
   ['amq.fanout', 'fanout'],

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createMessage } from '../core/index.js';
+import { isTlsListener, listenerProtocol, type ListenerName } from '../config/index.js';
 import type { ManagementContext } from './context.js';
 import { expiringCertificates, windowMs } from './certificate-expiry.js';
 import { HttpError } from './http-io.js';
@@ -103,6 +104,21 @@ async function node(ctx: ManagementContext): Promise<Record<string, unknown>> {
   };
 }
 
+/** RabbitMQ's protocol name of a listener (`amqp`, `amqp/ssl`, `https`...). */
+function rabbitProtocolName(listener: ListenerName): string {
+  if (listener === 'https') return 'https';
+  return isTlsListener(listener) ? `${listenerProtocol(listener)}/ssl` : listener;
+}
+
+/** A protocol name as RabbitMQ's protocol-listener check accepts it (amqp091, amqp0-9-1, amqps...). */
+function normalizeProtocol(p: string): string {
+  const name = p.toLowerCase();
+  if (['amqp091', 'amqp0-9-1', 'amqp0.9.1', 'amqp'].includes(name)) return 'amqp';
+  if (['management', 'http/prometheus', 'http/management'].includes(name)) return 'http';
+  const tls = /^(amqp|mqtt|stomp|kafka)(s|\/ssl)$/.exec(name);
+  return tls ? `${tls[1]}/ssl` : name;
+}
+
 function healthy(): Record<string, unknown> {
   return { status: 'ok' };
 }
@@ -172,27 +188,26 @@ export const nodeRoutes: Route[] = [
     method: 'GET',
     path: '/api/health/checks/port-listener/:port',
     access: 'management',
-    summary: 'A listener is bound to the port',
+    summary: 'A listener is bound to the port (503 `{missing, ports}` otherwise)',
     handler: (r) => {
       const port = Number(r.params.port);
-      const found = [...r.ctx.listeners().values()].some((a) => a.port === port);
-      return found ? { status: 'ok', port } : unhealthy(`No active listener on port ${port}`);
+      const ports = [...r.ctx.listeners().values()].map((a) => a.port);
+      return ports.includes(port) ? { status: 'ok', port } : new StatusResult(503, { status: 'failed', reason: 'No active listener', missing: port, ports });
     },
   },
   {
     method: 'GET',
     path: '/api/health/checks/protocol-listener/:protocol',
     access: 'management',
-    summary: 'A listener for the protocol (amqp, mqtt, stomp, kafka, http; RabbitMQ names amqp091, mqtt, stomp, http accepted) is bound',
+    summary: 'A listener for the protocol is bound: RabbitMQ’s names (amqp, amqp091, amqp/ssl, mqtt, mqtt/ssl, stomp, stomp/ssl, http, https) and kafka, kafka/ssl (503 `{missing, protocols}` otherwise)',
     handler: (r) => {
-      const aliases: Record<string, string> = { amqp091: 'amqp', 'amqp0-9-1': 'amqp', 'http/prometheus': 'http', management: 'http' };
-      const want = aliases[r.params.protocol!] ?? r.params.protocol!;
-      const found = [...r.ctx.listeners().keys()].includes(want as never);
-      return found ? { status: 'ok', protocol: r.params.protocol } : unhealthy(`No active listener for protocol ${r.params.protocol}`);
+      const want = normalizeProtocol(r.params.protocol!);
+      const protocols = [...r.ctx.listeners().keys()].map(rabbitProtocolName);
+      return protocols.includes(want) ? { status: 'ok', protocol: want } : new StatusResult(503, { status: 'failed', reason: 'No active listener', missing: r.params.protocol, protocols });
     },
   },
-  { method: 'GET', path: '/api/health/checks/node-is-quorum-critical', access: 'management', summary: 'Always ok (single node)', handler: () => healthy() },
-  { method: 'GET', path: '/api/health/checks/node-is-mirror-sync-critical', access: 'management', summary: 'Always ok (single node)', handler: () => healthy() },
+  { method: 'GET', path: '/api/health/checks/node-is-quorum-critical', access: 'management', summary: 'Ok: a single node is never quorum-critical (RabbitMQ’s answer for a single-node cluster)', handler: () => ({ status: 'ok', reason: 'single node cluster' }) },
+  { method: 'GET', path: '/api/health/checks/node-is-mirror-sync-critical', access: 'management', summary: 'Ok: a single node has no mirrors (RabbitMQ’s answer for a single-node cluster)', handler: () => ({ status: 'ok', reason: 'single node cluster' }) },
   {
     method: 'GET',
     path: '/api/aliveness-test/:vhost',

@@ -457,8 +457,9 @@ export const objectRoutes: Route[] = [
       const b = await r.body();
       if (typeof b.pattern !== 'string' || typeof b.definition !== 'object') throw new HttpError(400, 'bad_request', 'pattern and definition are required');
       const applyTo = String(b['apply-to'] ?? 'all');
+      const existed = vh.policies().some((p) => p.name === r.params.name);
       await core(() => vh.setPolicy({ name: r.params.name!, pattern: b.pattern as string, applyTo: (applyTo === 'classic_queues' || applyTo === 'quorum_queues' ? 'queues' : applyTo) as 'all', priority: Number(b.priority ?? 0), definition: b.definition as Record<string, unknown> }));
-      return new StatusResult(201);
+      return new StatusResult(existed ? 204 : 201);
     },
   },
   {

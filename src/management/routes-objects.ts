@@ -303,7 +303,7 @@ export const objectRoutes: Route[] = [
     method: 'DELETE',
     path: '/api/vhosts/:vhost',
     access: 'administrator',
-    summary: 'Deletes a vhost and everything in it, and every user\'s permissions on it',
+    summary: 'Deletes a vhost and everything in it, and every user\'s permissions and topic permissions on it (as RabbitMQ)',
     handler: async (r) => {
       requireAdmin(r);
       const name = r.params.vhost!;

@@ -150,10 +150,13 @@ export async function acceptConnect(conn: MqttConnection, pending: PendingConnec
     sessionPresent = true;
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     session.expiryTimer = null;
-    if (session.persistent !== expiry > 0 && session.sessionQueueDeclared) {
-      // Persistence changed: the session queue's durability must follow.
-      await adapter.deleteQueueQuietly(session.queue);
-      session.sessionQueueDeclared = false;
+    if (session.persistent && expiry === 0) {
+      // Resumed with expiry 0: the session now ends with this connection. Its queued messages
+      // are part of the session state and are delivered now [MQTT-3.1.2-5], so its (durable)
+      // queue stays; only the records go, so a crash cannot bring the session back. A leftover
+      // queue without a record is deleted at the next CONNECT.
+      adapter.sessionStore.delete(clientId);
+      adapter.inflightStore.delete(clientId);
     }
     session.expiryInterval = expiry;
   } else {

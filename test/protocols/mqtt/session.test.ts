@@ -58,6 +58,26 @@ describe('sessions', () => {
     await s2.end();
   });
 
+  it('delivers the queued messages of a 5.0 session resumed with session expiry 0, then ends it [MQTT-3.1.2-5]', async () => {
+    // Paho's client_test5 offline_message_queueing: the resuming CONNECT carries no Session
+    // Expiry Interval. The session still resumes with its queued messages; it then ends with
+    // this connection.
+    const s1 = await connectClient(h.url, { clientId: 'off5', protocolVersion: 5, clean: true, properties: { sessionExpiryInterval: 99999 } });
+    await s1.client.subscribeAsync('off/+', { qos: 2 });
+    await s1.end();
+    const pub = await connectClient(h.url, { clientId: 'pub5', protocolVersion: 5 });
+    await pub.client.publishAsync('off/a', 'one', { qos: 1 });
+    await pub.client.publishAsync('off/b', 'two', { qos: 2 });
+    await pub.end();
+    const s2 = await connectClient(h.url, { clientId: 'off5', protocolVersion: 5, clean: false });
+    const got = await s2.waitFor(2);
+    expect(got.map((m) => m.payload).sort()).toEqual(['one', 'two']);
+    await s2.end();
+    const raw = await RawClient.connect(h.port, 5);
+    expect((await raw.handshake('off5', { clean: false })).sessionPresent).toBe(false);
+    raw.destroy();
+  });
+
   it('expires a 5.0 session after its expiry interval', async () => {
     const s1 = await connectClient(h.url, { clientId: 'exp', protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 1 } });
     await s1.client.subscribeAsync('e', { qos: 1 });

@@ -52,10 +52,11 @@ function inequivalent(ch: AmqpChannel, name: string, what: string, received: unk
 
 export async function exchangeDelete(ch: AmqpChannel, a: MethodArgs['exchange.delete']): Promise<void> {
   checkNotDefault(ch, a.exchange, 40, 20);
-  ch.conn.authorize('exchange', a.exchange, 'configure', 40, 20);
-  if (a.exchange.startsWith('amq.') && vhostOf(ch).exchange(a.exchange)) {
-    throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `operation not permitted on exchange '${a.exchange}' ${where(ch)}`, 40, 20);
+  // RabbitMQ refuses every amq.* name here, existing or not, before checking permissions.
+  if (a.exchange.startsWith('amq.')) {
+    throw new AmqpChannelError(ReplyCode.ACCESS_REFUSED, `deletion of system exchange '${a.exchange}' ${where(ch)} not allowed`, 40, 20);
   }
+  ch.conn.authorize('exchange', a.exchange, 'configure', 40, 20);
   try {
     await vhostOf(ch).deleteExchange(a.exchange, { ifUnused: a.ifUnused });
   } catch (e) {

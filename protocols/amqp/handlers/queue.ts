@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NotFound } from '../../../src/core/index.js';
 import { AmqpChannelError } from '../codec/errors.js';
 import { plainTable } from '../codec/field-table.js';
-import { REPLY_TO_QUEUE } from '../mapping/direct-reply-to.js';
+import { REPLY_TO_PREFIX, REPLY_TO_QUEUE } from '../mapping/direct-reply-to.js';
 import { queueArguments } from '../mapping/queue-arguments.js';
 import type { MethodArgs } from '../spec/methods.js';
 import { ReplyCode } from '../spec/reply-codes.js';
@@ -25,9 +25,14 @@ export function checkQueueExists(ch: AmqpChannel, name: string, classId: number,
 export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare']): Promise<void> {
   const conn = ch.conn;
   const vhost = conn.core!.vhost;
-  if (a.queue === REPLY_TO_QUEUE) {
-    // RabbitMQ answers a declare of the direct reply-to pseudo-queue with empty counts.
-    if (!a.nowait) ch.send('queue.declare-ok', { queue: a.queue, messageCount: 0, consumerCount: 0 });
+  if (a.queue.startsWith(REPLY_TO_QUEUE)) {
+    // RabbitMQ treats every declare of a direct reply-to name as passive: the pseudo-queue and
+    // the reply name of a live requester exist with one consumer (an RPC server checks its
+    // requester is still there this way), any other such name is 404.
+    const live = a.queue === REPLY_TO_QUEUE || (a.queue.startsWith(REPLY_TO_PREFIX) && conn.deps.directReply.lookup(a.queue) !== undefined);
+    if (!live) throw new AmqpChannelError(ReplyCode.NOT_FOUND, `no queue '${a.queue}' ${where(ch)}`, 50, 10);
+    ch.lastQueue = a.queue;
+    if (!a.nowait) ch.send('queue.declare-ok', { queue: a.queue, messageCount: 0, consumerCount: 1 });
     return;
   }
   let result;

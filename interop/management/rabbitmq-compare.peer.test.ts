@@ -269,6 +269,23 @@ describe('the same script of changes answers the same on both', () => {
   });
 });
 
+describe('a vhost exported from polybroker, imported into RabbitMQ', () => {
+  it('RabbitMQ accepts the export and then holds the same objects and limits', async () => {
+    const exported = (await P.get('/api/definitions/shop')).body;
+    await R.del('/api/vhosts/shop-copy');
+    expect((await R.put('/api/vhosts/shop-copy')).status).toBe(201);
+    try {
+      const res = await R.post('/api/definitions/shop-copy', exported);
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+      const copy = (await R.get('/api/definitions/shop-copy')).body;
+      const objects = (d: Record<string, Record<string, unknown>[]>, k: string) => (d[k] ?? []).map((x) => JSON.stringify(sortKeys({ ...x, vhost: undefined }))).sort();
+      for (const k of ['exchanges', 'queues', 'bindings', 'policies', 'parameters']) expect(objects(copy, k), k).toEqual(objects(exported, k));
+    } finally {
+      await R.del('/api/vhosts/shop-copy');
+    }
+  });
+});
+
 describe('definitions exported from RabbitMQ, imported into polybroker', () => {
   it('recreates the topology and the user (with its RabbitMQ password hash), which amqplib then uses', async () => {
     const exported = (await R.get('/api/definitions')).body;

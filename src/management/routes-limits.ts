@@ -66,7 +66,13 @@ async function setLimits(r: RouteRequest, vh: Vhost, limits: VhostLimits): Promi
   await core(() => r.ctx.core.declareVhost(vh.name, options));
 }
 
+/** Runtime parameters need the policymaker or administrator tag (RabbitMQ's is_authorized_policies). */
+function requirePolicymaker(r: RouteRequest): void {
+  if (!isAdministrator(r.principal) && !r.principal.tags.includes('policymaker')) throw new HttpError(403, 'not_authorised', 'runtime parameters need the policymaker or administrator tag');
+}
+
 function parameters(r: RouteRequest, component?: string, vhost?: string): Record<string, unknown>[] {
+  requirePolicymaker(r);
   if (component !== undefined && component !== 'vhost-limits') return [];
   return visibleVhosts(r.ctx.core, r.principal, vhost).flatMap((vh) => {
     const p = parameterView(vh);
@@ -112,8 +118,8 @@ export const limitRoutes: Route[] = [
       return new StatusResult(204);
     },
   },
-  { method: 'GET', path: '/api/operator-policies', access: 'management', summary: 'Operator policies: always empty (polybroker has none; PUT answers 400)', handler: () => [] },
-  { method: 'GET', path: '/api/operator-policies/:vhost', access: 'management', summary: 'Operator policies of a vhost: always empty', handler: (r) => (readableVhost(r), []) },
+  { method: 'GET', path: '/api/operator-policies', access: 'administrator', summary: 'Operator policies: always empty (polybroker has none; PUT answers 400)', handler: () => [] },
+  { method: 'GET', path: '/api/operator-policies/:vhost', access: 'administrator', summary: 'Operator policies of a vhost: always empty', handler: (r) => (readableVhost(r), []) },
   {
     method: 'PUT',
     path: '/api/operator-policies/:vhost/:name',
@@ -123,7 +129,7 @@ export const limitRoutes: Route[] = [
       throw new HttpError(400, 'bad_request', 'polybroker has no operator policies; use a policy (PUT /api/policies/{vhost}/{name})');
     },
   },
-  { method: 'GET', path: '/api/parameters', access: 'management', summary: 'Runtime parameters: the vhost-limits component (federation and shovel are not supported)', handler: (r) => parameters(r) },
+  { method: 'GET', path: '/api/parameters', access: 'management', summary: 'Runtime parameters (policymaker or administrator): the vhost-limits component (federation and shovel are not supported)', handler: (r) => parameters(r) },
   { method: 'GET', path: '/api/parameters/:component', access: 'management', summary: 'Runtime parameters of a component', handler: (r) => parameters(r, r.params.component) },
   { method: 'GET', path: '/api/parameters/:component/:vhost', access: 'management', summary: 'Runtime parameters of a component in a vhost', handler: (r) => parameters(r, r.params.component, readableVhost(r).name) },
   {
@@ -132,6 +138,7 @@ export const limitRoutes: Route[] = [
     access: 'management',
     summary: 'One runtime parameter (`vhost-limits/{vhost}/limits`)',
     handler: (r) => {
+      requirePolicymaker(r);
       const vh = readableVhost(r);
       const p = r.params.component === 'vhost-limits' && r.params.name === 'limits' ? parameterView(vh) : null;
       if (!p) throw notFound();

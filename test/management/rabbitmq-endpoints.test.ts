@@ -114,6 +114,9 @@ describe('vhost limits', () => {
       { value: { 'max-connections': 0 }, vhost: 'other', component: 'vhost-limits', name: 'limits' },
     ]);
     expect((await api.get('/api/parameters/federation-upstream')).body).toEqual([]);
+    // Runtime parameters need the policymaker tag (RabbitMQ's rule); vhost-limits only a visible vhost.
+    expect((await dev.get('/api/parameters')).status).toBe(403);
+    expect((await ops.get('/api/parameters/vhost-limits')).status).toBe(403);
     expect((await api.put('/api/parameters/federation-upstream/other/up', { value: { uri: 'amqp://x' } })).status).toBe(400);
     expect((await api.del('/api/parameters/vhost-limits/other/limits')).status).toBe(204);
     expect((await api.del('/api/parameters/vhost-limits/other/limits')).status).toBe(404);

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startBroker, type RunningBroker } from '../../test/helpers/broker.js';
+import { makeTestCerts } from '../../test/helpers/certs.js';
 import { eventually, managementClient } from '../../test/management/mgmt-client.js';
 
 const RABBITMQADMIN = resolve(repoRoot, 'interop/management/clients/rabbitmqadmin');
@@ -325,4 +326,25 @@ describe('rabbitmqadmin export and import', () => {
     expect(bad.stdout + bad.stderr).toMatch(/federation-upstream.*no such component/);
     expect((await list('vhosts')).map((v) => v.name)).not.toContain('never');
   }, 120_000);
+});
+
+describe('rabbitmqadmin over HTTPS', () => {
+  it('verifies the broker certificate against the CA (--ssl --ssl-ca-cert-file) and lists', async () => {
+    const certs = makeTestCerts();
+    const tls = await startBroker({ config: { tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca }, listeners: { https: { enabled: true } } } });
+    const run = (extra: string[]) =>
+      new Promise<Run>((res) =>
+        execFile('/usr/bin/python3', [RABBITMQADMIN, '--ssl', '-H', 'localhost', '-P', String(tls.ports.https), ...extra, '-f', 'raw_json', 'list', 'vhosts'], { timeout: 30_000 }, (e, stdout, stderr) => res({ code: e ? 1 : 0, stdout, stderr })),
+      );
+    try {
+      const trusted = await run(['--ssl-ca-cert-file', certs.ca]);
+      expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
+      expect((JSON.parse(trusted.stdout) as { name: string }[]).map((v) => v.name)).toEqual(['/']);
+      const untrusted = await run([]);
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.stdout + untrusted.stderr).toMatch(/CERTIFICATE_VERIFY_FAILED|certificate verify failed/);
+    } finally {
+      await tls.stop();
+    }
+  });
 });

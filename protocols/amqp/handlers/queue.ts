@@ -47,7 +47,7 @@ export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare
     // A server-named queue is named here, so that configure is checked on the name it gets (RabbitMQ).
     const name = a.queue === '' ? `amq.gen-${randomBytes(16).toString('base64url')}` : a.queue;
     conn.authorize('queue', name, 'configure', 50, 10);
-    const args = queueArguments(a.arguments, a.queue, conn.vhostName);
+    const args = queueArguments(a.arguments, name, conn.vhostName);
     const dlx = args['x-dead-letter-exchange'];
     if (typeof dlx === 'string') {
       // Dead-lettering publishes into that exchange on the declarer's behalf (RabbitMQ's check_dlx).

@@ -12,8 +12,13 @@ const INTEGER_TYPES = new Set(['b', 'B', 's', 'u', 'I', 'i', 'l']);
 
 type Check = (v: FieldValue) => string | null;
 
-const nonNegInt: Check = (v) => (!INTEGER_TYPES.has(v.type) ? `{unacceptable_type,${wireName(v)}}` : Number(v.value) < 0 ? `{value_negative,${String(v.value)}}` : null);
-const posInt: Check = (v) => (!INTEGER_TYPES.has(v.type) ? `{unacceptable_type,${wireName(v)}}` : Number(v.value) <= 0 ? `{value_zero_or_less,${String(v.value)}}` : null);
+// RabbitMQ prints the reason of a non-integer as a quoted string, the others as Erlang tuples.
+const int: Check = (v) => (!INTEGER_TYPES.has(v.type) ? `"expected integer, got ${wireName(v)}"` : null);
+const nonNegInt: Check = (v) => int(v) ?? (Number(v.value) < 0 ? `{value_negative,${String(v.value)}}` : null);
+/** RabbitMQ's check_expiry: TTLs and expiries are between 0 and ten years of milliseconds. */
+const TEN_YEARS_MS = 315_360_000_000;
+const expiry: Check = (v) => nonNegInt(v) ?? (Number(v.value) > TEN_YEARS_MS ? `{value_too_large,${String(v.value)}}` : null);
+const queueExpiry: Check = (v) => int(v) ?? (Number(v.value) === 0 ? '{value_zero,0}' : expiry(v));
 const str: Check = (v) => (v.type !== 'S' && v.type !== 'x' ? `{unacceptable_type,${wireName(v)}}` : null);
 const bool: Check = (v) => (v.type !== 't' ? `{unacceptable_type,${wireName(v)}}` : null);
 const oneOf = (allowed: string[]): Check => (v) => {
@@ -27,8 +32,8 @@ const priority: Check = (v) => {
 };
 
 const CHECKS: Record<string, Check> = {
-  'x-message-ttl': nonNegInt,
-  'x-expires': posInt,
+  'x-message-ttl': expiry,
+  'x-expires': queueExpiry,
   'x-max-length': nonNegInt,
   'x-max-length-bytes': nonNegInt,
   'x-overflow': oneOf(['drop-head', 'reject-publish', 'reject-publish-dlx']),

@@ -236,3 +236,15 @@ describe('certificate expiry health check', () => {
     }
   });
 });
+
+describe('vhost limits across a restart', () => {
+  it('keeps limits set through the API; a vhost the YAML file defines takes the file’s limits again', async () => {
+    expect((await api.put('/api/vhosts/api-made')).status).toBe(201);
+    expect((await api.put('/api/vhost-limits/api-made/max-queues', { value: 3 })).status).toBe(204);
+    expect((await api.put('/api/vhost-limits/dev/max-queues', { value: 50 })).status).toBe(204);
+    await broker.restart();
+    const after = managementClient(broker.ports.http);
+    expect((await after.get('/api/vhost-limits/api-made')).body).toEqual([{ vhost: 'api-made', value: { 'max-queues': 3 } }]);
+    expect((await after.get('/api/vhost-limits/dev')).body).toEqual([{ vhost: 'dev', value: { 'max-queues': 10 } }]);
+  }, 60_000);
+});

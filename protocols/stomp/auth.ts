@@ -4,7 +4,8 @@ import type { AuthenticatedUser, Core } from '../../src/core/index.js';
  * Who may connect: the broker-wide users (src/core/auth), RabbitMQ's STOMP rules. A CONNECT
  * without `login` is the TLS client certificate's user when there is one (RabbitMQ's
  * `stomp.ssl_cert_login`), else the default user (`stomp.defaultUser`, rabbitmq.com/docs/stomp
- * "Default User"), which is subject to the loopback rule like any login.
+ * "Default User"), which is subject to the loopback rule like any login. Refusals use RabbitMQ's
+ * wording ("Access refused for user 'x'", "Virtual host 'v' access denied").
  */
 export interface AuthRequest {
   login: string | undefined;
@@ -26,8 +27,8 @@ export function coreAuthenticator(core: Core, defaultUser: string | null): Stomp
     else if (certificateUser !== undefined) r = await core.users.authenticateExternal(certificateUser, { ...ctx, mechanism: 'stomp-certificate' });
     else if (defaultUser !== null) r = await core.users.authenticateExternal(defaultUser, { ...ctx, mechanism: 'stomp-default-user' });
     else return { ok: false, reason: 'login is required' };
-    if (!r.ok) return { ok: false, reason: r.reason.startsWith('invalid credentials') ? `access refused for user '${login ?? certificateUser ?? defaultUser}'` : r.reason };
-    if (!r.user.mayAccessVhost(vhost)) return { ok: false, reason: `access to vhost '${vhost}' refused for user '${r.user.name}'` };
+    if (!r.ok) return { ok: false, reason: r.reason.startsWith('invalid credentials') ? `Access refused for user '${login ?? certificateUser ?? defaultUser}'` : r.reason };
+    if (!r.user.mayAccessVhost(vhost)) return { ok: false, reason: `Virtual host '${vhost}' access denied` };
     return { ok: true, user: r.user.name, principal: r.user };
   };
 }

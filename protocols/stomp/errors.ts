@@ -9,7 +9,7 @@ export class StompError extends Error {
     message: string,
     readonly details: string = message,
     readonly receiptId?: string,
-    /** Extra ERROR headers, flat (`version` when negotiation fails). */
+    /** Extra ERROR headers, flat (after message, content-type and version). */
     readonly headers: readonly string[] = [],
   ) {
     super(message);

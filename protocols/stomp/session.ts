@@ -20,6 +20,7 @@ import { toStompError } from './mapping/errors.js';
 import { writeMessageFrame } from './mapping/message-frame.js';
 import type { SendTarget } from './mapping/send-target.js';
 import { commandHeaders } from './spec/headers.js';
+import { SUPPORTED_VERSIONS } from './spec/versions.js';
 import type { StompVersion } from './spec/versions.js';
 import type { Subscription } from './subscription.js';
 
@@ -41,7 +42,7 @@ export interface StompSessionOptions {
 
 /** An operation held in a transaction until COMMIT (STOMP 1.2 "BEGIN"). */
 export type TransactionOp =
-  | { kind: 'send'; target: SendTarget; message: Message }
+  | { kind: 'send'; target: SendTarget; message: Message; receipt: string | undefined }
   | { kind: 'ack'; subscription: Subscription; deliveryTag: number }
   | { kind: 'nack'; subscription: Subscription; deliveryTag: number; requeue: boolean | undefined };
 
@@ -64,6 +65,9 @@ const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
  * grow our output without bound. Deliveries stopped long before (OUTPUT_HIGH_WATER_BYTES).
  */
 const OUTPUT_HARD_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** Every ERROR's `version` header. */
+const ERROR_VERSIONS = SUPPORTED_VERSIONS.join(',');
 
 /** Frames queued while an earlier frame's handler is still running, before reading pauses. */
 const INBOX_HIGH_WATER = 256;
@@ -347,9 +351,9 @@ export class StompSession {
     if (this.state === 'closing' || this.state === 'closed') return;
     const err = toStompError(e).withReceipt(receiptId);
     this.log.debug({ message: err.message, details: err.details }, 'ERROR sent');
-    const headers = [...err.headers, 'message', err.message.replace(/[\r\n]/g, ' ')];
+    // RabbitMQ's ERROR head: message, content-type, the versions this server speaks, receipt-id.
+    const headers = ['message', err.message.replace(/[\r\n]/g, ' '), 'content-type', 'text/plain', 'version', ERROR_VERSIONS, ...err.headers];
     if (err.receiptId !== undefined) headers.push('receipt-id', err.receiptId);
-    headers.push('content-type', 'text/plain');
     this.writeFrame('ERROR', headers, Buffer.from(err.details, 'utf8'));
     this.closeAfterFlush();
   }

@@ -420,7 +420,7 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
     for (const user of ['st-nw', 'st-nr']) {
       const error = await stompjs(user, 'pw', (client) => client.subscribe('/topic/sensors.b', () => {}));
       expect(error.headers.message).toBe('access_refused');
-      expect(error.body).toMatch(new RegExp(`^access to queue 'stomp-subscription-[^']+' in vhost '/' refused for user '${user}'$`));
+      expect(error.body).toMatch(new RegExp(`^ACCESS_REFUSED - access to queue 'stomp-subscription-[^']+' in vhost '/' refused for user '${user}'$`));
     }
     // Checked before anything was declared: no subscription queue without its consumer.
     const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string; consumers: number }[]>('/api/queues/%2F')).body;
@@ -437,7 +437,7 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
         const sub = client.subscribe('/topic/rev.d', () => {}, { id: 'rev-d', durable: 'true', 'x-queue-name': 'st-rev-durable', receipt: 'subscribed' });
       });
       expect(error.headers.message).toBe('access_refused');
-      expect(error.body).toBe("access to queue 'st-rev-durable' in vhost '/' refused for user 'st-rev'");
+      expect(error.body).toBe("ACCESS_REFUSED - access to queue 'st-rev-durable' in vhost '/' refused for user 'st-rev'");
       expect((await api.get('/api/queues/%2F/st-rev-durable')).status).toBe(200);
     } finally {
       await api.put('/api/permissions/%2F/st-rev', { configure: '.*', write: '.*', read: '.*' });
@@ -447,23 +447,23 @@ describe('STOMP (stompit, @stomp/stompjs, and raw frames to read ERROR frames wh
   it('a /temp-queue reply-to needs configure and read on the stomp.gen-… queue the broker declares and consumes for it, as RabbitMQ (@stomp/stompjs)', async () => {
     const error = await stompjs('lim', 'lim-pw', (client) => client.publish({ destination: '/queue/lim-stomp', headers: { 'reply-to': '/temp-queue/answers' }, body: 'ask' }));
     expect(error.headers.message).toBe('access_refused');
-    expect(error.body).toMatch(/^access to queue 'stomp\.gen-[A-Za-z0-9_-]+' in vhost '\/' refused for user 'lim'$/);
+    expect(error.body).toMatch(/^ACCESS_REFUSED - access to queue 'stomp\.gen-[A-Za-z0-9_-]+' in vhost '\/' refused for user 'lim'$/);
   });
 
   it('a queue declared with x-dead-letter-exchange needs write on that exchange (and read on the queue), as RabbitMQ: SUBSCRIBE and SEND (@stomp/stompjs)', async () => {
     // lim may declare, read and write ^lim queues, but not write the exchange secret-x.
     const onSubscribe = await stompjs('lim', 'lim-pw', (client) => client.subscribe('/queue/lim-dlx-sub', () => {}, { 'x-dead-letter-exchange': 'secret-x' }));
     expect(onSubscribe.headers.message).toBe('access_refused');
-    expect(onSubscribe.body).toBe("access to exchange 'secret-x' in vhost '/' refused for user 'lim'");
+    expect(onSubscribe.body).toBe("ACCESS_REFUSED - access to exchange 'secret-x' in vhost '/' refused for user 'lim'");
     const onSend = await stompjs('lim', 'lim-pw', (client) => client.publish({ destination: '/queue/lim-dlx-send', headers: { 'x-dead-letter-exchange': 'secret-x' }, body: 'x' }));
-    expect(onSend.body).toBe("access to exchange 'secret-x' in vhost '/' refused for user 'lim'");
+    expect(onSend.body).toBe("ACCESS_REFUSED - access to exchange 'secret-x' in vhost '/' refused for user 'lim'");
     const queues = (await managementClient(broker.ports.http, 'admin', 'admin-pw').get<{ name: string }[]>('/api/queues/%2F')).body.map((q) => q.name);
     expect(queues.filter((q) => q.startsWith('lim-dlx-'))).toEqual([]);
   });
 
   it('a wrong passcode is an ERROR at CONNECT', async () => {
     const text = await errorAfter([CONNECT('lim', 'wrong')]);
-    expect(text).toContain("access refused for user 'lim'");
+    expect(text).toContain("Access refused for user 'lim'");
   });
 });
 

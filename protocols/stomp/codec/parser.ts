@@ -14,7 +14,8 @@ import type { StompVersion } from '../spec/versions.js';
  *   EOL     = [CR] LF        (CR accepted on every version: 1.0/1.1 clients send CRLF too)
  *
  * The body ends at the first NUL unless `content-length` says how many octets it has (then it
- * may hold NULs). EOLs between frames are heart-beats and are skipped.
+ * may hold NULs). EOLs between frames are heart-beats and are skipped; so are stray NULs
+ * there (a frame terminated twice), which RabbitMQ tolerates and some clients send.
  */
 export interface StompParserLimits {
   /** Command line plus header lines plus the blank line, in bytes. */
@@ -103,7 +104,7 @@ export class StompParser {
       switch (this.state) {
         case State.FRAME_START: {
           const b = chunk[pos]!;
-          if (b === LF || b === CR) {
+          if (b === LF || b === CR || b === NUL) {
             pos++;
             break;
           }
@@ -322,7 +323,7 @@ function parseContentLength(value: string): number {
 
 function badCommandLine(buf: Buffer, start: number, end: number): StompFrameError {
   const shown = buf.toString('latin1', start, Math.min(end, start + MAX_COMMAND_LENGTH + 1)).replace(/[^\x20-\x7e]/g, '?');
-  return new StompFrameError('unknown-command', `unknown command "${shown}"`);
+  return new StompFrameError('unknown-command', `Could not interpret command "${shown}"\n`);
 }
 
 function headersTooLarge(max: number): StompFrameError {

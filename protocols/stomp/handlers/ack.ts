@@ -1,5 +1,6 @@
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
+import { booleanHeader } from '../mapping/boolean-header.js';
 import type { StompSession } from '../session.js';
 import type { Subscription } from '../subscription.js';
 import { holdInTransaction } from './transaction.js';
@@ -28,8 +29,7 @@ export function handleAck(session: StompSession, frame: StompFrame): void {
  */
 export function handleNack(session: StompSession, frame: StompFrame): void {
   const { sub, deliveryTag } = target(session, frame);
-  const requeueHeader = headerOf(frame.headers, 'requeue');
-  const requeue = requeueHeader === undefined ? undefined : requeueHeader !== 'false';
+  const requeue = booleanHeader(frame.headers, 'requeue');
   const tx = headerOf(frame.headers, 'transaction');
   if (tx !== undefined) {
     holdInTransaction(session, tx, { kind: 'nack', subscription: sub, deliveryTag, requeue });

@@ -16,21 +16,21 @@ export async function handleConnect(session: StompSession, frame: StompFrame): P
   const accept = headerOf(h, 'accept-version');
   const version = accept === undefined ? (session.websocketVersion ?? '1.0') : negotiateVersion(accept);
   if (version === undefined) {
-    throw new StompError(
-      'Bad CONNECT',
-      `Supported protocol versions are ${SUPPORTED_VERSIONS.join(' ')}`,
-      undefined,
-      ['version', SUPPORTED_VERSIONS.join(',')],
-    );
+    // RabbitMQ's words; every ERROR carries `version` (session.ts).
+    throw new StompError('Version mismatch', `Supported versions are ${SUPPORTED_VERSIONS.join(',')}\n`);
   }
   // Before any await: frames pipelined behind CONNECT are decoded with this version's escaping.
   session.setVersion(version);
   const heartBeat = version === '1.0' ? { sendMs: 0, receiveMs: 0 } : negotiateHeartBeat(headerOf(h, 'heart-beat'), session.options.heartBeat);
 
   // `host` is the vhost (RabbitMQ). Clients that send their server's host name (stomp.py
-  // does by default) get the default vhost, as ActiveMQ, which ignores `host`, gives them.
+  // does by default) get the default vhost, as ActiveMQ, which ignores `host`, gives them. A
+  // `host` that cannot be a host name (`/prod`) names a vhost that does not exist: refused as
+  // RabbitMQ does, rather than publishing into the default vhost by mistake.
   const host = headerOf(h, 'host');
-  const vhost = host !== undefined && session.core.hasVhost(host) ? host : session.options.defaultVhost;
+  let vhost = session.options.defaultVhost;
+  if (host !== undefined && session.core.hasVhost(host)) vhost = host;
+  else if (host !== undefined && !couldBeHostName(host)) throw new StompError('Bad CONNECT', `Virtual host '${host}' access denied`);
 
   const auth = await session.options.authenticate({
     login: headerOf(h, 'login'),
@@ -57,4 +57,11 @@ export async function handleConnect(session: StompSession, frame: StompFrame): P
   if (version !== '1.0') headers.push('heart-beat', `${heartBeat.sendMs},${heartBeat.receiveMs}`);
   session.writeFrame('CONNECTED', headers);
   session.log.debug({ version, vhost, user: auth.user, heartBeat }, 'connected');
+}
+
+/** A DNS name, an IPv4 address or a (bracketed) IPv6 address, optionally with a port. */
+const HOST_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9]+)?\]?)(?::[0-9]{1,5})?$/;
+
+function couldBeHostName(host: string): boolean {
+  return host.length <= 255 && HOST_NAME.test(host);
 }

@@ -5,7 +5,11 @@ import type { StompSession } from '../session.js';
 import type { AckMode, Subscription } from '../subscription.js';
 
 export interface SubscriptionRequest {
+  /** The SUBSCRIBE's `id`, or (1.0 without one) its destination. */
   id: string;
+  /** Whether the SUBSCRIBE had an `id`: MESSAGE frames name it in `subscription` only then (as RabbitMQ). */
+  hasId: boolean;
+  consumerTag: string;
   destination: string;
   ackMode: AckMode;
   queue: string;
@@ -29,11 +33,11 @@ export function startSubscription(session: StompSession, req: SubscriptionReques
     destination: req.destination,
     ackMode: req.ackMode,
     channel,
-    consumerTag: `stomp-${req.id}`,
+    consumerTag: req.consumerTag,
     queue: req.queue,
     ownQueue: req.ownQueue,
     durable: req.durable,
-    head: createMessageFrameHead(session.version, req.id, channel.id, withAck, connection.vhost.queue(req.queue)?.type === 'stream'),
+    head: createMessageFrameHead(session.version, req.hasId ? req.id : undefined, channel.id, withAck, connection.vhost.queue(req.queue)?.type === 'stream'),
   };
   // Registered before consume: the core may deliver from inside consume().
   session.subscriptions.set(sub.id, sub);

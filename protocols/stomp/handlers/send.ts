@@ -54,8 +54,9 @@ function send(session: StompSession, frame: StompFrame, target: SendTarget, repl
 
 function publishOrHold(session: StompSession, target: SendTarget, message: Message, receipt: string | undefined, tx: string | undefined): void {
   if (tx !== undefined) {
-    holdInTransaction(session, tx, { kind: 'send', target, message });
-    session.receipt(receipt);
+    // Its RECEIPT waits for COMMIT and the message's durability (RabbitMQ's rule): a receipt
+    // before COMMIT would acknowledge a message a disconnect still discards.
+    holdInTransaction(session, tx, { kind: 'send', target, message, receipt });
     return;
   }
   session.receipt(receipt, publish(session, target, message, receipt !== undefined));

@@ -3,7 +3,9 @@ import { authorize, authorizeDeclare, authorizeTopic } from '../mapping/authoriz
 import type { OffsetSpec } from '../../../src/core/index.js';
 import { headerOf, type StompFrame } from '../codec/frame.js';
 import { StompError } from '../errors.js';
+import { booleanHeader } from '../mapping/boolean-header.js';
 import { parseDestination } from '../mapping/destination.js';
+import { coreStyleError } from '../mapping/errors.js';
 import { consumerArgumentsOf, queueArgumentsOf } from '../mapping/queue-arguments.js';
 import type { StompSession } from '../session.js';
 import type { AckMode } from '../subscription.js';
@@ -25,10 +27,14 @@ const ACK_MODES: ReadonlySet<string> = new Set(['auto', 'client', 'client-indivi
 export async function handleSubscribe(session: StompSession, frame: StompFrame): Promise<void> {
   const h = frame.headers;
   const destination = headerOf(h, 'destination')!;
+  const idHeader = headerOf(h, 'id');
+  if (idHeader === undefined) requireIdIfDurable(h);
   // 1.0 subscriptions may lack an id: the destination identifies them (UNSUBSCRIBE by destination).
-  const id = headerOf(h, 'id') ?? destination;
+  const id = idHeader ?? destination;
+  // RabbitMQ's consumer tags: `T_<id>`, or `Q_<destination>` without an id.
+  const consumerTag = idHeader === undefined ? `Q_${destination}` : `T_${idHeader}`;
   if (session.subscriptions.has(id)) {
-    throw new StompError('Duplicated subscription identifier', `a subscription with id '${id}' already exists on this connection`);
+    throw new StompError('Duplicated subscription identifier', `A subscription identified by '${consumerTag}' already exists.`);
   }
   const ackMode = (headerOf(h, 'ack') ?? 'auto') as AckMode;
   if (!ACK_MODES.has(ackMode)) {
@@ -39,9 +45,9 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
   const vhost = connection.vhost;
   const dest = parseDestination(destination);
   const args = queueArgumentsOf(h);
-  const durableHeader = headerOf(h, 'durable') ?? headerOf(h, 'persistent');
-  const autoDeleteHeader = headerOf(h, 'auto-delete');
-  const exclusiveHeader = headerOf(h, 'exclusive');
+  const durableHeader = booleanHeader(h, 'durable') ?? booleanHeader(h, 'persistent');
+  const autoDeleteHeader = booleanHeader(h, 'auto-delete');
+  const exclusiveHeader = booleanHeader(h, 'exclusive');
   let queue: string;
   let ownQueue = false;
   let durable = false;
@@ -54,9 +60,9 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
         await vhost.declareQueue(
           queue,
           {
-            durable: durableHeader !== 'false',
-            autoDelete: autoDeleteHeader === 'true',
-            exclusive: exclusiveHeader === 'true',
+            durable: durableHeader !== false,
+            autoDelete: autoDeleteHeader === true,
+            exclusive: exclusiveHeader === true,
             arguments: args,
           },
           connection.id,
@@ -69,7 +75,7 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       queue = dest.name;
       authorize(session, 'queue', queue, 'read');
       if (vhost.queue(queue) === null) {
-        throw new StompError('not_found', `no queue '${queue}' in vhost '${vhost.name}'`);
+        throw coreStyleError('NOT_FOUND', `no queue '${queue}' in vhost '${vhost.name}'`);
       }
       break;
     }
@@ -78,13 +84,10 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
       const exchange = dest.kind === 'topic' ? 'amq.topic' : dest.exchange;
       const routingKey = dest.kind === 'topic' ? dest.routingKey : (dest.routingKey ?? '');
       if (vhost.exchange(exchange) === null) {
-        throw new StompError('not_found', `no exchange '${exchange}' in vhost '${vhost.name}'`);
+        throw coreStyleError('NOT_FOUND', `no exchange '${exchange}' in vhost '${vhost.name}'`);
       }
       const activemqName = headerOf(h, 'activemq.subscriptionName');
-      durable = durableHeader === 'true' || activemqName !== undefined;
-      if (durable && headerOf(h, 'id') === undefined && activemqName === undefined) {
-        throw new StompError('Missing id header', 'a durable subscription needs an id header: it names the subscription across connections');
-      }
+      durable = durableHeader === true || activemqName !== undefined;
       queue = headerOf(h, 'x-queue-name') ?? subscriptionQueueName(durable, destination, activemqName === undefined ? id : `${connection.origin.clientId}\n${activemqName}`);
       ownQueue = true;
       const declares = vhost.queue(queue) === null;
@@ -100,8 +103,8 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
         await vhost.declareQueue(
           queue,
           durable
-            ? { durable: true, autoDelete: autoDeleteHeader === 'true', exclusive: false, arguments: args }
-            : { durable: false, autoDelete: autoDeleteHeader !== 'false', exclusive: true, arguments: args },
+            ? { durable: true, autoDelete: autoDeleteHeader === true, exclusive: false, arguments: args }
+            : { durable: false, autoDelete: autoDeleteHeader !== false, exclusive: true, arguments: args },
           connection.id,
         );
       }
@@ -114,17 +117,30 @@ export async function handleSubscribe(session: StompSession, frame: StompFrame):
   const streamOffset = streamOffsetOf(headerOf(h, 'x-stream-offset'));
   startSubscription(session, {
     id,
+    hasId: idHeader !== undefined,
+    consumerTag,
     destination,
     ackMode,
     queue,
     ownQueue,
     durable,
     prefetch,
-    exclusive: exclusiveHeader === 'true' && dest.kind !== 'topic' && dest.kind !== 'exchange',
+    exclusive: exclusiveHeader === true && dest.kind !== 'topic' && dest.kind !== 'exchange',
     ...(streamOffset === undefined ? {} : { streamOffset }),
     consumerArguments: consumerArgumentsOf(h),
   });
   session.receipt(headerOf(h, 'receipt'));
+}
+
+/**
+ * A durable subscription (`durable:true` or `persistent:true`, on SUBSCRIBE or UNSUBSCRIBE)
+ * needs an id: it names the subscription across connections. RabbitMQ checks this before
+ * anything else, with these words.
+ */
+export function requireIdIfDurable(h: readonly string[]): void {
+  if (booleanHeader(h, 'durable') === true || booleanHeader(h, 'persistent') === true) {
+    throw new StompError('Missing Header', "Header 'id' is required for durable subscriptions");
+  }
 }
 
 /**

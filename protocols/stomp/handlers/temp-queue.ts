@@ -21,6 +21,8 @@ export async function ensureTempQueue(session: StompSession, replyTo: string): P
   session.tempQueues.set(replyTo, name);
   startSubscription(session, {
     id: replyTo,
+    hasId: true,
+    consumerTag: `T_${replyTo}`,
     destination: replyTo,
     ackMode: 'auto',
     queue: name,

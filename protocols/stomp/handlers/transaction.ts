@@ -32,8 +32,9 @@ function release(session: StompSession, ops: readonly TransactionOp[]): void {
 /**
  * BEGIN / COMMIT / ABORT (STOMP 1.2 "BEGIN"): SENDs, ACKs and NACKs naming a transaction are
  * held in the session and applied in order at COMMIT; ABORT and a disconnect drop them, so
- * nothing of an aborted transaction is ever visible. COMMIT's RECEIPT waits until every
- * published message is durable.
+ * nothing of an aborted transaction is ever visible. A held SEND's RECEIPT goes out at COMMIT
+ * once its message is durable (as RabbitMQ), or at ABORT (the frame was processed: its message
+ * dropped); COMMIT's RECEIPT waits until every published message is durable.
  */
 export function handleBegin(session: StompSession, frame: StompFrame): void {
   const tx = headerOf(frame.headers, 'transaction')!;
@@ -57,7 +58,8 @@ export function handleCommit(session: StompSession, frame: StompFrame): void {
   for (const op of ops) {
     switch (op.kind) {
       case 'send': {
-        const p = publish(session, op.target, op.message, receipt !== undefined);
+        const p = publish(session, op.target, op.message, receipt !== undefined || op.receipt !== undefined);
+        session.receipt(op.receipt, p);
         if (p !== undefined) durable.push(p);
         break;
       }
@@ -78,5 +80,6 @@ export function handleAbort(session: StompSession, frame: StompFrame): void {
   if (ops === undefined) throw new StompError('Bad transaction', `transaction '${tx}' is not active, cannot ABORT it`);
   session.transactions.delete(tx);
   release(session, ops);
+  for (const op of ops) if (op.kind === 'send') session.receipt(op.receipt);
   session.receipt(headerOf(frame.headers, 'receipt'));
 }

@@ -10,7 +10,7 @@
  * A refusal is an ERROR frame `access_refused` naming the resource.
  */
 import type { Arguments, Permission } from '../../../src/core/index.js';
-import { StompError } from '../errors.js';
+import { coreStyleError } from './errors.js';
 import type { StompSession } from '../session.js';
 
 export function authorize(session: StompSession, kind: 'queue' | 'exchange', name: string, perm: Permission): void {
@@ -18,7 +18,7 @@ export function authorize(session: StompSession, kind: 'queue' | 'exchange', nam
   const vhost = session.connection?.vhost.name;
   if (!user || vhost === undefined || user.allows(vhost, kind, name, perm)) return;
   const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
-  throw new StompError('access_refused', `access to ${kind} '${resource}' in vhost '${vhost}' refused for user '${user.name}'`);
+  throw coreStyleError('ACCESS_REFUSED', `access to ${kind} '${resource}' in vhost '${vhost}' refused for user '${user.name}'`);
 }
 
 /**
@@ -42,5 +42,5 @@ export function authorizeTopic(session: StompSession, exchange: string, routingK
   // As in RabbitMQ, topic permissions apply to topic exchanges only.
   const type = session.connection?.vhost.exchange(exchange)?.type;
   if (type !== undefined && type !== 'topic') return;
-  throw new StompError('access_refused', `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user.name}'`);
+  throw coreStyleError('ACCESS_REFUSED', `access to topic '${routingKey}' in exchange '${exchange}' in vhost '${vhost}' refused for user '${user.name}'`);
 }

@@ -21,48 +21,61 @@ export type Destination =
   | { kind: 'temp-queue'; name: string }
   | { kind: 'reply-queue'; name: string };
 
-const PREFIXES: ReadonlyArray<[string, Destination['kind']]> = [
-  ['/queue/', 'queue'],
-  ['/amq/queue/', 'amq-queue'],
-  ['/topic/', 'topic'],
-  ['/exchange/', 'exchange'],
-  ['/temp-queue/', 'temp-queue'],
-  ['/reply-queue/', 'reply-queue'],
+/** Destination types by prefix, with the name RabbitMQ's errors give the type. */
+const PREFIXES: ReadonlyArray<[string, Destination['kind'], string]> = [
+  ['/queue', 'queue', 'queue'],
+  ['/amq/queue', 'amq-queue', 'amqqueue'],
+  ['/topic', 'topic', 'topic'],
+  ['/exchange', 'exchange', 'exchange'],
+  ['/temp-queue', 'temp-queue', "'temp-queue'"],
+  ['/reply-queue', 'reply-queue', 'reply_queue'],
 ];
 
+/**
+ * A destination of a known type whose name part is wrong (`/queue/a/b`, `/topic`, `/exchange//x`)
+ * is `Invalid destination`, naming the part and the type; an unknown type is
+ * `Unknown destination`: RabbitMQ's two errors (rabbit_routing_util:parse_endpoint).
+ */
 export function parseDestination(value: string): Destination {
-  for (const [prefix, kind] of PREFIXES) {
-    if (!value.startsWith(prefix)) continue;
-    const rest = value.slice(prefix.length);
+  for (const [base, kind, label] of PREFIXES) {
+    if (value !== base && !value.startsWith(`${base}/`)) continue;
+    // What follows the type, slash included: what RabbitMQ's error quotes.
+    const content = value.slice(base.length);
+    const rest = content.slice(1);
+    const bad = () => invalid(content, label);
     if (kind === 'exchange') {
       const slash = rest.indexOf('/');
-      const exchange = decodePart(value, slash < 0 ? rest : rest.slice(0, slash));
-      if (exchange.length === 0) throw invalid(value);
+      const exchange = decodePart(slash < 0 ? rest : rest.slice(0, slash), bad);
+      if (exchange.length === 0) throw bad();
       if (slash < 0) return { kind, exchange, routingKey: undefined };
       const rk = rest.slice(slash + 1);
-      if (rk.includes('/')) throw invalid(value);
-      return { kind, exchange, routingKey: decodePart(value, rk) };
+      if (rk.includes('/')) throw bad();
+      return { kind, exchange, routingKey: decodePart(rk, bad) };
     }
-    if (rest.length === 0 || rest.includes('/')) throw invalid(value);
-    const part = decodePart(value, rest);
+    if (rest.length === 0 || rest.includes('/')) throw bad();
+    const part = decodePart(rest, bad);
     return kind === 'topic' ? { kind, routingKey: part } : { kind, name: part };
   }
-  throw invalid(value);
+  throw unknown(value);
 }
 
-function decodePart(whole: string, part: string): string {
+function decodePart(part: string, bad: () => StompError): string {
   if (!part.includes('%')) return part;
   try {
     return decodeURIComponent(part);
   } catch {
-    throw invalid(whole);
+    throw bad();
   }
 }
 
-function invalid(value: string): StompError {
+function invalid(content: string, type: string): StompError {
+  return new StompError('Invalid destination', `'${content}' is not a valid ${type} destination\n`);
+}
+
+function unknown(value: string): StompError {
   return new StompError(
     'Unknown destination',
-    `'${value}' is not a valid destination.\nValid destination types are: /exchange/<exchange>[/<routing-key>], /topic/<routing-key>, /queue/<queue>, /amq/queue/<queue>, /reply-queue/<queue>; /temp-queue/<name> is valid in reply-to only.`,
+    `'${value}' is not a valid destination.\nValid destination types are: /exchange/<exchange>[/<routing-key>], /topic/<routing-key>, /queue/<queue>, /amq/queue/<queue>, /reply-queue/<queue>; /temp-queue/<name> is valid in reply-to only.\n`,
   );
 }
 

@@ -3,8 +3,9 @@ import { StompFrameError } from '../codec/frame-error.js';
 import { StompError } from '../errors.js';
 
 /**
- * Core errors as ERROR frames: `message` is a short title (RabbitMQ's wording where it has
- * one, so clients matching on it keep working), the body is the core's full text.
+ * Core errors as ERROR frames, as RabbitMQ's STOMP plugin writes an AMQP channel error:
+ * `message` is the error's name (`not_found`), the body `NOT_FOUND - <text>` (the AMQP
+ * reply-text), so clients matching on either keep working.
  */
 const TITLE: Record<CoreErrorCode, string> = {
   NOT_FOUND: 'not_found',
@@ -28,10 +29,15 @@ const FRAME_TITLE: Record<StompFrameError['kind'], string> = {
   'missing-nul': 'Malformed frame',
 };
 
+/** An error of the core's kinds raised by the adapter itself (a missing queue, a refused permission). */
+export function coreStyleError(code: CoreErrorCode, text: string): StompError {
+  return new StompError(TITLE[code], `${code} - ${text}`);
+}
+
 /** Any error raised while handling a frame, as the StompError to send. */
 export function toStompError(e: unknown): StompError {
   if (e instanceof StompError) return e;
   if (e instanceof StompFrameError) return new StompError(FRAME_TITLE[e.kind], e.message);
-  if (isCoreError(e)) return new StompError(TITLE[e.code], e.message);
+  if (isCoreError(e)) return coreStyleError(e.code, e.message);
   return new StompError('internal_error', e instanceof Error ? e.message : String(e));
 }

@@ -8,7 +8,7 @@ import { destinationOf } from './destination.js';
  * Delivery → MESSAGE frame, written straight into the connection's FrameOutput:
  *
  *   MESSAGE                       ┐ pre-encoded per subscription
- *   subscription:<id>             ┘
+ *   subscription:<id>             ┘ (only when the SUBSCRIBE had an id: STOMP 1.0 may not)
  *   destination:<dest>            cached per subscription for the last (exchange, routing key)
  *   message-id:<ack id>
  *   redelivered:<bool>            (RabbitMQ writes it on every MESSAGE)
@@ -24,7 +24,7 @@ import { destinationOf } from './destination.js';
  */
 export interface MessageFrameHead {
   version: StompVersion;
-  /** `MESSAGE\nsubscription:<id>\n` */
+  /** `MESSAGE\nsubscription:<id>\n` (just `MESSAGE\n` for a 1.0 subscription without id) */
   prefix: Buffer;
   /** `message-id:<channel>-` */
   messageIdPrefix: Buffer;
@@ -38,11 +38,11 @@ export interface MessageFrameHead {
   lastDestinationLine: Buffer;
 }
 
-export function createMessageFrameHead(version: StompVersion, subscriptionId: string, channelId: number, withAck: boolean, streamOffsets = false): MessageFrameHead {
+export function createMessageFrameHead(version: StompVersion, subscriptionId: string | undefined, channelId: number, withAck: boolean, streamOffsets = false): MessageFrameHead {
   const mode = escapeModeOf(version);
   return {
     version,
-    prefix: Buffer.from(`MESSAGE\nsubscription:${escapeValue(subscriptionId, mode)}\n`, 'utf8'),
+    prefix: Buffer.from(subscriptionId === undefined ? 'MESSAGE\n' : `MESSAGE\nsubscription:${escapeValue(subscriptionId, mode)}\n`, 'utf8'),
     messageIdPrefix: Buffer.from(`message-id:${channelId}-`, 'latin1'),
     ackPrefix: withAck ? Buffer.from(`ack:${channelId}-`, 'latin1') : null,
     streamOffsets,

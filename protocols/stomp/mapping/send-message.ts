@@ -107,7 +107,7 @@ export function messageFromSend(frame: StompFrame, version: StompVersion, replyT
         break;
       }
       case 'persistent':
-        properties.persistent = value === 'true';
+        properties.persistent = value === 'true' || value === 'True';
         break;
       case 'type':
         properties.type = value;

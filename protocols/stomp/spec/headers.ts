@@ -43,10 +43,10 @@ const V11: Table = {
 
 const V10: Table = {
   ...V11,
-  // 1.0: no negotiation (accept-version absent), no STOMP command, no NACK; `id` optional.
+  // 1.0: no negotiation (accept-version absent), no STOMP command; `id` optional. NACK is 1.1's,
+  // but RabbitMQ accepts it from 1.0 clients too (by message-id), and so do we.
   CONNECT: { required: [], optional: ['login', 'passcode', 'host', 'client-id'] },
   STOMP: undefined,
-  NACK: undefined,
   SUBSCRIBE: { required: ['destination'], optional: ['id', 'ack', 'receipt', 'prefetch-count', 'durable', 'auto-delete', 'x-queue-name'] },
   // 1.0 identifies the subscription by `id` or by `destination`.
   UNSUBSCRIBE: { required: [], optional: ['id', 'destination', 'receipt'] },

@@ -68,6 +68,11 @@ export class MqttAdapter implements ProtocolAdapter {
   private nextConnId = 1;
   private closed = false;
 
+  /** The adapter is shutting down: closed connections do not linger (MqttConnection.close). */
+  get stopping(): boolean {
+    return this.closed;
+  }
+
   constructor(readonly core: Core, ctx: AdapterContext, overrides: Partial<MqttOptions> = {}) {
     this.log = ctx.log;
     this.options = resolveOptions(ctx.config?.mqtt, overrides);

@@ -44,6 +44,9 @@ function onStreamDrain(this: TaggedStream): void {
   this[CONNECTION].outputDrained();
 }
 
+/** How long a closed connection's socket is still read (and its input dropped) for the client to close its side. */
+const LINGER_MS = 2000;
+
 /** Bytes waiting in the socket past which deliveries pause until 'drain' (a client reading slower than we deliver). */
 const OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
 /** A tick's packets up to this size are copied into one buffer; more go as a vectored write. */
@@ -250,18 +253,39 @@ export class MqttConnection {
 
   private closing: Promise<void> | null = null;
 
-  /** Ends the network connection; the session and will are handled once, on 'close'. */
+  /**
+   * Ends the network connection. The session and will are handled now (onClose), and the
+   * socket lingers: it half-closes after the last packet, and what the client still sends is
+   * read and dropped until it closes its side or LINGER_MS pass. Closing at once with the
+   * client's packets still arriving (PUBRELs for the PUBRECs before a DISCONNECT 0x93, say)
+   * makes the kernel answer with a reset, which can destroy the DISCONNECT and its reason code
+   * before the client reads it (HTTP's "lingering close", RFC 9112 §9.6).
+   */
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = new Promise<void>((resolve) => {
         this.onClosed = resolve;
-        this.flush();
-        this.stream.end();
-        // Give the final packet a moment to flush, then make sure the socket is gone.
-        setImmediate(() => this.stream.destroy());
       });
+      this.flush();
+      this.stream.end();
+      this.linger();
+      void this.onClose();
     }
     return this.closing;
+  }
+
+  private linger(): void {
+    const stream = this.stream;
+    if (this.broker.stopping) {
+      // Broker shutdown: every socket goes now.
+      setImmediate(() => stream.destroy());
+      return;
+    }
+    const timer = setTimeout(() => stream.destroy(), LINGER_MS);
+    timer.unref();
+    stream.once('close', () => clearTimeout(timer));
+    // Input is dropped from now on (state 'closed'); reading must go on for the client's FIN.
+    stream.resume();
   }
 
   private onClosed: (() => void) | null = null;
@@ -289,7 +313,7 @@ export class MqttConnection {
 
   /** Writes a packet; the writes of one tick go out together. */
   write(buf: Buffer): void {
-    if (this.stream.destroyed) return;
+    if (this.stream.writableEnded || this.stream.destroyed) return;
     if (this.out === null) {
       this.out = [buf];
       process.nextTick(flushOutput, this);
@@ -313,7 +337,7 @@ export class MqttConnection {
     const bytes = this.outBytes;
     this.out = null;
     this.outBytes = 0;
-    if (this.stream.destroyed) return;
+    if (this.stream.writableEnded || this.stream.destroyed) return;
     if (parts.length === 1) this.stream.write(parts[0]!);
     else if (bytes <= CONCAT_MAX_BYTES) this.stream.write(Buffer.concat(parts, bytes));
     else {

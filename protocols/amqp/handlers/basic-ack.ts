@@ -1,6 +1,7 @@
 import { writeBodyFrames, writeHeaderFrame } from '../codec/content-header.js';
 import { AmqpConnectionError } from '../codec/errors.js';
 import { writeMethodFrame } from '../codec/method-codec.js';
+import { deliveryCountHeader } from '../mapping/delivery-headers.js';
 import { deliveryPropertyBytes } from '../mapping/message.js';
 import type { MethodArgs } from '../spec/methods.js';
 import { ReplyCode } from '../spec/reply-codes.js';
@@ -52,7 +53,9 @@ export function basicGet(ch: AmqpChannel, a: MethodArgs['basic.get']): void {
   const w = ch.conn.writer;
   const m = r.message;
   writeMethodFrame(w, ch.id, 'basic.get-ok', { deliveryTag: r.deliveryTag, redelivered: r.redelivered, exchange: m.exchange, routingKey: m.routingKey, messageCount: r.messageCount });
-  writeHeaderFrame(w, ch.id, 60, m.body.length, deliveryPropertyBytes(m));
+  let props = deliveryPropertyBytes(m);
+  if (ch.conn.core!.vhost.queue(queue)?.type === 'quorum') props = deliveryCountHeader(props, r.deliveryCount);
+  writeHeaderFrame(w, ch.id, 60, m.body.length, props);
   writeBodyFrames(w, ch.id, m.body, ch.conn.frameMax);
   ch.conn.scheduleFlush();
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Delivery, OffsetSpec } from '../../../src/core/index.js';
-import { decodeProperties } from '../codec/content-header.js';
 import { AmqpChannelError, AmqpConnectionError } from '../codec/errors.js';
 import { plainTable, tableInt, type FieldTable } from '../codec/field-table.js';
 import { REPLY_TO_QUEUE } from '../mapping/direct-reply-to.js';
-import { deliveryPropertyBytes, encodePropertyBytes } from '../mapping/message.js';
+import { deliveryCountHeader, withDeliveryHeader } from '../mapping/delivery-headers.js';
+import { deliveryPropertyBytes } from '../mapping/message.js';
 import type { MethodArgs } from '../spec/methods.js';
 import { ReplyCode } from '../spec/reply-codes.js';
 import type { AmqpChannel, ConsumerState } from '../session/channel.js';
@@ -69,14 +69,9 @@ function writeConsumerDelivery(ch: AmqpChannel, c: ConsumerState, d: Delivery): 
   if (ch.state !== 'open') return;
   const m = d.message;
   let props = deliveryPropertyBytes(m);
-  if (c.stream) {
-    // RabbitMQ stamps each stream delivery with its offset (x-stream-offset, long).
-    const p = decodeProperties(props);
-    const headers: FieldTable = new Map(p.headers ?? []);
-    headers.set('x-stream-offset', { type: 'l', value: BigInt(d.offset) });
-    p.headers = headers;
-    props = encodePropertyBytes(p);
-  }
+  // RabbitMQ stamps each stream delivery with its offset (x-stream-offset, long).
+  if (c.stream) props = withDeliveryHeader(props, 'x-stream-offset', { type: 'l', value: BigInt(d.offset) });
+  else if (d.deliveryCount > 0 && ch.conn.core!.vhost.queue(c.queue)?.type === 'quorum') props = deliveryCountHeader(props, d.deliveryCount);
   ch.writeDelivery(c.tag, d.deliveryTag, d.redelivered, m.exchange, m.routingKey, props, m.body);
 }
 

@@ -194,6 +194,10 @@ export class AmqpConnection {
   }
 
   private openChannel(channel: number): void {
+    // RabbitMQ counts open channels: the one past channel_max is 530 in its words.
+    if (this.channels.size >= this.channelMax) {
+      throw new AmqpConnectionError(ReplyCode.NOT_ALLOWED, `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`);
+    }
     if (channel > this.channelMax) {
       throw new AmqpConnectionError(ReplyCode.CHANNEL_ERROR, `channel ${channel} is above the negotiated channel_max ${this.channelMax}`, 20, 10);
     }

@@ -150,6 +150,11 @@ describe('rabbitmqadmin declares and deletes', () => {
       await conn.close();
     }
 
+    // A binding with arguments is deleted by the properties_key the list gives (routing key ~ arguments hash).
+    await ok('-V', 'shop', 'declare', 'binding', 'source=amq.headers', 'destination=paid', 'arguments={"x-match": "all", "region": "eu"}');
+    const headers = (await list('bindings', '-V', 'shop')).find((b) => b.source === 'amq.headers')!;
+    expect(headers).toMatchObject({ destination: 'paid', routing_key: '', arguments: { 'x-match': 'all', region: 'eu' }, properties_key: expect.stringMatching(/^~./) });
+    await ok('-V', 'shop', 'delete', 'binding', 'source=amq.headers', 'destination_type=queue', 'destination=paid', `properties_key=${headers.properties_key}`);
     await ok('-V', 'shop', 'delete', 'binding', 'source=orders-x', 'destination_type=exchange', 'destination=audit', 'properties_key=paid');
     await ok('-V', 'shop', 'delete', 'binding', 'source=orders-x', 'destination_type=queue', 'destination=paid', 'properties_key=paid');
     expect((await list('bindings', '-V', 'shop')).filter((b) => b.source !== '')).toEqual([]);

@@ -21,7 +21,7 @@ const CONFIG = {
     { name: 'dev', password: 'dev-pw', tags: ['management'], permissions: { dev: { configure: '.*', write: '.*', read: '.*' } } },
     { name: 'sensor', password: 'sensor-pw', permissions: { '/': { configure: '.*', write: '.*', read: '.*' } } },
   ],
-  vhosts: { '/': { queues: [{ name: 'jobs', durable: true }, { name: 'solo', durable: true, arguments: { 'x-single-active-consumer': true } }] }, dev: { limits: { maxQueues: 10 } }, other: {} },
+  vhosts: { '/': { queues: [{ name: 'jobs', durable: true }, { name: 'solo', durable: true, arguments: { 'x-single-active-consumer': true } }, { name: 'ticks', durable: true, arguments: { 'x-queue-type': 'stream' } }] }, dev: { limits: { maxQueues: 10 } }, other: {} },
 };
 
 let broker: RunningBroker;
@@ -140,7 +140,7 @@ describe('vhost limits', () => {
 });
 
 describe('consumers and channels', () => {
-  it('lists consumers of AMQP, STOMP and MQTT with RabbitMQ fields, single-active state, and one channel by name', async () => {
+  it('lists consumers of AMQP (queues and stream queues), STOMP and MQTT with RabbitMQ fields, single-active state, and one channel by name', async () => {
     const amqp = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
     const stomp = await new Promise<stompit.Client>((resolve, reject) =>
       stompit.connect({ host: '127.0.0.1', port: broker.ports.stomp, connectHeaders: { host: '/', login: 'guest', passcode: 'guest', 'accept-version': '1.2' } }, (err, c) => (err ? reject(err) : resolve(c))),
@@ -151,26 +151,28 @@ describe('consumers and channels', () => {
       await ch.prefetch(5);
       await ch.consume('solo', () => {}, { consumerTag: 'first' });
       await ch.consume('solo', () => {}, { consumerTag: 'second', noAck: true });
+      await ch.consume('ticks', () => {}, { consumerTag: 'reader', arguments: { 'x-stream-offset': 'first' } });
       stomp.subscribe({ destination: '/queue/jobs', ack: 'client-individual' }, () => {});
       await m.subscribeAsync('probes/#', { qos: 1 });
       const all = await eventually(async () => {
         const l = (await api.get('/api/consumers')).body as Record<string, any>[];
-        return l.length === 4 ? l : null;
-      }, 'four consumers');
+        return l.length === 5 ? l : null;
+      }, 'five consumers');
       const tag = (t: string) => all.find((c) => c.consumer_tag === t)!;
       expect(tag('first')).toMatchObject({ queue: { name: 'solo', vhost: '/' }, ack_required: true, prefetch_count: 5, active: true, activity_status: 'single_active', polybroker_protocol: 'amqp' });
       expect(tag('second')).toMatchObject({ ack_required: false, active: false, activity_status: 'waiting' });
+      expect(tag('reader')).toMatchObject({ queue: { name: 'ticks', vhost: '/' }, ack_required: true, prefetch_count: 5, arguments: { 'x-stream-offset': 'first' }, activity_status: 'up' });
       expect(all.find((c) => c.polybroker_protocol === 'stomp')).toMatchObject({ queue: { name: 'jobs', vhost: '/' }, ack_required: true, activity_status: 'up' });
       expect(all.find((c) => c.polybroker_protocol === 'mqtt')).toMatchObject({ queue: { name: 'mqtt.session.probe-1', vhost: '/' } });
-      expect((await api.get('/api/consumers/%2F')).body).toHaveLength(4);
+      expect((await api.get('/api/consumers/%2F')).body).toHaveLength(5);
       expect((await api.get('/api/consumers/dev')).body).toEqual([]);
       // A management user sees only its own connections' consumers.
       expect((await dev.get('/api/consumers')).body).toEqual([]);
 
       const chName = tag('first').channel_details.name as string;
       const one = await api.get(`/api/channels/${encodeURIComponent(chName)}`);
-      expect(one.body).toMatchObject({ name: chName, number: 1, consumer_count: 2, prefetch_count: 5 });
-      expect(one.body.consumer_details.map((c: { consumer_tag: string }) => c.consumer_tag).sort()).toEqual(['first', 'second']);
+      expect(one.body).toMatchObject({ name: chName, number: 1, consumer_count: 3, prefetch_count: 5 });
+      expect(one.body.consumer_details.map((c: { consumer_tag: string }) => c.consumer_tag).sort()).toEqual(['first', 'reader', 'second']);
       expect((await api.get(`/api/channels/${encodeURIComponent('nope (1)')}`)).status).toBe(404);
     } finally {
       await amqp.close();

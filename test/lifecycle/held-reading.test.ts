@@ -26,8 +26,9 @@ describe('a connection the broker stops reading', () => {
       const ch = await conn.createChannel();
       await ch.assertQueue('held-amqp', { durable: false });
       server.core.setAlarm('memory', true);
-      await new Promise((resolve) => conn.once('blocked', resolve));
-      ch.sendToQueue('held-amqp', Buffer.from('during')); // the publish that stops the reading
+      const blocked = new Promise((resolve) => conn.once('blocked', resolve));
+      ch.sendToQueue('held-amqp', Buffer.from('during')); // the publish that blocks and stops the reading
+      await blocked;
       await held();
       expect(closed).toBe(false);
       server.core.setAlarm('memory', false);

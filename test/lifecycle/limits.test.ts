@@ -8,13 +8,27 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((b) => b.stop()));
 });
 
+/**
+ * As RabbitMQ, connection.blocked answers a publish made while an alarm is raised: publish, with
+ * a round trip after each, until it comes (the alarm is raised at the broker's first check).
+ */
+async function publishUntilBlocked(conn: amqp.ChannelModel): Promise<string> {
+  const ch = await conn.createChannel();
+  const blocked = new Promise<string>((resolve) => conn.once('blocked', resolve));
+  for (;;) {
+    ch.publish('', 'limits-no-such-queue', Buffer.from('x'));
+    const r = await Promise.race([ch.checkExchange('amq.direct').then(() => null), blocked]);
+    if (r !== null) return r;
+  }
+}
+
 describe('limits section', () => {
   it('blocks AMQP publishers with connection.blocked when RSS is over limits.memoryHighWatermarkBytes', async () => {
     const broker = await startBroker({ config: { limits: { memoryHighWatermarkBytes: 1 } } });
     started.push(broker);
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
     try {
-      const reason = await new Promise<string>((resolve) => conn.once('blocked', resolve));
+      const reason = await publishUntilBlocked(conn);
       expect(reason).toMatch(/memory/i);
     } finally {
       await conn.close();
@@ -27,7 +41,7 @@ describe('limits section', () => {
     started.push(broker);
     const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${broker.ports.amqp}`);
     try {
-      const reason = await new Promise<string>((resolve) => conn.once('blocked', resolve));
+      const reason = await publishUntilBlocked(conn);
       expect(reason).toMatch(/disk/i);
     } finally {
       await conn.close();

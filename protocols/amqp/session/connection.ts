@@ -94,7 +94,6 @@ export class AmqpConnection {
   private pausedForFlow = false;
   private pausedForBackpressure = false;
   private readonly unsubscribeAlarm: () => void;
-  private blockedSent = false;
 
   constructor(
     readonly stream: Duplex,
@@ -120,7 +119,7 @@ export class AmqpConnection {
       this.log.info('handshake timeout');
       this.destroy();
     }, deps.limits.handshakeTimeoutMs);
-    this.unsubscribeAlarm = deps.core.onAlarm((e) => this.onAlarm(e.blocked, e.kind));
+    this.unsubscribeAlarm = deps.core.onAlarm((e) => this.onAlarm(e.blocked));
   }
 
   // ---- input -----------------------------------------------------------------------------
@@ -334,7 +333,6 @@ export class AmqpConnection {
     this.log = this.log.child({ vhost, user: this.user });
     this.log.debug('connection opened');
     this.sendMethod(0, 'connection.open-ok', { knownHosts: '' });
-    if (this.deps.core.blocked) this.onAlarm(true, [...this.deps.core.alarms][0] ?? 'memory');
   }
 
   // ---- output ----------------------------------------------------------------------------
@@ -393,20 +391,20 @@ export class AmqpConnection {
 
   // ---- alarms ----------------------------------------------------------------------------
 
-  private onAlarm(blocked: boolean, kind: string): void {
-    if (this.state !== 'running') return;
-    const wantsNotice = this.capabilities.get('connection.blocked')?.value === true;
-    if (blocked && !this.blockedSent) {
-      this.blockedSent = true;
-      if (wantsNotice) this.sendMethod(0, 'connection.blocked', { reason: kind === 'disk' ? 'low on disk' : 'low on memory' });
-    } else if (!blocked && this.blockedSent) {
-      this.blockedSent = false;
-      if (wantsNotice) this.sendMethod(0, 'connection.unblocked', {});
-      if (this.pausedForAlarm) {
-        this.pausedForAlarm = false;
-        this.updateReading();
-      }
-    }
+  /**
+   * As RabbitMQ 3.10: only a connection that publishes during an alarm is blocked and told so
+   * (afterPublish); one that only consumes never sees connection.blocked (a client with a
+   * blocked-connection timeout, such as pika's, would otherwise drop it).
+   */
+  private onAlarm(blocked: boolean): void {
+    if (blocked || !this.pausedForAlarm || this.state !== 'running') return;
+    this.pausedForAlarm = false;
+    if (this.wantsBlockedNotice()) this.sendMethod(0, 'connection.unblocked', {});
+    this.updateReading();
+  }
+
+  private wantsBlockedNotice(): boolean {
+    return this.capabilities.get('connection.blocked')?.value === true;
   }
 
   /** Throws ACCESS_REFUSED unless the user has `perm` on the named queue or exchange. */
@@ -444,6 +442,10 @@ export class AmqpConnection {
     }
     if (core.blocked && !this.pausedForAlarm) {
       this.pausedForAlarm = true;
+      if (this.wantsBlockedNotice()) {
+        const reason = [...core.alarms].map((k) => (k === 'disk' ? 'low on disk' : 'low on memory')).join(' & ');
+        this.sendMethod(0, 'connection.blocked', { reason });
+      }
       this.updateReading();
     }
     if (!core.writable && !this.pausedForStore) {

@@ -112,9 +112,10 @@ describe('AMQP session', () => {
     await ch.assertQueue('alarm-q', { durable: false });
     const blocked = new Promise<void>((r) => conn.once('blocked', () => r()));
     server.core.setAlarm('memory', true);
+    // As RabbitMQ: the publish during the alarm blocks the connection and is answered by connection.blocked.
+    ch.sendToQueue('alarm-q', Buffer.from('while blocked'));
     await blocked;
     expect(events).toEqual(['blocked:low on memory']);
-    ch.sendToQueue('alarm-q', Buffer.from('while blocked'));
     const confirmed = ch.waitForConfirms();
     server.core.setAlarm('memory', false);
     await unblocked;

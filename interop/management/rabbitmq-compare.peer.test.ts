@@ -107,7 +107,7 @@ describe('management API compared with RabbitMQ for the same definitions', () =>
       return r.every((q: Record<string, unknown>) => 'messages' in q) ? [r, (await P.get('/api/queues/shop')).body] : null;
     }, "RabbitMQ's queue stats", 30_000);
     for (const name of ['orders-eu', 'orders-all', 'audit-log']) {
-      diffs.push(...fieldDiffs(`queue ${name}`, byName(rq, name), byName(pq, name), ['node', 'state', 'effective_policy_definition'], ['name', 'vhost', 'durable', 'auto_delete', 'exclusive', 'arguments', 'type', 'policy', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers']));
+      diffs.push(...fieldDiffs(`queue ${name}`, byName(rq, name), byName(pq, name), ['node', 'state', 'effective_policy_definition'], ['name', 'vhost', 'durable', 'auto_delete', 'exclusive', 'arguments', 'type', 'policy', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers', 'exclusive_consumer_tag', 'single_active_consumer_tag']));
     }
     const key = (b: Record<string, unknown>) => `${b.source}|${b.destination}|${b.destination_type}|${b.routing_key}`;
     const [rb, pb] = [(await R.get('/api/bindings/shop')).body as Record<string, unknown>[], (await P.get('/api/bindings/shop')).body as Record<string, unknown>[]];

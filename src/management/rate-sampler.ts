@@ -5,8 +5,8 @@ export interface Sample {
   at: number;
   published: number;
   delivered: number;
-  /** Per queue `vhost\0name`: published, delivered, acked. */
-  queues: Map<string, { published: number; delivered: number; acked: number; messages: number }>;
+  /** Per queue `vhost\0name`: published, delivered, acked (cumulative); ready and unacked (depths). */
+  queues: Map<string, { published: number; delivered: number; acked: number; ready: number; unacked: number }>;
   /** Per stream `vhost\0name`: sum of high watermarks. */
   streams: Map<string, number>;
 }
@@ -62,7 +62,7 @@ export class RateSampler {
     for (const vname of this.core.vhostNames()) {
       const vh = this.core.vhost(vname);
       for (const q of vh.queues()) {
-        s.queues.set(`${vname}\0${q.name}`, { ...q.stats, messages: q.messageCount + q.unackedCount });
+        s.queues.set(`${vname}\0${q.name}`, { ...q.stats, ready: q.messageCount, unacked: q.unackedCount });
         messages += q.messageCount + q.unackedCount;
       }
       for (const st of vh.streams()) {
@@ -88,26 +88,33 @@ export class RateSampler {
     }
   }
 
-  private rate(pick: (s: Sample) => number | undefined): number {
+  /** Change per second between the last two samples; a counter's rate is never negative, a depth's is while it drains (as RabbitMQ's). */
+  private rate(pick: (s: Sample) => number | undefined, depth = false): number {
     if (!this.prev || !this.last) return 0;
     const a = pick(this.prev);
     const b = pick(this.last);
     const dt = (this.last.at - this.prev.at) / 1000;
     if (a === undefined || b === undefined || dt <= 0) return 0;
-    return Math.max(0, (b - a) / dt);
+    return depth ? (b - a) / dt : Math.max(0, (b - a) / dt);
   }
 
   overviewRates(): { publish: number; deliver: number } {
     return { publish: this.rate((s) => s.published), deliver: this.rate((s) => s.delivered) };
   }
 
-  queueRates(vhost: string, name: string): { publish: number; deliver: number; ack: number; messages: number } {
+  queueRates(vhost: string, name: string): { publish: number; deliver: number; ack: number; messages: number; ready: number; unacked: number } {
     const k = `${vhost}\0${name}`;
+    const at = (s: Sample) => s.queues.get(k);
     return {
-      publish: this.rate((s) => s.queues.get(k)?.published),
-      deliver: this.rate((s) => s.queues.get(k)?.delivered),
-      ack: this.rate((s) => s.queues.get(k)?.acked),
-      messages: this.rate((s) => s.queues.get(k)?.messages),
+      publish: this.rate((s) => at(s)?.published),
+      deliver: this.rate((s) => at(s)?.delivered),
+      ack: this.rate((s) => at(s)?.acked),
+      messages: this.rate((s) => {
+        const q = at(s);
+        return q && q.ready + q.unacked;
+      }, true),
+      ready: this.rate((s) => at(s)?.ready, true),
+      unacked: this.rate((s) => at(s)?.unacked, true),
     };
   }
 

@@ -9,7 +9,7 @@ import { found, HttpError, notFound } from './http-io.js';
 import { sortItems } from './list-query.js';
 import { isAdministrator, mayChangeVhost, mayReadVhost, type Principal } from './principal.js';
 import { StatusResult, type Route, type RouteRequest } from './router.js';
-import { bindingView, exchangeView, matchingPolicy, policyView, propertiesKey, queueView } from './views.js';
+import { bindingView, exchangeView, matchingPolicy, policyView, propertiesKey, queueView, specialConsumers } from './views.js';
 
 /** 403 unless the caller holds `perm` on the resource (RabbitMQ's wording). */
 export function requirePermission(r: RouteRequest, vhost: string, kind: ResourceKind, name: string, perm: Permission): void {
@@ -62,8 +62,9 @@ export async function core<T>(fn: () => Promise<T> | T): Promise<T> {
 
 function listQueues(r: RouteRequest, only?: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
+  const special = specialConsumers(r.ctx);
   for (const vh of visibleVhosts(r.ctx.core, r.principal, only)) {
-    for (const q of vh.queues()) out.push(queueView(r.ctx, vh.name, q, matchingPolicy(vh, q.name, 'queues')));
+    for (const q of vh.queues()) out.push(queueView(r.ctx, vh.name, q, matchingPolicy(vh, q.name, 'queues'), special));
   }
   return paginate(r, out);
 }

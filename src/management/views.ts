@@ -68,8 +68,30 @@ export function exchangeView(vhost: string, x: ExchangeInfo, policy: string | nu
   };
 }
 
-export function queueView(ctx: ManagementContext, vhost: string, q: QueueInfo, policy: string | null): Record<string, unknown> {
+/** Per queue (`vhost\0name`): the tag of its exclusive consumer and of its single active consumer, from the live consumers. */
+export type SpecialConsumers = Map<string, { exclusive?: string; singleActive?: string }>;
+
+export function specialConsumers(ctx: ManagementContext): SpecialConsumers {
+  const out: SpecialConsumers = new Map();
+  for (const c of ctx.core.connections()) {
+    for (const ch of c.channelDetails) {
+      for (const k of ch.consumerDetails) {
+        if (!k.exclusive && !k.active) continue;
+        const key = `${c.vhost}\0${k.queue}`;
+        const e = out.get(key) ?? {};
+        if (k.exclusive) e.exclusive = k.tag;
+        if (k.active) e.singleActive = k.tag;
+        out.set(key, e);
+      }
+    }
+  }
+  return out;
+}
+
+export function queueView(ctx: ManagementContext, vhost: string, q: QueueInfo, policy: string | null, special: SpecialConsumers = specialConsumers(ctx)): Record<string, unknown> {
   const r = ctx.sampler.queueRates(vhost, q.name);
+  const tags = special.get(`${vhost}\0${q.name}`);
+  const sac = q.effectiveArguments['x-single-active-consumer'] === true;
   const messages = q.messageCount + q.unackedCount;
   return {
     name: q.name,
@@ -85,14 +107,16 @@ export function queueView(ctx: ManagementContext, vhost: string, q: QueueInfo, p
     effective_policy_definition: policy ? q.effectiveArguments : {},
     policy,
     consumers: q.consumerCount,
+    exclusive_consumer_tag: tags?.exclusive ?? null,
+    single_active_consumer_tag: sac ? (tags?.singleActive ?? null) : null,
     messages,
     messages_ready: q.messageCount,
     messages_unacknowledged: q.unackedCount,
     message_bytes: q.messageBytes,
     message_bytes_ready: q.messageBytes,
     messages_details: rate(r.messages),
-    messages_ready_details: rate(0),
-    messages_unacknowledged_details: rate(0),
+    messages_ready_details: rate(r.ready),
+    messages_unacknowledged_details: rate(r.unacked),
     message_stats: {
       publish: q.stats.published,
       publish_details: rate(r.publish),

@@ -169,6 +169,9 @@ describe('consumers and channels', () => {
       // A management user sees only its own connections' consumers.
       expect((await dev.get('/api/consumers')).body).toEqual([]);
 
+      // The queues name their exclusive and single active consumers (RabbitMQ's fields).
+      expect((await api.get('/api/queues/%2F/solo')).body).toMatchObject({ single_active_consumer_tag: 'first', exclusive_consumer_tag: null, consumers: 2 });
+      expect((await api.get('/api/queues/%2F/jobs')).body).toMatchObject({ single_active_consumer_tag: null, exclusive_consumer_tag: null });
       const chName = tag('first').channel_details.name as string;
       const one = await api.get(`/api/channels/${encodeURIComponent(chName)}`);
       expect(one.body).toMatchObject({ name: chName, number: 1, consumer_count: 3, prefetch_count: 5 });

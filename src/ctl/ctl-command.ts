@@ -24,6 +24,8 @@ const enc = encodeURIComponent;
 const LISTS: Record<string, { path: (o: GlobalOptions) => string; columns: string[] }> = {
   connections: { path: () => '/api/connections', columns: ['name', 'protocol', 'vhost', 'user', 'client_id', 'peer_host', 'channels'] },
   channels: { path: () => '/api/channels', columns: ['name', 'vhost', 'user', 'consumer_count', 'messages_unacknowledged', 'prefetch_count'] },
+  consumers: { path: (o) => (o.vhost ? `/api/consumers/${enc(o.vhost)}` : '/api/consumers'), columns: ['queue.vhost', 'queue.name', 'consumer_tag', 'polybroker_protocol', 'ack_required', 'prefetch_count', 'activity_status', 'channel_details.name'] },
+  'vhost-limits': { path: (o) => (o.vhost ? `/api/vhost-limits/${enc(o.vhost)}` : '/api/vhost-limits'), columns: ['vhost', 'value.max-connections', 'value.max-queues'] },
   queues: { path: (o) => (o.vhost ? `/api/queues/${enc(o.vhost)}` : '/api/queues'), columns: ['vhost', 'name', 'type', 'messages_ready', 'messages_unacknowledged', 'consumers'] },
   exchanges: { path: (o) => (o.vhost ? `/api/exchanges/${enc(o.vhost)}` : '/api/exchanges'), columns: ['vhost', 'name', 'type', 'durable'] },
   bindings: { path: (o) => (o.vhost ? `/api/bindings/${enc(o.vhost)}` : '/api/bindings'), columns: ['vhost', 'source', 'destination', 'destination_type', 'routing_key'] },

@@ -10,7 +10,7 @@ import amqplib from 'amqplib';
 import mqtt from 'mqtt';
 import stompit from 'stompit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../helpers/broker.js';
+import { runCli, startBroker, type RunningBroker } from '../helpers/broker.js';
 import { makeTestCerts } from '../helpers/certs.js';
 import { eventually, managementClient } from './mgmt-client.js';
 
@@ -133,6 +133,10 @@ describe('vhost limits', () => {
     expect([refused.status, refused.body.reason]).toEqual([400, expect.stringMatching(/unrecognised limit 'max-bananas'/)]);
     expect((await api.get('/api/vhosts/nope')).status).toBe(404);
 
+    const listed = await runCli(['ctl', '--data-dir', broker.dataDir, 'list', 'vhost-limits'], { timeoutMs: 60_000 });
+    expect(listed.stdout).toMatch(/^vhost\s+value\.max-connections\s+value\.max-queues\n/);
+    expect(listed.stdout).toMatch(/\ndev\s+1\n/);
+    expect(listed.stdout).toMatch(/\nfresh\s+3\s*\n/);
     expect((await api.del('/api/vhost-limits/dev/max-queues')).status).toBe(204);
     expect((await dev.put('/api/queues/dev/second', { durable: false })).status).toBe(201);
     expect((await api.get('/api/vhost-limits/dev')).body).toEqual([]);
@@ -177,6 +181,10 @@ describe('consumers and channels', () => {
       expect(one.body).toMatchObject({ name: chName, number: 1, consumer_count: 3, prefetch_count: 5 });
       expect(one.body.consumer_details.map((c: { consumer_tag: string }) => c.consumer_tag).sort()).toEqual(['first', 'reader', 'second']);
       expect((await api.get(`/api/channels/${encodeURIComponent('nope (1)')}`)).status).toBe(404);
+      // The control CLI lists the same consumers.
+      const listed = await runCli(['ctl', '--data-dir', broker.dataDir, 'list', 'consumers'], { timeoutMs: 60_000 });
+      expect(listed.stdout).toMatch(/^queue\.vhost\s+queue\.name\s+consumer_tag\s+polybroker_protocol\s+ack_required\s+prefetch_count\s+activity_status\s+channel_details\.name/);
+      expect(listed.stdout).toMatch(/\/\s+solo\s+first\s+amqp\s+true\s+5\s+single_active\s/);
     } finally {
       await amqp.close();
       stomp.disconnect();

@@ -54,7 +54,12 @@ export interface CoreOptions {
   dataDir?: string;
   /** How often resource alarms are checked, ms. Default 1000. 0 = never (call `checkResources`). */
   alarmCheckIntervalMs?: number;
-  /** How often the core expires messages, removes expired queues and applies stream retention, ms. Default 1000. */
+  /**
+   * How often the core sweeps: expires messages behind others, removes expired queues it missed,
+   * applies stream retention; ms, default 1000. Between sweeps each queue acts at its own
+   * deadlines (TTL at the head, x-expires) by a timer. 0 = no sweep and no deadline timers
+   * (tests that drive `now` call `sweep()`).
+   */
   sweepIntervalMs?: number;
   /** Clock, ms since the epoch. Tests inject one to drive TTL and expiry deterministically. */
   now?: () => number;

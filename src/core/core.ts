@@ -83,6 +83,7 @@ class CoreImpl implements Core {
       warn: this.warn,
       counts: this.counts,
       halfMessages: { ...DEFAULT_HALF_SETTINGS, ...options.halfMessages },
+      deadlineTimers: (options.sweepIntervalMs ?? 1000) > 0,
       flow: new PublisherFlow(options.flowControlBacklog ?? DEFAULT_FLOW_CONTROL_BACKLOG, options.flowControlStallMs),
     };
   }
@@ -221,6 +222,7 @@ class CoreImpl implements Core {
       }
       for (const s of vh.streamsByName.values()) s.wakeAll();
       for (const c of vh.streamConsumers) c.cancel();
+      for (const q of vh.queuesByName.values()) q.clearDeadline();
     }
     await this.delays.close();
     await this.settlePending();

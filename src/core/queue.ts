@@ -51,6 +51,10 @@ export interface QueueHost {
   consumersGone(q: Queue): void;
   /** Publisher flow control (publisher-flow.ts). */
   readonly flow: PublisherFlow;
+  /** The queue's next deadline came (a message TTL at its head, or x-expires): expire what is due. */
+  deadline(q: Queue): void;
+  /** False when expiry is driven by hand (`sweepIntervalMs` 0: tests with a hand-driven clock). */
+  readonly deadlineTimers: boolean;
 }
 
 export class Queue implements QueueLike, Routable {
@@ -84,6 +88,9 @@ export class Queue implements QueueLike, Routable {
   readonly stats = { published: 0, delivered: 0, acked: 0, deadLettered: 0 };
   /** Entries carrying a deadline (skip TTL sweeps when 0). */
   expiring = 0;
+  /** One timer for the queue's earliest known deadline (message TTL at the head, x-expires). */
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlineAt = Infinity;
   /** Ready entries with TTL 0 waiting for this tick's dispatch. */
   private immediateCount = 0;
   /** FIFO queues: one list; priority queues: one list per level (separate fields keep access monomorphic). */
@@ -224,6 +231,7 @@ export class Queue implements QueueLike, Routable {
     this.level(e.priority).push(e);
     this.stats.published++;
     this.added(e);
+    if (e.expiresAt !== Infinity && !e.immediate) this.armDeadline(e.expiresAt);
     this.dropOverflow();
     if (this.consumers.length > 0) {
       this.host.scheduleDispatch(this);
@@ -295,6 +303,53 @@ export class Queue implements QueueLike, Routable {
     if (expired.length > 0) this.host.deadLetter(this, expired, 'expired');
   }
 
+  /**
+   * Expires messages at the head whose TTL has passed (RabbitMQ expires at the head, on time),
+   * then arms the timer for the next deadline: the new head's TTL, or x-expires while unused.
+   * The periodic sweep still walks the whole queue for messages behind one without a TTL.
+   */
+  expireHead(now: number): void {
+    let expired: QueueEntry[] | null = null;
+    for (let l = this.headList(); l !== null; l = this.headList()) {
+      const e = l.peek();
+      if (e === undefined || e.expiresAt > now || e.immediate) break;
+      l.shift();
+      this.removed(e);
+      (expired ??= []).push(e);
+    }
+    if (expired) this.host.deadLetter(this, expired, 'expired');
+    const head = this.headList()?.peek();
+    if (head !== undefined && head.expiresAt !== Infinity && head.expiresAt > now) this.armDeadline(head.expiresAt);
+    this.armIdleExpiry();
+  }
+
+  /** x-expires: the queue is deleted once unused that long (no consumers, no declare or get). */
+  armIdleExpiry(): void {
+    const ttl = this.settings.expires;
+    if (ttl !== null && this.consumers.length === 0 && !this.deleted) this.armDeadline(this.lastUsed + ttl);
+  }
+
+  private armDeadline(at: number): void {
+    if (at >= this.deadlineAt || this.deleted || !this.host.deadlineTimers) return;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    // setTimeout takes at most 2^31-1 ms; a later deadline is re-armed when this one fires.
+    const ms = Math.min(Math.max(at - this.host.now(), 0), 0x7fffffff);
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      this.deadlineAt = Infinity;
+      if (!this.deleted) this.host.deadline(this);
+    }, ms);
+    this.deadlineTimer.unref();
+  }
+
+  /** Stops the deadline timer (the queue is deleted). */
+  clearDeadline(): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+  }
+
   /** Every ready entry (recovery, snapshots). */
   *readyEntries(): IterableIterator<QueueEntry> {
     for (const l of this.lists()) yield* l;
@@ -347,8 +402,10 @@ export class Queue implements QueueLike, Routable {
       next.active = true;
       next.onActiveChange?.(true);
     }
-    if (this.consumers.length === 0) this.host.consumersGone(this);
-    else this.host.scheduleDispatch(this);
+    if (this.consumers.length === 0) {
+      this.host.consumersGone(this);
+      this.armIdleExpiry();
+    } else this.host.scheduleDispatch(this);
   }
 
   /** Picks the next consumer with credit: highest priority first, round robin within it. */

@@ -82,6 +82,8 @@ export interface VhostContext {
   delays: DelayedDelivery;
   /** Publisher flow control (publisher-flow.ts), one for the broker. */
   flow: PublisherFlow;
+  /** Queues act at their deadlines (TTL at the head, x-expires) by timers; off when sweeps are driven by hand. */
+  deadlineTimers: boolean;
 }
 
 /** The exchanges every vhost has (definitions checks rely on them too). */
@@ -141,6 +143,7 @@ export class VhostImpl implements Vhost, QueueHost {
   readonly router = new Router(this);
   readonly half: HalfMessages;
   readonly flow: PublisherFlow;
+  readonly deadlineTimers: boolean;
 
   constructor(
     readonly name: string,
@@ -150,6 +153,7 @@ export class VhostImpl implements Vhost, QueueHost {
     for (const [n, t] of DEFAULT_EXCHANGES) this.exchangesByName.set(n, new Exchange(n, t, true, false, false, {}, name));
     this.half = new HalfMessages(this, ctx.halfMessages);
     this.flow = ctx.flow;
+    this.deadlineTimers = ctx.deadlineTimers;
   }
 
   get connectionCount(): number {
@@ -373,6 +377,7 @@ export class VhostImpl implements Vhost, QueueHost {
     const q = new Queue(name, this.name, durable, exclusive, autoDelete, args, settings, eff, this);
     if (exclusive) q.owner = connectionId ?? null;
     this.queuesByName.set(name, q);
+    q.armIdleExpiry();
     // Exclusive queues die with their connection, so they are never written down.
     if (durable && !exclusive) {
       q.partition = this.ctx.allocatePartition();
@@ -410,6 +415,7 @@ export class VhostImpl implements Vhost, QueueHost {
   async deleteQueueNow(q: Queue, reason: string): Promise<void> {
     if (q.deleted) return;
     q.deleted = true;
+    q.clearDeadline();
     this.queuesByName.delete(q.name);
     for (const c of [...q.consumers]) {
       c.cancelled = true;
@@ -825,6 +831,7 @@ export class VhostImpl implements Vhost, QueueHost {
         // The ready list's shape is fixed at declaration (settings objects may be shared: copy).
         q.settings = parsed.maxPriority === q.settings.maxPriority ? parsed : { ...parsed, maxPriority: q.settings.maxPriority };
         q.effectiveArgs = eff;
+        q.armIdleExpiry();
       } catch (err) {
         this.ctx.warn({ queue: q.name, err: String(err) }, 'policy not applied: invalid arguments');
       }
@@ -852,6 +859,21 @@ export class VhostImpl implements Vhost, QueueHost {
   }
 
   // Timers ---------------------------------------------------------------------------------------
+
+  deadline(q: Queue): void {
+    const now = this.now();
+    const ttl = q.settings.expires;
+    const failed = (err: unknown) => this.ctx.warn({ queue: q.name, err: String(err) }, 'expiry failed; the periodic sweep retries it');
+    if (ttl !== null && q.consumerCount === 0 && now - q.lastUsed >= ttl) {
+      void this.deleteQueueNow(q, 'queue expired').catch(failed);
+      return;
+    }
+    try {
+      q.expireHead(now);
+    } catch (err) {
+      failed(err);
+    }
+  }
 
   /** Expires messages and idle queues (x-expires). */
   async sweep(now: number): Promise<void> {

@@ -143,10 +143,32 @@ def persistent(host, port, prefix, version, phase="all"):
     return out
 
 
+def resume_expiry_zero(host, port, prefix, version):
+    """5.0: a session resumed by a CONNECT with Session Expiry Interval 0 still delivers what
+    was queued for it [MQTT-3.1.2-5], and ends with that connection."""
+    cid = prefix + "zero"
+    first = Client(host, port, cid, version, clean=False, expiry=300)
+    first.subscribe(prefix + "/z/#", 1)
+    first.stop()
+    pub = Client(host, port, prefix + "p", version)
+    for i in range(3):
+        pub.publish(prefix + "/z/x", "z%d" % i, 1)
+    pub.stop()
+    again = Client(host, port, cid, version, clean=False, expiry=0)
+    got = again.wait_for(3)
+    out = {"session_present": again.session_present, "got": [m["payload"] for m in got]}
+    again.stop()
+    last = Client(host, port, cid, version, clean=False, expiry=0)
+    out["present_after"] = last.session_present
+    last.stop()
+    return out
+
+
 def main():
     scenario, host, port, prefix = sys.argv[1:5]
     args = sys.argv[5:]
-    fn = {"pubsub": pubsub, "retained": retained, "will": will, "persistent": persistent}[scenario]
+    fn = {"pubsub": pubsub, "retained": retained, "will": will, "persistent": persistent,
+          "resume_expiry_zero": resume_expiry_zero}[scenario]
     print(json.dumps(fn(host, int(port), prefix, *args)))
 
 

@@ -54,4 +54,10 @@ for (const v of ['3.1.1', '5']) {
   });
 }
 
+scenarios.push({
+  name: 'paho 5 session resumed with session expiry 0 delivers its queued messages',
+  run: (t) => paho(t, 'resume_expiry_zero', '5'),
+  expected: { session_present: true, got: ['z0', 'z1', 'z2'], present_after: false },
+});
+
 export const PAHO_SCENARIOS = scenarios;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFound } from '../../../src/core/index.js';
+import { NotFound, ResourceError } from '../../../src/core/index.js';
 import { AmqpChannelError } from '../codec/errors.js';
 import { plainTable } from '../codec/field-table.js';
 import { REPLY_TO_PREFIX, REPLY_TO_QUEUE } from '../mapping/direct-reply-to.js';
@@ -61,7 +61,14 @@ export async function queueDeclare(ch: AmqpChannel, a: MethodArgs['queue.declare
     if ((type === 'quorum' || type === 'stream') && a.exclusive) {
       throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `invalid property 'exclusive-owner' for queue '${a.queue}' ${where(ch)}`, 50, 10);
     }
-    result = await vhost.declareQueue(name, { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: args }, conn.core!.id);
+    try {
+      result = await vhost.declareQueue(name, { durable: a.durable, exclusive: a.exclusive, autoDelete: a.autoDelete, arguments: args }, conn.core!.id);
+    } catch (e) {
+      // RabbitMQ refuses a queue past the vhost's limit on the channel (406), not the connection.
+      const limit = e instanceof ResourceError ? /^queue limit \((\d+)\)/.exec(e.message) : null;
+      if (limit) throw new AmqpChannelError(ReplyCode.PRECONDITION_FAILED, `cannot declare queue '${name}': queue limit in vhost '${conn.vhostName}' (${limit[1]}) is reached`, 50, 10);
+      throw e;
+    }
   }
   ch.lastQueue = result.name;
   if (!a.nowait) ch.send('queue.declare-ok', { queue: result.name, messageCount: result.messageCount, consumerCount: result.consumerCount });

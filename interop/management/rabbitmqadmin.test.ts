@@ -1,22 +1,25 @@
 /**
- * RabbitMQ's own CLI, rabbitmqadmin 3.10.8 (vendored from the management plugin, MPL 2.0:
- * interop/management/clients/rabbitmqadmin), driving polybroker's management API as it drives
+ * RabbitMQ's own CLI, rabbitmqadmin (Debian's rabbitmq-server package installs it as
+ * /usr/bin/rabbitmqadmin; `npm test` installs the package when missing), driving polybroker's
+ * management API as it drives
  * RabbitMQ's: every list, show overview, declare / delete of each object kind, publish and get
  * with ackmode and count, purge, export / import, close connection. What it changes is checked
  * through amqplib (a limit refuses a connection, a closed connection sees 320...), not only by
  * listing it back.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, startBroker, type RunningBroker } from '../../test/helpers/broker.js';
+import { startBroker, type RunningBroker } from '../../test/helpers/broker.js';
 import { makeTestCerts } from '../../test/helpers/certs.js';
 import { eventually, managementClient } from '../../test/management/mgmt-client.js';
 
-const RABBITMQADMIN = resolve(repoRoot, 'interop/management/clients/rabbitmqadmin');
+// The stock CLI from Debian's rabbitmq-server package (.ci/apt-packages.txt); RABBITMQADMIN overrides.
+const RABBITMQADMIN = process.env.RABBITMQADMIN ?? '/usr/bin/rabbitmqadmin';
+if (!existsSync(RABBITMQADMIN)) throw new Error(`${RABBITMQADMIN} is missing: install Debian's rabbitmq-server package (apt-get install -y rabbitmq-server), which ships rabbitmqadmin`);
 
 const CONFIG = {
   auth: { failedLoginDelayMs: 0 },

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import amqp from 'amqplib';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,4 +67,22 @@ export async function startAmqpServer(options: AmqpAdapterOptions = {}, coreOpti
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a describe block: a server of its own and one amqplib connection to it, opened before its
+ * tests and closed after them. `conn()` returns the connection.
+ */
+export function amqplibOnOwnServer(): { conn: () => amqp.ChannelModel } {
+  let server: AmqpServer;
+  let conn: amqp.ChannelModel;
+  beforeAll(async () => {
+    server = await startAmqpServer();
+    conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${server.port}`);
+  });
+  afterAll(async () => {
+    await conn.close();
+    await server.close();
+  });
+  return { conn: () => conn };
 }

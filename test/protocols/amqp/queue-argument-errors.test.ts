@@ -1,24 +1,14 @@
-import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmqpServer, type AmqpServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { amqplibOnOwnServer } from './harness.js';
 
 // Reply texts of invalid queue arguments, as RabbitMQ 3.10 writes them (rabbit_amqqueue's
 // check_*_arg and rabbit_misc:check_expiry), observed with pika against both brokers.
 
 describe('AMQP queue.declare argument errors (RabbitMQ 3.10 texts)', () => {
-  let server: AmqpServer;
-  let conn: amqp.ChannelModel;
-  beforeAll(async () => {
-    server = await startAmqpServer();
-    conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${server.port}`);
-  });
-  afterAll(async () => {
-    await conn.close();
-    await server.close();
-  });
+  const { conn } = amqplibOnOwnServer();
 
   async function declareError(queue: string, args: Record<string, unknown>): Promise<string> {
-    const ch = await conn.createChannel();
+    const ch = await conn().createChannel();
     ch.on('error', () => {});
     return ch.assertQueue(queue, { exclusive: true, arguments: args }).then(
       () => 'declared',

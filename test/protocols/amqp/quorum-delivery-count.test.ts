@@ -1,21 +1,12 @@
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAmqpServer, type AmqpServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { amqplibOnOwnServer } from './harness.js';
 
 // RabbitMQ 3.10 quorum queues stamp x-delivery-count (observed with pika against 3.10.8): every
 // basic.get-ok carries it (0 the first time); a basic.deliver only once the message was returned.
 
 describe('AMQP quorum queues: x-delivery-count', () => {
-  let server: AmqpServer;
-  let conn: amqp.ChannelModel;
-  beforeAll(async () => {
-    server = await startAmqpServer();
-    conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${server.port}`);
-  });
-  afterAll(async () => {
-    await conn.close();
-    await server.close();
-  });
+  const { conn } = amqplibOnOwnServer();
 
   async function getOne(ch: amqp.Channel, q: string): Promise<amqp.GetMessage> {
     for (;;) {
@@ -25,7 +16,7 @@ describe('AMQP quorum queues: x-delivery-count', () => {
   }
 
   it('counts earlier deliveries on get, and on deliver once returned; publisher headers are kept', async () => {
-    const ch = await conn.createChannel();
+    const ch = await conn().createChannel();
     const q = 'qq-delivery-count';
     await ch.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     ch.sendToQueue(q, Buffer.from('x'), { headers: { a: 1 } });
@@ -49,7 +40,7 @@ describe('AMQP quorum queues: x-delivery-count', () => {
   });
 
   it('a first delivery to a consumer has no count; classic queues never get one', async () => {
-    const ch = await conn.createChannel();
+    const ch = await conn().createChannel();
     const qq = 'qq-first-deliver';
     await ch.assertQueue(qq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     ch.sendToQueue(qq, Buffer.from('x'));

@@ -149,6 +149,26 @@ describe('FrameAssembler', () => {
   });
 });
 
+
+/** Reads `socket` with readFramesDirectly into `got` (copies), calling `done` after `count` frames; a 'data' event fails. */
+function collectDirectly(socket: Socket, count: number, got: Buffer[], done: () => void): boolean {
+  const direct = readFramesDirectly(
+    socket,
+    new FrameAssembler(2 << 20, new RequestBuffers()),
+    (fs) => {
+      for (const f of fs) got.push(Buffer.from(f));
+      if (got.length === count) done();
+    },
+    (err) => {
+      throw err;
+    },
+  );
+  socket.on('data', () => {
+    throw new Error('a data event while reading directly');
+  });
+  return direct;
+}
+
 describe('direct socket reads', () => {
   it('an accepted plain TCP socket is read into reused memory, and a 1 MiB request arrives intact between small ones', async () => {
     const sizes = [50, 1_000_000, 7, 200_000, 3, 1_000_000];
@@ -162,20 +182,7 @@ describe('direct socket reads', () => {
     let done!: () => void;
     const all = new Promise<void>((r) => (done = r));
     const server = createServer((socket: Socket) => {
-      direct = readFramesDirectly(
-        socket,
-        new FrameAssembler(2 << 20, new RequestBuffers()),
-        (fs) => {
-          for (const f of fs) got.push(Buffer.from(f));
-          if (got.length === frames.length) done();
-        },
-        (err) => {
-          throw err;
-        },
-      );
-      socket.on('data', () => {
-        throw new Error('a data event while reading directly');
-      });
+      direct = collectDirectly(socket, frames.length, got, done);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const client = connect((server.address() as { port: number }).port, '127.0.0.1');
@@ -205,20 +212,7 @@ describe('direct TLS socket reads', () => {
     let done!: () => void;
     const all = new Promise<void>((r) => (done = r));
     const server = createTlsServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (socket: TLSSocket) => {
-      direct = readFramesDirectly(
-        socket,
-        new FrameAssembler(2 << 20, new RequestBuffers()),
-        (fs) => {
-          for (const f of fs) got.push(Buffer.from(f));
-          if (got.length === frames.length) done();
-        },
-        (err) => {
-          throw err;
-        },
-      );
-      socket.on('data', () => {
-        throw new Error('a data event while reading directly');
-      });
+      direct = collectDirectly(socket, frames.length, got, done);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const client = tlsConnect({ port: (server.address() as { port: number }).port, host: '127.0.0.1', rejectUnauthorized: false });
